@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+// Quarantine rings. Each shard is a FIFO ring in mmap'd memory with its own
+// byte budget; the shard is picked by the freeing thread, so threads that
+// free in parallel rarely meet on a lock. Eviction removes the owner record
+// first, then releases the block, so a reused address never finds a stale
+// record.
+#include "core/quarantine.h"
+
+#include "core/table.h"
+#include "platform/platform.h"
+#include "support/lock.h"
+
+#define QSHARDS 8u
+#define RING 4096u // entries per shard
+#define EVICT_BATCH 32u
+
+typedef struct qshard {
+    cf_lock lock;
+    uint32_t head; // oldest entry
+    uint32_t count;
+    size_t bytes;
+    cf_qentry *ring;
+} __attribute__((aligned(64))) qshard;
+
+static qshard qshards[QSHARDS];
+static size_t budget_per_shard;
+static bool enabled;
+
+bool cf_quarantine_init(size_t total_bytes) {
+    enabled = false;
+    if (total_bytes == 0)
+        return true;
+    for (unsigned i = 0; i < QSHARDS; i++) {
+        if (qshards[i].ring == NULL)
+            qshards[i].ring = cf_os_map(RING * sizeof(cf_qentry), true);
+        if (qshards[i].ring == NULL)
+            return false;
+    }
+    budget_per_shard = total_bytes / QSHARDS;
+    enabled = true;
+    return true;
+}
+
+bool cf_quarantine_enabled(void) { return enabled; }
+
+bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release) {
+    qshard *q = &qshards[tid % QSHARDS];
+    cf_qentry out[EVICT_BATCH];
+    if (!enabled || e->size > budget_per_shard)
+        return false;
+    for (;;) {
+        unsigned n_out = 0;
+        bool pushed = false;
+        cf_lock_acquire(&q->lock);
+        while (q->count > 0 && n_out < EVICT_BATCH &&
+               (q->count == RING || q->bytes + e->size > budget_per_shard)) {
+            out[n_out++] = q->ring[q->head];
+            q->bytes -= q->ring[q->head].size;
+            q->head = (q->head + 1) % RING;
+            q->count--;
+        }
+        if (q->count < RING && q->bytes + e->size <= budget_per_shard) {
+            q->ring[(q->head + q->count) % RING] = *e;
+            q->count++;
+            q->bytes += e->size;
+            pushed = true;
+        }
+        cf_lock_release(&q->lock);
+        // Outside the lock: the real free may take its own locks.
+        for (unsigned i = 0; i < n_out; i++) {
+            cf_table_remove(out[i].addr, NULL);
+            release(out[i].addr, out[i].family);
+        }
+        if (pushed)
+            return true;
+    }
+}
+
+bool cf_quarantine_find(uintptr_t addr, cf_qentry *out) {
+    bool found = false;
+    for (unsigned s = 0; s < QSHARDS && !found; s++) {
+        qshard *q = &qshards[s];
+        cf_lock_acquire(&q->lock);
+        for (uint32_t i = 0; q->ring != NULL && i < q->count; i++) {
+            const cf_qentry *e = &q->ring[(q->head + i) % RING];
+            if (e->addr == addr) {
+                *out = *e; // keep scanning: the newest free of addr wins
+                found = true;
+            }
+        }
+        cf_lock_release(&q->lock);
+    }
+    return found;
+}
+
+void cf_quarantine_lock_all(void) {
+    for (unsigned s = 0; s < QSHARDS; s++)
+        cf_lock_acquire(&qshards[s].lock);
+}
+
+void cf_quarantine_unlock_all(void) {
+    for (unsigned s = QSHARDS; s-- > 0;)
+        cf_lock_release(&qshards[s].lock);
+}

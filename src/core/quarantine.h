@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+// The quarantine: recently freed blocks whose real release is delayed, so
+// their addresses are not handed out again while crossfree still remembers
+// who freed them (that is what makes double frees detectable). Bounded in
+// bytes and in entries; sharded by thread so frees do not share one lock.
+#ifndef CF_CORE_QUARANTINE_H
+#define CF_CORE_QUARANTINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cf_qentry {
+    uintptr_t addr;
+    uint64_t size;
+    uint32_t free_stack; // depot id of the freeing stack
+    uint32_t free_tid;
+    uint8_t dealloc_fn; // cf_dealloc_fn used for the free
+    uint8_t family;     // family the block was allocated in
+    uint8_t pad[6];
+} cf_qentry;
+
+// Called for each evicted block after its owner record was removed.
+typedef void (*cf_release_fn)(uintptr_t addr, unsigned family);
+
+// total_bytes 0 disables the quarantine (cf_quarantine_enabled() false).
+bool cf_quarantine_init(size_t total_bytes);
+bool cf_quarantine_enabled(void);
+
+// Adds a freed block; releases the oldest blocks of that shard beyond its
+// share of the budget through `release`, outside the shard lock. Returns
+// false (and keeps nothing) when disabled or the block alone is larger than
+// a shard's budget: the caller then releases it at once.
+bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release);
+
+// Finds the remembered free of `addr` (error path: scans all shards).
+bool cf_quarantine_find(uintptr_t addr, cf_qentry *out);
+
+void cf_quarantine_lock_all(void);
+void cf_quarantine_unlock_all(void);
+
+#endif

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// The owner table: one 24-byte record per live (or quarantined) pointer,
+// sharded by address hash, each shard an open-addressing table in mmap'd
+// memory. Never calls malloc; the only syscall is mmap/munmap when a shard
+// grows, which is amortised and happens under that shard's lock only.
+#ifndef CF_CORE_TABLE_H
+#define CF_CORE_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { CF_STATE_LIVE = 0, CF_STATE_QUARANTINED = 1 };
+
+// Packed so that a record is 24 bytes: the size takes 48 bits (no block on
+// a 47-bit address space is larger) and the thread number 24.
+typedef struct cf_record {
+    uintptr_t addr;       // 0 marks an empty slot
+    uint64_t size_fam_fn; // size:48 | family:8 | alloc_fn:8
+    uint32_t stack;       // stack depot id of the allocation, 0 = none
+    uint32_t tid_state;   // thread:24 | state:8
+} cf_record;
+
+_Static_assert(sizeof(cf_record) == 24, "owner record must stay 24 bytes");
+
+#define CF_SIZE_MAX ((UINT64_C(1) << 48) - 1)
+#define CF_TID_MAX ((1u << 24) - 1)
+
+static inline cf_record cf_record_make(uintptr_t addr, uint64_t size, unsigned family,
+                                       unsigned alloc_fn, uint32_t stack, uint32_t tid) {
+    cf_record r;
+    r.addr = addr;
+    r.size_fam_fn = (size > CF_SIZE_MAX ? CF_SIZE_MAX : size) | ((uint64_t)(family & 0xff) << 48) |
+                    ((uint64_t)(alloc_fn & 0xff) << 56);
+    r.stack = stack;
+    r.tid_state = (tid > CF_TID_MAX ? CF_TID_MAX : tid) | ((uint32_t)CF_STATE_LIVE << 24);
+    return r;
+}
+static inline uint64_t cf_record_size(const cf_record *r) { return r->size_fam_fn & CF_SIZE_MAX; }
+static inline unsigned cf_record_family(const cf_record *r) {
+    return (unsigned)(r->size_fam_fn >> 48) & 0xff;
+}
+static inline unsigned cf_record_alloc_fn(const cf_record *r) {
+    return (unsigned)(r->size_fam_fn >> 56);
+}
+static inline uint32_t cf_record_tid(const cf_record *r) { return r->tid_state & CF_TID_MAX; }
+static inline unsigned cf_record_state(const cf_record *r) { return r->tid_state >> 24; }
+
+// Sets up the shards. Returns false if the initial mapping failed.
+bool cf_table_init(void);
+
+// Inserts `r`, replacing any record for the same address. False only when
+// the table could not grow (out of address space).
+bool cf_table_insert(const cf_record *r);
+
+// Copies the record for `addr` into `out`; false if there is none.
+bool cf_table_lookup(uintptr_t addr, cf_record *out);
+
+// Removes the record for `addr`, copying it into `out` when not NULL.
+bool cf_table_remove(uintptr_t addr, cf_record *out);
+
+// The free path in one step: copies the record for `addr` into `out` (its
+// state as it was), and if it was live either marks it quarantined
+// (`quarantine` true) or removes it. Quarantined records stay untouched.
+bool cf_table_retire(uintptr_t addr, bool quarantine, cf_record *out);
+
+// Finds a live record whose block [addr, addr+size) contains `p` (slow:
+// scans every shard; error path only).
+bool cf_table_find_containing(uintptr_t p, cf_record *out);
+
+// Statistics for tests and verbosity.
+typedef struct cf_table_stats {
+    size_t records;      // live + quarantined records
+    size_t slots;        // total capacity
+    size_t mapped_bytes; // memory mapped for slots
+} cf_table_stats;
+void cf_table_get_stats(cf_table_stats *s);
+
+// fork support: hold every shard lock across fork(), release in both.
+void cf_table_lock_all(void);
+void cf_table_unlock_all(void);
+
+#endif

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+// Linux implementation of the OS half of the platform contract
+// (platform.h): raw syscalls and libc calls that are known not to allocate.
+// Nothing here may call malloc, stdio (except at exit) or getenv's setters.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "platform/platform.h"
+#include "support/fmt.h"
+
+extern char **environ;
+
+void *cf_os_map(size_t bytes, bool reserve_only) {
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | (reserve_only ? MAP_NORESERVE : 0);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void cf_os_unmap(void *p, size_t bytes) { munmap(p, bytes); }
+
+size_t cf_os_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+void cf_os_write_all(int fd, const char *s, size_t n) {
+    int saved = errno; // reports happen inside free(): the caller's errno survives
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+    errno = saved;
+}
+
+int cf_os_open_log(const char *path) {
+    int saved = errno;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0666);
+    int err = errno;
+    errno = saved;
+    return fd >= 0 ? fd : -err;
+}
+
+void cf_os_close(int fd) { close(fd); }
+
+const char *cf_os_strerror(int err) {
+    // strerror() may allocate for unknown codes; the common ones are enough.
+    switch (err) {
+    case ENOENT:
+        return "No such file or directory";
+    case EACCES:
+        return "Permission denied";
+    case EEXIST:
+        return "File exists (not overwritten)";
+    case ELOOP:
+        return "Is a symbolic link (not followed)";
+    case ENOTDIR:
+        return "Not a directory";
+    case EROFS:
+        return "Read-only file system";
+    case ENOSPC:
+        return "No space left on device";
+    case EISDIR:
+        return "Is a directory";
+    case ENAMETOOLONG:
+        return "File name too long";
+    case EMFILE:
+    case ENFILE:
+        return "Too many open files";
+    default:
+        return "Cannot open";
+    }
+}
+
+int cf_os_getpid(void) { return (int)getpid(); }
+
+int cf_os_gettid(void) { return (int)syscall(SYS_gettid); }
+
+void cf_os_yield(void) { sched_yield(); }
+
+uint64_t cf_os_time_us(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+const char *cf_os_getenv(const char *name) {
+    size_t n = cf_strlen(name);
+    for (char **e = environ; e != NULL && *e != NULL; e++)
+        if (cf_streqn(*e, name, n) && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+void cf_os_exe_path(char *buf, size_t cap) {
+    if (cap == 0)
+        return;
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    buf[n > 0 ? (size_t)n : 0] = '\0';
+}
+
+_Noreturn void cf_os_abort(void) {
+    abort();
+}
+
+_Noreturn void cf_os_exit_now(int status) {
+    fflush(NULL); // the program's buffered output is part of its behaviour
+    _exit(status);
+}
+
+// Finds the mapping in /proc/self/maps that contains `a`; returns its range.
+static bool mapping_of(uintptr_t a, uintptr_t *lo, uintptr_t *hi) {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[4096];
+    size_t have = 0;
+    bool found = false;
+    for (;;) {
+        ssize_t r = read(fd, buf + have, sizeof buf - have);
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        size_t start = 0;
+        for (size_t i = 0; i < have; i++) {
+            if (buf[i] != '\n')
+                continue;
+            // Line: "lo-hi perms ..."
+            uintptr_t l = 0, h = 0;
+            size_t j = start;
+            for (; j < i && buf[j] != '-'; j++)
+                l = l * 16 + (uintptr_t)(buf[j] <= '9' ? buf[j] - '0' : (buf[j] | 32) - 'a' + 10);
+            for (j++; j < i && buf[j] != ' '; j++)
+                h = h * 16 + (uintptr_t)(buf[j] <= '9' ? buf[j] - '0' : (buf[j] | 32) - 'a' + 10);
+            if (a >= l && a < h) {
+                *lo = l;
+                *hi = h;
+                found = true;
+            }
+            start = i + 1;
+        }
+        if (found)
+            break;
+        // Keep the partial last line for the next read.
+        for (size_t k = start; k < have; k++)
+            buf[k - start] = buf[k];
+        have -= start;
+        if (have == sizeof buf)
+            have = 0; // absurdly long line: drop it
+    }
+    close(fd);
+    return found;
+}
+
+bool cf_os_addr_on_current_stack(uintptr_t addr) {
+    volatile char here = 0;
+    uintptr_t lo, hi;
+    if (!mapping_of((uintptr_t)&here, &lo, &hi))
+        return false;
+    return addr >= lo && addr < hi;
+}

@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: MIT
+// The Linux shim: every allocation entry point of glibc and every
+// replaceable C++ operator new/delete, exported under its own name so that
+// LD_PRELOAD puts them first, plus dlsym/dlvsym so lookups by name through
+// a library's own handle reach them too. Each wrapper calls the real
+// function and hands the result to the runtime; nothing else lives here.
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "platform/linux/entry_points.h"
+#include "platform/linux/resolve.h"
+#include "platform/platform.h"
+#include "runtime/runtime.h"
+#include "stack/capture.h"
+#include "stack/symbolize.h"
+#include "support/fmt.h"
+
+#define CF_EXPORT __attribute__((visibility("default")))
+
+// ---------------------------------------------------------------------------
+// The wrapped names and their real functions
+
+// X(index, symbol): the wrapper below carries the symbol's own name.
+#define CF_WRAPPED(X)                                                                            \
+    X(MALLOC, malloc)                                                                          \
+    X(FREE, free)                                                                              \
+    X(CALLOC, calloc)                                                                          \
+    X(REALLOC, realloc)                                                                        \
+    X(REALLOCARRAY, reallocarray)                                                              \
+    X(MEMALIGN, memalign)                                                                      \
+    X(POSIX_MEMALIGN, posix_memalign)                                                          \
+    X(ALIGNED_ALLOC, aligned_alloc)                                                            \
+    X(VALLOC, valloc)                                                                          \
+    X(PVALLOC, pvalloc)                                                                        \
+    X(MALLOC_USABLE_SIZE, malloc_usable_size)                                                  \
+    X(CFREE, cfree)                                                                            \
+    X(LIBC_MALLOC, __libc_malloc)                                                              \
+    X(LIBC_FREE, __libc_free)                                                                  \
+    X(LIBC_CALLOC, __libc_calloc)                                                              \
+    X(LIBC_REALLOC, __libc_realloc)                                                            \
+    X(LIBC_MEMALIGN, __libc_memalign)                                                          \
+    X(LIBC_VALLOC, __libc_valloc)                                                              \
+    X(LIBC_PVALLOC, __libc_pvalloc)                                                            \
+    X(NEW, _Znwm)                                                                              \
+    X(NEW_ARRAY, _Znam)                                                                        \
+    X(NEW_NOTHROW, _ZnwmRKSt9nothrow_t)                                                        \
+    X(NEW_ARRAY_NOTHROW, _ZnamRKSt9nothrow_t)                                                  \
+    X(NEW_ALIGN, _ZnwmSt11align_val_t)                                                         \
+    X(NEW_ARRAY_ALIGN, _ZnamSt11align_val_t)                                                   \
+    X(NEW_ALIGN_NOTHROW, _ZnwmSt11align_val_tRKSt9nothrow_t)                                   \
+    X(NEW_ARRAY_ALIGN_NOTHROW, _ZnamSt11align_val_tRKSt9nothrow_t)                             \
+    X(DELETE, _ZdlPv)                                                                          \
+    X(DELETE_ARRAY, _ZdaPv)                                                                    \
+    X(DELETE_SIZED, _ZdlPvm)                                                                   \
+    X(DELETE_ARRAY_SIZED, _ZdaPvm)                                                             \
+    X(DELETE_NOTHROW, _ZdlPvRKSt9nothrow_t)                                                    \
+    X(DELETE_ARRAY_NOTHROW, _ZdaPvRKSt9nothrow_t)                                              \
+    X(DELETE_ALIGN, _ZdlPvSt11align_val_t)                                                     \
+    X(DELETE_ARRAY_ALIGN, _ZdaPvSt11align_val_t)                                               \
+    X(DELETE_SIZED_ALIGN, _ZdlPvmSt11align_val_t)                                              \
+    X(DELETE_ARRAY_SIZED_ALIGN, _ZdaPvmSt11align_val_t)                                        \
+    X(DELETE_ALIGN_NOTHROW, _ZdlPvSt11align_val_tRKSt9nothrow_t)                               \
+    X(DELETE_ARRAY_ALIGN_NOTHROW, _ZdaPvSt11align_val_tRKSt9nothrow_t)                         \
+    X(DLCLOSE, dlclose)
+
+enum {
+#define X(id, sym) W_##id,
+    CF_WRAPPED(X)
+#undef X
+        W_COUNT
+};
+
+static const char *const wrapped_names[W_COUNT] = {
+#define X(id, sym) [W_##id] = #sym,
+    CF_WRAPPED(X)
+#undef X
+};
+
+// Real functions, found with dlsym(RTLD_NEXT) (C++ ones on first need,
+// since libstdc++ may be loaded later). Our own wrappers' addresses, for
+// answering dlsym lookups, are filled in at start-up.
+static _Atomic uintptr_t real_addr[W_COUNT];
+static uintptr_t wrapper_addr[W_COUNT];
+
+// Set by cf_resolve_dlsyms; read by the assembly entry points below.
+__attribute__((used)) uintptr_t cf_real_dlsym;
+__attribute__((used)) uintptr_t cf_real_dlvsym;
+
+typedef void *(*dlsym_fn)(void *, const char *);
+typedef void *(*dlvsym_fn)(void *, const char *, const char *);
+
+__attribute__((used)) void cf_resolve_dlsyms(void);
+void cf_resolve_dlsyms(void) {
+    if (cf_real_dlsym != 0)
+        return;
+    uintptr_t s = cf_linux_libc_symbol("dlsym");
+    uintptr_t v = cf_linux_libc_symbol("dlvsym");
+    if (s == 0 || v == 0) {
+        static const char msg[] = "crossfree: cannot find dlsym in the C library (crossfree "
+                                  "supports glibc on Linux); exiting\n";
+        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        _exit(127);
+    }
+    cf_real_dlvsym = v;
+    cf_real_dlsym = s;
+}
+
+static uintptr_t resolve_next(unsigned idx) {
+    uintptr_t r = atomic_load_explicit(&real_addr[idx], memory_order_relaxed);
+    if (r != 0)
+        return r;
+    cf_resolve_dlsyms();
+    // Called from crossfree's own code, so RTLD_NEXT means "after crossfree".
+    r = (uintptr_t)((dlsym_fn)cf_real_dlsym)(RTLD_NEXT, wrapped_names[idx]);
+    atomic_store_explicit(&real_addr[idx], r, memory_order_relaxed);
+    return r;
+}
+
+#define REAL(idx, type) ((type)atomic_load_explicit(&real_addr[W_##idx], memory_order_relaxed))
+
+typedef void *(*malloc_fn)(size_t);
+typedef void (*free_fn)(void *);
+typedef void *(*calloc_fn)(size_t, size_t);
+typedef void *(*realloc_fn)(void *, size_t);
+typedef void *(*reallocarray_fn)(void *, size_t, size_t);
+typedef void *(*memalign_fn)(size_t, size_t);
+typedef int (*posix_memalign_fn)(void **, size_t, size_t);
+typedef size_t (*usable_fn)(void *);
+typedef int (*dlclose_fn)(void *);
+typedef void *(*new_fn)(size_t);
+typedef void *(*new_nothrow_fn)(size_t, const void *);
+typedef void *(*new_align_fn)(size_t, size_t);
+typedef void *(*new_align_nothrow_fn)(size_t, size_t, const void *);
+
+void cf_platform_release(uintptr_t addr, unsigned family) {
+    (void)family; // every family on glibc is carved from the malloc heap
+    REAL(FREE, free_fn)((void *)addr);
+}
+
+// ---------------------------------------------------------------------------
+// malloc family
+
+// Records a successful allocation; the caller's errno stays as the real
+// allocator left it.
+static inline void *track(cf_alloc_fn fn, void *p, size_t n) {
+    if (p != NULL) {
+        int e = errno;
+        cf_rt_on_alloc(fn, p, n);
+        errno = e;
+    }
+    return p;
+}
+
+CF_EXPORT void *malloc(size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, 16);
+    return track(CF_ALLOC_MALLOC, REAL(MALLOC, malloc_fn)(n), n);
+}
+
+CF_EXPORT void free(void *p) {
+    if (p == NULL || !cf_rt_enter())
+        return; // during start-up only bootstrap blocks exist, and they stay
+    int e = errno;
+    cf_rt_on_free(CF_DEALLOC_FREE, CF_FAM_MALLOC, p);
+    errno = e;
+}
+
+CF_EXPORT void *calloc(size_t n, size_t size) {
+    if (!cf_rt_enter()) {
+        size_t total;
+        if (__builtin_mul_overflow(n, size, &total)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return cf_rt_bootstrap_alloc(total, 16); // static, hence zeroed
+    }
+    return track(CF_ALLOC_CALLOC, REAL(CALLOC, calloc_fn)(n, size), n * size);
+}
+
+// realloc and reallocarray share everything but the real call.
+static void *realloc_common(void *p, size_t n, size_t size, bool array) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (!cf_rt_enter() || cf_rt_is_bootstrap(p)) {
+        // A bootstrap block moves to the real heap (or stays in bootstrap
+        // during start-up); its old copy is never released.
+        void *q = cf_rt_enter() ? malloc(total) : cf_rt_bootstrap_alloc(total, 16);
+        if (q != NULL && p != NULL) {
+            size_t old = cf_rt_bootstrap_size(p);
+            memcpy(q, p, old < total ? old : total);
+        }
+        return q;
+    }
+    cf_alloc_fn fn = array ? CF_ALLOC_REALLOCARRAY : CF_ALLOC_REALLOC;
+    if (p == NULL) {
+        return track(fn,
+                     array ? REAL(REALLOCARRAY, reallocarray_fn)(NULL, n, size)
+                           : REAL(REALLOC, realloc_fn)(NULL, total),
+                     total);
+    }
+    int e = errno;
+    cf_record saved;
+    if (!cf_rt_realloc_begin(CF_DEALLOC_REALLOC, p, &saved)) {
+        errno = ENOMEM; // the pointer was not ours to resize: fail like an allocator
+        return NULL;
+    }
+    errno = e;
+    void *q = array ? REAL(REALLOCARRAY, reallocarray_fn)(p, n, size)
+                    : REAL(REALLOC, realloc_fn)(p, total);
+    e = errno;
+    cf_rt_realloc_end(fn, &saved, q, total);
+    errno = e;
+    return q;
+}
+
+CF_EXPORT void *realloc(void *p, size_t n) { return realloc_common(p, n, 1, false); }
+
+CF_EXPORT void *reallocarray(void *p, size_t n, size_t size) {
+    return realloc_common(p, n, size, true);
+}
+
+CF_EXPORT void *memalign(size_t align, size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, align);
+    return track(CF_ALLOC_MEMALIGN, REAL(MEMALIGN, memalign_fn)(align, n), n);
+}
+
+CF_EXPORT void *aligned_alloc(size_t align, size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, align);
+    return track(CF_ALLOC_ALIGNED_ALLOC, REAL(ALIGNED_ALLOC, memalign_fn)(align, n), n);
+}
+
+CF_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
+    if (!cf_rt_enter()) {
+        void *p = cf_rt_bootstrap_alloc(n, align);
+        if (p == NULL)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    void *p = NULL;
+    int e = errno;
+    int r = REAL(POSIX_MEMALIGN, posix_memalign_fn)(&p, align, n);
+    if (r == 0) {
+        cf_rt_on_alloc(CF_ALLOC_POSIX_MEMALIGN, p, n);
+        *out = p;
+    }
+    errno = e;
+    return r;
+}
+
+CF_EXPORT void *valloc(size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, 4096);
+    return track(CF_ALLOC_VALLOC, REAL(VALLOC, malloc_fn)(n), n);
+}
+
+CF_EXPORT void *pvalloc(size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, 4096);
+    return track(CF_ALLOC_PVALLOC, REAL(PVALLOC, malloc_fn)(n), n);
+}
+
+CF_EXPORT size_t malloc_usable_size(void *p) {
+    if (p == NULL)
+        return 0;
+    if (cf_rt_is_bootstrap(p))
+        return cf_rt_bootstrap_size(p);
+    if (!cf_rt_enter())
+        return 0;
+    return REAL(MALLOC_USABLE_SIZE, usable_fn)(p);
+}
+
+// glibc's own names for the same functions, which some programs call
+// directly (often from their own malloc replacements).
+CF_EXPORT void *__libc_malloc(size_t n) { return malloc(n); }
+CF_EXPORT void __libc_free(void *p) { free(p); }
+CF_EXPORT void *__libc_calloc(size_t n, size_t s) { return calloc(n, s); }
+CF_EXPORT void *__libc_realloc(void *p, size_t n) { return realloc(p, n); }
+CF_EXPORT void *__libc_memalign(size_t a, size_t n) { return memalign(a, n); }
+CF_EXPORT void *__libc_valloc(size_t n) { return valloc(n); }
+CF_EXPORT void *__libc_pvalloc(size_t n) { return pvalloc(n); }
+// cfree is a compat-only symbol of glibc that old binaries still import.
+CF_EXPORT void cfree(void *p) { free(p); }
+
+// ---------------------------------------------------------------------------
+// C++ operator new / delete
+
+// The fast path allocates straight from the real malloc. Only when that
+// fails does the real operator new run (under the guard), so that
+// std::new_handler and std::bad_alloc behave exactly as libstdc++ says;
+// if it throws, the cleanup below restores the guard as the exception
+// passes through (this file is built with -fexceptions for that).
+static void guard_cleanup(int *unused) {
+    (void)unused;
+    cf_rt_guard_leave();
+}
+#define GUARDED_SCOPE                                                                            \
+    __attribute__((cleanup(guard_cleanup))) int cf_guard_scope_ = (cf_rt_guard_enter(), 0);      \
+    (void)cf_guard_scope_
+
+static void *real_new_slow(unsigned idx, size_t n, size_t align, bool nothrow) {
+    uintptr_t fn = resolve_next(idx);
+    if (fn == 0) {
+        // No C++ runtime below us: there is no new_handler or bad_alloc.
+        if (nothrow)
+            return NULL;
+        static const char msg[] = "crossfree: operator new failed and no C++ runtime is "
+                                  "loaded to throw std::bad_alloc; aborting\n";
+        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        cf_os_abort();
+    }
+    static const char nothrow_tag = 0; // stands in for std::nothrow
+    GUARDED_SCOPE;
+    if (align == 0)
+        return nothrow ? ((new_nothrow_fn)fn)(n, &nothrow_tag) : ((new_fn)fn)(n);
+    return nothrow ? ((new_align_nothrow_fn)fn)(n, align, &nothrow_tag)
+                   : ((new_align_fn)fn)(n, align);
+}
+
+static inline void *new_common(cf_alloc_fn kind, unsigned slow_idx, size_t n, size_t align,
+                               bool nothrow) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n ? n : 1, align ? align : 16);
+    void *p;
+    if (align == 0) {
+        p = REAL(MALLOC, malloc_fn)(n ? n : 1);
+    } else {
+        // libstdc++'s rule: at least pointer alignment, size a multiple of it.
+        size_t al = align < sizeof(void *) ? sizeof(void *) : align;
+        size_t sz = n ? n : 1;
+        p = NULL;
+        if (sz + al - 1 >= sz && (al & (al - 1)) == 0)
+            p = REAL(ALIGNED_ALLOC, memalign_fn)(al, (sz + al - 1) & ~(al - 1));
+    }
+    if (p == NULL)
+        p = real_new_slow(slow_idx, n, align, nothrow);
+    if (p != NULL)
+        cf_rt_on_alloc(kind, p, n);
+    return p;
+}
+
+CF_EXPORT void *_Znwm(size_t n) { return new_common(CF_ALLOC_NEW, W_NEW, n, 0, false); }
+CF_EXPORT void *_Znam(size_t n) {
+    return new_common(CF_ALLOC_NEW_ARRAY, W_NEW_ARRAY, n, 0, false);
+}
+CF_EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const void *tag) {
+    (void)tag;
+    return new_common(CF_ALLOC_NEW, W_NEW_NOTHROW, n, 0, true);
+}
+CF_EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const void *tag) {
+    (void)tag;
+    return new_common(CF_ALLOC_NEW_ARRAY, W_NEW_ARRAY_NOTHROW, n, 0, true);
+}
+CF_EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t al) {
+    return new_common(CF_ALLOC_NEW_ALIGN, W_NEW_ALIGN, n, al, false);
+}
+CF_EXPORT void *_ZnamSt11align_val_t(size_t n, size_t al) {
+    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, W_NEW_ARRAY_ALIGN, n, al, false);
+}
+CF_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
+    (void)tag;
+    return new_common(CF_ALLOC_NEW_ALIGN, W_NEW_ALIGN_NOTHROW, n, al, true);
+}
+CF_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
+    (void)tag;
+    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, W_NEW_ARRAY_ALIGN_NOTHROW, n, al, true);
+}
+
+static inline void delete_common(cf_dealloc_fn fn, void *p) {
+    if (p == NULL || !cf_rt_enter())
+        return;
+    int e = errno;
+    cf_rt_on_free(fn, cf_family_of_dealloc(fn), p);
+    errno = e;
+}
+
+#define DELETE_PLAIN CF_DEALLOC_DELETE
+#define DELETE_ARRAY CF_DEALLOC_DELETE_ARRAY
+#define DELETE_ALIGN CF_DEALLOC_DELETE_ALIGN
+#define DELETE_ARRAY_ALIGN CF_DEALLOC_DELETE_ARRAY_ALIGN
+
+// Sized and nothrow forms release like the plain ones.
+CF_EXPORT void _ZdlPv(void *p) { delete_common(DELETE_PLAIN, p); }
+CF_EXPORT void _ZdaPv(void *p) { delete_common(DELETE_ARRAY, p); }
+CF_EXPORT void _ZdlPvm(void *p, size_t n) {
+    (void)n;
+    delete_common(DELETE_PLAIN, p);
+}
+CF_EXPORT void _ZdaPvm(void *p, size_t n) {
+    (void)n;
+    delete_common(DELETE_ARRAY, p);
+}
+CF_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const void *t) {
+    (void)t;
+    delete_common(DELETE_PLAIN, p);
+}
+CF_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const void *t) {
+    (void)t;
+    delete_common(DELETE_ARRAY, p);
+}
+CF_EXPORT void _ZdlPvSt11align_val_t(void *p, size_t al) {
+    (void)al;
+    delete_common(DELETE_ALIGN, p);
+}
+CF_EXPORT void _ZdaPvSt11align_val_t(void *p, size_t al) {
+    (void)al;
+    delete_common(DELETE_ARRAY_ALIGN, p);
+}
+CF_EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t al) {
+    (void)n, (void)al;
+    delete_common(DELETE_ALIGN, p);
+}
+CF_EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al) {
+    (void)n, (void)al;
+    delete_common(DELETE_ARRAY_ALIGN, p);
+}
+CF_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *t) {
+    (void)al, (void)t;
+    delete_common(DELETE_ALIGN, p);
+}
+CF_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *t) {
+    (void)al, (void)t;
+    delete_common(DELETE_ARRAY_ALIGN, p);
+}
+
+// ---------------------------------------------------------------------------
+// dlsym, dlvsym, dlclose
+
+// A lookup through a library's own handle (CDLL("libc.so.6").free) finds
+// the library's definition, not the interposed one; answer it with our
+// wrapper when the definition is the very function we wrap.
+static void *substitute(const char *name, void *found) {
+    if (found == NULL || name == NULL)
+        return found;
+    for (unsigned i = 0; i < W_COUNT; i++) {
+        if (cf_strcmp(wrapped_names[i], name) != 0)
+            continue;
+        if ((uintptr_t)found == resolve_next(i) && wrapper_addr[i] != 0)
+            return (void *)wrapper_addr[i];
+        break;
+    }
+    return found;
+}
+
+// RTLD_DEFAULT and RTLD_NEXT depend on who calls dlsym, so the assembly
+// entry below jumps to the real dlsym for them without a frame of ours.
+// Explicit handles do not, and come here.
+__attribute__((used)) void *cf_dlsym_handle(void *handle, const char *name);
+void *cf_dlsym_handle(void *handle, const char *name) {
+    cf_resolve_dlsyms();
+    return substitute(name, ((dlsym_fn)cf_real_dlsym)(handle, name));
+}
+
+__attribute__((used)) void *cf_dlvsym_handle(void *handle, const char *name, const char *ver);
+void *cf_dlvsym_handle(void *handle, const char *name, const char *ver) {
+    cf_resolve_dlsyms();
+    return substitute(name, ((dlvsym_fn)cf_real_dlvsym)(handle, name, ver));
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl dlsym\n"
+        ".type dlsym,@function\n"
+        "dlsym:\n"
+        "  .cfi_startproc\n"
+        "  testq %rdi, %rdi\n"
+        "  je 1f\n"
+        "  cmpq $-1, %rdi\n"
+        "  jne cf_dlsym_handle\n"
+        "1:\n"
+        "  movq cf_real_dlsym(%rip), %rax\n"
+        "  testq %rax, %rax\n"
+        "  je 2f\n"
+        "  jmp *%rax\n"
+        "2:\n"
+        "  pushq %rdi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rsi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  subq $8, %rsp\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  call cf_resolve_dlsyms\n"
+        "  addq $8, %rsp\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rsi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rdi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  jmp *cf_real_dlsym(%rip)\n"
+        "  .cfi_endproc\n"
+        ".size dlsym, .-dlsym\n"
+        ".globl dlvsym\n"
+        ".type dlvsym,@function\n"
+        "dlvsym:\n"
+        "  .cfi_startproc\n"
+        "  testq %rdi, %rdi\n"
+        "  je 1f\n"
+        "  cmpq $-1, %rdi\n"
+        "  jne cf_dlvsym_handle\n"
+        "1:\n"
+        "  movq cf_real_dlvsym(%rip), %rax\n"
+        "  testq %rax, %rax\n"
+        "  je 2f\n"
+        "  jmp *%rax\n"
+        "2:\n"
+        "  pushq %rdi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rsi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rdx\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  call cf_resolve_dlsyms\n"
+        "  popq %rdx\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rsi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rdi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  jmp *cf_real_dlvsym(%rip)\n"
+        "  .cfi_endproc\n"
+        ".size dlvsym, .-dlvsym\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".globl dlsym\n"
+        ".type dlsym,%function\n"
+        "dlsym:\n"
+        "  cbz x0, 1f\n"
+        "  cmn x0, #1\n"
+        "  b.eq 1f\n"
+        "  b cf_dlsym_handle\n"
+        "1:\n"
+        "  adrp x16, cf_real_dlsym\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlsym]\n"
+        "  cbz x16, 2f\n"
+        "  br x16\n"
+        "2:\n"
+        "  stp x29, x30, [sp, #-32]!\n"
+        "  mov x29, sp\n"
+        "  stp x0, x1, [sp, #16]\n"
+        "  bl cf_resolve_dlsyms\n"
+        "  ldp x0, x1, [sp, #16]\n"
+        "  ldp x29, x30, [sp], #32\n"
+        "  adrp x16, cf_real_dlsym\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlsym]\n"
+        "  br x16\n"
+        ".size dlsym, .-dlsym\n"
+        ".globl dlvsym\n"
+        ".type dlvsym,%function\n"
+        "dlvsym:\n"
+        "  cbz x0, 1f\n"
+        "  cmn x0, #1\n"
+        "  b.eq 1f\n"
+        "  b cf_dlvsym_handle\n"
+        "1:\n"
+        "  adrp x16, cf_real_dlvsym\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlvsym]\n"
+        "  cbz x16, 2f\n"
+        "  br x16\n"
+        "2:\n"
+        "  stp x29, x30, [sp, #-48]!\n"
+        "  mov x29, sp\n"
+        "  stp x0, x1, [sp, #16]\n"
+        "  str x2, [sp, #32]\n"
+        "  bl cf_resolve_dlsyms\n"
+        "  ldp x0, x1, [sp, #16]\n"
+        "  ldr x2, [sp, #32]\n"
+        "  ldp x29, x30, [sp], #48\n"
+        "  adrp x16, cf_real_dlvsym\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlvsym]\n"
+        "  br x16\n"
+        ".size dlvsym, .-dlvsym\n");
+#else
+#error "crossfree: write the dlsym/dlvsym entry points for this architecture"
+#endif
+
+CF_EXPORT int dlclose(void *handle) {
+    if (cf_rt_enter()) {
+        // Frames recorded in this library must still print as module+offset
+        // after it is gone.
+        cf_rt_guard_enter();
+        cf_symbolize_note_modules();
+        cf_rt_guard_leave();
+    }
+    return ((dlclose_fn)resolve_next(W_DLCLOSE))(handle);
+}
+
+// ---------------------------------------------------------------------------
+// Start-up and exit
+
+bool cf_platform_init(void) {
+    cf_resolve_dlsyms();
+    static const unsigned required[] = {W_MALLOC, W_FREE, W_CALLOC, W_REALLOC};
+    for (unsigned i = 0; i < W_COUNT; i++) {
+        // C++ operators resolve on first use: libstdc++ may not be loaded yet.
+        if (i < W_NEW || i == W_DLCLOSE)
+            resolve_next(i);
+    }
+    for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (atomic_load(&real_addr[required[i]]) == 0) {
+            static const char msg[] = "crossfree: cannot find the real malloc/free after "
+                                      "crossfree in the lookup order; exiting\n";
+            cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+            return false;
+        }
+    }
+    // Functions a very old or very new libc may lack fall back to relatives.
+    if (atomic_load(&real_addr[W_REALLOCARRAY]) == 0 ||
+        atomic_load(&real_addr[W_ALIGNED_ALLOC]) == 0 ||
+        atomic_load(&real_addr[W_MALLOC_USABLE_SIZE]) == 0) {
+        static const char msg[] = "crossfree: this C library lacks reallocarray, aligned_alloc "
+                                  "or malloc_usable_size; exiting\n";
+        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        return false;
+    }
+
+#define X(id, sym) wrapper_addr[W_##id] = (uintptr_t)sym;
+    CF_WRAPPED(X)
+#undef X
+
+    uintptr_t lo, hi;
+    if (cf_linux_object_range((uintptr_t)&cf_platform_init, &lo, &hi))
+        cf_capture_set_self(lo, hi);
+    pthread_atfork(cf_rt_fork_prepare, cf_rt_fork_parent, cf_rt_fork_child);
+    return true;
+}
+
+__attribute__((constructor)) static void crossfree_start(void) { (void)cf_rt_enter(); }
+
+__attribute__((destructor)) static void crossfree_stop(void) { cf_rt_at_exit(); }

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+// Finding the real functions behind crossfree's wrappers on Linux. libc's
+// dlsym itself is found by reading libc's dynamic symbol table, because
+// crossfree's own exported dlsym would answer any ordinary lookup.
+#ifndef CF_PLATFORM_LINUX_RESOLVE_H
+#define CF_PLATFORM_LINUX_RESOLVE_H
+
+#include <stdint.h>
+
+// Address of the default-version definition of `name` in the loaded libc
+// (the object whose file name starts with "libc.so"), or 0.
+uintptr_t cf_linux_libc_symbol(const char *name);
+
+// Address range of the loaded object containing `addr` (all its PT_LOAD
+// segments); false if no object contains it.
+int cf_linux_object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
+
+#endif

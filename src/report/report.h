@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// Error reports: what an error is (cf_error) and its text rendering. The
+// formatter writes into a caller's buffer, takes the symbolizer as a
+// parameter (so tests can give it fake frames) and never allocates itself.
+#ifndef CF_REPORT_REPORT_H
+#define CF_REPORT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/quarantine.h"
+#include "core/table.h"
+#include "stack/symbolize.h"
+#include "support/fmt.h"
+
+typedef enum cf_error_kind {
+    CF_ERR_MISMATCH = 0,
+    CF_ERR_DOUBLE_FREE,
+    CF_ERR_INVALID_FREE,
+    CF_ERR_KIND_COUNT,
+} cf_error_kind;
+
+// What an invalid-free address turned out to be.
+typedef enum cf_where {
+    CF_WHERE_UNKNOWN = 0, // not tracked: another allocator, or before crossfree
+    CF_WHERE_INTERIOR,    // inside a live block (alloc holds that block)
+    CF_WHERE_STACK,       // on the calling thread's stack
+    CF_WHERE_STATIC,      // inside a loaded module's image (where_module)
+} cf_where;
+
+typedef struct cf_error {
+    cf_error_kind kind;
+    int pid;
+    uintptr_t addr;
+    uint32_t tid;           // the thread making the bad call
+    unsigned dealloc_fn;    // cf_dealloc_fn of the bad call
+    unsigned dealloc_family; // family that call deallocates (for custom families)
+    const uintptr_t *pcs;   // stack of the bad call
+    unsigned n_pcs;
+    bool has_alloc; // alloc is valid: mismatch, double-free, interior pointer
+    cf_record alloc;
+    bool has_prev_free; // prev_free is valid: double-free
+    cf_qentry prev_free;
+    cf_where where;
+    char where_module[256];
+} cf_error;
+
+typedef bool (*cf_symbolizer)(uintptr_t pc, bool names, cf_frame_info *out);
+
+// Stable kind names: "alloc-dealloc-mismatch", "double-free", "invalid-free".
+const char *cf_error_kind_name(cf_error_kind kind);
+
+// Renders the full text report (ERROR line ... HINT line), each line ending
+// in '\n'. `names` false prints module+offset frames only.
+void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *out);
+
+// One frame line "    #n 0xPC in FUNC FILE:LINE (MODULE+0xOFF)\n".
+void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f);
+
+#endif

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+// Option parsing from the single list in options.inc. Runs at start-up,
+// possibly before libc is ready for us, so it never allocates and treats
+// every byte of the input as hostile: no value can overflow a field.
+#include "runtime/options.h"
+
+cf_options cf_flags;
+
+void cf_options_set_defaults(cf_options *o) {
+#define CF_OPTION_BOOL(name, def, doc) o->name = (def) != 0;
+#define CF_OPTION_INT(name, def, lo, hi, doc) o->name = (def);
+#define CF_OPTION_STR(name, def, doc) cf_strlcpy(o->name, def, sizeof o->name);
+#include "runtime/options.inc"
+#undef CF_OPTION_BOOL
+#undef CF_OPTION_INT
+#undef CF_OPTION_STR
+}
+
+static bool is_separator(char c) {
+    return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void warn_value(cf_buf *w, const char *key, size_t key_len, const char *val,
+                       size_t val_len, const char *expected) {
+    cf_buf_str(w, "crossfree: warning: option '");
+    cf_buf_strn(w, key, key_len);
+    cf_buf_str(w, "' has a malformed value '");
+    cf_buf_strn(w, val, val_len > 64 ? 64 : val_len);
+    cf_buf_str(w, "' (expected ");
+    cf_buf_str(w, expected);
+    cf_buf_str(w, "); keeping the default\n");
+}
+
+static bool parse_bool(const char *v, size_t n, bool *out) {
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (cf_strlen(yes[i]) == n && cf_streqn(v, yes[i], n)) {
+            *out = true;
+            return true;
+        }
+        if (cf_strlen(no[i]) == n && cf_streqn(v, no[i], n)) {
+            *out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void append_valid_keys(cf_buf *w) {
+    const char *sep = "";
+#define CF_OPTION_BOOL(name, def, doc) cf_buf_str(w, sep), cf_buf_str(w, #name), sep = ", ";
+#define CF_OPTION_INT(name, def, lo, hi, doc) CF_OPTION_BOOL(name, def, doc)
+#define CF_OPTION_STR(name, def, doc) CF_OPTION_BOOL(name, def, doc)
+#include "runtime/options.inc"
+#undef CF_OPTION_BOOL
+#undef CF_OPTION_INT
+#undef CF_OPTION_STR
+}
+
+// Applies one key=value pair; returns false (after warning) on a problem.
+static bool apply(cf_options *o, const char *key, size_t klen, const char *val, size_t vlen,
+                  bool has_value, cf_buf *w) {
+#define KEY_IS(name) (klen == sizeof(#name) - 1 && cf_streqn(key, #name, klen))
+#define CF_OPTION_BOOL(name, def, doc)                                                           \
+    if (KEY_IS(name)) {                                                                          \
+        bool b;                                                                                  \
+        if (!has_value || !parse_bool(val, vlen, &b)) {                                          \
+            warn_value(w, key, klen, val, vlen, "0 or 1");                                       \
+            return false;                                                                        \
+        }                                                                                        \
+        o->name = b;                                                                             \
+        return true;                                                                             \
+    }
+#define CF_OPTION_INT(name, def, lo, hi, doc)                                                    \
+    if (KEY_IS(name)) {                                                                          \
+        int64_t v;                                                                               \
+        if (!has_value || !cf_parse_i64(val, vlen, &v) || v < (lo) || v > (hi)) {                \
+            warn_value(w, key, klen, val, vlen, "an integer from " #lo " to " #hi);              \
+            return false;                                                                        \
+        }                                                                                        \
+        o->name = v;                                                                             \
+        return true;                                                                             \
+    }
+#define CF_OPTION_STR(name, def, doc)                                                            \
+    if (KEY_IS(name)) {                                                                          \
+        if (!has_value || vlen == 0 || vlen >= sizeof o->name) {                                 \
+            warn_value(w, key, klen, val, vlen, "a non-empty string shorter than 1024 bytes");   \
+            return false;                                                                        \
+        }                                                                                        \
+        cf_strlcpy(o->name, val, vlen + 1);                                                      \
+        return true;                                                                             \
+    }
+#include "runtime/options.inc"
+#undef CF_OPTION_BOOL
+#undef CF_OPTION_INT
+#undef CF_OPTION_STR
+#undef KEY_IS
+    (void)val;
+    (void)vlen;
+    (void)has_value;
+    cf_buf_str(w, "crossfree: warning: unknown option '");
+    cf_buf_strn(w, key, klen > 64 ? 64 : klen);
+    cf_buf_str(w, "' ignored; valid options: ");
+    append_valid_keys(w);
+    cf_buf_char(w, '\n');
+    return false;
+}
+
+int cf_options_parse(cf_options *o, const char *text, cf_buf *w) {
+    int problems = 0;
+    const char *p = text;
+    if (p == NULL)
+        return 0;
+    for (;;) {
+        while (*p != '\0' && is_separator(*p))
+            p++;
+        if (*p == '\0')
+            break;
+        const char *key = p;
+        while (*p != '\0' && *p != '=' && !is_separator(*p))
+            p++;
+        size_t klen = (size_t)(p - key);
+        bool has_value = *p == '=';
+        const char *val = p;
+        size_t vlen = 0;
+        if (has_value) {
+            val = ++p;
+            while (*p != '\0' && !is_separator(*p))
+                p++;
+            vlen = (size_t)(p - val);
+        }
+        if (klen == 0) {
+            cf_buf_str(w, "crossfree: warning: option without a name ('=");
+            cf_buf_strn(w, val, vlen > 64 ? 64 : vlen);
+            cf_buf_str(w, "') ignored\n");
+            problems++;
+            continue;
+        }
+        if (!apply(o, key, klen, val, vlen, has_value, w))
+            problems++;
+    }
+    return problems;
+}
+
+void cf_options_help(cf_buf *out) {
+    cf_buf_str(out, "crossfree options (CROSSFREE_OPTIONS=key=value:key=value):\n");
+#define CF_OPTION_BOOL(name, def, doc)                                                           \
+    cf_buf_str(out, "  " #name "=");                                                             \
+    cf_buf_dec(out, (def) != 0);                                                                 \
+    cf_buf_str(out, "  " doc "\n");
+#define CF_OPTION_INT(name, def, lo, hi, doc)                                                    \
+    cf_buf_str(out, "  " #name "=");                                                             \
+    cf_buf_sdec(out, (def));                                                                     \
+    cf_buf_str(out, "  " doc "\n");
+#define CF_OPTION_STR(name, def, doc) cf_buf_str(out, "  " #name "=" def "  " doc "\n");
+#include "runtime/options.inc"
+#undef CF_OPTION_BOOL
+#undef CF_OPTION_INT
+#undef CF_OPTION_STR
+}

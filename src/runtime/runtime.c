@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: MIT
+// Start-up and the allocation/deallocation hooks. Order matters here: the
+// stack is captured before any lock is taken, the owner record is retired
+// before the block is released (so a reused address never meets a stale
+// record), and the real allocator is never called with a lock held.
+#include "runtime/runtime.h"
+
+#include "core/quarantine.h"
+#include "platform/platform.h"
+#include "report/report.h"
+#include "runtime/options.h"
+#include "stack/capture.h"
+#include "stack/depot.h"
+#include "stack/symbolize.h"
+#include "support/fmt.h"
+#include "support/lock.h"
+
+atomic_int cf_rt_state;
+__thread cf_tls cf_tls_data __attribute__((tls_model("initial-exec")));
+
+static atomic_uint next_tid;
+static atomic_uint_fast64_t error_counts[CF_ERR_KIND_COUNT];
+static bool exit_summary_done;
+static unsigned context_size; // cf_flags.malloc_context_size, read on the hot path
+
+// ---------------------------------------------------------------------------
+// Bootstrap arena
+
+// dlsym and friends may allocate while crossfree looks up the real
+// allocator; those blocks come from here and are never released.
+#define BOOTSTRAP_BYTES (256u * 1024u)
+static _Alignas(64) unsigned char bootstrap[BOOTSTRAP_BYTES];
+static atomic_size_t bootstrap_used;
+
+void *cf_rt_bootstrap_alloc(size_t size, size_t align) {
+    if (align < 16)
+        align = 16;
+    for (;;) {
+        size_t used = atomic_load(&bootstrap_used);
+        // 16-byte header before the block holds its size.
+        size_t start = (used + 16 + align - 1) & ~(align - 1);
+        if (size > BOOTSTRAP_BYTES || start + size > BOOTSTRAP_BYTES)
+            return NULL;
+        if (atomic_compare_exchange_weak(&bootstrap_used, &used, start + size)) {
+            *(size_t *)(void *)(bootstrap + start - 16) = size;
+            return bootstrap + start;
+        }
+    }
+}
+
+bool cf_rt_is_bootstrap(const void *p) {
+    return (const unsigned char *)p >= bootstrap &&
+           (const unsigned char *)p < bootstrap + BOOTSTRAP_BYTES;
+}
+
+size_t cf_rt_bootstrap_size(const void *p) {
+    return *(const size_t *)(const void *)((const unsigned char *)p - 16);
+}
+
+// ---------------------------------------------------------------------------
+// Start-up
+
+static void emit_stderr(const cf_buf *b) { cf_os_write_all(CF_FD_STDERR, b->data, b->len); }
+
+static void pid_line_start(cf_buf *b) {
+    cf_buf_str(b, "==");
+    cf_buf_sdec(b, cf_os_getpid());
+    cf_buf_str(b, "==");
+}
+
+static void init_options(void) {
+    char storage[2048];
+    cf_buf w;
+    cf_buf_init(&w, storage, sizeof storage);
+    cf_options_set_defaults(&cf_flags);
+    cf_options_parse(&cf_flags, cf_os_getenv("CROSSFREE_OPTIONS"), &w);
+    if (w.len > 0)
+        emit_stderr(&w);
+    context_size = (unsigned)cf_flags.malloc_context_size;
+    if (cf_flags.help) {
+        char help[4096];
+        cf_buf h;
+        cf_buf_init(&h, help, sizeof help);
+        cf_options_help(&h);
+        emit_stderr(&h);
+    }
+}
+
+static bool init_everything(void) {
+    init_options();
+    if (!cf_table_init() || !cf_depot_init((size_t)1 << 30) ||
+        !cf_quarantine_init((size_t)cf_flags.quarantine_size_mb << 20)) {
+        static const char msg[] = "crossfree: cannot map memory for its tables; "
+                                  "checking is off in this process\n";
+        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        return false;
+    }
+    return cf_platform_init();
+}
+
+bool cf_rt_enter_slow(void) {
+    cf_tls *t = &cf_tls_data;
+    if (t->initializing)
+        return false;
+    int expected = CF_RT_UNINIT;
+    if (atomic_compare_exchange_strong(&cf_rt_state, &expected, CF_RT_INITIALIZING)) {
+        t->initializing = true;
+        t->guard++;
+        bool ok = init_everything();
+        t->guard--;
+        t->initializing = false;
+        if (!ok)
+            cf_os_exit_now(127);
+        atomic_store_explicit(&cf_rt_state, CF_RT_READY, memory_order_release);
+        if (cf_flags.verbosity >= 1) {
+            char s[256];
+            cf_buf b;
+            cf_buf_init(&b, s, sizeof s);
+            pid_line_start(&b);
+            cf_buf_str(&b, "crossfree: checking this process\n");
+            emit_stderr(&b);
+        }
+        return true;
+    }
+    while (atomic_load_explicit(&cf_rt_state, memory_order_acquire) != CF_RT_READY)
+        cf_os_yield();
+    return true;
+}
+
+uint32_t cf_rt_tid(void) {
+    cf_tls *t = &cf_tls_data;
+    if (t->tid1 == 0)
+        t->tid1 = atomic_fetch_add_explicit(&next_tid, 1, memory_order_relaxed) + 1;
+    return t->tid1 - 1;
+}
+
+// ---------------------------------------------------------------------------
+// Reports
+
+static cf_lock report_lock;
+static int log_fd = -1;
+static int log_pid;
+
+// The descriptor reports go to; opened on the first report of each process
+// (a fork child gets its own PREFIX.PID). Caller holds report_lock.
+static int log_descriptor(void) {
+    const char *path = cf_flags.log_path;
+    if (cf_strcmp(path, "stderr") == 0)
+        return CF_FD_STDERR;
+    if (cf_strcmp(path, "stdout") == 0)
+        return 1;
+    int pid = cf_os_getpid();
+    if (log_fd >= 0 && log_pid == pid)
+        return log_fd;
+    char name[CF_OPTION_STR_MAX + 32];
+    cf_buf b;
+    cf_buf_init(&b, name, sizeof name);
+    cf_buf_str(&b, path);
+    cf_buf_char(&b, '.');
+    cf_buf_sdec(&b, pid);
+    int fd = cf_os_open_log(name);
+    log_pid = pid;
+    if (fd < 0) {
+        char s[CF_OPTION_STR_MAX + 256];
+        cf_buf w;
+        cf_buf_init(&w, s, sizeof s);
+        pid_line_start(&w);
+        cf_buf_str(&w, "crossfree: cannot open log file '");
+        cf_buf_str(&w, name);
+        cf_buf_str(&w, "': ");
+        cf_buf_str(&w, cf_os_strerror(-fd));
+        cf_buf_str(&w, "; writing reports to stderr\n");
+        emit_stderr(&w);
+        fd = CF_FD_STDERR;
+    }
+    log_fd = fd;
+    return fd;
+}
+
+static void write_summary(int fd) {
+    char s[512];
+    cf_buf b;
+    cf_buf_init(&b, s, sizeof s);
+    pid_line_start(&b);
+    cf_buf_str(&b, "crossfree: ");
+    cf_buf_dec(&b, cf_rt_error_count());
+    cf_buf_str(&b, " error(s) reported (");
+    for (unsigned k = 0; k < CF_ERR_KIND_COUNT; k++) {
+        if (k > 0)
+            cf_buf_str(&b, ", ");
+        cf_buf_str(&b, cf_error_kind_name((cf_error_kind)k));
+        cf_buf_str(&b, ": ");
+        cf_buf_dec(&b, atomic_load(&error_counts[k]));
+    }
+    cf_buf_str(&b, "); exit status ");
+    cf_buf_sdec(&b, cf_flags.exitcode);
+    cf_buf_char(&b, '\n');
+    cf_os_write_all(fd, b.data, b.len);
+}
+
+// Reports `e`; returns only when halt_on_error=0.
+static void report_error(cf_error *e) {
+    // Big enough for three 64-frame stacks with long C++ names.
+    static char text[96 * 1024];
+    cf_rt_guard_enter(); // the symbolizer allocates
+    cf_lock_acquire(&report_lock);
+    e->pid = cf_os_getpid();
+    cf_buf b;
+    cf_buf_init(&b, text, sizeof text);
+    cf_report_format(e, cf_flags.symbolize, cf_symbolize, &b);
+    if (b.truncated)
+        cf_buf_str(&b, "crossfree: (report truncated)\n");
+    int fd = log_descriptor();
+    cf_os_write_all(fd, b.data, b.len);
+    atomic_fetch_add(&error_counts[e->kind], 1);
+    bool after_exit = exit_summary_done;
+    if (after_exit && !cf_flags.halt_on_error)
+        write_summary(fd);
+    cf_lock_release(&report_lock);
+    cf_rt_guard_leave();
+    if (cf_flags.halt_on_error)
+        cf_os_abort();
+    if (after_exit)
+        cf_os_exit_now((int)cf_flags.exitcode);
+}
+
+uint64_t cf_rt_error_count(void) {
+    uint64_t n = 0;
+    for (unsigned k = 0; k < CF_ERR_KIND_COUNT; k++)
+        n += atomic_load(&error_counts[k]);
+    return n;
+}
+
+static void classify_invalid(cf_error *e) {
+    cf_record r;
+    cf_frame_info f;
+    if (cf_table_find_containing(e->addr, &r) && cf_record_state(&r) == CF_STATE_LIVE) {
+        e->where = CF_WHERE_INTERIOR;
+        e->alloc = r;
+        e->has_alloc = true;
+    } else if (cf_os_addr_on_current_stack(e->addr)) {
+        e->where = CF_WHERE_STACK;
+    } else if (cf_symbolize(e->addr, false, &f) && f.module[0] != '\0') {
+        e->where = CF_WHERE_STATIC;
+        cf_strlcpy(e->where_module, f.module, sizeof e->where_module);
+    } else {
+        e->where = CF_WHERE_UNKNOWN;
+    }
+}
+
+static void report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned family, void *p,
+                            const cf_record *rec, const uintptr_t *pcs, unsigned n) {
+    uintptr_t own[CF_DEPOT_MAX_FRAMES];
+    cf_error e = {0};
+    e.kind = kind;
+    e.addr = (uintptr_t)p;
+    e.tid = cf_rt_tid();
+    e.dealloc_fn = fn;
+    e.dealloc_family = family;
+    if (n == 0 && context_size > 0) {
+        // The quarantine is off, so the free stack was not taken yet.
+        cf_rt_guard_enter();
+        n = cf_capture(own, context_size);
+        cf_rt_guard_leave();
+        pcs = own;
+    }
+    e.pcs = pcs;
+    e.n_pcs = n;
+    if (rec != NULL) {
+        e.alloc = *rec;
+        e.has_alloc = true;
+    }
+    if (kind == CF_ERR_DOUBLE_FREE)
+        e.has_prev_free = cf_quarantine_find(e.addr, &e.prev_free);
+    if (kind == CF_ERR_INVALID_FREE) {
+        cf_rt_guard_enter();
+        classify_invalid(&e);
+        cf_rt_guard_leave();
+    }
+    report_error(&e);
+}
+
+// ---------------------------------------------------------------------------
+// Hooks
+
+void cf_rt_on_alloc(cf_alloc_fn fn, void *p, size_t size) {
+    if (p == NULL)
+        return;
+    cf_tls *t = &cf_tls_data;
+    uint32_t stack = 0;
+    if (t->guard > 0) {
+        fn = CF_ALLOC_INTERNAL;
+    } else if (context_size > 0) {
+        uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
+        t->guard++;
+        unsigned n = cf_capture(pcs, context_size);
+        t->guard--;
+        stack = cf_depot_put(pcs, n);
+    }
+    cf_record r = cf_record_make((uintptr_t)p, size, cf_family_of_alloc(fn), fn, stack, cf_rt_tid());
+    cf_table_insert(&r);
+}
+
+void cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
+    if (cf_rt_is_bootstrap(p))
+        return;
+    cf_tls *t = &cf_tls_data;
+    if (t->guard > 0) {
+        // crossfree's own dependencies free what they allocated: no checks.
+        cf_record r;
+        unsigned fam = cf_table_remove((uintptr_t)p, &r) ? cf_record_family(&r) : CF_FAM_MALLOC;
+        cf_platform_release((uintptr_t)p, fam);
+        return;
+    }
+    bool quarantine = cf_quarantine_enabled();
+    uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
+    unsigned n = 0;
+    if (quarantine && context_size > 0) {
+        t->guard++;
+        n = cf_capture(pcs, context_size);
+        t->guard--;
+    }
+    cf_record rec;
+    if (!cf_table_retire((uintptr_t)p, quarantine, &rec)) {
+        report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, pcs, n);
+        return; // halt_on_error=0: never hand the real allocator a foreign pointer
+    }
+    if (cf_record_state(&rec) == CF_STATE_QUARANTINED) {
+        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, pcs, n);
+        return; // already held in the quarantine; freeing again would corrupt the heap
+    }
+    unsigned fam = cf_record_family(&rec);
+    if (fam != family)
+        report_bad_free(CF_ERR_MISMATCH, fn, family, p, &rec, pcs, n);
+    if (quarantine) {
+        cf_qentry q = {0};
+        q.addr = (uintptr_t)p;
+        q.size = cf_record_size(&rec);
+        q.free_stack = cf_depot_put(pcs, n);
+        q.free_tid = cf_rt_tid();
+        q.dealloc_fn = (uint8_t)fn;
+        q.family = (uint8_t)fam;
+        if (cf_quarantine_push(q.free_tid, &q, cf_platform_release))
+            return;
+        cf_table_remove((uintptr_t)p, NULL);
+    }
+    // The block goes back through the deallocator of the family that made
+    // it, which is the safest thing to do after a mismatch too.
+    cf_platform_release((uintptr_t)p, fam);
+}
+
+bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
+    cf_record rec;
+    if (cf_tls_data.guard > 0) {
+        if (!cf_table_remove((uintptr_t)p, saved))
+            *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_INTERNAL, 0, 0);
+        return true;
+    }
+    unsigned family = cf_family_of_dealloc(fn);
+    if (!cf_table_retire((uintptr_t)p, false, &rec)) {
+        report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0);
+        return false;
+    }
+    if (cf_record_state(&rec) == CF_STATE_QUARANTINED) {
+        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, NULL, 0);
+        return false;
+    }
+    if (cf_record_family(&rec) != family)
+        report_bad_free(CF_ERR_MISMATCH, fn, family, p, &rec, NULL, 0);
+    *saved = rec;
+    return true;
+}
+
+void cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size) {
+    if (newp != NULL)
+        cf_rt_on_alloc(fn, newp, size);
+    else if (size != 0)
+        cf_table_insert(saved); // the real call failed: the old block lives on
+}
+
+// ---------------------------------------------------------------------------
+// Exit and fork
+
+void cf_rt_at_exit(void) {
+    if (atomic_load(&cf_rt_state) != CF_RT_READY)
+        return;
+    if (cf_flags.verbosity >= 1) {
+        cf_table_stats ts;
+        cf_depot_stats ds;
+        cf_table_get_stats(&ts);
+        cf_depot_get_stats(&ds);
+        char s[512];
+        cf_buf b;
+        cf_buf_init(&b, s, sizeof s);
+        pid_line_start(&b);
+        cf_buf_str(&b, "crossfree: at exit: ");
+        cf_buf_dec(&b, ts.records);
+        cf_buf_str(&b, " records in ");
+        cf_buf_dec(&b, ts.slots);
+        cf_buf_str(&b, " slots (");
+        cf_buf_dec(&b, ts.mapped_bytes);
+        cf_buf_str(&b, " bytes, 24 per record), depot: ");
+        cf_buf_dec(&b, ds.stacks);
+        cf_buf_str(&b, " stacks in ");
+        cf_buf_dec(&b, ds.used_bytes);
+        cf_buf_str(&b, " bytes\n");
+        emit_stderr(&b);
+    }
+    cf_lock_acquire(&report_lock);
+    exit_summary_done = true;
+    bool exit_now = !cf_flags.halt_on_error && cf_rt_error_count() > 0;
+    if (exit_now)
+        write_summary(log_descriptor());
+    cf_lock_release(&report_lock);
+    if (exit_now)
+        cf_os_exit_now((int)cf_flags.exitcode);
+}
+
+void cf_rt_fork_prepare(void) {
+    cf_lock_acquire(&report_lock);
+    cf_quarantine_lock_all();
+    cf_table_lock_all();
+}
+
+void cf_rt_fork_parent(void) {
+    cf_table_unlock_all();
+    cf_quarantine_unlock_all();
+    cf_lock_release(&report_lock);
+}
+
+void cf_rt_fork_child(void) {
+    // Only the forking thread exists in the child; it held every lock.
+    cf_table_unlock_all();
+    cf_quarantine_unlock_all();
+    cf_lock_release(&report_lock);
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// The runtime: start-up, per-thread state, and the two hooks every
+// platform wrapper calls (after an allocation, instead of a deallocation).
+// This is the hot path: no malloc, no global lock, no syscall unless a table
+// grows or an error is reported.
+#ifndef CF_RUNTIME_RUNTIME_H
+#define CF_RUNTIME_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/family.h"
+#include "core/table.h"
+
+enum { CF_RT_UNINIT = 0, CF_RT_INITIALIZING = 1, CF_RT_READY = 2 };
+
+typedef struct cf_tls {
+    uint32_t tid1;     // crossfree thread number + 1; 0 = not assigned yet
+    int guard;         // > 0 inside crossfree's own code (and its dependencies)
+    bool initializing; // this thread runs cf_rt_init
+} cf_tls;
+
+extern atomic_int cf_rt_state;
+extern __thread cf_tls cf_tls_data __attribute__((tls_model("initial-exec")));
+
+// True when the runtime is ready. Otherwise initialises it (or waits for
+// the thread that does) and returns false only to the initialising thread
+// itself, whose allocations must then come from the bootstrap arena.
+bool cf_rt_enter_slow(void);
+static inline bool cf_rt_enter(void) {
+    return atomic_load_explicit(&cf_rt_state, memory_order_acquire) == CF_RT_READY ||
+           cf_rt_enter_slow();
+}
+
+// The recursion guard: allocations made while it is held (by crossfree's
+// own dependencies) are tracked without stacks or checks.
+static inline void cf_rt_guard_enter(void) { cf_tls_data.guard++; }
+static inline void cf_rt_guard_leave(void) { cf_tls_data.guard--; }
+static inline bool cf_rt_guarded(void) { return cf_tls_data.guard > 0; }
+
+uint32_t cf_rt_tid(void);
+
+// Bootstrap arena for allocations made while crossfree initialises.
+void *cf_rt_bootstrap_alloc(size_t size, size_t align);
+bool cf_rt_is_bootstrap(const void *p);
+size_t cf_rt_bootstrap_size(const void *p);
+
+// Records a successful allocation of `size` bytes at `p` (p may be NULL).
+void cf_rt_on_alloc(cf_alloc_fn fn, void *p, size_t size);
+
+// Handles a deallocation call `fn` (a built-in or CF_DEALLOC_CUSTOM of
+// `family`) of p != NULL: checks it, reports, and releases the block
+// through cf_platform_release now or after its time in the quarantine.
+void cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p);
+
+// realloc in two steps around the real call. begin checks and detaches the
+// record of `p`; false means the pointer must not be touched (an invalid
+// or double free was reported and halt_on_error=0). end records the result.
+bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved);
+void cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size);
+
+// Errors reported so far, all kinds.
+uint64_t cf_rt_error_count(void);
+
+// Called by the platform at process exit (a destructor): with
+// halt_on_error=0 and errors reported, prints the summary and exits with
+// `exitcode`.
+void cf_rt_at_exit(void);
+
+// fork handlers (registered by the platform).
+void cf_rt_fork_prepare(void);
+void cf_rt_fork_parent(void);
+void cf_rt_fork_child(void);
+
+// Provided by the platform: release a block through the real deallocator
+// of its family; initialise the platform layer (find the real allocator,
+// tell capture where crossfree's code is, register fork handlers).
+void cf_platform_release(uintptr_t addr, unsigned family);
+bool cf_platform_init(void);
+
+#endif

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// Stack capture with libunwind's fast local backtrace. The frames of
+// crossfree's wrappers (and of any inlined helper) sit at the top of every
+// capture; they are recognised by address, not by a fixed skip count, so
+// inlining decisions of the compiler cannot shift the user's frames.
+#define UNW_LOCAL_ONLY
+#include "stack/capture.h"
+
+#include <libunwind.h>
+
+#include "stack/depot.h"
+
+static uintptr_t self_lo, self_hi;
+
+void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
+    self_lo = lo;
+    self_hi = hi;
+}
+
+unsigned cf_capture(uintptr_t *pcs, unsigned max) {
+    // Room for crossfree's own frames above the ones we keep.
+    enum { SELF_FRAMES = 8 };
+    void *raw[CF_DEPOT_MAX_FRAMES + SELF_FRAMES];
+    if (max == 0)
+        return 0;
+    if (max > CF_DEPOT_MAX_FRAMES)
+        max = CF_DEPOT_MAX_FRAMES;
+    int got = unw_backtrace(raw, (int)(max + SELF_FRAMES));
+    if (got <= 0)
+        return 0;
+    unsigned start = 0;
+    while (start < (unsigned)got && (uintptr_t)raw[start] >= self_lo &&
+           (uintptr_t)raw[start] < self_hi)
+        start++;
+    unsigned n = 0;
+    for (unsigned i = start; i < (unsigned)got && n < max; i++)
+        pcs[n++] = (uintptr_t)raw[i];
+    return n;
+}

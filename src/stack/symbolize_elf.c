@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: MIT
+// The ELF symbolizer: module and offset from the loader's module list (or the
+// history of unloaded modules), names and file:line from elfutils libdwfl.
+// With names == false it must never allocate, lock a mutex or open a file other
+// than /proc/self/exe, because it runs inside the malloc and free wrappers.
+#include "stack/symbolize.h"
+
+#include "platform/platform.h"
+#include "support/fmt.h"
+#include "support/lock.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODULE_CAP sizeof(((cf_frame_info *)0)->module)
+
+// ---------------------------------------------------------------------------
+// The main executable's path
+// ---------------------------------------------------------------------------
+
+// dl_iterate_phdr names the main program "", so its path comes from
+// /proc/self/exe (cf_os_exe_path: one readlink, safe inside malloc).
+enum { EXE_UNSET, EXE_BUSY, EXE_READY };
+static _Atomic int exe_state = EXE_UNSET;
+static char exe_path_buf[MODULE_CAP];
+
+static void read_exe_path(char *buf, size_t cap) {
+    cf_os_exe_path(buf, cap);
+    if (buf[0] != '\0')
+        return;
+    // Without /proc (some containers), argv[0] is better than nothing; an
+    // empty module would make a known frame look unknown.
+    const char *argv0 = program_invocation_name;
+    cf_strlcpy(buf, argv0 != NULL && argv0[0] != '\0' ? argv0 : "[exe]", cap);
+}
+
+// Returns the executable's path: the shared copy once one thread has filled
+// it, else a private copy in `scratch` (a racing thread must not read the
+// shared buffer while it is being written).
+static const char *exe_path(char *scratch, size_t cap) {
+    int state = atomic_load_explicit(&exe_state, memory_order_acquire);
+    if (state == EXE_READY)
+        return exe_path_buf;
+    int expected = EXE_UNSET;
+    if (state == EXE_UNSET &&
+        atomic_compare_exchange_strong_explicit(&exe_state, &expected, EXE_BUSY,
+                                                memory_order_acquire, memory_order_relaxed)) {
+        read_exe_path(exe_path_buf, sizeof exe_path_buf);
+        atomic_store_explicit(&exe_state, EXE_READY, memory_order_release);
+        return exe_path_buf;
+    }
+    read_exe_path(scratch, cap);
+    return scratch;
+}
+
+static const char *module_path(const struct dl_phdr_info *info, char *scratch, size_t cap) {
+    if (info->dlpi_name != NULL && info->dlpi_name[0] != '\0')
+        return info->dlpi_name;
+    return exe_path(scratch, cap);
+}
+
+// ---------------------------------------------------------------------------
+// Live modules
+// ---------------------------------------------------------------------------
+
+typedef struct live_query {
+    uintptr_t pc;
+    bool found;
+    uintptr_t bias;
+    char *module; // MODULE_CAP bytes
+    // The loader's dlopen/dlclose counters, to tell when cached debug info
+    // describes a module list that no longer exists.
+    bool have_counts;
+    unsigned long long adds, subs;
+} live_query;
+
+static bool has_counts(size_t size) {
+    return size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(unsigned long long);
+}
+
+static int find_live(struct dl_phdr_info *info, size_t size, void *data) {
+    live_query *q = data;
+    if (has_counts(size)) {
+        q->have_counts = true;
+        q->adds = info->dlpi_adds;
+        q->subs = info->dlpi_subs;
+    }
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        // One unsigned comparison: a pc below start wraps to a huge value.
+        if (q->pc - start < ph->p_memsz) {
+            q->found = true;
+            q->bias = info->dlpi_addr;
+            const char *path = module_path(info, q->module, MODULE_CAP);
+            if (path != q->module)
+                cf_strlcpy(q->module, path, MODULE_CAP);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// History of modules, for frames in libraries dlclose'd since
+// ---------------------------------------------------------------------------
+
+#define HISTORY_CAP 1024
+#define BUILD_ID_CAP 40
+
+typedef struct history_entry {
+    uintptr_t bias;
+    uintptr_t lo, hi;   // span of the PT_LOAD segments
+    uint64_t last_seen; // generation of the latest snapshot that saw it
+    size_t build_id_len;
+    unsigned char build_id[BUILD_ID_CAP];
+    char path[MODULE_CAP];
+} history_entry;
+
+// The array is mmap'd on first use: the history is filled from the dlclose
+// wrapper, where calling malloc would recurse into crossfree.
+static _Atomic(history_entry *) history;
+static size_t history_len;           // under history_lock
+static _Atomic uint64_t history_gen; // one per snapshot
+static cf_lock history_lock;
+
+static history_entry *history_array(void) {
+    history_entry *h = atomic_load_explicit(&history, memory_order_acquire);
+    if (h != NULL)
+        return h;
+    size_t bytes = HISTORY_CAP * sizeof(history_entry);
+    void *p = cf_os_map(bytes, false);
+    if (p == NULL)
+        return NULL;
+    history_entry *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&history, &expected, (history_entry *)p,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        cf_os_unmap(p, bytes); // another thread won the race
+        return expected;
+    }
+    return p;
+}
+
+static size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+// True when [vaddr, vaddr+len) lies in a mapped, file-backed part of a
+// PT_LOAD segment: a PT_NOTE outside one is not in memory to read.
+static bool is_loaded(const struct dl_phdr_info *info, uintptr_t vaddr, size_t len) {
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && vaddr >= ph->p_vaddr && len <= ph->p_filesz &&
+            vaddr - ph->p_vaddr <= ph->p_filesz - len)
+            return true;
+    }
+    return false;
+}
+
+// Copies the GNU build ID from the module's notes in memory, so a later
+// lookup by path can tell whether the file on disk is still the one that was
+// loaded. Returns its length, 0 if there is none.
+static size_t read_build_id(const struct dl_phdr_info *info, unsigned char *dst, size_t cap) {
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE || !is_loaded(info, ph->p_vaddr, ph->p_filesz))
+            continue;
+        size_t align = ph->p_align == 8 ? 8 : 4;
+        const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+        size_t left = ph->p_filesz;
+        while (left >= sizeof(ElfW(Nhdr))) {
+            ElfW(Nhdr) nh;
+            memcpy(&nh, p, sizeof nh);
+            size_t desc_at = sizeof nh + align_up(nh.n_namesz, align);
+            size_t next = desc_at + align_up(nh.n_descsz, align);
+            if (next > left || desc_at + nh.n_descsz > left)
+                break;
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                memcmp(p + sizeof nh, "GNU", 4) == 0) {
+                size_t n = nh.n_descsz < cap ? nh.n_descsz : cap;
+                memcpy(dst, p + desc_at, n);
+                return n;
+            }
+            p += next;
+            left -= next;
+        }
+    }
+    return 0;
+}
+
+static int note_one(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    uint64_t gen = *(const uint64_t *)data;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (start < lo)
+            lo = start;
+        if (start + ph->p_memsz > hi)
+            hi = start + ph->p_memsz;
+    }
+    if (lo >= hi)
+        return 0;
+    char scratch[MODULE_CAP];
+    const char *path = module_path(info, scratch, sizeof scratch);
+    unsigned char build_id[BUILD_ID_CAP];
+    size_t build_id_len = read_build_id(info, build_id, sizeof build_id);
+
+    history_entry *h = atomic_load_explicit(&history, memory_order_acquire);
+    cf_lock_acquire(&history_lock);
+    history_entry *slot = NULL;
+    for (size_t i = 0; i < history_len && slot == NULL; i++) {
+        if (h[i].bias == info->dlpi_addr && cf_strcmp(h[i].path, path) == 0)
+            slot = &h[i];
+    }
+    if (slot == NULL && history_len < HISTORY_CAP) {
+        slot = &h[history_len++];
+    } else if (slot == NULL) {
+        // Full: reuse the entry seen longest ago, but never one this snapshot
+        // has just recorded (more live modules than slots drops the rest).
+        for (size_t i = 0; i < history_len; i++) {
+            if (h[i].last_seen < gen && (slot == NULL || h[i].last_seen < slot->last_seen))
+                slot = &h[i];
+        }
+    }
+    if (slot != NULL) {
+        slot->bias = info->dlpi_addr;
+        slot->lo = lo;
+        slot->hi = hi;
+        if (slot->last_seen < gen)
+            slot->last_seen = gen;
+        slot->build_id_len = build_id_len;
+        memcpy(slot->build_id, build_id, build_id_len);
+        cf_strlcpy(slot->path, path, sizeof slot->path);
+    }
+    cf_lock_release(&history_lock);
+    return 0;
+}
+
+void cf_symbolize_note_modules(void) {
+    if (history_array() == NULL)
+        return;
+    uint64_t gen = atomic_fetch_add_explicit(&history_gen, 1, memory_order_relaxed) + 1;
+    // The spin lock is taken per module inside the callback, so it is never
+    // held while waiting for the loader's lock (which a thread inside dlopen
+    // holds while it may be reporting an error through cf_symbolize).
+    dl_iterate_phdr(note_one, &gen);
+}
+
+// Copies the newest history entry whose span holds pc into *out.
+static bool find_history(uintptr_t pc, history_entry *out) {
+    history_entry *h = atomic_load_explicit(&history, memory_order_acquire);
+    if (h == NULL)
+        return false;
+    bool found = false;
+    cf_lock_acquire(&history_lock);
+    const history_entry *best = NULL;
+    for (size_t i = 0; i < history_len; i++) {
+        if (pc >= h[i].lo && pc < h[i].hi && (best == NULL || h[i].last_seen > best->last_seen))
+            best = &h[i];
+    }
+    if (best != NULL) {
+        *out = *best;
+        found = true;
+    }
+    cf_lock_release(&history_lock);
+    return found;
+}
+
+// ---------------------------------------------------------------------------
+// Names, files and lines (error path: may allocate)
+// ---------------------------------------------------------------------------
+
+// All Dwfl state is under dwfl_mutex. The live Dwfl mirrors /proc/self/maps
+// as of (live_adds, live_subs); the "gone" Dwfl holds the one unloaded module
+// named last, opened again from its path.
+static pthread_mutex_t dwfl_mutex = PTHREAD_MUTEX_INITIALIZER;
+static Dwfl *live_dwfl;
+static unsigned long long live_adds, live_subs;
+static Dwfl *gone_dwfl;
+static uintptr_t gone_bias;
+static char gone_path[MODULE_CAP];
+
+static char *debuginfo_path;
+static const Dwfl_Callbacks live_callbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .debuginfo_path = &debuginfo_path,
+};
+static const Dwfl_Callbacks gone_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+static void fill_names(Dwfl_Module *mod, uintptr_t pc, cf_frame_info *out) {
+    // pc is a return address: the call itself ends one byte earlier, and
+    // pc may already belong to the next line or even the next function.
+    GElf_Addr at = pc - 1;
+    GElf_Off off = 0;
+    GElf_Sym sym;
+    const char *name = dwfl_module_addrinfo(mod, at, &off, &sym, NULL, NULL, NULL);
+    if (name != NULL && name[0] != '\0') {
+        cf_strlcpy(out->function, name, sizeof out->function);
+        out->func_offset = (uintptr_t)off + 1;
+    }
+    Dwfl_Line *line = dwfl_module_getsrc(mod, at);
+    if (line == NULL)
+        return;
+    int lineno = 0;
+    const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+    if (lineno > 0)
+        out->line = (unsigned)lineno;
+    if (file == NULL)
+        return;
+    cf_buf b;
+    cf_buf_init(&b, out->file, sizeof out->file);
+    // libdw returns names as the line table has them: relative when the
+    // compiler was given a relative path (meson compiles "../src/x.c" from
+    // the build directory). An absolute compilation directory makes them
+    // usable from anywhere; a relative one (-fdebug-prefix-map, as Debian's
+    // libc has) is already part of the name and would only repeat it.
+    const char *dir = file[0] == '/' ? NULL : dwfl_line_comp_dir(line);
+    if (dir != NULL && dir[0] == '/') {
+        cf_buf_str(&b, dir);
+        cf_buf_char(&b, '/');
+    }
+    cf_buf_str(&b, file);
+}
+
+static bool report_live(unsigned long long adds, unsigned long long subs) {
+    if (live_dwfl == NULL) {
+        live_dwfl = dwfl_begin(&live_callbacks);
+        if (live_dwfl == NULL)
+            return false;
+    }
+    // Modules reported again keep their loaded ELF and DWARF; the others
+    // are dropped by dwfl_report_end.
+    dwfl_report_begin(live_dwfl);
+    int rc = dwfl_linux_proc_report(live_dwfl, cf_os_getpid());
+    if (rc != 0 || dwfl_report_end(live_dwfl, NULL, NULL) != 0) {
+        dwfl_end(live_dwfl);
+        live_dwfl = NULL;
+        return false;
+    }
+    live_adds = adds;
+    live_subs = subs;
+    return true;
+}
+
+static void names_live(uintptr_t pc, const live_query *q, cf_frame_info *out) {
+    pthread_mutex_lock(&dwfl_mutex);
+    bool fresh = false;
+    // The counters are read before /proc/self/maps, so a dlopen racing with
+    // the report leaves them stale and causes another report next time.
+    if (live_dwfl == NULL || !q->have_counts || q->adds != live_adds || q->subs != live_subs) {
+        if (!report_live(q->adds, q->subs))
+            goto done;
+        fresh = true;
+    }
+    for (;;) {
+        Dwfl_Module *mod = dwfl_addrmodule(live_dwfl, pc - 1);
+        Dwarf_Addr bias = 0;
+        if (mod != NULL) {
+            if (dwfl_module_getelf(mod, &bias) == NULL)
+                break; // the file is gone or unreadable: report again won't help
+            if (bias == q->bias) {
+                fill_names(mod, pc, out);
+                break;
+            }
+        }
+        // Not there, or another module now sits at this address: a library
+        // was loaded after the last report. Report once more, then give up.
+        if (fresh || !report_live(q->adds, q->subs))
+            break;
+        fresh = true;
+    }
+done:
+    pthread_mutex_unlock(&dwfl_mutex);
+}
+
+static Dwfl *open_gone(const history_entry *e) {
+    Dwfl *d = dwfl_begin(&gone_callbacks);
+    if (d == NULL)
+        return NULL;
+    dwfl_report_begin(d);
+    // add_p_vaddr = true makes `base` the load bias, as dl_iterate_phdr gives.
+    Dwfl_Module *mod = dwfl_report_elf(d, e->path, e->path, -1, e->bias, true);
+    if (dwfl_report_end(d, NULL, NULL) != 0 || mod == NULL) {
+        dwfl_end(d);
+        return NULL;
+    }
+    if (e->build_id_len > 0) {
+        // A rebuilt or replaced file would name the wrong functions.
+        const unsigned char *bits = NULL;
+        GElf_Addr vaddr;
+        int n = dwfl_module_build_id(mod, &bits, &vaddr);
+        if (n < 0 || (size_t)n < e->build_id_len || bits == NULL ||
+            memcmp(bits, e->build_id, e->build_id_len) != 0) {
+            dwfl_end(d);
+            return NULL;
+        }
+    }
+    return d;
+}
+
+static void names_gone(uintptr_t pc, const history_entry *e, cf_frame_info *out) {
+    pthread_mutex_lock(&dwfl_mutex);
+    if (gone_dwfl == NULL || gone_bias != e->bias || cf_strcmp(gone_path, e->path) != 0) {
+        if (gone_dwfl != NULL)
+            dwfl_end(gone_dwfl);
+        gone_dwfl = open_gone(e);
+        gone_bias = e->bias;
+        cf_strlcpy(gone_path, e->path, sizeof gone_path);
+    }
+    if (gone_dwfl != NULL) {
+        Dwfl_Module *mod = dwfl_addrmodule(gone_dwfl, pc - 1);
+        if (mod != NULL)
+            fill_names(mod, pc, out);
+    }
+    pthread_mutex_unlock(&dwfl_mutex);
+}
+
+// __cxa_demangle lives in the C++ runtime, which a C program may only have
+// through a plugin dlopen'd with RTLD_LOCAL: RTLD_DEFAULT does not see it
+// then, but a no-load dlopen of the runtime by name does.
+typedef char *demangle_fn(const char *mangled, char *buf, size_t *len, int *status);
+static _Atomic(demangle_fn *) demangler;
+
+static demangle_fn *find_demangler(void) {
+    demangle_fn *fn = atomic_load_explicit(&demangler, memory_order_acquire);
+    if (fn != NULL)
+        return fn;
+    static const char *const runtimes[] = {"libstdc++.so.6", "libc++abi.so.1", "libc++.so.1"};
+    void *sym = dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    for (size_t i = 0; sym == NULL && i < sizeof runtimes / sizeof runtimes[0]; i++) {
+        // The handle is kept on purpose: it pins the runtime so the cached
+        // pointer cannot dangle.
+        void *handle = dlopen(runtimes[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (handle != NULL)
+            sym = dlsym(handle, "__cxa_demangle");
+    }
+    if (sym == NULL)
+        return NULL; // not loaded yet: try again on the next frame
+    // ISO C has no object-to-function pointer conversion; POSIX guarantees
+    // that dlsym's result can be converted, and memcpy says so portably.
+    memcpy(&fn, &sym, sizeof fn);
+    atomic_store_explicit(&demangler, fn, memory_order_release);
+    return fn;
+}
+
+static void demangle(cf_frame_info *out) {
+    if (out->function[0] != '_' || out->function[1] != 'Z')
+        return;
+    demangle_fn *fn = find_demangler();
+    if (fn == NULL)
+        return;
+    int status = -1;
+    char *plain = fn(out->function, NULL, NULL, &status);
+    if (plain != NULL && status == 0)
+        cf_strlcpy(out->function, plain, sizeof out->function);
+    free(plain);
+}
+
+// ---------------------------------------------------------------------------
+// Entry points
+// ---------------------------------------------------------------------------
+
+bool cf_symbolize(uintptr_t pc, bool names, cf_frame_info *out) {
+    memset(out, 0, sizeof *out);
+    out->pc = pc;
+    if (pc == 0)
+        return false;
+
+    live_query q = {.pc = pc, .module = out->module};
+    dl_iterate_phdr(find_live, &q);
+    history_entry gone;
+    if (q.found) {
+        out->offset = pc - q.bias;
+    } else if (find_history(pc, &gone)) {
+        cf_strlcpy(out->module, gone.path, sizeof out->module);
+        out->offset = pc - gone.bias;
+        out->unloaded = true;
+    } else {
+        out->module[0] = '\0';
+        return false;
+    }
+    if (!names)
+        return true;
+
+    // The Dwfl lock is taken only after dl_iterate_phdr has returned, and
+    // demangling (which may call dlopen) runs after it is released: this
+    // file never waits for the loader's lock while holding its own.
+    if (q.found)
+        names_live(pc, &q, out);
+    else
+        names_gone(pc, &gone, out);
+    demangle(out);
+    return true;
+}
+
+void cf_symbolize_reset(void) {
+    pthread_mutex_lock(&dwfl_mutex);
+    if (live_dwfl != NULL)
+        dwfl_end(live_dwfl);
+    live_dwfl = NULL;
+    if (gone_dwfl != NULL)
+        dwfl_end(gone_dwfl);
+    gone_dwfl = NULL;
+    gone_path[0] = '\0';
+    pthread_mutex_unlock(&dwfl_mutex);
+}

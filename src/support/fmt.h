@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+// A bounded text buffer and number formatting for reports and warnings.
+// Used on paths that must not allocate: never calls malloc or stdio, never
+// writes past the buffer (output is truncated, and `truncated` says so).
+#ifndef CF_SUPPORT_FMT_H
+#define CF_SUPPORT_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cf_buf {
+    char *data;
+    size_t cap; // bytes available, including the terminating NUL
+    size_t len;
+    bool truncated;
+} cf_buf;
+
+void cf_buf_init(cf_buf *b, char *storage, size_t cap);
+void cf_buf_str(cf_buf *b, const char *s);
+void cf_buf_strn(cf_buf *b, const char *s, size_t n);
+void cf_buf_char(cf_buf *b, char c);
+void cf_buf_dec(cf_buf *b, uint64_t v);
+void cf_buf_sdec(cf_buf *b, int64_t v);
+void cf_buf_hex(cf_buf *b, uint64_t v); // "0x" followed by lowercase hex
+// Appends the JSON string body of s (no quotes): escapes ", \ and controls.
+void cf_buf_json_str(cf_buf *b, const char *s);
+
+// Small string helpers that do not depend on libc state.
+size_t cf_strlen(const char *s);
+int cf_strcmp(const char *a, const char *b);
+bool cf_streqn(const char *a, const char *b, size_t n);
+// Copies at most cap-1 bytes and always terminates (cap > 0).
+void cf_strlcpy(char *dst, const char *src, size_t cap);
+// Parses a decimal integer occupying all of [s, s+n); false on junk/overflow.
+bool cf_parse_i64(const char *s, size_t n, int64_t *out);
+
+#endif
