@@ -108,8 +108,7 @@ const char *cf_dealloc_fn_words(cf_dealloc_fn fn, unsigned family) {
     return family < CF_FAM_BUILTIN_COUNT ? builtin[family].dealloc_words : "an unknown deallocator";
 }
 
-unsigned cf_family_register(const char *name, const char *alloc_words,
-                            const char *dealloc_words) {
+unsigned cf_family_register(const char *name, const char *alloc_words, const char *dealloc_words) {
     if (name == NULL || alloc_words == NULL || dealloc_words == NULL || name[0] == '\0')
         return 0;
     cf_lock_acquire(&custom_lock);

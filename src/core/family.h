@@ -38,7 +38,7 @@ typedef enum cf_alloc_fn {
     CF_ALLOC_NEW_ARRAY_ALIGN,
     CF_ALLOC_COTASKMEMALLOC,
     CF_ALLOC_COTASKMEMREALLOC,
-    CF_ALLOC_CUSTOM, // the family's registered allocation name
+    CF_ALLOC_CUSTOM,   // the family's registered allocation name
     CF_ALLOC_INTERNAL, // crossfree's own dependencies, under the recursion guard
     CF_ALLOC_FN_COUNT,
 } cf_alloc_fn;
@@ -69,7 +69,6 @@ const char *cf_dealloc_fn_words(cf_dealloc_fn fn, unsigned family);
 
 // Registers a program-defined family; returns its id, or 0 when the table
 // is full or a name is empty. Names are copied (truncated to 47 bytes).
-unsigned cf_family_register(const char *name, const char *alloc_words,
-                            const char *dealloc_words);
+unsigned cf_family_register(const char *name, const char *alloc_words, const char *dealloc_words);
 
 #endif

@@ -38,9 +38,7 @@ static inline uint32_t home_of(const shard *s, uint64_t h) {
     return (uint32_t)(h >> SHARD_BITS) & s->mask;
 }
 
-static cf_record *map_slots(size_t n) {
-    return cf_os_map(n * sizeof(cf_record), false);
-}
+static cf_record *map_slots(size_t n) { return cf_os_map(n * sizeof(cf_record), false); }
 
 bool cf_table_init(void) {
     for (unsigned i = 0; i < SHARDS; i++) {
@@ -96,8 +94,7 @@ bool cf_table_insert(const cf_record *r) {
         ok = false;
     } else {
         // Keep the load factor at or under 3/4 so probes stay short.
-        if ((s->count + 1) * 4 > ((size_t)s->mask + 1) * 3 && !grow(s) &&
-            s->count + 1 > s->mask) {
+        if ((s->count + 1) * 4 > ((size_t)s->mask + 1) * 3 && !grow(s) && s->count + 1 > s->mask) {
             ok = false;
         }
         if (ok) {
@@ -179,8 +176,8 @@ bool cf_table_retire(uintptr_t addr, bool quarantine, cf_record *out) {
             found = true;
             if (cf_record_state(r) == CF_STATE_LIVE) {
                 if (quarantine)
-                    r->tid_state = (r->tid_state & CF_TID_MAX) |
-                                   ((uint32_t)CF_STATE_QUARANTINED << 24);
+                    r->tid_state =
+                        (r->tid_state & CF_TID_MAX) | ((uint32_t)CF_STATE_QUARANTINED << 24);
                 else
                     erase_at(s, i);
             }

@@ -32,10 +32,10 @@ typedef struct cf_error {
     cf_error_kind kind;
     int pid;
     uintptr_t addr;
-    uint32_t tid;           // the thread making the bad call
-    unsigned dealloc_fn;    // cf_dealloc_fn of the bad call
+    uint32_t tid;            // the thread making the bad call
+    unsigned dealloc_fn;     // cf_dealloc_fn of the bad call
     unsigned dealloc_family; // family that call deallocates (for custom families)
-    const uintptr_t *pcs;   // stack of the bad call
+    const uintptr_t *pcs;    // stack of the bad call
     unsigned n_pcs;
     bool has_alloc; // alloc is valid: mismatch, double-free, interior pointer
     cf_record alloc;

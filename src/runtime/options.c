@@ -20,8 +20,8 @@ static bool is_separator(char c) {
     return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static void warn_value(cf_buf *w, const char *key, size_t key_len, const char *val,
-                       size_t val_len, const char *expected) {
+static void warn_value(cf_buf *w, const char *key, size_t key_len, const char *val, size_t val_len,
+                       const char *expected) {
     cf_buf_str(w, "crossfree: warning: option '");
     cf_buf_strn(w, key, key_len);
     cf_buf_str(w, "' has a malformed value '");
@@ -62,34 +62,34 @@ static void append_valid_keys(cf_buf *w) {
 static bool apply(cf_options *o, const char *key, size_t klen, const char *val, size_t vlen,
                   bool has_value, cf_buf *w) {
 #define KEY_IS(name) (klen == sizeof(#name) - 1 && cf_streqn(key, #name, klen))
-#define CF_OPTION_BOOL(name, def, doc)                                                           \
-    if (KEY_IS(name)) {                                                                          \
-        bool b;                                                                                  \
-        if (!has_value || !parse_bool(val, vlen, &b)) {                                          \
-            warn_value(w, key, klen, val, vlen, "0 or 1");                                       \
-            return false;                                                                        \
-        }                                                                                        \
-        o->name = b;                                                                             \
-        return true;                                                                             \
+#define CF_OPTION_BOOL(name, def, doc)                                                             \
+    if (KEY_IS(name)) {                                                                            \
+        bool b;                                                                                    \
+        if (!has_value || !parse_bool(val, vlen, &b)) {                                            \
+            warn_value(w, key, klen, val, vlen, "0 or 1");                                         \
+            return false;                                                                          \
+        }                                                                                          \
+        o->name = b;                                                                               \
+        return true;                                                                               \
     }
-#define CF_OPTION_INT(name, def, lo, hi, doc)                                                    \
-    if (KEY_IS(name)) {                                                                          \
-        int64_t v;                                                                               \
-        if (!has_value || !cf_parse_i64(val, vlen, &v) || v < (lo) || v > (hi)) {                \
-            warn_value(w, key, klen, val, vlen, "an integer from " #lo " to " #hi);              \
-            return false;                                                                        \
-        }                                                                                        \
-        o->name = v;                                                                             \
-        return true;                                                                             \
+#define CF_OPTION_INT(name, def, lo, hi, doc)                                                      \
+    if (KEY_IS(name)) {                                                                            \
+        int64_t v;                                                                                 \
+        if (!has_value || !cf_parse_i64(val, vlen, &v) || v < (lo) || v > (hi)) {                  \
+            warn_value(w, key, klen, val, vlen, "an integer from " #lo " to " #hi);                \
+            return false;                                                                          \
+        }                                                                                          \
+        o->name = v;                                                                               \
+        return true;                                                                               \
     }
-#define CF_OPTION_STR(name, def, doc)                                                            \
-    if (KEY_IS(name)) {                                                                          \
-        if (!has_value || vlen == 0 || vlen >= sizeof o->name) {                                 \
-            warn_value(w, key, klen, val, vlen, "a non-empty string shorter than 1024 bytes");   \
-            return false;                                                                        \
-        }                                                                                        \
-        cf_strlcpy(o->name, val, vlen + 1);                                                      \
-        return true;                                                                             \
+#define CF_OPTION_STR(name, def, doc)                                                              \
+    if (KEY_IS(name)) {                                                                            \
+        if (!has_value || vlen == 0 || vlen >= sizeof o->name) {                                   \
+            warn_value(w, key, klen, val, vlen, "a non-empty string shorter than 1024 bytes");     \
+            return false;                                                                          \
+        }                                                                                          \
+        cf_strlcpy(o->name, val, vlen + 1);                                                        \
+        return true;                                                                               \
     }
 #include "runtime/options.inc"
 #undef CF_OPTION_BOOL
@@ -145,13 +145,13 @@ int cf_options_parse(cf_options *o, const char *text, cf_buf *w) {
 
 void cf_options_help(cf_buf *out) {
     cf_buf_str(out, "crossfree options (CROSSFREE_OPTIONS=key=value:key=value):\n");
-#define CF_OPTION_BOOL(name, def, doc)                                                           \
-    cf_buf_str(out, "  " #name "=");                                                             \
-    cf_buf_dec(out, (def) != 0);                                                                 \
+#define CF_OPTION_BOOL(name, def, doc)                                                             \
+    cf_buf_str(out, "  " #name "=");                                                               \
+    cf_buf_dec(out, (def) != 0);                                                                   \
     cf_buf_str(out, "  " doc "\n");
-#define CF_OPTION_INT(name, def, lo, hi, doc)                                                    \
-    cf_buf_str(out, "  " #name "=");                                                             \
-    cf_buf_sdec(out, (def));                                                                     \
+#define CF_OPTION_INT(name, def, lo, hi, doc)                                                      \
+    cf_buf_str(out, "  " #name "=");                                                               \
+    cf_buf_sdec(out, (def));                                                                       \
     cf_buf_str(out, "  " doc "\n");
 #define CF_OPTION_STR(name, def, doc) cf_buf_str(out, "  " #name "=" def "  " doc "\n");
 #include "runtime/options.inc"

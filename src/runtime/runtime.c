@@ -297,7 +297,8 @@ void cf_rt_on_alloc(cf_alloc_fn fn, void *p, size_t size) {
         t->guard--;
         stack = cf_depot_put(pcs, n);
     }
-    cf_record r = cf_record_make((uintptr_t)p, size, cf_family_of_alloc(fn), fn, stack, cf_rt_tid());
+    cf_record r =
+        cf_record_make((uintptr_t)p, size, cf_family_of_alloc(fn), fn, stack, cf_rt_tid());
     cf_table_insert(&r);
 }
 

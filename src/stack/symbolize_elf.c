@@ -461,6 +461,14 @@ static demangle_fn *find_demangler(void) {
 }
 
 static void demangle(cf_frame_info *out) {
+    // A .symtab name may carry its version ("__libc_start_main@@GLIBC_2.34");
+    // reports show the plain name, as the dynamic symbol table would.
+    for (char *c = out->function; *c != '\0'; c++) {
+        if (*c == '@' && c != out->function) {
+            *c = '\0';
+            break;
+        }
+    }
     if (out->function[0] != '_' || out->function[1] != 'Z')
         return;
     demangle_fn *fn = find_demangler();

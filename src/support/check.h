@@ -10,17 +10,17 @@
 _Noreturn void cf_check_failed(const char *file, int line, const char *cond, uint64_t a,
                                uint64_t b);
 
-#define CF_CHECK(cond)                                                                           \
-    do {                                                                                         \
-        if (__builtin_expect(!(cond), 0))                                                        \
-            cf_check_failed(__FILE__, __LINE__, #cond, 0, 0);                                    \
+#define CF_CHECK(cond)                                                                             \
+    do {                                                                                           \
+        if (__builtin_expect(!(cond), 0))                                                          \
+            cf_check_failed(__FILE__, __LINE__, #cond, 0, 0);                                      \
     } while (0)
 
-#define CF_CHECK_EQ(a, b)                                                                        \
-    do {                                                                                         \
-        uint64_t cf_a_ = (uint64_t)(a), cf_b_ = (uint64_t)(b);                                   \
-        if (__builtin_expect(cf_a_ != cf_b_, 0))                                                 \
-            cf_check_failed(__FILE__, __LINE__, #a " == " #b, cf_a_, cf_b_);                     \
+#define CF_CHECK_EQ(a, b)                                                                          \
+    do {                                                                                           \
+        uint64_t cf_a_ = (uint64_t)(a), cf_b_ = (uint64_t)(b);                                     \
+        if (__builtin_expect(cf_a_ != cf_b_, 0))                                                   \
+            cf_check_failed(__FILE__, __LINE__, #a " == " #b, cf_a_, cf_b_);                       \
     } while (0)
 
 #ifdef NDEBUG

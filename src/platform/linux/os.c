@@ -4,6 +4,7 @@
 // Nothing here may call malloc, stdio (except at exit) or getenv's setters.
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include "platform/platform.h"
@@ -110,9 +110,7 @@ void cf_os_exe_path(char *buf, size_t cap) {
     buf[n > 0 ? (size_t)n : 0] = '\0';
 }
 
-_Noreturn void cf_os_abort(void) {
-    abort();
-}
+_Noreturn void cf_os_abort(void) { abort(); }
 
 _Noreturn void cf_os_exit_now(int status) {
     fflush(NULL); // the program's buffered output is part of its behaviour

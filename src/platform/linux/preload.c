@@ -28,46 +28,46 @@
 // The wrapped names and their real functions
 
 // X(index, symbol): the wrapper below carries the symbol's own name.
-#define CF_WRAPPED(X)                                                                            \
-    X(MALLOC, malloc)                                                                          \
-    X(FREE, free)                                                                              \
-    X(CALLOC, calloc)                                                                          \
-    X(REALLOC, realloc)                                                                        \
-    X(REALLOCARRAY, reallocarray)                                                              \
-    X(MEMALIGN, memalign)                                                                      \
-    X(POSIX_MEMALIGN, posix_memalign)                                                          \
-    X(ALIGNED_ALLOC, aligned_alloc)                                                            \
-    X(VALLOC, valloc)                                                                          \
-    X(PVALLOC, pvalloc)                                                                        \
-    X(MALLOC_USABLE_SIZE, malloc_usable_size)                                                  \
-    X(CFREE, cfree)                                                                            \
-    X(LIBC_MALLOC, __libc_malloc)                                                              \
-    X(LIBC_FREE, __libc_free)                                                                  \
-    X(LIBC_CALLOC, __libc_calloc)                                                              \
-    X(LIBC_REALLOC, __libc_realloc)                                                            \
-    X(LIBC_MEMALIGN, __libc_memalign)                                                          \
-    X(LIBC_VALLOC, __libc_valloc)                                                              \
-    X(LIBC_PVALLOC, __libc_pvalloc)                                                            \
-    X(NEW, _Znwm)                                                                              \
-    X(NEW_ARRAY, _Znam)                                                                        \
-    X(NEW_NOTHROW, _ZnwmRKSt9nothrow_t)                                                        \
-    X(NEW_ARRAY_NOTHROW, _ZnamRKSt9nothrow_t)                                                  \
-    X(NEW_ALIGN, _ZnwmSt11align_val_t)                                                         \
-    X(NEW_ARRAY_ALIGN, _ZnamSt11align_val_t)                                                   \
-    X(NEW_ALIGN_NOTHROW, _ZnwmSt11align_val_tRKSt9nothrow_t)                                   \
-    X(NEW_ARRAY_ALIGN_NOTHROW, _ZnamSt11align_val_tRKSt9nothrow_t)                             \
-    X(DELETE, _ZdlPv)                                                                          \
-    X(DELETE_ARRAY, _ZdaPv)                                                                    \
-    X(DELETE_SIZED, _ZdlPvm)                                                                   \
-    X(DELETE_ARRAY_SIZED, _ZdaPvm)                                                             \
-    X(DELETE_NOTHROW, _ZdlPvRKSt9nothrow_t)                                                    \
-    X(DELETE_ARRAY_NOTHROW, _ZdaPvRKSt9nothrow_t)                                              \
-    X(DELETE_ALIGN, _ZdlPvSt11align_val_t)                                                     \
-    X(DELETE_ARRAY_ALIGN, _ZdaPvSt11align_val_t)                                               \
-    X(DELETE_SIZED_ALIGN, _ZdlPvmSt11align_val_t)                                              \
-    X(DELETE_ARRAY_SIZED_ALIGN, _ZdaPvmSt11align_val_t)                                        \
-    X(DELETE_ALIGN_NOTHROW, _ZdlPvSt11align_val_tRKSt9nothrow_t)                               \
-    X(DELETE_ARRAY_ALIGN_NOTHROW, _ZdaPvSt11align_val_tRKSt9nothrow_t)                         \
+#define CF_WRAPPED(X)                                                                              \
+    X(MALLOC, malloc)                                                                              \
+    X(FREE, free)                                                                                  \
+    X(CALLOC, calloc)                                                                              \
+    X(REALLOC, realloc)                                                                            \
+    X(REALLOCARRAY, reallocarray)                                                                  \
+    X(MEMALIGN, memalign)                                                                          \
+    X(POSIX_MEMALIGN, posix_memalign)                                                              \
+    X(ALIGNED_ALLOC, aligned_alloc)                                                                \
+    X(VALLOC, valloc)                                                                              \
+    X(PVALLOC, pvalloc)                                                                            \
+    X(MALLOC_USABLE_SIZE, malloc_usable_size)                                                      \
+    X(CFREE, cfree)                                                                                \
+    X(LIBC_MALLOC, __libc_malloc)                                                                  \
+    X(LIBC_FREE, __libc_free)                                                                      \
+    X(LIBC_CALLOC, __libc_calloc)                                                                  \
+    X(LIBC_REALLOC, __libc_realloc)                                                                \
+    X(LIBC_MEMALIGN, __libc_memalign)                                                              \
+    X(LIBC_VALLOC, __libc_valloc)                                                                  \
+    X(LIBC_PVALLOC, __libc_pvalloc)                                                                \
+    X(NEW, _Znwm)                                                                                  \
+    X(NEW_ARRAY, _Znam)                                                                            \
+    X(NEW_NOTHROW, _ZnwmRKSt9nothrow_t)                                                            \
+    X(NEW_ARRAY_NOTHROW, _ZnamRKSt9nothrow_t)                                                      \
+    X(NEW_ALIGN, _ZnwmSt11align_val_t)                                                             \
+    X(NEW_ARRAY_ALIGN, _ZnamSt11align_val_t)                                                       \
+    X(NEW_ALIGN_NOTHROW, _ZnwmSt11align_val_tRKSt9nothrow_t)                                       \
+    X(NEW_ARRAY_ALIGN_NOTHROW, _ZnamSt11align_val_tRKSt9nothrow_t)                                 \
+    X(DELETE, _ZdlPv)                                                                              \
+    X(DELETE_ARRAY, _ZdaPv)                                                                        \
+    X(DELETE_SIZED, _ZdlPvm)                                                                       \
+    X(DELETE_ARRAY_SIZED, _ZdaPvm)                                                                 \
+    X(DELETE_NOTHROW, _ZdlPvRKSt9nothrow_t)                                                        \
+    X(DELETE_ARRAY_NOTHROW, _ZdaPvRKSt9nothrow_t)                                                  \
+    X(DELETE_ALIGN, _ZdlPvSt11align_val_t)                                                         \
+    X(DELETE_ARRAY_ALIGN, _ZdaPvSt11align_val_t)                                                   \
+    X(DELETE_SIZED_ALIGN, _ZdlPvmSt11align_val_t)                                                  \
+    X(DELETE_ARRAY_SIZED_ALIGN, _ZdaPvmSt11align_val_t)                                            \
+    X(DELETE_ALIGN_NOTHROW, _ZdlPvSt11align_val_tRKSt9nothrow_t)                                   \
+    X(DELETE_ARRAY_ALIGN_NOTHROW, _ZdaPvSt11align_val_tRKSt9nothrow_t)                             \
     X(DLCLOSE, dlclose)
 
 enum {
@@ -306,8 +306,8 @@ static void guard_cleanup(int *unused) {
     (void)unused;
     cf_rt_guard_leave();
 }
-#define GUARDED_SCOPE                                                                            \
-    __attribute__((cleanup(guard_cleanup))) int cf_guard_scope_ = (cf_rt_guard_enter(), 0);      \
+#define GUARDED_SCOPE                                                                              \
+    __attribute__((cleanup(guard_cleanup))) int cf_guard_scope_ = (cf_rt_guard_enter(), 0);        \
     (void)cf_guard_scope_
 
 static void *real_new_slow(unsigned idx, size_t n, size_t align, bool nothrow) {
@@ -352,9 +352,7 @@ static inline void *new_common(cf_alloc_fn kind, unsigned slow_idx, size_t n, si
 }
 
 CF_EXPORT void *_Znwm(size_t n) { return new_common(CF_ALLOC_NEW, W_NEW, n, 0, false); }
-CF_EXPORT void *_Znam(size_t n) {
-    return new_common(CF_ALLOC_NEW_ARRAY, W_NEW_ARRAY, n, 0, false);
-}
+CF_EXPORT void *_Znam(size_t n) { return new_common(CF_ALLOC_NEW_ARRAY, W_NEW_ARRAY, n, 0, false); }
 CF_EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const void *tag) {
     (void)tag;
     return new_common(CF_ALLOC_NEW, W_NEW_NOTHROW, n, 0, true);

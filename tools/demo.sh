@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# One command from a fresh Debian machine to a crossfree report: installs
+# what is missing, builds, and runs the seed example (a C++ library whose
+# new[]'d buffer the host frees with free()) under crossfree.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+cf_install "${CF_BUILD_PACKAGES[@]}"
+build="$CF_ROOT/build"
+cf_configure "$build"
+ninja -C "$build" >/dev/null
+
+seed="$build/docs/examples/seed"
+echo "== the fixed example (operator new/delete go through malloc/free): no report"
+LD_PRELOAD="$build/src/libcrossfree.so" "$seed/seed_host_fixed"
+echo
+echo "== the seed's bug (new UICommand[10] freed with free()): crossfree reports it"
+set +e
+LD_PRELOAD="$build/src/libcrossfree.so" "$seed/seed_host"
+status=$?
+set -e
+echo
+echo "seed_host exited with status $status (134 = SIGABRT: crossfree stopped at the bad free)"
+[ "$status" -eq 134 ]
