@@ -283,13 +283,14 @@ static void report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned famil
 // ---------------------------------------------------------------------------
 // Hooks
 
-void cf_rt_on_alloc(cf_alloc_fn fn, void *p, size_t size) {
+void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size) {
     if (p == NULL)
         return;
     cf_tls *t = &cf_tls_data;
     uint32_t stack = 0;
     if (t->guard > 0) {
         fn = CF_ALLOC_INTERNAL;
+        family = CF_FAM_MALLOC;
     } else if (context_size > 0) {
         uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
         t->guard++;
@@ -297,23 +298,24 @@ void cf_rt_on_alloc(cf_alloc_fn fn, void *p, size_t size) {
         t->guard--;
         stack = cf_depot_put(pcs, n);
     }
-    cf_record r =
-        cf_record_make((uintptr_t)p, size, cf_family_of_alloc(fn), fn, stack, cf_rt_tid());
+    cf_record r = cf_record_make((uintptr_t)p, size, family, fn, stack, cf_rt_tid());
     cf_table_insert(&r);
 }
 
-void cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
+bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     if (cf_rt_is_bootstrap(p))
-        return;
+        return true;
     cf_tls *t = &cf_tls_data;
     if (t->guard > 0) {
         // crossfree's own dependencies free what they allocated: no checks.
         cf_record r;
         unsigned fam = cf_table_remove((uintptr_t)p, &r) ? cf_record_family(&r) : CF_FAM_MALLOC;
         cf_platform_release((uintptr_t)p, fam);
-        return;
+        return true;
     }
-    bool quarantine = cf_quarantine_enabled();
+    // The program releases its own families' blocks right after this call,
+    // so only built-in families can wait in the quarantine.
+    bool quarantine = cf_quarantine_enabled() && family < CF_FAM_CUSTOM_FIRST;
     uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
     unsigned n = 0;
     if (quarantine && context_size > 0) {
@@ -324,14 +326,15 @@ void cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     cf_record rec;
     if (!cf_table_retire((uintptr_t)p, quarantine, &rec)) {
         report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, pcs, n);
-        return; // halt_on_error=0: never hand the real allocator a foreign pointer
+        return false; // halt_on_error=0: never hand the real allocator a foreign pointer
     }
     if (cf_record_state(&rec) == CF_STATE_QUARANTINED) {
         report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, pcs, n);
-        return; // already held in the quarantine; freeing again would corrupt the heap
+        return false; // already held in the quarantine; freeing again would corrupt the heap
     }
     unsigned fam = cf_record_family(&rec);
-    if (fam != family)
+    bool ok = fam == family;
+    if (!ok)
         report_bad_free(CF_ERR_MISMATCH, fn, family, p, &rec, pcs, n);
     if (quarantine) {
         cf_qentry q = {0};
@@ -342,12 +345,14 @@ void cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
         q.dealloc_fn = (uint8_t)fn;
         q.family = (uint8_t)fam;
         if (cf_quarantine_push(q.free_tid, &q, cf_platform_release))
-            return;
+            return ok;
         cf_table_remove((uintptr_t)p, NULL);
     }
     // The block goes back through the deallocator of the family that made
     // it, which is the safest thing to do after a mismatch too.
-    cf_platform_release((uintptr_t)p, fam);
+    if (family < CF_FAM_CUSTOM_FIRST)
+        cf_platform_release((uintptr_t)p, fam);
+    return ok;
 }
 
 bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {

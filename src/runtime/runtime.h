@@ -47,13 +47,20 @@ void *cf_rt_bootstrap_alloc(size_t size, size_t align);
 bool cf_rt_is_bootstrap(const void *p);
 size_t cf_rt_bootstrap_size(const void *p);
 
-// Records a successful allocation of `size` bytes at `p` (p may be NULL).
-void cf_rt_on_alloc(cf_alloc_fn fn, void *p, size_t size);
+// Records a successful allocation of `size` bytes at `p` (p may be NULL)
+// by `fn` of `family` (for built-in functions, cf_family_of_alloc(fn)).
+void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size);
+static inline void cf_rt_on_alloc(cf_alloc_fn fn, void *p, size_t size) {
+    cf_rt_on_alloc_family(fn, cf_family_of_alloc(fn), p, size);
+}
 
 // Handles a deallocation call `fn` (a built-in or CF_DEALLOC_CUSTOM of
 // `family`) of p != NULL: checks it, reports, and releases the block
 // through cf_platform_release now or after its time in the quarantine.
-void cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p);
+// Blocks of program-registered families are checked but never quarantined
+// or released. Returns false when an error was reported (and the run goes
+// on because halt_on_error=0).
+bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p);
 
 // realloc in two steps around the real call. begin checks and detaches the
 // record of `p`; false means the pointer must not be touched (an invalid
@@ -75,7 +82,7 @@ void cf_rt_fork_parent(void);
 void cf_rt_fork_child(void);
 
 // Provided by the platform: release a block through the real deallocator
-// of its family; initialise the platform layer (find the real allocator,
+// of its family (a no-op for program-registered families); initialise the platform layer (find the real allocator,
 // tell capture where crossfree's code is, register fork handlers).
 void cf_platform_release(uintptr_t addr, unsigned family);
 bool cf_platform_init(void);

@@ -140,8 +140,10 @@ typedef void *(*new_align_fn)(size_t, size_t);
 typedef void *(*new_align_nothrow_fn)(size_t, size_t, const void *);
 
 void cf_platform_release(uintptr_t addr, unsigned family) {
-    (void)family; // every family on glibc is carved from the malloc heap
-    REAL(FREE, free_fn)((void *)addr);
+    // Every built-in family on glibc is carved from the malloc heap; a
+    // program-registered family's memory belongs to the program.
+    if (family < CF_FAM_CUSTOM_FIRST)
+        REAL(FREE, free_fn)((void *)addr);
 }
 
 // ---------------------------------------------------------------------------
