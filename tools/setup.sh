@@ -11,7 +11,7 @@ CF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # the two conflict), elfutils' libdw, cmocka. Tests: the real programs and
 # FFI hosts that run under crossfree.
 CF_BUILD_PACKAGES=(gcc g++ meson ninja-build pkg-config libunwind-dev libdw-dev libcmocka-dev)
-CF_TEST_PACKAGES=(python3 python3-cffi sqlite3 git perl clang-format)
+CF_TEST_PACKAGES=(python3 python3-cffi sqlite3 git perl binutils clang-format)
 
 cf_install() {
     local missing=()

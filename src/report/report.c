@@ -53,9 +53,10 @@ void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f) {
     } else {
         cf_buf_str(out, "<unknown module>");
     }
+    cf_buf_char(out, ')');
     if (f->unloaded)
-        cf_buf_str(out, ", unloaded");
-    cf_buf_str(out, ")\n");
+        cf_buf_str(out, " [unloaded]");
+    cf_buf_char(out, '\n');
 }
 
 static void resolve(cf_symbolizer sym, uintptr_t pc, bool names, cf_frame_info *f) {

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+# A Python ctypes host freeing buffers from libbuffers.so with libc's free,
+# reached two ways: CDLL(None) (the global symbol, which LD_PRELOAD
+# interposes) and CDLL("libc.so.6") (dlsym on libc's own handle, which
+# crossfree's dlsym wrapper must redirect). Usage: ffi_ctypes.py MODE LIB
+#
+# EXPECT[global-free-new,libc-free-new]: alloc-dealloc-mismatch
+# EXPECT-EXIT[global-free-new,libc-free-new]: SIGABRT
+# EXPECT-WORDS[global-free-new,libc-free-new]: allocated by operator new[], freed by free()
+# EXPECT-TEXT[global-free-new,libc-free-new]: is a 40-byte region allocated by operator new[] in thread T0 here:
+# EXPECT-ALLOC-FRAME[global-free-new,libc-free-new]: #0 make_array buffers.cc@alloc_array
+# EXPECT-ALLOC-MODULE[global-free-new,libc-free-new]: #0 /libbuffers\.so$
+# EXPECT-FREE-MODULE[global-free-new,libc-free-new]: libffi|_ctypes
+# EXPECT-STDOUT: sum 285
+#
+# EXPECT[global-free-malloc,libc-free-malloc,release-array]: clean
+# EXPECT-EXIT[global-free-malloc,libc-free-malloc,release-array]: 0
+# EXPECT-STDOUT[global-free-malloc,libc-free-malloc,release-array]: freed
+import ctypes
+import sys
+
+mode, path = sys.argv[1], sys.argv[2]
+lib = ctypes.CDLL(path)
+for fn in (lib.make_array, lib.make_malloc):
+    fn.restype = ctypes.POINTER(ctypes.c_int)
+    fn.argtypes = [ctypes.c_int]
+lib.release_array.argtypes = [ctypes.POINTER(ctypes.c_int)]
+
+libc = ctypes.CDLL(None) if mode.startswith("global") else ctypes.CDLL("libc.so.6")
+libc.free.argtypes = [ctypes.c_void_p]
+libc.free.restype = None
+
+buf = lib.make_malloc(10) if mode.endswith("malloc") else lib.make_array(10)
+print("sum", sum(buf[i] for i in range(10)), flush=True)
+if mode == "release-array":
+    lib.release_array(buf)
+else:
+    libc.free(ctypes.cast(buf, ctypes.c_void_p))
+print("freed", flush=True)
