@@ -68,7 +68,9 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
         cf_lock_release(&q->lock);
         // Outside the lock: the real free may take its own locks.
         for (unsigned i = 0; i < n_out; i++) {
-            cf_table_remove(out[i].addr, NULL);
+            // A program-registered family may have reused the address for a
+            // new live block meanwhile: that record stays.
+            cf_table_remove_quarantined(out[i].addr);
             release(out[i].addr, out[i].family);
         }
         if (pushed)

@@ -163,6 +163,22 @@ bool cf_table_remove(uintptr_t addr, cf_record *out) {
     return found;
 }
 
+bool cf_table_remove_quarantined(uintptr_t addr) {
+    uint64_t h = mix(addr);
+    shard *s = shard_of(h);
+    bool removed = false;
+    cf_lock_acquire(&s->lock);
+    if (s->slots != NULL && addr != 0) {
+        uint32_t i = probe(s, addr, h);
+        if (s->slots[i].addr == addr && cf_record_state(&s->slots[i]) == CF_STATE_QUARANTINED) {
+            erase_at(s, i);
+            removed = true;
+        }
+    }
+    cf_lock_release(&s->lock);
+    return removed;
+}
+
 bool cf_table_retire(uintptr_t addr, bool quarantine, cf_record *out) {
     uint64_t h = mix(addr);
     shard *s = shard_of(h);

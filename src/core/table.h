@@ -59,12 +59,16 @@ bool cf_table_lookup(uintptr_t addr, cf_record *out);
 // Removes the record for `addr`, copying it into `out` when not NULL.
 bool cf_table_remove(uintptr_t addr, cf_record *out);
 
+// Removes the record for `addr` only if it is quarantined (a block leaving
+// the quarantine must not take a live record for a reused address with it).
+bool cf_table_remove_quarantined(uintptr_t addr);
+
 // The free path in one step: copies the record for `addr` into `out` (its
 // state as it was), and if it was live either marks it quarantined
 // (`quarantine` true) or removes it. Quarantined records stay untouched.
 bool cf_table_retire(uintptr_t addr, bool quarantine, cf_record *out);
 
-// Finds a live record whose block [addr, addr+size) contains `p` (slow:
+// Finds a record (live or quarantined) whose block [addr, addr+size) contains `p` (slow:
 // scans every shard; error path only).
 bool cf_table_find_containing(uintptr_t p, cf_record *out);
 

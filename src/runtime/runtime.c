@@ -313,9 +313,10 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
         cf_platform_release((uintptr_t)p, fam);
         return true;
     }
-    // The program releases its own families' blocks right after this call,
-    // so only built-in families can wait in the quarantine.
-    bool quarantine = cf_quarantine_enabled() && family < CF_FAM_CUSTOM_FIRST;
+    // Blocks of program-registered families are remembered in the
+    // quarantine too (for double frees), but the program releases them
+    // itself: cf_platform_release ignores them.
+    bool quarantine = cf_quarantine_enabled();
     uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
     unsigned n = 0;
     if (quarantine && context_size > 0) {
@@ -350,8 +351,7 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     }
     // The block goes back through the deallocator of the family that made
     // it, which is the safest thing to do after a mismatch too.
-    if (family < CF_FAM_CUSTOM_FIRST)
-        cf_platform_release((uintptr_t)p, fam);
+    cf_platform_release((uintptr_t)p, fam);
     return ok;
 }
 

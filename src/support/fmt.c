@@ -133,6 +133,8 @@ bool cf_parse_i64(const char *s, size_t n, int64_t *out) {
         if (n == 1)
             return false;
     }
+    // A negative number may reach 2^63 (INT64_MIN), a positive one 2^63-1.
+    uint64_t limit = (uint64_t)INT64_MAX + (neg ? 1 : 0);
     for (; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
             return false;
@@ -140,9 +142,10 @@ bool cf_parse_i64(const char *s, size_t n, int64_t *out) {
         if (v > (UINT64_C(1) << 62) / 5) // v*10 would pass 2^63
             return false;
         v = v * 10 + d;
-        if (v > (uint64_t)INT64_MAX)
+        if (v > limit)
             return false;
     }
-    *out = neg ? -(int64_t)v : (int64_t)v;
+    // -(v-1)-1 rather than -v: 2^63 itself does not fit in an int64_t.
+    *out = !neg ? (int64_t)v : v == 0 ? 0 : -(int64_t)(v - 1) - 1;
     return true;
 }

@@ -26,6 +26,8 @@ after the keyword limits a line to runs with `--mode` set to one of them:
   EXPECT-NO-LINE: REGEX         no line of the report stream matches
   EXPECT-STDERR: REGEX          a line of stderr matches; ==PID== lines
                                 that match one are allowed in clean runs
+  FAMILY-WORDS: A | F           a program-registered family's words, allowed
+                                in reports beside the built-in ones
   ALLOW-STDERR: REGEX           ==PID== lines matching it are allowed in
                                 clean runs (nothing is required)
   EXPECT-REPORTS: N             number of reports (default 1)
@@ -79,7 +81,7 @@ REGION_RE = re.compile(
     r"^(0x[0-9a-f]+) is a (\d+)-byte region (allocated|freed) by (.+) in thread (T\d+) here:$")
 PREV_ALLOC_RE = re.compile(r"^previously allocated by (.+) in thread (T\d+) here:$")
 DIRECTIVE_RE = re.compile(
-    r"(?://|#)\s*(EXPECT(?:-[A-Z-]+)?|OPTIONS|ENV|ARGS|SKIP-EXIT|ALLOW-STDERR)(?:\[([^\]]*)\])?(?::\s?(.*?))?\s*(?:\*/)?\s*$")
+    r"(?://|#)\s*(EXPECT(?:-[A-Z-]+)?|OPTIONS|ENV|ARGS|SKIP-EXIT|ALLOW-STDERR|FAMILY-WORDS)(?:\[([^\]]*)\])?(?::\s?(.*?))?\s*(?:\*/)?\s*$")
 MARKER_RE = re.compile(r"(?:/\*|//|#)\s*@([A-Za-z0-9_.-]+)\s*(?:\*/)?")
 
 
@@ -196,6 +198,7 @@ class Expect:
         self.lines, self.no_lines, self.stderr_lines = [], [], []
         self.texts = []       # literal substrings of some report-stream line
         self.allow_stderr = []
+        self.family_words = []  # (alloc words, free words) of program families
         self.reports = None
         self.depth = None
         self.unsymbolized = False
@@ -248,6 +251,9 @@ def apply_directive(exp, key, value, where):
         exp.lines.append(value.strip())
     elif key == "EXPECT-TEXT":
         exp.texts.append(value.strip())
+    elif key == "FAMILY-WORDS":
+        alloc, _, free = value.partition("|")
+        exp.family_words.append((alloc.strip(), free.strip()))
     elif key == "ALLOW-STDERR":
         exp.allow_stderr.append(value.strip())
     elif key == "EXPECT-NO-LINE":
@@ -304,7 +310,7 @@ def read_sources(paths, mode, exp):
 KNOWN_KEYS = {"EXPECT", "EXPECT-WORDS", "EXPECT-EXIT", "EXPECT-STDOUT", "EXPECT-LINE",
               "EXPECT-NO-LINE", "EXPECT-STDERR", "EXPECT-REPORTS", "EXPECT-STACK-DEPTH",
               "EXPECT-UNSYMBOLIZED", "EXPECT-LOG", "EXPECT-PID", "OPTIONS", "ENV", "ARGS",
-              "SKIP-EXIT", "EXPECT-TEXT", "ALLOW-STDERR"}
+              "SKIP-EXIT", "EXPECT-TEXT", "ALLOW-STDERR", "FAMILY-WORDS"}
 KNOWN_KEYS |= set(FRAME_KEYS) | set(MODULE_KEYS) | set(OFFSET_KEYS)
 
 
@@ -354,7 +360,7 @@ class Checker:
         return cond
 
 
-def check_report_shape(c, rep, lib_base):
+def check_report_shape(c, rep, lib_base, extra_words=()):
     """Checks every report must pass, whatever the test expects."""
     tag = f"report {rep.kind}@{rep.address}"
     c.check(rep.kind in KINDS, f"{tag}: kind is one of the stable names", " | ".join(KINDS),
@@ -383,10 +389,12 @@ def check_report_shape(c, rep, lib_base):
         w = re.match(r"^allocated by (.+), freed by (.+)$", rep.lines[1])
         if c.check(w is not None, f"{tag}: second line", "allocated by X, freed by Y",
                    rep.lines[1]):
-            c.check(w.group(1) in ALLOC_WORDS, f"{tag}: allocation words",
-                    " | ".join(ALLOC_WORDS), w.group(1))
-            c.check(w.group(2) in DEALLOC_WORDS, f"{tag}: deallocation words",
-                    " | ".join(DEALLOC_WORDS), w.group(2))
+            alloc_ok = ALLOC_WORDS + tuple(a for a, _ in extra_words)
+            dealloc_ok = DEALLOC_WORDS + tuple(d for _, d in extra_words)
+            c.check(w.group(1) in alloc_ok, f"{tag}: allocation words",
+                    " | ".join(alloc_ok), w.group(1))
+            c.check(w.group(2) in dealloc_ok, f"{tag}: deallocation words",
+                    " | ".join(dealloc_ok), w.group(2))
         if c.check(rep.region is not None, f"{tag}: allocation region line",
                    f"{rep.address} is a N-byte region allocated by X in thread T here:",
                    rep.text()):
@@ -458,7 +466,7 @@ def run_checks(args, exp, markers, proc, out, err, pid, log_text, tmp):
         c.check(len(reports) == nrep, f"number of reports in {stream_name}", nrep,
                 len(reports))
         for rep in reports:
-            check_report_shape(c, rep, lib_base)
+            check_report_shape(c, rep, lib_base, exp.family_words)
             if not exp.pid_any:
                 c.check(rep.pid == pid, "report carries the child's pid", pid, rep.pid)
             c.check(rep.kind == kind, "report kind", kind, rep.kind)

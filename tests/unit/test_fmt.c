@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+// Unit tests for the bounded text buffer and its helpers: number formatting
+// at the edges of each type, truncation that never writes past the buffer,
+// decimal parsing at the int64 bounds, and JSON string escaping.
+#include "support/fmt.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <setjmp.h>
+
+#include <cmocka.h>
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+static char storage[256];
+static cf_buf buf;
+
+static int reset(void **state) {
+    (void)state;
+    memset(storage, 0x7e, sizeof storage);
+    cf_buf_init(&buf, storage, sizeof storage);
+    return 0;
+}
+
+static void assert_buf(const char *want) {
+    assert_string_equal(buf.data, want);
+    assert_int_equal(buf.len, strlen(want));
+    assert_false(buf.truncated);
+}
+
+static bool parses(const char *s, int64_t *out) { return cf_parse_i64(s, strlen(s), out); }
+
+// ---------------------------------------------------------------------------
+// Numbers
+// ---------------------------------------------------------------------------
+
+static void test_dec(void **state) {
+    (void)state;
+    cf_buf_dec(&buf, 0);
+    assert_buf("0");
+    reset(NULL);
+    cf_buf_dec(&buf, UINT64_MAX);
+    assert_buf("18446744073709551615");
+    reset(NULL);
+    cf_buf_dec(&buf, 10);
+    cf_buf_char(&buf, ' ');
+    cf_buf_dec(&buf, 9);
+    cf_buf_char(&buf, ' ');
+    cf_buf_dec(&buf, 1000000007);
+    assert_buf("10 9 1000000007");
+}
+
+static void test_sdec(void **state) {
+    (void)state;
+    cf_buf_sdec(&buf, 0);
+    assert_buf("0");
+    reset(NULL);
+    cf_buf_sdec(&buf, INT64_MIN);
+    assert_buf("-9223372036854775808");
+    reset(NULL);
+    cf_buf_sdec(&buf, INT64_MAX);
+    assert_buf("9223372036854775807");
+    reset(NULL);
+    cf_buf_sdec(&buf, -1);
+    cf_buf_char(&buf, ' ');
+    cf_buf_sdec(&buf, -10);
+    cf_buf_char(&buf, ' ');
+    cf_buf_sdec(&buf, INT64_MIN + 1);
+    assert_buf("-1 -10 -9223372036854775807");
+}
+
+static void test_hex(void **state) {
+    (void)state;
+    cf_buf_hex(&buf, 0);
+    assert_buf("0x0");
+    reset(NULL);
+    cf_buf_hex(&buf, UINT64_MAX);
+    assert_buf("0xffffffffffffffff");
+    reset(NULL);
+    cf_buf_hex(&buf, 0xABCDEF);
+    cf_buf_char(&buf, ' ');
+    cf_buf_hex(&buf, 0x10);
+    cf_buf_char(&buf, ' ');
+    cf_buf_hex(&buf, (uint64_t)1 << 63);
+    assert_buf("0xabcdef 0x10 0x8000000000000000");
+}
+
+// ---------------------------------------------------------------------------
+// Strings and truncation
+// ---------------------------------------------------------------------------
+
+static void test_str_and_strn(void **state) {
+    (void)state;
+    cf_buf_str(&buf, "abc");
+    cf_buf_strn(&buf, "defgh", 2);
+    cf_buf_strn(&buf, "xy", 10); // stops at the NUL, not at n
+    cf_buf_strn(&buf, "zzz", 0);
+    cf_buf_str(&buf, "");
+    assert_buf("abcdexy");
+    reset(NULL);
+    cf_buf_str(&buf, NULL);
+    assert_buf("(null)");
+}
+
+static void test_truncation(void **state) {
+    (void)state;
+    char area[32];
+    cf_buf b;
+
+    // cap 5 holds 4 characters and the NUL.
+    memset(area, 0x41, sizeof area);
+    cf_buf_init(&b, area, 5);
+    cf_buf_str(&b, "hello world");
+    assert_true(b.truncated);
+    assert_int_equal(b.len, 4);
+    assert_string_equal(area, "hell");
+    for (size_t i = 5; i < sizeof area; i++)
+        assert_int_equal(area[i], 0x41);
+
+    // Exactly full is not truncated; one more character is.
+    memset(area, 0x41, sizeof area);
+    cf_buf_init(&b, area, 5);
+    cf_buf_str(&b, "abcd");
+    assert_false(b.truncated);
+    cf_buf_char(&b, 'e');
+    assert_true(b.truncated);
+    assert_string_equal(area, "abcd");
+    assert_int_equal(area[5], 0x41);
+
+    // Numbers are cut at the buffer end too, most significant digits first.
+    memset(area, 0x41, sizeof area);
+    cf_buf_init(&b, area, 4);
+    cf_buf_dec(&b, 12345);
+    assert_true(b.truncated);
+    assert_string_equal(area, "123");
+    cf_buf_init(&b, area, 4);
+    cf_buf_hex(&b, 0xabcdef);
+    assert_true(b.truncated);
+    assert_string_equal(area, "0xa");
+    cf_buf_init(&b, area, 3);
+    cf_buf_sdec(&b, INT64_MIN);
+    assert_true(b.truncated);
+    assert_string_equal(area, "-9");
+    for (size_t i = 4; i < sizeof area; i++)
+        assert_int_equal(area[i], 0x41);
+
+    // cap 1: room for the NUL only.
+    cf_buf_init(&b, area, 1);
+    assert_int_equal(area[0], '\0');
+    cf_buf_char(&b, 'x');
+    assert_true(b.truncated);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(area[0], '\0');
+    assert_int_equal(area[1], '9'); // left from before: untouched
+
+    // cap 0: no storage at all, nothing is ever written.
+    cf_buf_init(&b, NULL, 0);
+    cf_buf_str(&b, "text");
+    cf_buf_dec(&b, 42);
+    cf_buf_json_str(&b, "\"");
+    assert_true(b.truncated);
+    assert_int_equal(b.len, 0);
+}
+
+// ---------------------------------------------------------------------------
+// JSON escaping
+// ---------------------------------------------------------------------------
+
+static void test_json_escaping(void **state) {
+    (void)state;
+    cf_buf_json_str(&buf, "plain text / ok");
+    assert_buf("plain text / ok");
+
+    reset(NULL);
+    cf_buf_json_str(&buf, "say \"hi\" \\ bye");
+    assert_buf("say \\\"hi\\\" \\\\ bye");
+
+    reset(NULL);
+    cf_buf_json_str(&buf, "a\nb\tc\rd\be\ff");
+    assert_buf("a\\nb\\tc\\u000dd\\u0008e\\u000cf");
+
+    reset(NULL);
+    cf_buf_json_str(&buf, "\x01\x1f\x7f");
+    assert_buf("\\u0001\\u001f\x7f"); // DEL needs no escape in JSON
+
+    // Bytes of UTF-8 pass through unchanged (they are >= 0x80).
+    reset(NULL);
+    cf_buf_json_str(&buf, "caf\xc3\xa9 \xe2\x82\xac");
+    assert_buf("caf\xc3\xa9 \xe2\x82\xac");
+
+    reset(NULL);
+    cf_buf_json_str(&buf, NULL);
+    cf_buf_json_str(&buf, "");
+    assert_buf("");
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------
+
+static void test_parse_i64_valid(void **state) {
+    (void)state;
+    int64_t v = 99;
+    assert_true(parses("0", &v));
+    assert_int_equal(v, 0);
+    assert_true(parses("-0", &v));
+    assert_int_equal(v, 0);
+    assert_true(parses("+42", &v));
+    assert_int_equal(v, 42);
+    assert_true(parses("-42", &v));
+    assert_int_equal(v, -42);
+    assert_true(parses("000000000000000000000000000000007", &v));
+    assert_int_equal(v, 7);
+    assert_true(parses("9223372036854775807", &v));
+    assert_true(v == INT64_MAX);
+    assert_true(parses("-9223372036854775807", &v));
+    assert_true(v == -INT64_MAX);
+    assert_true(parses("-9223372036854775808", &v));
+    assert_true(v == INT64_MIN);
+    // Only [s, s+n) is read: the rest of the string does not matter.
+    assert_true(cf_parse_i64("12345", 3, &v));
+    assert_int_equal(v, 123);
+    assert_true(cf_parse_i64("7x", 1, &v));
+    assert_int_equal(v, 7);
+}
+
+static void test_parse_i64_invalid(void **state) {
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "-",
+        "+",
+        "--1",
+        "+-1",
+        " 1",
+        "1 ",
+        "12x",
+        "x12",
+        "1.0",
+        "0x10",
+        "1e3",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "99999999999999999999",
+        "18446744073709551616",
+        "184467440737095516160",
+        "-99999999999999999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t v = 1234;
+        if (parses(bad[i], &v))
+            fail_msg("\"%s\" parsed as %lld", bad[i], (long long)v);
+        assert_int_equal(v, 1234); // untouched on failure
+    }
+    int64_t v = 5;
+    assert_false(cf_parse_i64("123", 0, &v));
+    assert_int_equal(v, 5);
+}
+
+// ---------------------------------------------------------------------------
+// String helpers
+// ---------------------------------------------------------------------------
+
+static void test_string_helpers(void **state) {
+    (void)state;
+    assert_int_equal(cf_strlen(""), 0);
+    assert_int_equal(cf_strlen("crossfree"), 9);
+
+    assert_int_equal(cf_strcmp("abc", "abc"), 0);
+    assert_true(cf_strcmp("abc", "abd") < 0);
+    assert_true(cf_strcmp("abd", "abc") > 0);
+    assert_true(cf_strcmp("ab", "abc") < 0);
+    assert_true(cf_strcmp("abc", "ab") > 0);
+    assert_true(cf_strcmp("\xff", "a") > 0); // bytes compare unsigned
+
+    assert_true(cf_streqn("abcdef", "abcxyz", 3));
+    assert_false(cf_streqn("abcdef", "abcxyz", 4));
+    assert_false(cf_streqn("ab", "abc", 3));
+    assert_true(cf_streqn("ab", "ab", 10)); // equal up to the NUL
+    assert_true(cf_streqn("x", "y", 0));
+
+    char dst[8];
+    memset(dst, 0x55, sizeof dst);
+    cf_strlcpy(dst, "truncate me", 5);
+    assert_string_equal(dst, "trun");
+    assert_int_equal(dst[5], 0x55);
+    cf_strlcpy(dst, "ok", sizeof dst);
+    assert_string_equal(dst, "ok");
+    cf_strlcpy(dst, "", sizeof dst);
+    assert_string_equal(dst, "");
+    cf_strlcpy(dst, NULL, sizeof dst);
+    assert_string_equal(dst, "");
+    memset(dst, 0x55, sizeof dst);
+    cf_strlcpy(dst, "abc", 1);
+    assert_int_equal(dst[0], '\0');
+    assert_int_equal(dst[1], 0x55);
+    cf_strlcpy(dst, "abc", 0); // nothing written at all
+    assert_int_equal(dst[0], '\0');
+    assert_int_equal(dst[1], 0x55);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_dec, reset),
+        cmocka_unit_test_setup(test_sdec, reset),
+        cmocka_unit_test_setup(test_hex, reset),
+        cmocka_unit_test_setup(test_str_and_strn, reset),
+        cmocka_unit_test_setup(test_truncation, reset),
+        cmocka_unit_test_setup(test_json_escaping, reset),
+        cmocka_unit_test_setup(test_parse_i64_valid, reset),
+        cmocka_unit_test_setup(test_parse_i64_invalid, reset),
+        cmocka_unit_test_setup(test_string_helpers, reset),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

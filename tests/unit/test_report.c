@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: MIT
+// Unit tests for the text report: every error kind rendered with a fake
+// symbolizer that knows a handful of program counters, with and without
+// names, odd frames (no function, no module, unloaded), and truncation into
+// buffers of every size. The expected text is the contract in docs/reports.md.
+#include "report/report.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h>
+
+#include <cmocka.h>
+
+#include "core/family.h"
+#include "stack/depot.h"
+
+// ---------------------------------------------------------------------------
+// The fake symbolizer
+// ---------------------------------------------------------------------------
+
+#define PC_FREE_IT ((uintptr_t)0x401111)         // free_it /src/app/ui.c:42
+#define PC_MAIN ((uintptr_t)0x402222)            // main /src/app/main.c:7
+#define PC_NEW_ARRAY ((uintptr_t)0x7f0000003333) // libstdc++, function+offset only
+#define PC_LIBC ((uintptr_t)0x7f0000004444)      // libc, no function
+#define PC_HELPER ((uintptr_t)0x405555)          // helper, file without a line
+#define PC_PLUGIN ((uintptr_t)0x7f0000006666)    // in a dlclose'd plugin
+#define PC_NOWHERE ((uintptr_t)0xdead0000)       // in no module at all
+
+#define ADDR ((uintptr_t)0x602000000010)
+
+static unsigned sym_calls, sym_calls_with_names;
+
+static void set(char *dst, size_t cap, const char *src) { snprintf(dst, cap, "%s", src); }
+
+static bool fake_symbolize(uintptr_t pc, bool names, cf_frame_info *f) {
+    static const struct {
+        uintptr_t pc;
+        const char *module;
+        uintptr_t offset;
+        const char *function;
+        uintptr_t func_offset;
+        const char *file;
+        unsigned line;
+        bool unloaded;
+    } known[] = {
+        {PC_FREE_IT, "/usr/bin/app", 0x1111, "free_it", 0x21, "/src/app/ui.c", 42, false},
+        {PC_MAIN, "/usr/bin/app", 0x2222, "main", 0x5, "/src/app/main.c", 7, false},
+        {PC_NEW_ARRAY, "/usr/lib/libstdc++.so.6", 0x3333, "operator new[](unsigned long)", 0x13, "",
+         0, false},
+        {PC_LIBC, "/lib/x86_64-linux-gnu/libc.so.6", 0x4444, "", 0, "", 0, false},
+        {PC_HELPER, "/usr/bin/app", 0x5555, "helper", 0x8, "/src/app/h.c", 0, false},
+        {PC_PLUGIN, "/tmp/plugin.so", 0x6666, "plugin_free", 0x2, "plugin.c", 3, true},
+    };
+    sym_calls++;
+    sym_calls_with_names += names;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (known[i].pc != pc)
+            continue;
+        set(f->module, sizeof f->module, known[i].module);
+        f->offset = known[i].offset;
+        f->unloaded = known[i].unloaded;
+        // Like cf_symbolize: without names, module and offset only.
+        if (names) {
+            set(f->function, sizeof f->function, known[i].function);
+            f->func_offset = known[i].func_offset;
+            set(f->file, sizeof f->file, known[i].file);
+            f->line = known[i].line;
+        }
+        return true;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+static char text[1 << 16];
+
+static const uintptr_t free_pcs[] = {PC_FREE_IT, PC_MAIN};
+static const uintptr_t alloc_pcs[] = {PC_NEW_ARRAY, PC_HELPER, PC_MAIN};
+static const uintptr_t first_free_pcs[] = {PC_PLUGIN, PC_MAIN};
+static uint32_t alloc_stack, first_free_stack;
+
+static int setup_depot(void **state) {
+    (void)state;
+    if (!cf_depot_init((size_t)64 << 20))
+        return -1;
+    alloc_stack = cf_depot_put(alloc_pcs, 3);
+    first_free_stack = cf_depot_put(first_free_pcs, 2);
+    return alloc_stack != 0 && first_free_stack != 0 ? 0 : -1;
+}
+
+// operator new[] of 160 bytes in T0, freed by free() in T0.
+static cf_error mismatch_error(void) {
+    cf_error e;
+    memset(&e, 0, sizeof e);
+    e.kind = CF_ERR_MISMATCH;
+    e.pid = 4242;
+    e.addr = ADDR;
+    e.tid = 0;
+    e.dealloc_fn = CF_DEALLOC_FREE;
+    e.dealloc_family = CF_FAM_MALLOC;
+    e.pcs = free_pcs;
+    e.n_pcs = 2;
+    e.has_alloc = true;
+    e.alloc = cf_record_make(ADDR, 160, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 0);
+    return e;
+}
+
+static const char *render(const cf_error *e, bool names) {
+    cf_buf b;
+    cf_buf_init(&b, text, sizeof text);
+    cf_report_format(e, names, fake_symbolize, &b);
+    assert_false(b.truncated);
+    assert_int_equal(strlen(text), b.len);
+    return text;
+}
+
+static void assert_contains(const char *haystack, const char *needle) {
+    if (strstr(haystack, needle) == NULL)
+        fail_msg("expected to find\n%s\nin:\n%s", needle, haystack);
+}
+
+static void assert_lacks(const char *haystack, const char *needle) {
+    if (strstr(haystack, needle) != NULL)
+        fail_msg("did not expect\n%s\nin:\n%s", needle, haystack);
+}
+
+// On a difference, names the first line that differs (cmocka truncates
+// long messages, so the whole report would not fit).
+static void assert_text(const char *got, const char *want) {
+    if (strcmp(got, want) == 0)
+        return;
+    const char *g = got, *w = want;
+    unsigned line = 1;
+    while (*g != '\0' && *g == *w) {
+        line += *g == '\n';
+        g++;
+        w++;
+    }
+    while (g > got && g[-1] != '\n') {
+        g--;
+        w--;
+    }
+    fail_msg("report differs at line %u:\n  expected: %.*s\n  got:      %.*s", line,
+             (int)strcspn(w, "\n"), w, (int)strcspn(g, "\n"), g);
+}
+
+#define FREE_STACK                                                                                 \
+    "    #0 0x401111 in free_it /src/app/ui.c:42 (/usr/bin/app+0x1111)\n"                          \
+    "    #1 0x402222 in main /src/app/main.c:7 (/usr/bin/app+0x2222)\n"
+#define ALLOC_STACK                                                                                \
+    "    #0 0x7f0000003333 in operator new[](unsigned long)+0x13 "                                 \
+    "(/usr/lib/libstdc++.so.6+0x3333)\n"                                                           \
+    "    #1 0x405555 in helper /src/app/h.c (/usr/bin/app+0x5555)\n"                               \
+    "    #2 0x402222 in main /src/app/main.c:7 (/usr/bin/app+0x2222)\n"
+#define HALT_NOTE " (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)\n"
+
+// ---------------------------------------------------------------------------
+// alloc-dealloc-mismatch
+// ---------------------------------------------------------------------------
+
+static void test_mismatch_full_text(void **state) {
+    (void)state;
+    cf_error e = mismatch_error();
+    assert_text(render(&e, true),
+                "==4242==ERROR: crossfree: alloc-dealloc-mismatch on address 0x602000000010 "
+                "in thread T0\n"
+                "allocated by operator new[], freed by free()\n" FREE_STACK
+                "0x602000000010 is a 160-byte region allocated by operator new[] in thread T0 "
+                "here:\n" ALLOC_STACK
+                "SUMMARY: crossfree: alloc-dealloc-mismatch /src/app/ui.c:42 in free_it\n"
+                "HINT: memory from operator new[] must be released with operator delete[]; if "
+                "another language frees it, export a release function that uses operator "
+                "delete[] and call that instead, or allocate the buffer with malloc()" HALT_NOTE);
+}
+
+static void test_mismatch_other_directions(void **state) {
+    (void)state;
+    // malloc'd memory given to operator delete, by thread 12.
+    cf_error e = mismatch_error();
+    e.tid = 12;
+    e.dealloc_fn = CF_DEALLOC_DELETE;
+    e.dealloc_family = CF_FAM_NEW;
+    e.alloc = cf_record_make(ADDR, 7, CF_FAM_MALLOC, CF_ALLOC_CALLOC, alloc_stack, 9);
+    const char *t = render(&e, true);
+    assert_contains(t, "==4242==ERROR: crossfree: alloc-dealloc-mismatch on address "
+                       "0x602000000010 in thread T12\n");
+    assert_contains(t, "\nallocated by calloc(), freed by operator delete\n");
+    assert_contains(t, "\n0x602000000010 is a 7-byte region allocated by calloc() in thread T9 "
+                       "here:\n");
+    assert_contains(t, "\nHINT: memory from calloc() must be released with free(); whoever "
+                       "frees it must use free()");
+
+    // A custom family's words appear on both sides.
+    unsigned fam = cf_family_register("g_slice", "g_slice_alloc()", "g_slice_free1()");
+    assert_int_not_equal(fam, 0);
+    e.alloc = cf_record_make(ADDR, 64, fam, CF_ALLOC_CUSTOM, alloc_stack, 1);
+    e.dealloc_fn = CF_DEALLOC_FREE;
+    e.dealloc_family = CF_FAM_MALLOC;
+    t = render(&e, true);
+    assert_contains(t, "\nallocated by g_slice_alloc(), freed by free()\n");
+    assert_contains(t, "\nHINT: memory from g_slice_alloc() must be released with "
+                       "g_slice_free1() (CROSSFREE_OPTIONS");
+}
+
+static void test_mismatch_without_names(void **state) {
+    (void)state;
+    cf_error e = mismatch_error();
+    sym_calls = sym_calls_with_names = 0;
+    const char *t = render(&e, false);
+    assert_true(sym_calls > 0);
+    assert_int_equal(sym_calls_with_names, 0); // names=false reaches the symbolizer
+    assert_text(t,
+                "==4242==ERROR: crossfree: alloc-dealloc-mismatch on address 0x602000000010 "
+                "in thread T0\n"
+                "allocated by operator new[], freed by free()\n"
+                "    #0 0x401111 (/usr/bin/app+0x1111)\n"
+                "    #1 0x402222 (/usr/bin/app+0x2222)\n"
+                "0x602000000010 is a 160-byte region allocated by operator new[] in thread "
+                "T0 here:\n"
+                "    #0 0x7f0000003333 (/usr/lib/libstdc++.so.6+0x3333)\n"
+                "    #1 0x405555 (/usr/bin/app+0x5555)\n"
+                "    #2 0x402222 (/usr/bin/app+0x2222)\n"
+                "SUMMARY: crossfree: alloc-dealloc-mismatch (app+0x1111)\n"
+                "HINT: memory from operator new[] must be released with operator delete[]; "
+                "if another language frees it, export a release function that uses operator "
+                "delete[] and call that instead, or allocate the buffer with malloc()" HALT_NOTE);
+    assert_lacks(t, " in free_it");
+    assert_lacks(t, ".c:");
+}
+
+// ---------------------------------------------------------------------------
+// double-free
+// ---------------------------------------------------------------------------
+
+static cf_error double_free_error(bool remembered) {
+    cf_error e = mismatch_error();
+    e.kind = CF_ERR_DOUBLE_FREE;
+    e.tid = 5;
+    e.dealloc_fn = CF_DEALLOC_DELETE_ARRAY;
+    e.dealloc_family = CF_FAM_NEW_ARRAY;
+    e.alloc.tid_state = (e.alloc.tid_state & CF_TID_MAX) | ((uint32_t)CF_STATE_QUARANTINED << 24);
+    e.has_prev_free = remembered;
+    if (remembered) {
+        e.prev_free.addr = ADDR;
+        e.prev_free.size = 160;
+        e.prev_free.free_stack = first_free_stack;
+        e.prev_free.free_tid = 3;
+        e.prev_free.dealloc_fn = CF_DEALLOC_DELETE_ARRAY;
+        e.prev_free.family = CF_FAM_NEW_ARRAY;
+    }
+    return e;
+}
+
+static void test_double_free_remembered(void **state) {
+    (void)state;
+    cf_error e = double_free_error(true);
+    assert_text(render(&e, true),
+                "==4242==ERROR: crossfree: double-free on address 0x602000000010 in thread T5\n"
+                "freed twice: first by operator delete[], now by operator delete[]\n" FREE_STACK
+                "0x602000000010 is a 160-byte region freed by operator delete[] in thread T3 "
+                "here:\n"
+                "    #0 0x7f0000006666 in plugin_free plugin.c:3 (/tmp/plugin.so+0x6666) "
+                "[unloaded]\n"
+                "    #1 0x402222 in main /src/app/main.c:7 (/usr/bin/app+0x2222)\n"
+                "previously allocated by operator new[] in thread T0 here:\n" ALLOC_STACK
+                "SUMMARY: crossfree: double-free /src/app/ui.c:42 in free_it\n"
+                "HINT: the block was freed twice; clear the pointer after the first free or give "
+                "the block a single owner" HALT_NOTE);
+}
+
+static void test_double_free_forgotten(void **state) {
+    (void)state;
+    cf_error e = double_free_error(false);
+    e.dealloc_fn = CF_DEALLOC_FREE; // a different deallocator the second time
+    e.dealloc_family = CF_FAM_MALLOC;
+    assert_text(render(&e, true),
+                "==4242==ERROR: crossfree: double-free on address 0x602000000010 in thread T5\n"
+                "freed twice: first by an earlier deallocation, now by free()\n" FREE_STACK
+                "0x602000000010 is a 160-byte region freed by an earlier deallocation (its stack "
+                "is no longer remembered):\n"
+                "previously allocated by operator new[] in thread T0 here:\n" ALLOC_STACK
+                "SUMMARY: crossfree: double-free /src/app/ui.c:42 in free_it\n"
+                "HINT: the block was freed twice; clear the pointer after the first free or give "
+                "the block a single owner" HALT_NOTE);
+}
+
+// ---------------------------------------------------------------------------
+// invalid-free, one test per cf_where
+// ---------------------------------------------------------------------------
+
+static cf_error invalid_free_error(cf_where where) {
+    cf_error e;
+    memset(&e, 0, sizeof e);
+    e.kind = CF_ERR_INVALID_FREE;
+    e.pid = 77;
+    e.addr = ADDR + 16;
+    e.tid = 2;
+    e.dealloc_fn = CF_DEALLOC_FREE;
+    e.dealloc_family = CF_FAM_MALLOC;
+    e.pcs = free_pcs;
+    e.n_pcs = 2;
+    e.where = where;
+    return e;
+}
+
+#define INVALID_HEAD                                                                               \
+    "==77==ERROR: crossfree: invalid-free on address 0x602000000020 in thread T2\n"                \
+    "free() on an address that no tracked allocator handed out: "
+#define INVALID_TAIL                                                                               \
+    "SUMMARY: crossfree: invalid-free /src/app/ui.c:42 in free_it\n"                               \
+    "HINT: pass a deallocator only the exact pointer its allocator returned; memory from "         \
+    "another allocator must go back to that allocator" HALT_NOTE
+
+static void test_invalid_free_unknown(void **state) {
+    (void)state;
+    cf_error e = invalid_free_error(CF_WHERE_UNKNOWN);
+    assert_text(render(&e, true), INVALID_HEAD
+                "memory crossfree does not track (an allocator that bypasses libc, "
+                "or a block from before crossfree was loaded)\n" FREE_STACK INVALID_TAIL);
+}
+
+static void test_invalid_free_interior(void **state) {
+    (void)state;
+    cf_error e = invalid_free_error(CF_WHERE_INTERIOR);
+    e.has_alloc = true;
+    e.alloc = cf_record_make(ADDR, 160, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 0);
+    assert_text(render(&e, true), INVALID_HEAD
+                "16 bytes inside a 160-byte region allocated by operator new[]\n" FREE_STACK
+                "0x602000000010 is a 160-byte region allocated by operator new[] in "
+                "thread T0 here:\n" ALLOC_STACK INVALID_TAIL);
+}
+
+static void test_invalid_free_stack(void **state) {
+    (void)state;
+    cf_error e = invalid_free_error(CF_WHERE_STACK);
+    e.addr = (uintptr_t)0x7ffc12345670;
+    const char *t = render(&e, true);
+    assert_contains(t, "==77==ERROR: crossfree: invalid-free on address 0x7ffc12345670 in "
+                       "thread T2\n");
+    assert_contains(t, "\nfree() on an address that no tracked allocator handed out: an address "
+                       "on the stack of thread T2\n" FREE_STACK "SUMMARY:");
+    assert_contains(t, "\n" INVALID_TAIL);
+    assert_lacks(t, "region");
+}
+
+static void test_invalid_free_static(void **state) {
+    (void)state;
+    cf_error e = invalid_free_error(CF_WHERE_STATIC);
+    e.dealloc_fn = CF_DEALLOC_DELETE;
+    e.dealloc_family = CF_FAM_NEW;
+    set(e.where_module, sizeof e.where_module, "/usr/lib/libfoo.so.1");
+    const char *t = render(&e, true);
+    assert_contains(t, "\noperator delete on an address that no tracked allocator handed out: a "
+                       "static address in /usr/lib/libfoo.so.1\n" FREE_STACK "SUMMARY:");
+    assert_lacks(t, "region");
+}
+
+// ---------------------------------------------------------------------------
+// Odd frames and stacks
+// ---------------------------------------------------------------------------
+
+static void test_frame_shapes(void **state) {
+    (void)state;
+    char s[1024];
+    cf_buf b;
+    cf_frame_info f;
+
+    // No function: module+offset only.
+    memset(&f, 0, sizeof f);
+    f.pc = PC_LIBC;
+    set(f.module, sizeof f.module, "/lib/x86_64-linux-gnu/libc.so.6");
+    f.offset = 0x4444;
+    cf_buf_init(&b, s, sizeof s);
+    cf_report_format_frame(&b, 3, &f);
+    assert_string_equal(s, "    #3 0x7f0000004444 (/lib/x86_64-linux-gnu/libc.so.6+0x4444)\n");
+
+    // Unknown module.
+    memset(&f, 0, sizeof f);
+    f.pc = PC_NOWHERE;
+    cf_buf_init(&b, s, sizeof s);
+    cf_report_format_frame(&b, 0, &f);
+    assert_string_equal(s, "    #0 0xdead0000 (<unknown module>)\n");
+
+    // A function but no module (a JIT frame, say).
+    set(f.function, sizeof f.function, "jitted");
+    f.func_offset = 0x40;
+    cf_buf_init(&b, s, sizeof s);
+    cf_report_format_frame(&b, 12, &f);
+    assert_string_equal(s, "    #12 0xdead0000 in jitted+0x40 (<unknown module>)\n");
+
+    // Function at offset 0 without a file: no "+0x0".
+    f.func_offset = 0;
+    cf_buf_init(&b, s, sizeof s);
+    cf_report_format_frame(&b, 1, &f);
+    assert_string_equal(s, "    #1 0xdead0000 in jitted (<unknown module>)\n");
+}
+
+static void test_stack_with_odd_frames(void **state) {
+    (void)state;
+    static const uintptr_t odd[] = {PC_NOWHERE, PC_LIBC, PC_FREE_IT};
+    cf_error e = invalid_free_error(CF_WHERE_UNKNOWN);
+    e.pcs = odd;
+    e.n_pcs = 3;
+    const char *t = render(&e, true);
+    assert_contains(t, "\n    #0 0xdead0000 (<unknown module>)\n"
+                       "    #1 0x7f0000004444 (/lib/x86_64-linux-gnu/libc.so.6+0x4444)\n"
+                       "    #2 0x401111 in free_it /src/app/ui.c:42 (/usr/bin/app+0x1111)\n");
+    // Frame 0 is nowhere: the SUMMARY has nothing to name.
+    assert_contains(t, "\nSUMMARY: crossfree: invalid-free\nHINT: ");
+
+    // Frame 0 in a module without a function: module basename and offset.
+    e.pcs = odd + 1;
+    e.n_pcs = 2;
+    t = render(&e, true);
+    assert_contains(t, "\nSUMMARY: crossfree: invalid-free (libc.so.6+0x4444)\nHINT: ");
+}
+
+static void test_no_stacks_recorded(void **state) {
+    (void)state;
+    cf_error e = mismatch_error();
+    e.pcs = NULL;
+    e.n_pcs = 0;
+    e.alloc.stack = 0;
+    const char *t = render(&e, true);
+    assert_text(t,
+                "==4242==ERROR: crossfree: alloc-dealloc-mismatch on address 0x602000000010 in "
+                "thread T0\n"
+                "allocated by operator new[], freed by free()\n"
+                "    <no stack recorded: malloc_context_size=0 or depot full>\n"
+                "0x602000000010 is a 160-byte region allocated by operator new[] in thread T0 "
+                "here:\n"
+                "    <no stack recorded: malloc_context_size=0 or depot full>\n"
+                "SUMMARY: crossfree: alloc-dealloc-mismatch\n"
+                "HINT: memory from operator new[] must be released with operator delete[]; if "
+                "another language frees it, export a release function that uses operator "
+                "delete[] and call that instead, or allocate the buffer with malloc()" HALT_NOTE);
+}
+
+static void test_no_symbolizer(void **state) {
+    (void)state;
+    cf_error e = mismatch_error();
+    cf_buf b;
+    cf_buf_init(&b, text, sizeof text);
+    cf_report_format(&e, true, NULL, &b);
+    assert_false(b.truncated);
+    assert_contains(text, "\n    #0 0x401111 (<unknown module>)\n");
+    assert_contains(text, "\nSUMMARY: crossfree: alloc-dealloc-mismatch\n");
+}
+
+static void test_kind_names(void **state) {
+    (void)state;
+    assert_string_equal(cf_error_kind_name(CF_ERR_MISMATCH), "alloc-dealloc-mismatch");
+    assert_string_equal(cf_error_kind_name(CF_ERR_DOUBLE_FREE), "double-free");
+    assert_string_equal(cf_error_kind_name(CF_ERR_INVALID_FREE), "invalid-free");
+    assert_string_equal(cf_error_kind_name(CF_ERR_KIND_COUNT), "unknown-error");
+}
+
+// ---------------------------------------------------------------------------
+// Truncation
+// ---------------------------------------------------------------------------
+
+// Renders into heap buffers of exactly `cap` bytes (so ASan sees any write
+// past the end) and checks the result is a terminated prefix of the full
+// report, flagged as truncated exactly when it does not fit.
+static void check_every_size(const cf_error *e) {
+    char full[8192];
+    cf_buf b;
+    cf_buf_init(&b, full, sizeof full);
+    cf_report_format(e, true, fake_symbolize, &b);
+    assert_false(b.truncated);
+    size_t len = b.len;
+    assert_true(len > 200);
+
+    // cap 0 with no storage at all.
+    cf_buf_init(&b, NULL, 0);
+    cf_report_format(e, true, fake_symbolize, &b);
+    assert_true(b.truncated);
+    assert_int_equal(b.len, 0);
+
+    for (size_t cap = 1; cap <= len + 2; cap++) {
+        // Guard bytes after the buffer catch overflow in the plain build.
+        char *mem = malloc(cap + 16);
+        assert_non_null(mem);
+        memset(mem, 0x5c, cap + 16);
+        cf_buf_init(&b, mem, cap);
+        cf_report_format(e, true, fake_symbolize, &b);
+        size_t want = len < cap - 1 ? len : cap - 1;
+        assert_int_equal(b.len, want);
+        assert_int_equal(b.truncated, cap <= len);
+        assert_int_equal(mem[want], '\0');
+        assert_memory_equal(mem, full, want);
+        for (size_t i = cap; i < cap + 16; i++)
+            assert_int_equal((unsigned char)mem[i], 0x5c);
+        free(mem);
+    }
+}
+
+static void test_truncation_every_size(void **state) {
+    (void)state;
+    cf_error e = mismatch_error();
+    check_every_size(&e);
+    e = double_free_error(true);
+    check_every_size(&e);
+    e = invalid_free_error(CF_WHERE_INTERIOR);
+    e.has_alloc = true;
+    e.alloc = cf_record_make(ADDR, 160, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 0);
+    check_every_size(&e);
+}
+
+static void test_tiny_buffer(void **state) {
+    (void)state;
+    char area[48];
+    memset(area, 0x11, sizeof area);
+    cf_buf b;
+    cf_buf_init(&b, area, 16);
+    cf_error e = mismatch_error();
+    cf_report_format(&e, true, fake_symbolize, &b);
+    assert_true(b.truncated);
+    assert_int_equal(b.len, 15);
+    assert_string_equal(area, "==4242==ERROR: ");
+    for (size_t i = 16; i < sizeof area; i++)
+        assert_int_equal(area[i], 0x11);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mismatch_full_text),
+        cmocka_unit_test(test_mismatch_other_directions),
+        cmocka_unit_test(test_mismatch_without_names),
+        cmocka_unit_test(test_double_free_remembered),
+        cmocka_unit_test(test_double_free_forgotten),
+        cmocka_unit_test(test_invalid_free_unknown),
+        cmocka_unit_test(test_invalid_free_interior),
+        cmocka_unit_test(test_invalid_free_stack),
+        cmocka_unit_test(test_invalid_free_static),
+        cmocka_unit_test(test_frame_shapes),
+        cmocka_unit_test(test_stack_with_odd_frames),
+        cmocka_unit_test(test_no_stacks_recorded),
+        cmocka_unit_test(test_no_symbolizer),
+        cmocka_unit_test(test_kind_names),
+        cmocka_unit_test(test_truncation_every_size),
+        cmocka_unit_test(test_tiny_buffer),
+    };
+    return cmocka_run_group_tests(tests, setup_depot, NULL);
+}
