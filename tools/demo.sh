@@ -9,7 +9,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cf_install "${CF_BUILD_PACKAGES[@]}"
 build="$CF_ROOT/build"
 cf_configure "$build"
-ninja -C "$build" >/dev/null
+# Only what the demo runs: the library and the two example hosts.
+ninja -C "$build" src/libcrossfree.so docs/examples/seed/seed_host_buggy \
+    docs/examples/seed/seed_host_fixed >/dev/null
 
 seed="$build/docs/examples/seed"
 echo "== the fixed example (operator new/delete go through malloc/free): no report"
@@ -17,9 +19,9 @@ LD_PRELOAD="$build/src/libcrossfree.so" "$seed/seed_host_fixed"
 echo
 echo "== the seed's bug (new UICommand[10] freed with free()): crossfree reports it"
 set +e
-LD_PRELOAD="$build/src/libcrossfree.so" "$seed/seed_host"
+LD_PRELOAD="$build/src/libcrossfree.so" "$seed/seed_host_buggy"
 status=$?
 set -e
 echo
-echo "seed_host exited with status $status (134 = SIGABRT: crossfree stopped at the bad free)"
+echo "seed_host_buggy exited with status $status (134 = SIGABRT: crossfree stopped at the bad free)"
 [ "$status" -eq 134 ]

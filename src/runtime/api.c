@@ -15,8 +15,7 @@ CF_API int crossfree_owner(const void *p, crossfree_block_info *info) {
     if (p == NULL || info == NULL || !cf_rt_enter() || !cf_table_lookup((uintptr_t)p, &r))
         return 0;
     info->family = cf_family_name(cf_record_family(&r));
-    info->allocator =
-        cf_alloc_fn_words((cf_alloc_fn)cf_record_alloc_fn(&r), cf_record_family(&r));
+    info->allocator = cf_alloc_fn_words((cf_alloc_fn)cf_record_alloc_fn(&r), cf_record_family(&r));
     info->size = (size_t)cf_record_size(&r);
     info->thread = cf_record_tid(&r);
     info->freed = cf_record_state(&r) == CF_STATE_QUARANTINED;

@@ -82,8 +82,8 @@ void cf_rt_fork_parent(void);
 void cf_rt_fork_child(void);
 
 // Provided by the platform: release a block through the real deallocator
-// of its family (a no-op for program-registered families); initialise the platform layer (find the real allocator,
-// tell capture where crossfree's code is, register fork handlers).
+// of its family (a no-op for program-registered families); initialise the platform layer (find the
+// real allocator, tell capture where crossfree's code is, register fork handlers).
 void cf_platform_release(uintptr_t addr, unsigned family);
 bool cf_platform_init(void);
 

@@ -304,6 +304,35 @@ static const Dwfl_Callbacks gone_callbacks = {
     .debuginfo_path = &debuginfo_path,
 };
 
+// Removes "." and "dir/.." components of an absolute path in place, so
+// "/src/build/../tests/a.c" reads "/src/tests/a.c". Purely lexical: the
+// file may not exist on this machine.
+static void normalize_path(char *path) {
+    char *out = path; // write position; path[0] is '/'
+    const char *in = path;
+    while (*in != '\0') {
+        while (*in == '/')
+            in++;
+        const char *seg = in;
+        while (*in != '\0' && *in != '/')
+            in++;
+        size_t len = (size_t)(in - seg);
+        if (len == 0 || (len == 1 && seg[0] == '.'))
+            continue;
+        if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (out > path && *--out != '/')
+                ;
+            continue;
+        }
+        *out++ = '/';
+        memmove(out, seg, len);
+        out += len;
+    }
+    if (out == path)
+        *out++ = '/';
+    *out = '\0';
+}
+
 static void fill_names(Dwfl_Module *mod, uintptr_t pc, cf_frame_info *out) {
     // pc is a return address: the call itself ends one byte earlier, and
     // pc may already belong to the next line or even the next function.
@@ -337,6 +366,8 @@ static void fill_names(Dwfl_Module *mod, uintptr_t pc, cf_frame_info *out) {
         cf_buf_char(&b, '/');
     }
     cf_buf_str(&b, file);
+    if (out->file[0] == '/')
+        normalize_path(out->file);
 }
 
 static bool report_live(unsigned long long adds, unsigned long long subs) {
