@@ -59,6 +59,10 @@ const char *cf_os_getenv(const char *name);
 // Path of the running executable into buf (truncated to cap); "" if unknown.
 void cf_os_exe_path(char *buf, size_t cap);
 
+// The process's command line into buf as NUL-separated arguments
+// (truncated to cap, always NUL-terminated); returns the bytes filled.
+size_t cf_os_cmdline(char *buf, size_t cap);
+
 // Ends the process: abort() raises SIGABRT (so a debugger stops there),
 // exit_now skips atexit handlers (like _exit) after flushing stdio.
 _Noreturn void cf_os_abort(void);

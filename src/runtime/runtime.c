@@ -13,6 +13,7 @@
 #include "stack/depot.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
+#include "support/glob.h"
 #include "support/lock.h"
 
 atomic_int cf_rt_state;
@@ -22,6 +23,9 @@ static atomic_uint next_tid;
 static atomic_uint_fast64_t error_counts[CF_ERR_KIND_COUNT];
 static bool exit_summary_done;
 static unsigned context_size; // cf_flags.malloc_context_size, read on the hot path
+// False in a process that `only` excludes: every call then goes straight to
+// the real allocator, with no table work and no reports.
+static bool checking = true;
 
 // ---------------------------------------------------------------------------
 // Bootstrap arena
@@ -76,6 +80,15 @@ static void init_options(void) {
     cf_options_parse(&cf_flags, cf_os_getenv("CROSSFREE_OPTIONS"), &w);
     if (w.len > 0)
         emit_stderr(&w);
+    if (cf_strcmp(cf_flags.report_format, "text") != 0 &&
+        cf_strcmp(cf_flags.report_format, "json") != 0) {
+        cf_buf_init(&w, storage, sizeof storage);
+        cf_buf_str(&w, "crossfree: warning: option 'report_format' has a malformed value '");
+        cf_buf_strn(&w, cf_flags.report_format, 64);
+        cf_buf_str(&w, "' (expected text or json); keeping the default\n");
+        emit_stderr(&w);
+        cf_strlcpy(cf_flags.report_format, "text", sizeof cf_flags.report_format);
+    }
     context_size = (unsigned)cf_flags.malloc_context_size;
     if (cf_flags.help) {
         char help[4096];
@@ -86,14 +99,42 @@ static void init_options(void) {
     }
 }
 
+static const char *base_name(const char *path) {
+    const char *b = path;
+    for (const char *p = path; *p != '\0'; p++)
+        if (*p == '/')
+            b = p + 1;
+    return b;
+}
+
+// Decides whether `only` selects this process: its executable's path or
+// name, or its argv[0] or that name (a script's interpreter path is the
+// executable, so argv[0] lets `only=my_tool` match `python3 my_tool`'s
+// wrapper scripts too).
+static bool selected_by_only(const char *only) {
+    char exe[1024];
+    char cmd[1024];
+    cf_os_exe_path(exe, sizeof exe);
+    cf_os_cmdline(cmd, sizeof cmd);
+    const char *names[] = {exe, base_name(exe), cmd, base_name(cmd)};
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i][0] != '\0' && cf_glob_match_list(only, names[i]))
+            return true;
+    return false;
+}
+
 static bool init_everything(void) {
     init_options();
-    if (!cf_table_init() || !cf_depot_init((size_t)1 << 30) ||
-        !cf_quarantine_init((size_t)cf_flags.quarantine_size_mb << 20)) {
+    if (cf_flags.only[0] != '\0')
+        checking = selected_by_only(cf_flags.only);
+    if (checking && (!cf_table_init() || !cf_depot_init((size_t)1 << 30) ||
+                     !cf_quarantine_init((size_t)cf_flags.quarantine_size_mb << 20))) {
+        // Without its tables crossfree cannot check, but the program can
+        // still run: every call passes straight through.
         static const char msg[] = "crossfree: cannot map memory for its tables; "
                                   "checking is off in this process\n";
         cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
-        return false;
+        checking = false;
     }
     return cf_platform_init();
 }
@@ -110,14 +151,15 @@ bool cf_rt_enter_slow(void) {
         t->guard--;
         t->initializing = false;
         if (!ok)
-            cf_os_exit_now(127);
+            cf_os_exit_now(127); // no real allocator to call: nothing can run
         atomic_store_explicit(&cf_rt_state, CF_RT_READY, memory_order_release);
         if (cf_flags.verbosity >= 1) {
             char s[256];
             cf_buf b;
             cf_buf_init(&b, s, sizeof s);
             pid_line_start(&b);
-            cf_buf_str(&b, "crossfree: checking this process\n");
+            cf_buf_str(&b, checking ? "crossfree: checking this process\n"
+                                    : "crossfree: not checking this process (only=)\n");
             emit_stderr(&b);
         }
         return true;
@@ -284,7 +326,7 @@ static void report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned famil
 // Hooks
 
 void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size) {
-    if (p == NULL)
+    if (p == NULL || !checking)
         return;
     cf_tls *t = &cf_tls_data;
     uint32_t stack = 0;
@@ -305,6 +347,10 @@ void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size
 bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     if (cf_rt_is_bootstrap(p))
         return true;
+    if (!checking) {
+        cf_platform_release((uintptr_t)p, family);
+        return true;
+    }
     cf_tls *t = &cf_tls_data;
     if (t->guard > 0) {
         // crossfree's own dependencies free what they allocated: no checks.
@@ -357,6 +403,10 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
 
 bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
     cf_record rec;
+    if (!checking) {
+        *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_REALLOC, 0, 0);
+        return true;
+    }
     if (cf_tls_data.guard > 0) {
         if (!cf_table_remove((uintptr_t)p, saved))
             *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_INTERNAL, 0, 0);
@@ -378,6 +428,8 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
 }
 
 void cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size) {
+    if (!checking)
+        return;
     if (newp != NULL)
         cf_rt_on_alloc(fn, newp, size);
     else if (size != 0)

@@ -110,6 +110,26 @@ void cf_os_exe_path(char *buf, size_t cap) {
     buf[n > 0 ? (size_t)n : 0] = '\0';
 }
 
+size_t cf_os_cmdline(char *buf, size_t cap) {
+    if (cap == 0)
+        return 0;
+    size_t have = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        for (;;) {
+            ssize_t r = read(fd, buf + have, cap - 1 - have);
+            if (r <= 0)
+                break;
+            have += (size_t)r;
+            if (have == cap - 1)
+                break;
+        }
+        close(fd);
+    }
+    buf[have] = '\0';
+    return have;
+}
+
 _Noreturn void cf_os_abort(void) { abort(); }
 
 _Noreturn void cf_os_exit_now(int status) {
