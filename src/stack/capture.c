@@ -15,6 +15,10 @@ static uintptr_t self_lo, self_hi;
 void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
     self_lo = lo;
     self_hi = hi;
+    // libunwind's default global cache takes a lock that blocks signals
+    // (two rt_sigprocmask syscalls) whenever a new code address is looked
+    // up; per-thread caches need no lock, so the hot path makes no syscall.
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
 unsigned cf_capture(uintptr_t *pcs, unsigned max) {

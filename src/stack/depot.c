@@ -9,7 +9,7 @@
 
 #include "platform/platform.h"
 
-#define BUCKET_BITS 16
+#define BUCKET_BITS 18
 #define BUCKETS (1u << BUCKET_BITS)
 #define UNIT 8u
 

@@ -66,10 +66,44 @@ void cf_buf_hex(cf_buf *b, uint64_t v) {
         cf_buf_char(b, tmp[--n]);
 }
 
+// Length of the valid UTF-8 sequence starting at s (2 to 4), or 0 when the
+// bytes there are not one: a stray continuation byte, a truncated sequence,
+// an overlong form, a UTF-16 surrogate or a code point above U+10FFFF.
+// Strict decoders (Python's json, jq) reject all of those in raw form.
+static size_t utf8_sequence(const unsigned char *s) {
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0; // overlong below U+0800
+        else if (c == 0xed)
+            hi = 0x9f; // surrogates U+D800..U+DFFF
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90; // overlong below U+10000
+        else if (c == 0xf4)
+            hi = 0x8f; // above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0; // also stops at the terminating NUL
+    return n;
+}
+
 void cf_buf_json_str(cf_buf *b, const char *s) {
     static const char digits[] = "0123456789abcdef";
-    for (; s != NULL && *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
+    const unsigned char *p = (const unsigned char *)s;
+    while (p != NULL && *p != '\0') {
+        unsigned char c = *p;
         if (c == '"' || c == '\\') {
             cf_buf_char(b, '\\');
             cf_buf_char(b, (char)c);
@@ -77,6 +111,19 @@ void cf_buf_json_str(cf_buf *b, const char *s) {
             cf_buf_str(b, "\\n");
         } else if (c == '\t') {
             cf_buf_str(b, "\\t");
+        } else if (c >= 0x80) {
+            size_t n = utf8_sequence(p);
+            if (n > 0) {
+                cf_buf_strn(b, (const char *)p, n);
+                p += n;
+                continue;
+            }
+            // Not UTF-8 (a Latin-1 file name, say): the byte becomes the
+            // code point of the same value, so the line stays valid JSON
+            // and the byte is still recoverable.
+            cf_buf_str(b, "\\u00");
+            cf_buf_char(b, digits[c >> 4]);
+            cf_buf_char(b, digits[c & 15]);
         } else if (c < 0x20) {
             cf_buf_str(b, "\\u00");
             cf_buf_char(b, digits[c >> 4]);
@@ -84,6 +131,7 @@ void cf_buf_json_str(cf_buf *b, const char *s) {
         } else {
             cf_buf_char(b, (char)c);
         }
+        p++;
     }
 }
 

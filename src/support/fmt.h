@@ -23,7 +23,9 @@ void cf_buf_char(cf_buf *b, char c);
 void cf_buf_dec(cf_buf *b, uint64_t v);
 void cf_buf_sdec(cf_buf *b, int64_t v);
 void cf_buf_hex(cf_buf *b, uint64_t v); // "0x" followed by lowercase hex
-// Appends the JSON string body of s (no quotes): escapes ", \ and controls.
+// Appends the JSON string body of s (no quotes): escapes ", \ and controls,
+// copies valid UTF-8 as it is, and writes each byte that is not part of a
+// valid UTF-8 sequence as \u00XX, so any input gives valid JSON.
 void cf_buf_json_str(cf_buf *b, const char *s);
 
 // Small string helpers that do not depend on libc state.
