@@ -599,6 +599,59 @@ CF_EXPORT int dlclose(void *handle) {
 // ---------------------------------------------------------------------------
 // Start-up and exit
 
+// Fallbacks for allocation functions the C library does not export. They
+// are built only from the four every C library has, or from each other.
+static void *fallback_reallocarray(void *p, size_t n, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return REAL(REALLOC, realloc_fn)(p, total);
+}
+
+static int fallback_posix_memalign(void **out, size_t align, size_t n) {
+    // Over-allocate and align by hand is impossible without a header, so
+    // without any aligned allocator only malloc's own alignment is offered.
+    if (align == 0 || (align & (align - 1)) != 0 || align % sizeof(void *) != 0)
+        return EINVAL;
+    if (align > 16)
+        return ENOMEM;
+    void *p = REAL(MALLOC, malloc_fn)(n ? n : 1);
+    if (p == NULL)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+static void *fallback_memalign(size_t align, size_t n) {
+    void *p = NULL;
+    int (*pm)(void **, size_t, size_t) = REAL(POSIX_MEMALIGN, posix_memalign_fn);
+    int err = pm(&p, align < sizeof(void *) ? sizeof(void *) : align, n);
+    if (err != 0) {
+        errno = err;
+        return NULL;
+    }
+    return p;
+}
+
+static void *fallback_valloc(size_t n) { return REAL(MEMALIGN, memalign_fn)(cf_os_page_size(), n); }
+
+static void *fallback_pvalloc(size_t n) {
+    size_t page = cf_os_page_size();
+    size_t rounded = (n + page - 1) & ~(page - 1);
+    if (rounded < n) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return REAL(MEMALIGN, memalign_fn)(page, rounded ? rounded : page);
+}
+
+static size_t fallback_usable_size(void *p) {
+    (void)p;
+    return 0; // unknown: callers of this glibc extension must cope
+}
+
 bool cf_platform_init(void) {
     cf_resolve_dlsyms();
     static const unsigned required[] = {W_MALLOC, W_FREE, W_CALLOC, W_REALLOC};
@@ -615,15 +668,23 @@ bool cf_platform_init(void) {
             return false;
         }
     }
-    // Functions a very old or very new libc may lack fall back to relatives.
-    if (atomic_load(&real_addr[W_REALLOCARRAY]) == 0 ||
-        atomic_load(&real_addr[W_ALIGNED_ALLOC]) == 0 ||
-        atomic_load(&real_addr[W_MALLOC_USABLE_SIZE]) == 0) {
-        static const char msg[] = "crossfree: this C library lacks reallocarray, aligned_alloc "
-                                  "or malloc_usable_size; exiting\n";
-        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
-        return false;
-    }
+    // Functions a very old or a non-glibc C library may lack fall back to
+    // relatives, so that no wrapper ever calls a null pointer.
+    static const struct {
+        unsigned idx;
+        uintptr_t fallback;
+    } fallbacks[] = {
+        {W_REALLOCARRAY, (uintptr_t)fallback_reallocarray},
+        {W_MEMALIGN, (uintptr_t)fallback_memalign},
+        {W_ALIGNED_ALLOC, (uintptr_t)fallback_memalign},
+        {W_POSIX_MEMALIGN, (uintptr_t)fallback_posix_memalign},
+        {W_VALLOC, (uintptr_t)fallback_valloc},
+        {W_PVALLOC, (uintptr_t)fallback_pvalloc},
+        {W_MALLOC_USABLE_SIZE, (uintptr_t)fallback_usable_size},
+    };
+    for (unsigned i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++)
+        if (atomic_load(&real_addr[fallbacks[i].idx]) == 0)
+            atomic_store(&real_addr[fallbacks[i].idx], fallbacks[i].fallback);
 
 #define X(id, sym) wrapper_addr[W_##id] = (uintptr_t)sym;
     CF_WRAPPED(X)
