@@ -30,11 +30,13 @@ bool cf_quarantine_init(size_t total_bytes) {
     enabled = false;
     if (total_bytes == 0)
         return true;
-    for (unsigned i = 0; i < QSHARDS; i++) {
-        if (qshards[i].ring == NULL)
-            qshards[i].ring = cf_os_map(RING * sizeof(cf_qentry), true);
-        if (qshards[i].ring == NULL)
+    if (qshards[0].ring == NULL) {
+        // One lazily committed mapping holds every shard's ring.
+        cf_qentry *rings = cf_os_map((size_t)QSHARDS * RING * sizeof(cf_qentry), true);
+        if (rings == NULL)
             return false;
+        for (unsigned i = 0; i < QSHARDS; i++)
+            qshards[i].ring = rings + (size_t)i * RING;
     }
     budget_per_shard = total_bytes / QSHARDS;
     enabled = true;

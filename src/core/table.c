@@ -20,6 +20,9 @@ typedef struct shard {
 } __attribute__((aligned(64))) shard;
 
 static shard shards[SHARDS];
+// The shards' first tables share one mapping (one mmap per process start
+// instead of 64); a table that outgrows its piece gets a mapping of its own.
+static cf_record *initial_block;
 
 // Mixes the address so that shard and slot bits both depend on every bit
 // of it (malloc addresses share their low 4 bits and often their high 20).
@@ -41,17 +44,22 @@ static inline uint32_t home_of(const shard *s, uint64_t h) {
 static cf_record *map_slots(size_t n) { return cf_os_map(n * sizeof(cf_record), false); }
 
 bool cf_table_init(void) {
+    if (initial_block != NULL)
+        return true;
+    initial_block = map_slots((size_t)SHARDS * INITIAL_SLOTS);
+    if (initial_block == NULL)
+        return false;
     for (unsigned i = 0; i < SHARDS; i++) {
         shard *s = &shards[i];
-        if (s->slots != NULL)
-            continue;
-        s->slots = map_slots(INITIAL_SLOTS);
-        if (s->slots == NULL)
-            return false;
+        s->slots = initial_block + (size_t)i * INITIAL_SLOTS;
         s->mask = INITIAL_SLOTS - 1;
         s->count = 0;
     }
     return true;
+}
+
+static bool in_initial_block(const cf_record *slots) {
+    return slots >= initial_block && slots < initial_block + (size_t)SHARDS * INITIAL_SLOTS;
 }
 
 // Returns the slot holding addr, or the empty slot where it would go.
@@ -79,7 +87,8 @@ static bool grow(shard *s) {
         uint32_t j = probe(s, old[i].addr, mix(old[i].addr));
         s->slots[j] = old[i];
     }
-    cf_os_unmap(old, old_n * sizeof(cf_record));
+    if (!in_initial_block(old))
+        cf_os_unmap(old, old_n * sizeof(cf_record));
     return true;
 }
 
