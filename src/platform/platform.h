@@ -42,6 +42,12 @@ void cf_os_write_all(int fd, const char *s, size_t n);
 // Returns a file descriptor, or -errno.
 int cf_os_open_log(const char *path);
 void cf_os_close(int fd);
+// Reads the file at `path` (symlinks are followed) into buf: at most `cap`
+// bytes. Returns the bytes read, or -errno. A result equal to `cap` means
+// the file may be longer: a caller that must know passes one byte more
+// than it accepts. Never blocks on a FIFO without a writer (it reads as
+// empty). Used at start-up for the suppressions file.
+long cf_os_read_file(const char *path, char *buf, size_t cap);
 const char *cf_os_strerror(int err); // static text, never allocates
 
 int cf_os_getpid(void);

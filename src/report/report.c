@@ -59,7 +59,7 @@ void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f) {
     cf_buf_char(out, '\n');
 }
 
-static void resolve(cf_symbolizer sym, uintptr_t pc, bool names, cf_frame_info *f) {
+void cf_report_resolve(cf_symbolizer sym, uintptr_t pc, bool names, cf_frame_info *f) {
     f->pc = pc;
     f->module[0] = f->function[0] = f->file[0] = '\0';
     f->offset = f->func_offset = 0;
@@ -78,7 +78,7 @@ static void format_stack(cf_buf *out, const uintptr_t *pcs, unsigned n, bool nam
         return;
     }
     for (unsigned i = 0; i < n; i++) {
-        resolve(sym, pcs[i], names, &f);
+        cf_report_resolve(sym, pcs[i], names, &f);
         cf_report_format_frame(out, i, &f);
     }
 }
@@ -123,7 +123,7 @@ static void format_summary(cf_buf *out, const cf_error *e, bool names, cf_symbol
     cf_buf_str(out, cf_error_kind_name(e->kind));
     if (e->n_pcs > 0) {
         cf_frame_info f;
-        resolve(sym, e->pcs[0], names, &f);
+        cf_report_resolve(sym, e->pcs[0], names, &f);
         if (f.file[0] != '\0') {
             cf_buf_char(out, ' ');
             cf_buf_str(out, f.file);
@@ -180,15 +180,7 @@ static void format_hint(cf_buf *out, const cf_error *e) {
     cf_buf_str(out, " (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)\n");
 }
 
-void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *out) {
-    pid_prefix(out, e->pid);
-    cf_buf_str(out, "ERROR: crossfree: ");
-    cf_buf_str(out, cf_error_kind_name(e->kind));
-    cf_buf_str(out, " on address ");
-    cf_buf_hex(out, e->addr);
-    thread_words(out, e->tid);
-    cf_buf_char(out, '\n');
-
+void cf_report_format_message(const cf_error *e, cf_buf *out) {
     const char *now = dealloc_words(e->dealloc_fn, e->dealloc_family);
     switch (e->kind) {
     case CF_ERR_MISMATCH:
@@ -196,12 +188,6 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
         cf_buf_str(out, alloc_words(&e->alloc));
         cf_buf_str(out, ", freed by ");
         cf_buf_str(out, now);
-        cf_buf_char(out, '\n');
-        format_stack(out, e->pcs, e->n_pcs, names, sym);
-        cf_buf_hex(out, e->addr);
-        cf_buf_str(out, " is a ");
-        cf_buf_dec(out, cf_record_size(&e->alloc));
-        format_block(out, &e->alloc, "-byte region allocated by ", names, sym);
         break;
     case CF_ERR_DOUBLE_FREE:
         cf_buf_str(out, "freed twice: first by ");
@@ -210,21 +196,6 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
                             : "an earlier deallocation");
         cf_buf_str(out, ", now by ");
         cf_buf_str(out, now);
-        cf_buf_char(out, '\n');
-        format_stack(out, e->pcs, e->n_pcs, names, sym);
-        cf_buf_hex(out, e->addr);
-        cf_buf_str(out, " is a ");
-        cf_buf_dec(out, cf_record_size(&e->alloc));
-        cf_buf_str(out, "-byte region freed by ");
-        if (e->has_prev_free) {
-            cf_buf_str(out, dealloc_words(e->prev_free.dealloc_fn, e->prev_free.family));
-            thread_words(out, e->prev_free.free_tid);
-            cf_buf_str(out, " here:\n");
-            format_depot_stack(out, e->prev_free.free_stack, names, sym);
-        } else {
-            cf_buf_str(out, "an earlier deallocation (its stack is no longer remembered):\n");
-        }
-        format_block(out, &e->alloc, "previously allocated by ", names, sym);
         break;
     case CF_ERR_INVALID_FREE:
         cf_buf_str(out, now);
@@ -250,8 +221,47 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
                             "or a block from before crossfree was loaded)");
             break;
         }
-        cf_buf_char(out, '\n');
-        format_stack(out, e->pcs, e->n_pcs, names, sym);
+        break;
+    default:
+        break;
+    }
+}
+
+void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *out) {
+    pid_prefix(out, e->pid);
+    cf_buf_str(out, "ERROR: crossfree: ");
+    cf_buf_str(out, cf_error_kind_name(e->kind));
+    cf_buf_str(out, " on address ");
+    cf_buf_hex(out, e->addr);
+    thread_words(out, e->tid);
+    cf_buf_char(out, '\n');
+    cf_report_format_message(e, out);
+    cf_buf_char(out, '\n');
+    format_stack(out, e->pcs, e->n_pcs, names, sym);
+
+    switch (e->kind) {
+    case CF_ERR_MISMATCH:
+        cf_buf_hex(out, e->addr);
+        cf_buf_str(out, " is a ");
+        cf_buf_dec(out, cf_record_size(&e->alloc));
+        format_block(out, &e->alloc, "-byte region allocated by ", names, sym);
+        break;
+    case CF_ERR_DOUBLE_FREE:
+        cf_buf_hex(out, e->addr);
+        cf_buf_str(out, " is a ");
+        cf_buf_dec(out, cf_record_size(&e->alloc));
+        cf_buf_str(out, "-byte region freed by ");
+        if (e->has_prev_free) {
+            cf_buf_str(out, dealloc_words(e->prev_free.dealloc_fn, e->prev_free.family));
+            thread_words(out, e->prev_free.free_tid);
+            cf_buf_str(out, " here:\n");
+            format_depot_stack(out, e->prev_free.free_stack, names, sym);
+        } else {
+            cf_buf_str(out, "an earlier deallocation (its stack is no longer remembered):\n");
+        }
+        format_block(out, &e->alloc, "previously allocated by ", names, sym);
+        break;
+    case CF_ERR_INVALID_FREE:
         if (e->where == CF_WHERE_INTERIOR) {
             cf_buf_hex(out, e->alloc.addr);
             cf_buf_str(out, " is a ");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Error reports: what an error is (cf_error) and its text rendering. The
-// formatter writes into a caller's buffer, takes the symbolizer as a
-// parameter (so tests can give it fake frames) and never allocates itself.
+// Error reports: what an error is (cf_error) and its text rendering (JSON is
+// in report/json.h). The formatter writes into a caller's buffer, takes the
+// symbolizer as a parameter (so tests can give it fake frames) and never
+// allocates itself.
 #ifndef CF_REPORT_REPORT_H
 #define CF_REPORT_REPORT_H
 
@@ -53,6 +54,15 @@ const char *cf_error_kind_name(cf_error_kind kind);
 // Renders the full text report (ERROR line ... HINT line), each line ending
 // in '\n'. `names` false prints module+offset frames only.
 void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *out);
+
+// The report's second line, in plain words, without the newline: "allocated
+// by operator new[], freed by free()", "freed twice: ...", "free() on an
+// address that no tracked allocator handed out: ...". JSON's "message".
+void cf_report_format_message(const cf_error *e, cf_buf *out);
+
+// Symbolizes one pc into `f` (cleared first; module "" when unknown). A
+// NULL `sym` leaves everything but the pc empty.
+void cf_report_resolve(cf_symbolizer sym, uintptr_t pc, bool names, cf_frame_info *f);
 
 // One frame line "    #n 0xPC in FUNC FILE:LINE (MODULE+0xOFF)\n".
 void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f);

@@ -7,8 +7,11 @@
 
 #include "core/quarantine.h"
 #include "platform/platform.h"
+#include "report/json.h"
 #include "report/report.h"
+#include "report/suppress.h"
 #include "runtime/options.h"
+#include "runtime/private_ops.h"
 #include "stack/capture.h"
 #include "stack/depot.h"
 #include "stack/symbolize.h"
@@ -17,10 +20,15 @@
 #include "support/lock.h"
 
 atomic_int cf_rt_state;
+#if !CF_OS_MACOS // the platform keeps it there (runtime.h)
 __thread cf_tls cf_tls_data __attribute__((tls_model("initial-exec")));
+#endif
 
 static atomic_uint next_tid;
 static atomic_uint_fast64_t error_counts[CF_ERR_KIND_COUNT];
+// Errors a suppression rule matched: counted, never reported.
+static atomic_uint_fast64_t suppressed_count;
+static bool json_reports; // report_format=json
 static bool exit_summary_done;
 static unsigned context_size; // cf_flags.malloc_context_size, read on the hot path
 // False in a process that `only` excludes: every call then goes straight to
@@ -90,6 +98,7 @@ static void init_options(void) {
         cf_strlcpy(cf_flags.report_format, "text", sizeof cf_flags.report_format);
     }
     context_size = (unsigned)cf_flags.malloc_context_size;
+    json_reports = cf_strcmp(cf_flags.report_format, "json") == 0;
     if (cf_flags.help) {
         char help[4096];
         cf_buf h;
@@ -123,6 +132,62 @@ static bool selected_by_only(const char *only) {
     return false;
 }
 
+// Reads the `suppressions` file into the rule table. A file that cannot be
+// read, or lines that cannot be parsed, are reported on stderr and left
+// out; the good lines still count (a typo must not unsilence a whole CI
+// run, nor stop the program).
+static void load_suppressions(void) {
+    // Static: start-up may run on a small thread stack. One byte more than
+    // the limit tells an over-long file from one that just fits.
+    static char file_text[CF_SUPP_FILE_MAX + 1];
+    const char *path = cf_flags.suppressions;
+    if (path[0] == '\0')
+        return;
+    char storage[4096];
+    cf_buf w;
+    cf_buf_init(&w, storage, sizeof storage);
+    long n = cf_os_read_file(path, file_text, sizeof file_text);
+    if (n < 0) {
+        cf_buf_str(&w, "crossfree: error: cannot read suppressions file '");
+        cf_buf_str(&w, path);
+        cf_buf_str(&w, "': ");
+        cf_buf_str(&w, cf_os_strerror((int)-n));
+        cf_buf_str(&w, "; no error is suppressed\n");
+        emit_stderr(&w);
+        return;
+    }
+    size_t len = (size_t)n;
+    if (len > CF_SUPP_FILE_MAX) {
+        // Only whole lines of the first CF_SUPP_FILE_MAX bytes: a pattern
+        // cut in two could match far more than its author meant.
+        len = CF_SUPP_FILE_MAX;
+        while (len > 0 && file_text[len - 1] != '\n')
+            len--;
+        cf_buf_str(&w, "crossfree: error: suppressions file '");
+        cf_buf_str(&w, path);
+        cf_buf_str(&w, "' is larger than ");
+        cf_buf_dec(&w, CF_SUPP_FILE_MAX);
+        cf_buf_str(&w, " bytes; only the lines in its first ");
+        cf_buf_dec(&w, CF_SUPP_FILE_MAX);
+        cf_buf_str(&w, " bytes are used\n");
+    }
+    cf_suppressions_parse(path, file_text, len, &w);
+    if (w.truncated)
+        cf_buf_str(&w, "crossfree: (more suppression errors not shown)\n");
+    if (w.len > 0)
+        emit_stderr(&w);
+    if (cf_flags.verbosity >= 1) {
+        cf_buf_init(&w, storage, sizeof storage);
+        pid_line_start(&w);
+        cf_buf_str(&w, "crossfree: ");
+        cf_buf_dec(&w, cf_suppressions_count());
+        cf_buf_str(&w, " suppression rule(s) loaded from '");
+        cf_buf_str(&w, path);
+        cf_buf_str(&w, "'\n");
+        emit_stderr(&w);
+    }
+}
+
 static bool init_everything(void) {
     init_options();
     if (cf_flags.only[0] != '\0')
@@ -136,6 +201,8 @@ static bool init_everything(void) {
         cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
         checking = false;
     }
+    if (checking)
+        load_suppressions();
     return cf_platform_init();
 }
 
@@ -234,30 +301,69 @@ static void write_summary(int fd) {
         cf_buf_str(&b, ": ");
         cf_buf_dec(&b, atomic_load(&error_counts[k]));
     }
-    cf_buf_str(&b, "); exit status ");
+    cf_buf_char(&b, ')');
+    uint64_t suppressed = atomic_load(&suppressed_count);
+    if (suppressed > 0) {
+        cf_buf_str(&b, ", ");
+        cf_buf_dec(&b, suppressed);
+        cf_buf_str(&b, " suppressed");
+    }
+    cf_buf_str(&b, "; exit status ");
     cf_buf_sdec(&b, cf_flags.exitcode);
     cf_buf_char(&b, '\n');
     cf_os_write_all(fd, b.data, b.len);
 }
 
-// Reports `e`; returns only when halt_on_error=0.
+// Where the exit summary goes: with the reports in text mode, on stderr in
+// JSON mode so that a JSON log holds nothing but JSON lines. Caller holds
+// report_lock.
+static int summary_descriptor(void) { return json_reports ? CF_FD_STDERR : log_descriptor(); }
+
+// Fills `meta` for a JSON report. Caller holds report_lock (the buffers
+// are static: a report may be made on a thread with a small stack).
+static void report_meta(cf_report_meta *meta) {
+    static char exe[1024];
+    static char cmdline[4096];
+    cf_os_exe_path(exe, sizeof exe);
+    meta->executable = exe;
+    meta->cmdline = cmdline;
+    meta->cmdline_len = cf_os_cmdline(cmdline, sizeof cmdline);
+    meta->time_us = cf_os_time_us();
+}
+
+// Reports `e`, unless a suppression matches it; returns only when
+// halt_on_error=0 or the error was suppressed.
 static void report_error(cf_error *e) {
     // Big enough for three 64-frame stacks with long C++ names.
     static char text[96 * 1024];
     cf_rt_guard_enter(); // the symbolizer allocates
     cf_lock_acquire(&report_lock);
     e->pid = cf_os_getpid();
+    if (cf_suppressions_count() > 0 && cf_suppressions_match(e, cf_symbolize)) {
+        // Handled like an error with halt_on_error=0 (the caller carries on
+        // safely), but silent, and it never changes the exit status.
+        atomic_fetch_add(&suppressed_count, 1);
+        cf_lock_release(&report_lock);
+        cf_rt_guard_leave();
+        return;
+    }
     cf_buf b;
     cf_buf_init(&b, text, sizeof text);
-    cf_report_format(e, cf_flags.symbolize, cf_symbolize, &b);
-    if (b.truncated)
-        cf_buf_str(&b, "crossfree: (report truncated)\n");
+    if (json_reports) {
+        cf_report_meta meta;
+        report_meta(&meta);
+        cf_report_format_json(e, &meta, cf_flags.symbolize, cf_symbolize, &b);
+    } else {
+        cf_report_format(e, cf_flags.symbolize, cf_symbolize, &b);
+        if (b.truncated)
+            cf_buf_str(&b, "crossfree: (report truncated)\n");
+    }
     int fd = log_descriptor();
     cf_os_write_all(fd, b.data, b.len);
     atomic_fetch_add(&error_counts[e->kind], 1);
     bool after_exit = exit_summary_done;
     if (after_exit && !cf_flags.halt_on_error)
-        write_summary(fd);
+        write_summary(summary_descriptor());
     cf_lock_release(&report_lock);
     cf_rt_guard_leave();
     if (cf_flags.halt_on_error)
@@ -322,6 +428,60 @@ static void report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned famil
     report_error(&e);
 }
 
+// A block that looks malloc'd but was made by a module's private copy of
+// operator new (or is released by a private operator delete, which calls
+// free) is really in the new family: libraries bound with -Bsymbolic, or
+// with a static libstdc++, do this legitimately. On an apparent mismatch
+// involving malloc/free, the innermost frames decide. Returns true when the
+// pair matches after all; otherwise *rec, *fn and *family carry the
+// operator's words for the report.
+static bool private_operators_match(cf_record *rec, cf_dealloc_fn *fn, unsigned *family,
+                                    const uintptr_t **pcs, unsigned *n, uintptr_t *own) {
+    static const cf_alloc_fn new_fn[CF_FAM_BUILTIN_COUNT] = {
+        [CF_FAM_NEW] = CF_ALLOC_NEW,
+        [CF_FAM_NEW_ARRAY] = CF_ALLOC_NEW_ARRAY,
+        [CF_FAM_NEW_ALIGN] = CF_ALLOC_NEW_ALIGN,
+        [CF_FAM_NEW_ARRAY_ALIGN] = CF_ALLOC_NEW_ARRAY_ALIGN,
+    };
+    static const cf_dealloc_fn delete_fn[CF_FAM_BUILTIN_COUNT] = {
+        [CF_FAM_NEW] = CF_DEALLOC_DELETE,
+        [CF_FAM_NEW_ARRAY] = CF_DEALLOC_DELETE_ARRAY,
+        [CF_FAM_NEW_ALIGN] = CF_DEALLOC_DELETE_ALIGN,
+        [CF_FAM_NEW_ARRAY_ALIGN] = CF_DEALLOC_DELETE_ARRAY_ALIGN,
+    };
+    unsigned a = cf_record_family(rec);
+    unsigned d = *family;
+    if (a != CF_FAM_MALLOC && d != CF_FAM_MALLOC)
+        return false;
+    cf_rt_guard_enter(); // symbolizing allocates
+    if (a == CF_FAM_MALLOC) {
+        const uintptr_t *apcs;
+        if (cf_depot_get(rec->stack, &apcs) > 0)
+            a = cf_private_operator_family(apcs[0], true);
+        if (a == CF_FAM_NONE)
+            a = CF_FAM_MALLOC;
+    }
+    if (d == CF_FAM_MALLOC && *fn == CF_DEALLOC_FREE) {
+        if (*n == 0 && context_size > 0) {
+            *n = cf_capture(own, context_size);
+            *pcs = own;
+        }
+        if (*n > 0)
+            d = cf_private_operator_family((*pcs)[0], false);
+        if (d == CF_FAM_NONE)
+            d = CF_FAM_MALLOC;
+    }
+    cf_rt_guard_leave();
+    if (a != cf_record_family(rec))
+        *rec = cf_record_make(rec->addr, cf_record_size(rec), a, new_fn[a], rec->stack,
+                              cf_record_tid(rec));
+    if (d != *family) {
+        *family = d;
+        *fn = delete_fn[d];
+    }
+    return a == d;
+}
+
 // ---------------------------------------------------------------------------
 // Hooks
 
@@ -381,8 +541,17 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     }
     unsigned fam = cf_record_family(&rec);
     bool ok = fam == family;
-    if (!ok)
-        report_bad_free(CF_ERR_MISMATCH, fn, family, p, &rec, pcs, n);
+    if (!ok) {
+        uintptr_t own[CF_DEPOT_MAX_FRAMES];
+        const uintptr_t *stack = pcs;
+        cf_record shown = rec;
+        cf_dealloc_fn shown_fn = fn;
+        unsigned shown_family = family;
+        unsigned shown_n = n;
+        ok = private_operators_match(&shown, &shown_fn, &shown_family, &stack, &shown_n, own);
+        if (!ok)
+            report_bad_free(CF_ERR_MISMATCH, shown_fn, shown_family, p, &shown, stack, shown_n);
+    }
     if (quarantine) {
         cf_qentry q = {0};
         q.addr = (uintptr_t)p;
@@ -468,7 +637,26 @@ void cf_rt_at_exit(void) {
     exit_summary_done = true;
     bool exit_now = !cf_flags.halt_on_error && cf_rt_error_count() > 0;
     if (exit_now)
-        write_summary(log_descriptor());
+        write_summary(summary_descriptor());
+    uint64_t suppressed = atomic_load(&suppressed_count);
+    if (cf_flags.verbosity >= 1 && suppressed > 0) {
+        // Room for every rule's line (CF_SUPP_MAX_RULES of them); static,
+        // under report_lock.
+        static char used[CF_SUPP_MAX_RULES * (CF_SUPP_PATTERN_MAX + 64) + 128];
+        cf_buf b;
+        cf_buf_init(&b, used, sizeof used);
+        pid_line_start(&b);
+        cf_buf_str(&b, "crossfree: ");
+        cf_buf_dec(&b, suppressed);
+        cf_buf_str(&b, " error(s) suppressed\n");
+        char prefix[64];
+        cf_buf p;
+        cf_buf_init(&p, prefix, sizeof prefix);
+        pid_line_start(&p);
+        cf_buf_str(&p, "crossfree:   ");
+        cf_suppressions_format_used(&b, prefix);
+        emit_stderr(&b);
+    }
     cf_lock_release(&report_lock);
     if (exit_now)
         cf_os_exit_now((int)cf_flags.exitcode);

@@ -70,7 +70,7 @@ void cf_buf_hex(cf_buf *b, uint64_t v) {
 // bytes there are not one: a stray continuation byte, a truncated sequence,
 // an overlong form, a UTF-16 surrogate or a code point above U+10FFFF.
 // Strict decoders (Python's json, jq) reject all of those in raw form.
-static size_t utf8_sequence(const unsigned char *s) {
+static size_t utf8_sequence(const unsigned char *s, size_t avail) {
     unsigned char c = s[0];
     unsigned char lo = 0x80, hi = 0xbf;
     size_t n;
@@ -91,7 +91,7 @@ static size_t utf8_sequence(const unsigned char *s) {
     } else {
         return 0;
     }
-    if (s[1] < lo || s[1] > hi)
+    if (avail < n || s[1] < lo || s[1] > hi) // avail is SIZE_MAX when unbounded
         return 0;
     for (size_t i = 2; i < n; i++)
         if (s[i] < 0x80 || s[i] > 0xbf)
@@ -99,11 +99,17 @@ static size_t utf8_sequence(const unsigned char *s) {
     return n;
 }
 
-void cf_buf_json_str(cf_buf *b, const char *s) {
+void cf_buf_json_str(cf_buf *b, const char *s) { cf_buf_json_strn(b, s, SIZE_MAX); }
+
+void cf_buf_json_strn(cf_buf *b, const char *s, size_t len) {
     static const char digits[] = "0123456789abcdef";
+    if (s == NULL)
+        return;
     const unsigned char *p = (const unsigned char *)s;
-    while (p != NULL && *p != '\0') {
+    size_t left = len; // SIZE_MAX: up to the NUL
+    while (left > 0 && *p != '\0') {
         unsigned char c = *p;
+        size_t step = 1;
         if (c == '"' || c == '\\') {
             cf_buf_char(b, '\\');
             cf_buf_char(b, (char)c);
@@ -111,27 +117,22 @@ void cf_buf_json_str(cf_buf *b, const char *s) {
             cf_buf_str(b, "\\n");
         } else if (c == '\t') {
             cf_buf_str(b, "\\t");
-        } else if (c >= 0x80) {
-            size_t n = utf8_sequence(p);
-            if (n > 0) {
-                cf_buf_strn(b, (const char *)p, n);
-                p += n;
-                continue;
-            }
-            // Not UTF-8 (a Latin-1 file name, say): the byte becomes the
-            // code point of the same value, so the line stays valid JSON
-            // and the byte is still recoverable.
-            cf_buf_str(b, "\\u00");
-            cf_buf_char(b, digits[c >> 4]);
-            cf_buf_char(b, digits[c & 15]);
-        } else if (c < 0x20) {
+        } else if (c >= 0x80 && (step = utf8_sequence(p, left)) > 0) {
+            cf_buf_strn(b, (const char *)p, step);
+        } else if (c < 0x20 || c >= 0x80) {
+            // Controls, and bytes that are not UTF-8 (a Latin-1 file name,
+            // say): the byte becomes the code point of the same value, so
+            // the line stays valid JSON and the byte is still recoverable.
+            step = 1;
             cf_buf_str(b, "\\u00");
             cf_buf_char(b, digits[c >> 4]);
             cf_buf_char(b, digits[c & 15]);
         } else {
             cf_buf_char(b, (char)c);
         }
-        p++;
+        p += step;
+        if (left != SIZE_MAX)
+            left -= step;
     }
 }
 

@@ -27,6 +27,8 @@ void cf_buf_hex(cf_buf *b, uint64_t v); // "0x" followed by lowercase hex
 // copies valid UTF-8 as it is, and writes each byte that is not part of a
 // valid UTF-8 sequence as \u00XX, so any input gives valid JSON.
 void cf_buf_json_str(cf_buf *b, const char *s);
+// The same for at most n bytes of s (stopping early at a NUL).
+void cf_buf_json_strn(cf_buf *b, const char *s, size_t n);
 
 // Small string helpers that do not depend on libc state.
 size_t cf_strlen(const char *s);

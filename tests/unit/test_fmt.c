@@ -194,6 +194,27 @@ static void test_json_escaping(void **state) {
     cf_buf_json_str(&buf, "caf\xc3\xa9 \xe2\x82\xac");
     assert_buf("caf\xc3\xa9 \xe2\x82\xac");
 
+    // Bytes that are not UTF-8 become \u00XX, each on its own: stray
+    // continuation bytes, Latin-1, truncated sequences, overlong forms,
+    // surrogates and code points above U+10FFFF.
+    reset(NULL);
+    cf_buf_json_str(&buf, "/tmp/caf\xe9/\x80x\xff");
+    assert_buf("/tmp/caf\\u00e9/\\u0080x\\u00ff");
+
+    reset(NULL);
+    cf_buf_json_str(&buf, "a\xe2\x82");
+    assert_buf("a\\u00e2\\u0082");
+
+    reset(NULL);
+    cf_buf_json_str(&buf, "\xc0\xaf|\xe0\x80\xaf|\xed\xa0\x80|\xf4\x90\x80\x80");
+    assert_buf("\\u00c0\\u00af|\\u00e0\\u0080\\u00af|\\u00ed\\u00a0\\u0080|"
+               "\\u00f4\\u0090\\u0080\\u0080");
+
+    // The largest code points of each length are still valid.
+    reset(NULL);
+    cf_buf_json_str(&buf, "\xdf\xbf\xef\xbf\xbf\xf4\x8f\xbf\xbf\xf0\x90\x80\x80");
+    assert_buf("\xdf\xbf\xef\xbf\xbf\xf4\x8f\xbf\xbf\xf0\x90\x80\x80");
+
     reset(NULL);
     cf_buf_json_str(&buf, NULL);
     cf_buf_json_str(&buf, "");

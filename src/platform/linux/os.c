@@ -54,6 +54,34 @@ int cf_os_open_log(const char *path) {
 
 void cf_os_close(int fd) { close(fd); }
 
+long cf_os_read_file(const char *path, char *buf, size_t cap) {
+    int saved = errno;
+    // O_NONBLOCK: opening a FIFO must not hang the program's start-up.
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int err = errno;
+        errno = saved;
+        return -err;
+    }
+    size_t have = 0;
+    long result = 0;
+    while (have < cap) {
+        ssize_t r = read(fd, buf + have, cap - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            result = -errno; // EISDIR for a directory
+            break;
+        }
+        if (r == 0)
+            break;
+        have += (size_t)r;
+    }
+    close(fd);
+    errno = saved;
+    return result < 0 ? result : (long)have;
+}
+
 const char *cf_os_strerror(int err) {
     // strerror() may allocate for unknown codes; the common ones are enough.
     switch (err) {
