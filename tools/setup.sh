@@ -11,7 +11,16 @@ CF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # the two conflict), elfutils' libdw, cmocka. Tests: the real programs and
 # FFI hosts that run under crossfree.
 CF_BUILD_PACKAGES=(gcc g++ meson ninja-build pkg-config libunwind-dev libdw-dev libcmocka-dev)
-CF_TEST_PACKAGES=(python3 python3-cffi sqlite3 git perl binutils clang-format)
+CF_TEST_PACKAGES=(python3 python3-cffi sqlite3 git perl binutils clang-format
+    luajit ruby ruby-ffi libjna-java mingw-w64 wine wine64)
+# JNA's test needs a JDK and koffi's needs npm (koffi itself comes from the
+# npm registry at test time); installed only when missing, so a machine's own
+# JDK or Node.js is kept.
+command -v javac >/dev/null || CF_TEST_PACKAGES+=(default-jdk-headless)
+command -v npm >/dev/null || CF_TEST_PACKAGES+=(nodejs npm)
+# `crossfree report`'s tests validate SARIF with python3-jsonschema and JUnit
+# XML with xmllint (libxml2-utils).
+CF_TEST_PACKAGES+=(python3-jsonschema libxml2-utils)
 
 cf_install() {
     local missing=()

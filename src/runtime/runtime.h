@@ -13,6 +13,7 @@
 
 #include "core/family.h"
 #include "core/table.h"
+#include "platform/platform.h"
 
 enum { CF_RT_UNINIT = 0, CF_RT_INITIALIZING = 1, CF_RT_READY = 2 };
 
@@ -23,7 +24,15 @@ typedef struct cf_tls {
 } cf_tls;
 
 extern atomic_int cf_rt_state;
+#if CF_OS_MACOS
+// No __thread on macOS: dyld allocates a thread's copy of thread-local
+// variables with malloc on first use, which would recurse into the malloc
+// wrapper. The platform keeps the record instead (src/platform/macos).
+cf_tls *cf_platform_tls(void);
+#define cf_tls_data (*cf_platform_tls())
+#else
 extern __thread cf_tls cf_tls_data __attribute__((tls_model("initial-exec")));
+#endif
 
 // True when the runtime is ready. Otherwise initialises it (or waits for
 // the thread that does) and returns false only to the initialising thread

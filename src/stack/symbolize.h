@@ -36,4 +36,17 @@ void cf_symbolize_note_modules(void);
 // Forgets cached debug info (the next cf_symbolize re-reads the modules).
 void cf_symbolize_reset(void);
 
+// Offline symbolization, for `crossfree symbolize`: fills `out` for the
+// address `offset` (as a report prints it: pc minus the load bias, a return
+// address) in the ELF file `module`, read from disk. Separate debug files
+// are found as for live frames, by build ID and .gnu_debuglink, in the
+// debuginfo path. Returns false when neither a function nor a file was
+// found. Takes the symbolizer's mutex; may allocate and open files.
+bool cf_symbolize_file(const char *module, uintptr_t offset, cf_frame_info *out);
+
+// Sets elfutils' debuginfo path (":.debug:/usr/lib/debug" when NULL, see
+// dwfl_standard_find_debuginfo) for every later lookup, and forgets cached
+// debug info. Returns false, changing nothing, if the path is too long.
+bool cf_symbolize_set_debuginfo_path(const char *path);
+
 #endif

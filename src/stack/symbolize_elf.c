@@ -291,7 +291,9 @@ static Dwfl *gone_dwfl;
 static uintptr_t gone_bias;
 static char gone_path[MODULE_CAP];
 
+// NULL means elfutils' default, ":.debug:/usr/lib/debug".
 static char *debuginfo_path;
+static char debuginfo_path_buf[4096];
 static const Dwfl_Callbacks live_callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
     .find_debuginfo = dwfl_standard_find_debuginfo,
@@ -421,17 +423,27 @@ done:
     pthread_mutex_unlock(&dwfl_mutex);
 }
 
-static Dwfl *open_gone(const history_entry *e) {
+// A Dwfl holding the one ELF file `path`, loaded at `bias`.
+static Dwfl *open_file(const char *path, uintptr_t bias, Dwfl_Module **mod_out) {
     Dwfl *d = dwfl_begin(&gone_callbacks);
     if (d == NULL)
         return NULL;
     dwfl_report_begin(d);
     // add_p_vaddr = true makes `base` the load bias, as dl_iterate_phdr gives.
-    Dwfl_Module *mod = dwfl_report_elf(d, e->path, e->path, -1, e->bias, true);
+    Dwfl_Module *mod = dwfl_report_elf(d, path, path, -1, bias, true);
     if (dwfl_report_end(d, NULL, NULL) != 0 || mod == NULL) {
         dwfl_end(d);
         return NULL;
     }
+    *mod_out = mod;
+    return d;
+}
+
+static Dwfl *open_gone(const history_entry *e) {
+    Dwfl_Module *mod;
+    Dwfl *d = open_file(e->path, e->bias, &mod);
+    if (d == NULL)
+        return NULL;
     if (e->build_id_len > 0) {
         // A rebuilt or replaced file would name the wrong functions.
         const unsigned char *bits = NULL;
@@ -549,8 +561,86 @@ bool cf_symbolize(uintptr_t pc, bool names, cf_frame_info *out) {
     return true;
 }
 
+// ---------------------------------------------------------------------------
+// Offline: modules read from disk by path, for `crossfree symbolize`
+// ---------------------------------------------------------------------------
+
+// A few modules stay open (under dwfl_mutex): a log names the same handful
+// again and again. A file that cannot be opened is remembered as such.
+#define OFFLINE_CAP 16
+
+typedef struct offline_module {
+    char path[MODULE_CAP];
+    Dwfl *dwfl; // NULL: the file could not be read as ELF
+    Dwfl_Module *mod;
+    uint64_t last_used; // 0: slot empty
+} offline_module;
+
+static offline_module offline[OFFLINE_CAP];
+static uint64_t offline_clock;
+
+static void offline_forget(void) {
+    for (size_t i = 0; i < OFFLINE_CAP; i++) {
+        if (offline[i].dwfl != NULL)
+            dwfl_end(offline[i].dwfl);
+        memset(&offline[i], 0, sizeof offline[i]);
+    }
+}
+
+static offline_module *offline_open(const char *path) {
+    offline_module *slot = &offline[0];
+    for (size_t i = 0; i < OFFLINE_CAP; i++) {
+        offline_module *m = &offline[i];
+        if (m->last_used != 0 && cf_strcmp(m->path, path) == 0) {
+            m->last_used = ++offline_clock;
+            return m;
+        }
+        if (m->last_used < slot->last_used)
+            slot = m;
+    }
+    if (slot->dwfl != NULL)
+        dwfl_end(slot->dwfl);
+    memset(slot, 0, sizeof *slot);
+    cf_strlcpy(slot->path, path, sizeof slot->path);
+    // Bias 0: addresses are the file's own, which is what an offset is.
+    slot->dwfl = open_file(path, 0, &slot->mod);
+    slot->last_used = ++offline_clock;
+    return slot;
+}
+
+bool cf_symbolize_file(const char *module, uintptr_t offset, cf_frame_info *out) {
+    memset(out, 0, sizeof *out);
+    cf_strlcpy(out->module, module, sizeof out->module);
+    out->offset = offset;
+    if (offset == 0 || module[0] == '\0')
+        return false;
+    pthread_mutex_lock(&dwfl_mutex);
+    offline_module *m = offline_open(module);
+    if (m->dwfl != NULL)
+        fill_names(m->mod, offset, out);
+    pthread_mutex_unlock(&dwfl_mutex);
+    demangle(out);
+    return out->function[0] != '\0' || out->file[0] != '\0';
+}
+
+bool cf_symbolize_set_debuginfo_path(const char *path) {
+    if (path != NULL && cf_strlen(path) >= sizeof debuginfo_path_buf)
+        return false;
+    pthread_mutex_lock(&dwfl_mutex);
+    if (path != NULL) {
+        cf_strlcpy(debuginfo_path_buf, path, sizeof debuginfo_path_buf);
+        debuginfo_path = debuginfo_path_buf;
+    } else {
+        debuginfo_path = NULL;
+    }
+    pthread_mutex_unlock(&dwfl_mutex);
+    cf_symbolize_reset();
+    return true;
+}
+
 void cf_symbolize_reset(void) {
     pthread_mutex_lock(&dwfl_mutex);
+    offline_forget();
     if (live_dwfl != NULL)
         dwfl_end(live_dwfl);
     live_dwfl = NULL;

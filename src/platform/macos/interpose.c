@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: MIT
+// The macOS shim: a wrapper for every allocation entry point of libSystem's
+// malloc (plain, typed and zone-based) and for libc++'s operator new and
+// delete, each listed in `__DATA,__interpose` so that dyld rebinds every
+// other image's calls to it when the library is inserted with
+// DYLD_INSERT_LIBRARIES. dyld leaves this image's own references alone, so a
+// wrapper reaches the real function by calling it by name.
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc/malloc.h>
+#include <mach-o/loader.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/table.h"
+#include "platform/macos/macos.h"
+#include "platform/platform.h"
+#include "runtime/runtime.h"
+#include "stack/capture.h"
+#include "stack/symbolize.h"
+
+// ---------------------------------------------------------------------------
+// The functions that may be missing at run time
+
+// Typed allocation (macOS 14) and malloc_zone_malloc_with_options (macOS
+// 26) are newer than the deployment target: they are weak imports, null on
+// older systems, where dyld skips their tuples (a replacee that resolves to
+// nothing is never interposed). Clang weak-links them on its own because of
+// their availability; the attribute says so in the source, and the
+// availability warning is the point of this block, not a mistake.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wunguarded-availability-new"
+#pragma clang diagnostic ignored "-Wunguarded-availability"
+
+// The replaceable operators of libc++abi (re-exported by libc++.1.dylib,
+// which libcxx.tbd describes to the linker), by their Itanium names. At the
+// symbol level Mach-O adds one more leading underscore: __Znwm.
+void *_Znwm(size_t n) __attribute__((weak_import));
+void *_Znam(size_t n) __attribute__((weak_import));
+void *_ZnwmRKSt9nothrow_t(size_t n, const void *tag) __attribute__((weak_import));
+void *_ZnamRKSt9nothrow_t(size_t n, const void *tag) __attribute__((weak_import));
+void *_ZnwmSt11align_val_t(size_t n, size_t align) __attribute__((weak_import));
+void *_ZnamSt11align_val_t(size_t n, size_t align) __attribute__((weak_import));
+void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
+    __attribute__((weak_import));
+void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
+    __attribute__((weak_import));
+void _ZdlPv(void *p) __attribute__((weak_import));
+void _ZdaPv(void *p) __attribute__((weak_import));
+void _ZdlPvm(void *p, size_t n) __attribute__((weak_import));
+void _ZdaPvm(void *p, size_t n) __attribute__((weak_import));
+void _ZdlPvRKSt9nothrow_t(void *p, const void *tag) __attribute__((weak_import));
+void _ZdaPvRKSt9nothrow_t(void *p, const void *tag) __attribute__((weak_import));
+void _ZdlPvSt11align_val_t(void *p, size_t align) __attribute__((weak_import));
+void _ZdaPvSt11align_val_t(void *p, size_t align) __attribute__((weak_import));
+void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t align) __attribute__((weak_import));
+void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align) __attribute__((weak_import));
+void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
+    __attribute__((weak_import));
+void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
+    __attribute__((weak_import));
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+
+// Records a successful allocation; the caller's errno stays as the real
+// allocator left it.
+static inline void *track(cf_alloc_fn fn, void *p, size_t n) {
+    if (p != NULL) {
+        int e = errno;
+        cf_rt_on_alloc(fn, p, n);
+        errno = e;
+    }
+    return p;
+}
+
+// A block crossfree holds no record of, yet a malloc zone owns: it was made
+// through a path no wrapper sees (code calling a zone's function pointers
+// directly). It is legitimately freed with free() on macOS, so it is not
+// crossfree's to judge: the caller passes it straight to the real function.
+// An interior, stack, static or foreign pointer has no owning zone
+// (malloc_size is 0) and is still checked, and reported.
+static bool untracked_heap_block(const void *p) {
+    cf_record r;
+    return !cf_table_lookup((uintptr_t)p, &r) && malloc_size(p) != 0;
+}
+
+// The free path shared by every deallocator of the malloc family.
+static inline void free_common(cf_dealloc_fn fn, void *p) {
+    int e = errno;
+    cf_rt_on_free(fn, cf_family_of_dealloc(fn), p);
+    errno = e;
+}
+
+void cf_platform_release(uintptr_t addr, unsigned family) {
+    // Every built-in family on macOS is carved from malloc zones, and free()
+    // finds a block's zone itself; a program-registered family's memory
+    // belongs to the program.
+    if (family < CF_FAM_CUSTOM_FIRST)
+        free((void *)addr);
+}
+
+// ---------------------------------------------------------------------------
+// malloc, calloc, valloc, aligned_alloc, posix_memalign (plain and typed)
+
+static void *cf_mac_malloc(size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, 16);
+    return track(CF_ALLOC_MALLOC, malloc(n), n);
+}
+
+static void *cf_mac_malloc_type_malloc(size_t n, malloc_type_id_t type) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, 16);
+    return track(CF_ALLOC_MALLOC, malloc_type_malloc(n, type), n);
+}
+
+// Serves a calloc during start-up: the bootstrap arena is static, hence
+// zeroed.
+static void *bootstrap_calloc(size_t n, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return cf_rt_bootstrap_alloc(total, 16);
+}
+
+static void *cf_mac_calloc(size_t n, size_t size) {
+    if (!cf_rt_enter())
+        return bootstrap_calloc(n, size);
+    return track(CF_ALLOC_CALLOC, calloc(n, size), n * size);
+}
+
+static void *cf_mac_malloc_type_calloc(size_t n, size_t size, malloc_type_id_t type) {
+    if (!cf_rt_enter())
+        return bootstrap_calloc(n, size);
+    return track(CF_ALLOC_CALLOC, malloc_type_calloc(n, size, type), n * size);
+}
+
+static void *cf_mac_valloc(size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, cf_os_page_size());
+    return track(CF_ALLOC_VALLOC, valloc(n), n);
+}
+
+static void *cf_mac_malloc_type_valloc(size_t n, malloc_type_id_t type) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, cf_os_page_size());
+    return track(CF_ALLOC_VALLOC, malloc_type_valloc(n, type), n);
+}
+
+static void *cf_mac_aligned_alloc(size_t align, size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, align);
+    return track(CF_ALLOC_ALIGNED_ALLOC, aligned_alloc(align, n), n);
+}
+
+static void *cf_mac_malloc_type_aligned_alloc(size_t align, size_t n, malloc_type_id_t type) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, align);
+    return track(CF_ALLOC_ALIGNED_ALLOC, malloc_type_aligned_alloc(align, n, type), n);
+}
+
+// posix_memalign and its typed twin share everything but the real call
+// (`typed` selects it).
+static int memalign_common(void **out, size_t align, size_t n, bool typed, malloc_type_id_t type) {
+    if (!cf_rt_enter()) {
+        void *p = cf_rt_bootstrap_alloc(n, align);
+        if (p == NULL)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    void *p = NULL;
+    int e = errno;
+    int r = typed ? malloc_type_posix_memalign(&p, align, n, type) : posix_memalign(&p, align, n);
+    if (r == 0) {
+        cf_rt_on_alloc(CF_ALLOC_POSIX_MEMALIGN, p, n);
+        *out = p;
+    }
+    errno = e;
+    return r;
+}
+
+static int cf_mac_posix_memalign(void **out, size_t align, size_t n) {
+    return memalign_common(out, align, n, false, 0);
+}
+
+static int cf_mac_malloc_type_posix_memalign(void **out, size_t align, size_t n,
+                                             malloc_type_id_t type) {
+    return memalign_common(out, align, n, true, type);
+}
+
+// ---------------------------------------------------------------------------
+// free and malloc_size
+
+static void cf_mac_free(void *p) {
+    if (p == NULL || !cf_rt_enter() || cf_rt_is_bootstrap(p))
+        return; // bootstrap blocks stay where they are
+    if (untracked_heap_block(p)) {
+        free(p);
+        return;
+    }
+    free_common(CF_DEALLOC_FREE, p);
+}
+
+void cf_macos_free(void *p) { cf_mac_free(p); }
+
+static void cf_mac_malloc_type_free(void *p, malloc_type_id_t type) {
+    if (p == NULL || !cf_rt_enter() || cf_rt_is_bootstrap(p))
+        return;
+    if (untracked_heap_block(p)) {
+        malloc_type_free(p, type);
+        return;
+    }
+    free_common(CF_DEALLOC_FREE, p);
+}
+
+static size_t cf_mac_malloc_size(const void *p) {
+    if (p != NULL && cf_rt_is_bootstrap(p))
+        return cf_rt_bootstrap_size(p);
+    return malloc_size(p);
+}
+
+// ---------------------------------------------------------------------------
+// realloc in all its forms
+
+// Which real function a realloc wrapper stands for, with the extra
+// arguments it must pass on.
+typedef enum { RE_PLAIN, RE_TYPED, RE_ZONE, RE_TYPED_ZONE } realloc_kind;
+typedef struct realloc_call {
+    realloc_kind kind;
+    malloc_zone_t *zone;
+    malloc_type_id_t type;
+} realloc_call;
+
+static void *real_realloc(const realloc_call *c, void *p, size_t n) {
+    switch (c->kind) {
+    case RE_TYPED:
+        return malloc_type_realloc(p, n, c->type);
+    case RE_ZONE:
+        return malloc_zone_realloc(c->zone, p, n);
+    case RE_TYPED_ZONE:
+        return malloc_type_zone_realloc(c->zone, p, n, c->type);
+    case RE_PLAIN:
+    default:
+        return realloc(p, n);
+    }
+}
+
+// The shared realloc. *attempted tells reallocf whether the real realloc
+// ran (and failed), after which the old block is still live and must go.
+static void *realloc_common(const realloc_call *c, void *p, size_t n, bool *attempted) {
+    *attempted = false;
+    if (!cf_rt_enter() || cf_rt_is_bootstrap(p)) {
+        // A bootstrap block moves to the real heap (or stays in bootstrap
+        // during start-up); its old copy is never released.
+        void *q = cf_rt_enter() ? cf_mac_malloc(n) : cf_rt_bootstrap_alloc(n, 16);
+        if (q != NULL && p != NULL) {
+            size_t old = cf_rt_bootstrap_size(p);
+            memcpy(q, p, old < n ? old : n);
+        }
+        return q;
+    }
+    *attempted = true;
+    if (p == NULL || untracked_heap_block(p))
+        return track(CF_ALLOC_REALLOC, real_realloc(c, p, n), n);
+    int e = errno;
+    cf_record saved;
+    if (!cf_rt_realloc_begin(CF_DEALLOC_REALLOC, p, &saved)) {
+        *attempted = false;
+        errno = ENOMEM; // the pointer was not ours to resize: fail like an allocator
+        return NULL;
+    }
+    errno = e;
+    void *q = real_realloc(c, p, n);
+    e = errno;
+    cf_rt_realloc_end(CF_ALLOC_REALLOC, &saved, q, n);
+    errno = e;
+    return q;
+}
+
+static void *cf_mac_realloc(void *p, size_t n) {
+    realloc_call c = {RE_PLAIN, NULL, 0};
+    bool attempted;
+    return realloc_common(&c, p, n, &attempted);
+}
+
+static void *cf_mac_malloc_type_realloc(void *p, size_t n, malloc_type_id_t type) {
+    realloc_call c = {RE_TYPED, NULL, type};
+    bool attempted;
+    return realloc_common(&c, p, n, &attempted);
+}
+
+// reallocf frees the old block when the resize fails. It is wrapped on its
+// own because libmalloc's reallocf calls realloc and free internally,
+// where no interposing reaches.
+static void *cf_mac_reallocf(void *p, size_t n) {
+    realloc_call c = {RE_PLAIN, NULL, 0};
+    bool attempted;
+    void *q = realloc_common(&c, p, n, &attempted);
+    if (q == NULL && attempted && p != NULL && n != 0) {
+        int e = errno;
+        cf_mac_free(p);
+        errno = e;
+    }
+    return q;
+}
+
+// ---------------------------------------------------------------------------
+// Zones
+
+// Blocks of every zone are the malloc family: free() releases a block of
+// any registered zone, and malloc_zone_free with the right zone releases a
+// block malloc() made, so only the family matters to a mismatch.
+
+static void *cf_mac_malloc_zone_malloc(malloc_zone_t *z, size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, 16);
+    return track(CF_ALLOC_MALLOC, malloc_zone_malloc(z, n), n);
+}
+
+static void *cf_mac_malloc_type_zone_malloc(malloc_zone_t *z, size_t n, malloc_type_id_t type) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, 16);
+    return track(CF_ALLOC_MALLOC, malloc_type_zone_malloc(z, n, type), n);
+}
+
+static void *cf_mac_malloc_zone_calloc(malloc_zone_t *z, size_t n, size_t size) {
+    if (!cf_rt_enter())
+        return bootstrap_calloc(n, size);
+    return track(CF_ALLOC_CALLOC, malloc_zone_calloc(z, n, size), n * size);
+}
+
+static void *cf_mac_malloc_type_zone_calloc(malloc_zone_t *z, size_t n, size_t size,
+                                            malloc_type_id_t type) {
+    if (!cf_rt_enter())
+        return bootstrap_calloc(n, size);
+    return track(CF_ALLOC_CALLOC, malloc_type_zone_calloc(z, n, size, type), n * size);
+}
+
+static void *cf_mac_malloc_zone_valloc(malloc_zone_t *z, size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, cf_os_page_size());
+    return track(CF_ALLOC_VALLOC, malloc_zone_valloc(z, n), n);
+}
+
+static void *cf_mac_malloc_type_zone_valloc(malloc_zone_t *z, size_t n, malloc_type_id_t type) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, cf_os_page_size());
+    return track(CF_ALLOC_VALLOC, malloc_type_zone_valloc(z, n, type), n);
+}
+
+static void *cf_mac_malloc_zone_memalign(malloc_zone_t *z, size_t align, size_t n) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, align);
+    return track(CF_ALLOC_MEMALIGN, malloc_zone_memalign(z, align, n), n);
+}
+
+static void *cf_mac_malloc_type_zone_memalign(malloc_zone_t *z, size_t align, size_t n,
+                                              malloc_type_id_t type) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, align);
+    return track(CF_ALLOC_MEMALIGN, malloc_type_zone_memalign(z, align, n, type), n);
+}
+
+// MALLOC_ZONE_MALLOC_OPTION_CLEAR makes these callocs; the bootstrap arena
+// is zeroed either way.
+static void *cf_mac_malloc_zone_malloc_with_options(malloc_zone_t *z, size_t align, size_t n,
+                                                    malloc_zone_malloc_options_t opts) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, align);
+    return track(CF_ALLOC_MALLOC, malloc_zone_malloc_with_options(z, align, n, opts), n);
+}
+
+static void *cf_mac_malloc_type_zone_malloc_with_options(malloc_zone_t *z, size_t align,
+                                                         size_t n, malloc_type_id_t type,
+                                                         malloc_zone_malloc_options_t opts) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n, align);
+    return track(CF_ALLOC_MALLOC,
+                 malloc_type_zone_malloc_with_options(z, align, n, type, opts), n);
+}
+
+static void *cf_mac_malloc_zone_realloc(malloc_zone_t *z, void *p, size_t n) {
+    realloc_call c = {RE_ZONE, z, 0};
+    bool attempted;
+    return realloc_common(&c, p, n, &attempted);
+}
+
+static void *cf_mac_malloc_type_zone_realloc(malloc_zone_t *z, void *p, size_t n,
+                                             malloc_type_id_t type) {
+    realloc_call c = {RE_TYPED_ZONE, z, type};
+    bool attempted;
+    return realloc_common(&c, p, n, &attempted);
+}
+
+static void cf_mac_malloc_zone_free(malloc_zone_t *z, void *p) {
+    if (p == NULL || !cf_rt_enter() || cf_rt_is_bootstrap(p))
+        return;
+    if (untracked_heap_block(p)) {
+        malloc_zone_free(z, p);
+        return;
+    }
+    free_common(CF_DEALLOC_FREE, p);
+}
+
+static void cf_mac_malloc_type_zone_free(malloc_zone_t *z, void *p, malloc_type_id_t type) {
+    if (p == NULL || !cf_rt_enter() || cf_rt_is_bootstrap(p))
+        return;
+    if (untracked_heap_block(p)) {
+        malloc_type_zone_free(z, p, type);
+        return;
+    }
+    free_common(CF_DEALLOC_FREE, p);
+}
+
+static unsigned cf_mac_malloc_zone_batch_malloc(malloc_zone_t *z, size_t size, void **results,
+                                                unsigned count) {
+    if (!cf_rt_enter()) {
+        unsigned got = 0;
+        while (got < count && (results[got] = cf_rt_bootstrap_alloc(size, 16)) != NULL)
+            got++;
+        return got;
+    }
+    unsigned got = malloc_zone_batch_malloc(z, size, results, count);
+    for (unsigned i = 0; i < got; i++)
+        track(CF_ALLOC_MALLOC, results[i], size);
+    return got;
+}
+
+static void cf_mac_malloc_zone_batch_free(malloc_zone_t *z, void **blocks, unsigned count) {
+    for (unsigned i = 0; i < count; i++)
+        cf_mac_malloc_zone_free(z, blocks[i]);
+}
+
+#pragma clang diagnostic pop
+
+// ---------------------------------------------------------------------------
+// C++ operator new / delete
+
+// The fast path allocates straight from the real malloc (posix_memalign
+// for the aligned forms, as libc++abi does), so the block is exactly what
+// libc++abi would have made. Only when that fails does the real operator
+// new run (under the guard), so that std::new_handler and std::bad_alloc
+// behave as libc++abi says; if it throws, the cleanup restores the guard
+// as the exception passes through (this file is built with -fexceptions).
+static void guard_cleanup(int *unused) {
+    (void)unused;
+    cf_rt_guard_leave();
+}
+#define GUARDED_SCOPE                                                                              \
+    __attribute__((cleanup(guard_cleanup))) int cf_guard_scope_ = (cf_rt_guard_enter(), 0);        \
+    (void)cf_guard_scope_
+
+typedef void *(*new_fn)(size_t);
+typedef void *(*new_nothrow_fn)(size_t, const void *);
+typedef void *(*new_align_fn)(size_t, size_t);
+typedef void *(*new_align_nothrow_fn)(size_t, size_t, const void *);
+
+// `real` is the operator being wrapped (never null: libc++ is a load
+// command of this library). A nothrow form gets std::nothrow's address
+// from its caller, passed along as `tag`.
+static void *real_new_slow(void (*real)(void), size_t n, size_t align, bool nothrow,
+                           const void *tag) {
+    if (real == NULL) {
+        if (nothrow)
+            return NULL;
+        static const char msg[] = "crossfree: operator new failed and libc++ is not loaded "
+                                  "to throw std::bad_alloc; aborting\n";
+        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        cf_os_abort();
+    }
+    GUARDED_SCOPE;
+    if (align == 0)
+        return nothrow ? ((new_nothrow_fn)real)(n, tag) : ((new_fn)real)(n);
+    return nothrow ? ((new_align_nothrow_fn)real)(n, align, tag) : ((new_align_fn)real)(n, align);
+}
+
+static inline void *new_common(cf_alloc_fn kind, void (*real)(void), size_t n, size_t align,
+                               bool nothrow, const void *tag) {
+    if (!cf_rt_enter())
+        return cf_rt_bootstrap_alloc(n ? n : 1, align ? align : 16);
+    void *p = NULL;
+    if (align == 0) {
+        p = malloc(n ? n : 1);
+    } else {
+        size_t al = align < sizeof(void *) ? sizeof(void *) : align;
+        if ((al & (al - 1)) != 0 || posix_memalign(&p, al, n ? n : 1) != 0)
+            p = NULL;
+    }
+    if (p == NULL)
+        p = real_new_slow(real, n, align, nothrow, tag);
+    if (p != NULL)
+        cf_rt_on_alloc(kind, p, n);
+    return p;
+}
+
+#define REAL_OP(sym) ((void (*)(void))(uintptr_t)&sym)
+
+static void *cf_mac__Znwm(size_t n) {
+    return new_common(CF_ALLOC_NEW, REAL_OP(_Znwm), n, 0, false, NULL);
+}
+static void *cf_mac__Znam(size_t n) {
+    return new_common(CF_ALLOC_NEW_ARRAY, REAL_OP(_Znam), n, 0, false, NULL);
+}
+static void *cf_mac__ZnwmRKSt9nothrow_t(size_t n, const void *tag) {
+    return new_common(CF_ALLOC_NEW, REAL_OP(_ZnwmRKSt9nothrow_t), n, 0, true, tag);
+}
+static void *cf_mac__ZnamRKSt9nothrow_t(size_t n, const void *tag) {
+    return new_common(CF_ALLOC_NEW_ARRAY, REAL_OP(_ZnamRKSt9nothrow_t), n, 0, true, tag);
+}
+static void *cf_mac__ZnwmSt11align_val_t(size_t n, size_t al) {
+    return new_common(CF_ALLOC_NEW_ALIGN, REAL_OP(_ZnwmSt11align_val_t), n, al, false, NULL);
+}
+static void *cf_mac__ZnamSt11align_val_t(size_t n, size_t al) {
+    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, REAL_OP(_ZnamSt11align_val_t), n, al, false,
+                      NULL);
+}
+static void *cf_mac__ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
+    return new_common(CF_ALLOC_NEW_ALIGN, REAL_OP(_ZnwmSt11align_val_tRKSt9nothrow_t), n, al,
+                      true, tag);
+}
+static void *cf_mac__ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
+    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, REAL_OP(_ZnamSt11align_val_tRKSt9nothrow_t), n,
+                      al, true, tag);
+}
+
+static inline void delete_common(cf_dealloc_fn fn, void *p) {
+    if (p == NULL || !cf_rt_enter() || cf_rt_is_bootstrap(p))
+        return;
+    if (untracked_heap_block(p)) {
+        free(p); // libc++abi's operator delete is free()
+        return;
+    }
+    free_common(fn, p);
+}
+
+// Sized and nothrow forms release like the plain ones.
+static void cf_mac__ZdlPv(void *p) { delete_common(CF_DEALLOC_DELETE, p); }
+static void cf_mac__ZdaPv(void *p) { delete_common(CF_DEALLOC_DELETE_ARRAY, p); }
+static void cf_mac__ZdlPvm(void *p, size_t n) {
+    (void)n;
+    delete_common(CF_DEALLOC_DELETE, p);
+}
+static void cf_mac__ZdaPvm(void *p, size_t n) {
+    (void)n;
+    delete_common(CF_DEALLOC_DELETE_ARRAY, p);
+}
+static void cf_mac__ZdlPvRKSt9nothrow_t(void *p, const void *t) {
+    (void)t;
+    delete_common(CF_DEALLOC_DELETE, p);
+}
+static void cf_mac__ZdaPvRKSt9nothrow_t(void *p, const void *t) {
+    (void)t;
+    delete_common(CF_DEALLOC_DELETE_ARRAY, p);
+}
+static void cf_mac__ZdlPvSt11align_val_t(void *p, size_t al) {
+    (void)al;
+    delete_common(CF_DEALLOC_DELETE_ALIGN, p);
+}
+static void cf_mac__ZdaPvSt11align_val_t(void *p, size_t al) {
+    (void)al;
+    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, p);
+}
+static void cf_mac__ZdlPvmSt11align_val_t(void *p, size_t n, size_t al) {
+    (void)n, (void)al;
+    delete_common(CF_DEALLOC_DELETE_ALIGN, p);
+}
+static void cf_mac__ZdaPvmSt11align_val_t(void *p, size_t n, size_t al) {
+    (void)n, (void)al;
+    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, p);
+}
+static void cf_mac__ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *t) {
+    (void)al, (void)t;
+    delete_common(CF_DEALLOC_DELETE_ALIGN, p);
+}
+static void cf_mac__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *t) {
+    (void)al, (void)t;
+    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, p);
+}
+
+// ---------------------------------------------------------------------------
+// dlclose
+
+static int cf_mac_dlclose(void *handle) {
+    if (cf_rt_enter()) {
+        // Frames recorded in this library must still print as module+offset
+        // after it is gone.
+        cf_rt_guard_enter();
+        cf_symbolize_note_modules();
+        cf_rt_guard_leave();
+    }
+    return dlclose(handle);
+}
+
+// ---------------------------------------------------------------------------
+// The interposing tuples
+
+// Each entry names the replacee; its wrapper is cf_mac_<name>. dyld reads
+// this section of every image inserted at launch (any section named
+// __interpose in a __DATA segment) and rebinds every other image's imports
+// of the replacee, and the results of dlsym, to the wrapper.
+#define CF_INTERPOSED(X)                                                                           \
+    X(malloc)                                                                                      \
+    X(calloc)                                                                                      \
+    X(realloc)                                                                                     \
+    X(reallocf)                                                                                    \
+    X(free)                                                                                        \
+    X(posix_memalign)                                                                              \
+    X(aligned_alloc)                                                                               \
+    X(valloc)                                                                                      \
+    X(malloc_size)                                                                                 \
+    X(malloc_type_malloc)                                                                          \
+    X(malloc_type_calloc)                                                                          \
+    X(malloc_type_realloc)                                                                         \
+    X(malloc_type_free)                                                                            \
+    X(malloc_type_valloc)                                                                          \
+    X(malloc_type_aligned_alloc)                                                                   \
+    X(malloc_type_posix_memalign)                                                                  \
+    X(malloc_zone_malloc)                                                                          \
+    X(malloc_zone_calloc)                                                                          \
+    X(malloc_zone_valloc)                                                                          \
+    X(malloc_zone_memalign)                                                                        \
+    X(malloc_zone_realloc)                                                                         \
+    X(malloc_zone_free)                                                                            \
+    X(malloc_zone_batch_malloc)                                                                    \
+    X(malloc_zone_batch_free)                                                                      \
+    X(malloc_zone_malloc_with_options)                                                             \
+    X(malloc_type_zone_malloc)                                                                     \
+    X(malloc_type_zone_calloc)                                                                     \
+    X(malloc_type_zone_valloc)                                                                     \
+    X(malloc_type_zone_memalign)                                                                   \
+    X(malloc_type_zone_realloc)                                                                    \
+    X(malloc_type_zone_free)                                                                       \
+    X(malloc_type_zone_malloc_with_options)                                                        \
+    X(dlclose)                                                                                     \
+    X(_Znwm)                                                                                       \
+    X(_Znam)                                                                                       \
+    X(_ZnwmRKSt9nothrow_t)                                                                         \
+    X(_ZnamRKSt9nothrow_t)                                                                         \
+    X(_ZnwmSt11align_val_t)                                                                        \
+    X(_ZnamSt11align_val_t)                                                                        \
+    X(_ZnwmSt11align_val_tRKSt9nothrow_t)                                                          \
+    X(_ZnamSt11align_val_tRKSt9nothrow_t)                                                          \
+    X(_ZdlPv)                                                                                      \
+    X(_ZdaPv)                                                                                      \
+    X(_ZdlPvm)                                                                                     \
+    X(_ZdaPvm)                                                                                     \
+    X(_ZdlPvRKSt9nothrow_t)                                                                        \
+    X(_ZdaPvRKSt9nothrow_t)                                                                        \
+    X(_ZdlPvSt11align_val_t)                                                                       \
+    X(_ZdaPvSt11align_val_t)                                                                       \
+    X(_ZdlPvmSt11align_val_t)                                                                      \
+    X(_ZdaPvmSt11align_val_t)                                                                      \
+    X(_ZdlPvSt11align_val_tRKSt9nothrow_t)                                                         \
+    X(_ZdaPvSt11align_val_tRKSt9nothrow_t)
+
+typedef struct interpose_tuple {
+    const void *replacement;
+    const void *replacee;
+} interpose_tuple;
+
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wunguarded-availability-new"
+#pragma clang diagnostic ignored "-Wunguarded-availability"
+__attribute__((used, section("__DATA,__interpose"))) static const interpose_tuple tuples[] = {
+#define X(name) {(const void *)(uintptr_t)&cf_mac_##name, (const void *)(uintptr_t)&name},
+    CF_INTERPOSED(X)
+#undef X
+};
+#pragma clang diagnostic pop
+
+// ---------------------------------------------------------------------------
+// Start-up and exit
+
+// This library's own Mach-O header, found by walking down from one of its
+// functions to the page where __TEXT (and the header) starts. No dyld call:
+// cf_platform_init may run inside libSystem's initializer.
+static const struct mach_header_64 *own_header(void) {
+    uintptr_t page = (uintptr_t)&own_header & ~(uintptr_t)4095;
+    for (;; page -= 4096) {
+        const struct mach_header_64 *h = (const struct mach_header_64 *)page;
+        if (h->magic == MH_MAGIC_64 && h->filetype == MH_DYLIB)
+            return h;
+    }
+}
+
+bool cf_platform_init(void) {
+    const struct mach_header_64 *h = own_header();
+    const struct load_command *lc = (const struct load_command *)(h + 1);
+    for (uint32_t i = 0; i < h->ncmds; i++) {
+        if (lc->cmd == LC_SEGMENT_64) {
+            const struct segment_command_64 *seg = (const struct segment_command_64 *)lc;
+            if (strcmp(seg->segname, SEG_TEXT) == 0)
+                cf_capture_set_self((uintptr_t)h, (uintptr_t)h + seg->vmsize);
+        }
+        lc = (const struct load_command *)((const char *)lc + lc->cmdsize);
+    }
+    return true; // the real functions are this image's own imports: always there
+}
+
+__attribute__((constructor)) static void crossfree_start(void) {
+    // libSystem is initialised now (dyld runs its initializer first), and
+    // the program has not started any thread yet.
+    cf_macos_threads_start();
+    // The pool's handlers go first so that its lock is taken last.
+    pthread_atfork(cf_macos_threads_fork_prepare, cf_macos_threads_fork_release,
+                   cf_macos_threads_fork_release);
+    pthread_atfork(cf_rt_fork_prepare, cf_rt_fork_parent, cf_rt_fork_child);
+    (void)cf_rt_enter();
+}
+
+__attribute__((destructor)) static void crossfree_stop(void) { cf_rt_at_exit(); }

@@ -1,0 +1,905 @@
+// SPDX-License-Identifier: MIT
+// The Windows shim: wrappers for the CRT heaps (msvcrt.dll, ucrtbase.dll),
+// CoTaskMem*, the C++ operators a MinGW libstdc++ exports, and the loader
+// calls that reach them by name (GetProcAddress) or bring in new modules
+// (LoadLibrary*). Each wrapper calls the real function and hands the result
+// to the runtime; how the wrappers get called is patch.c's business.
+#include "platform/windows/hooks.h"
+
+#include <errno.h>
+#include <objbase.h>
+#include <windows.h>
+
+#include "platform/platform.h"
+#include "runtime/runtime.h"
+#include "stack/capture.h"
+#include "stack/symbolize.h"
+#include "support/fmt.h"
+
+// ---------------------------------------------------------------------------
+// Providers: the modules whose functions crossfree wraps, found by address
+
+static const wchar_t *const crt_dll[CF_CRT_COUNT] = {L"msvcrt.dll", L"ucrtbase.dll"};
+static const char *const crt_label[CF_CRT_COUNT] = {"msvcrt.dll", "ucrtbase.dll"};
+
+static const char *const crt_names[CF_C_COUNT] = {
+    [CF_C_MALLOC] = "malloc",
+    [CF_C_CALLOC] = "calloc",
+    [CF_C_REALLOC] = "realloc",
+    [CF_C_FREE] = "free",
+    [CF_C_RECALLOC] = "_recalloc",
+    [CF_C_MSIZE] = "_msize",
+    [CF_C_ALIGNED_MALLOC] = "_aligned_malloc",
+    [CF_C_ALIGNED_REALLOC] = "_aligned_realloc",
+    [CF_C_ALIGNED_FREE] = "_aligned_free",
+    [CF_C_STRDUP] = "_strdup",
+    [CF_C_WCSDUP] = "_wcsdup",
+};
+
+typedef struct crt_state {
+    uintptr_t real[CF_C_COUNT];
+    HANDLE heap;             // _get_heap_handle(): validates blocks we never saw
+    unsigned heap_family;    // "malloc (msvcrt.dll)" / "free (msvcrt.dll)"
+    unsigned aligned_family; // "_aligned_malloc (...)" / "_aligned_free (...)"
+    volatile LONG present;   // set last, after everything above
+} crt_state;
+
+static crt_state crts[CF_CRT_COUNT];
+
+static const char *const com_names[CF_COM_COUNT] = {
+    [CF_COM_ALLOC] = "CoTaskMemAlloc",
+    [CF_COM_REALLOC] = "CoTaskMemRealloc",
+    [CF_COM_FREE] = "CoTaskMemFree",
+};
+static uintptr_t com_real[CF_COM_COUNT];
+static IMalloc *com_malloc; // the task allocator, to recognise blocks we never saw
+
+// MinGW-w64 on x64 mangles size_t as `y` (unsigned long long).
+static const char *const cxx_names[CF_X_COUNT] = {
+    [CF_X_NEW] = "_Znwy",
+    [CF_X_NEW_ARRAY] = "_Znay",
+    [CF_X_NEW_NOTHROW] = "_ZnwyRKSt9nothrow_t",
+    [CF_X_NEW_ARRAY_NOTHROW] = "_ZnayRKSt9nothrow_t",
+    [CF_X_NEW_ALIGN] = "_ZnwySt11align_val_t",
+    [CF_X_NEW_ARRAY_ALIGN] = "_ZnaySt11align_val_t",
+    [CF_X_NEW_ALIGN_NOTHROW] = "_ZnwySt11align_val_tRKSt9nothrow_t",
+    [CF_X_NEW_ARRAY_ALIGN_NOTHROW] = "_ZnaySt11align_val_tRKSt9nothrow_t",
+    [CF_X_DELETE] = "_ZdlPv",
+    [CF_X_DELETE_ARRAY] = "_ZdaPv",
+    [CF_X_DELETE_SIZED] = "_ZdlPvy",
+    [CF_X_DELETE_ARRAY_SIZED] = "_ZdaPvy",
+    [CF_X_DELETE_NOTHROW] = "_ZdlPvRKSt9nothrow_t",
+    [CF_X_DELETE_ARRAY_NOTHROW] = "_ZdaPvRKSt9nothrow_t",
+    [CF_X_DELETE_ALIGN] = "_ZdlPvSt11align_val_t",
+    [CF_X_DELETE_ARRAY_ALIGN] = "_ZdaPvSt11align_val_t",
+    [CF_X_DELETE_SIZED_ALIGN] = "_ZdlPvySt11align_val_t",
+    [CF_X_DELETE_ARRAY_SIZED_ALIGN] = "_ZdaPvySt11align_val_t",
+};
+static uintptr_t cxx_real[CF_X_COUNT];
+static HMODULE cxx_module;
+
+static const char *const loader_names[CF_L_COUNT] = {
+    [CF_L_LOADLIBRARYA] = "LoadLibraryA",     [CF_L_LOADLIBRARYW] = "LoadLibraryW",
+    [CF_L_LOADLIBRARYEXA] = "LoadLibraryExA", [CF_L_LOADLIBRARYEXW] = "LoadLibraryExW",
+    [CF_L_FREELIBRARY] = "FreeLibrary",       [CF_L_GETPROCADDRESS] = "GetProcAddress",
+};
+static uintptr_t loader_real[CF_L_COUNT];
+
+// The real GetProcAddress of crossfree's own import table: never a wrapper.
+static uintptr_t lookup(HMODULE m, const char *name) {
+    return m != NULL ? (uintptr_t)GetProcAddress(m, name) : 0;
+}
+
+// ---------------------------------------------------------------------------
+// The hook table: real address -> wrapper, append-only, read without a lock
+
+#define MAX_HOOKS 256
+static struct { uintptr_t real, wrapper; } hooks[MAX_HOOKS];
+static volatile LONG hook_count;
+
+static void add_hook(uintptr_t real, uintptr_t wrapper) {
+    if (real == 0 || wrapper == 0)
+        return;
+    LONG n = hook_count;
+    for (LONG i = 0; i < n; i++)
+        if (hooks[i].real == real)
+            return;
+    if (n == MAX_HOOKS)
+        return;
+    hooks[n].real = real;
+    hooks[n].wrapper = wrapper;
+    InterlockedExchange(&hook_count, n + 1); // publishes the entry
+}
+
+uintptr_t cf_win_wrapper_for(uintptr_t real) {
+    LONG n = hook_count;
+    MemoryBarrier();
+    for (LONG i = 0; i < n; i++)
+        if (hooks[i].real == real)
+            return hooks[i].wrapper;
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers for the wrappers
+
+#define REAL(type, addr) ((type)(addr))
+
+typedef void *(__cdecl *malloc_fn)(size_t);
+typedef void *(__cdecl *calloc_fn)(size_t, size_t);
+typedef void *(__cdecl *realloc_fn)(void *, size_t);
+typedef void *(__cdecl *recalloc_fn)(void *, size_t, size_t);
+typedef void(__cdecl *free_fn)(void *);
+typedef size_t(__cdecl *msize_fn)(void *);
+typedef void *(__cdecl *aligned_malloc_fn)(size_t, size_t);
+typedef void *(__cdecl *aligned_realloc_fn)(void *, size_t, size_t);
+typedef char *(__cdecl *strdup_fn)(const char *);
+typedef wchar_t *(__cdecl *wcsdup_fn)(const wchar_t *);
+typedef LPVOID(WINAPI *com_alloc_fn)(SIZE_T);
+typedef LPVOID(WINAPI *com_realloc_fn)(LPVOID, SIZE_T);
+typedef void(WINAPI *com_free_fn)(LPVOID);
+typedef HRESULT(WINAPI *co_get_malloc_fn)(DWORD, IMalloc **);
+
+// True when the call should be checked: the runtime is ready and this is
+// not crossfree's own work (or a real operator new calling malloc inside).
+static inline bool checking_call(void) { return cf_rt_enter() && !cf_rt_guarded(); }
+
+// The caller's errno and last-error survive crossfree's bookkeeping.
+typedef struct saved_errors {
+    int err;
+    DWORD last;
+} saved_errors;
+static inline saved_errors save_errors(void) { return (saved_errors){errno, GetLastError()}; }
+static inline void restore_errors(saved_errors s) {
+    errno = s.err;
+    SetLastError(s.last);
+}
+
+static inline void *record(cf_alloc_fn fn, unsigned family, void *p, size_t n) {
+    if (p != NULL) {
+        saved_errors s = save_errors();
+        cf_rt_on_alloc_family(fn, family, p, n);
+        restore_errors(s);
+    }
+    return p;
+}
+
+static bool tracked(void *p) {
+    cf_record r;
+    return cf_table_lookup((uintptr_t)p, &r);
+}
+
+// A block crossfree never saw (allocated before it loaded, or by the CRT or
+// COM for the caller, like _strdup inside msvcrt) may still be a valid block
+// of the allocator asked to release it: then it is released without a word.
+static bool crt_owns(unsigned i, void *p) {
+    return crts[i].heap != NULL && HeapValidate(crts[i].heap, 0, p);
+}
+
+static bool any_crt_owns(void *p) {
+    for (unsigned i = 0; i < CF_CRT_COUNT; i++)
+        if (crts[i].present && crt_owns(i, p))
+            return true;
+    return false;
+}
+
+static bool com_owns(void *p) {
+    return com_malloc != NULL && com_malloc->lpVtbl->DidAlloc(com_malloc, p) == 1;
+}
+
+// ---------------------------------------------------------------------------
+// libstdc++'s own calls
+
+// Inside libstdc++-6.dll, operator new and delete are called directly, not
+// through its import table, and they call malloc/free through it: a string
+// built inside the DLL and destroyed by inline code in the program would
+// look like malloc'd memory released by operator delete. So malloc called
+// from the body of a real operator new records that operator's family, and
+// free called from anywhere in the C++ runtime accepts any new family.
+static uintptr_t cxx_lo, cxx_hi;
+
+static bool in_cxx_module(uintptr_t ret) { return ret >= cxx_lo && ret < cxx_hi; }
+
+static bool is_new_family(unsigned fam) {
+    return fam == CF_FAM_NEW || fam == CF_FAM_NEW_ARRAY || fam == CF_FAM_NEW_ALIGN ||
+           fam == CF_FAM_NEW_ARRAY_ALIGN;
+}
+
+static cf_dealloc_fn delete_of(unsigned fam) {
+    switch (fam) {
+    case CF_FAM_NEW_ARRAY:
+        return CF_DEALLOC_DELETE_ARRAY;
+    case CF_FAM_NEW_ALIGN:
+        return CF_DEALLOC_DELETE_ALIGN;
+    case CF_FAM_NEW_ARRAY_ALIGN:
+        return CF_DEALLOC_DELETE_ARRAY_ALIGN;
+    default:
+        return CF_DEALLOC_DELETE;
+    }
+}
+
+// The operator new whose body holds `ret` (a return address into it), as an
+// allocation kind; CF_ALLOC_CUSTOM when `ret` is anywhere else.
+static cf_alloc_fn cxx_new_kind(uintptr_t ret) {
+    if (!in_cxx_module(ret))
+        return CF_ALLOC_CUSTOM;
+    DWORD64 image = 0;
+    PRUNTIME_FUNCTION f = RtlLookupFunctionEntry((DWORD64)ret, &image, NULL);
+    if (f == NULL)
+        return CF_ALLOC_CUSTOM;
+    uintptr_t begin = (uintptr_t)image + f->BeginAddress;
+    static const struct {
+        unsigned x;
+        cf_alloc_fn kind;
+    } news[] = {
+        {CF_X_NEW, CF_ALLOC_NEW},
+        {CF_X_NEW_NOTHROW, CF_ALLOC_NEW},
+        {CF_X_NEW_ARRAY, CF_ALLOC_NEW_ARRAY},
+        {CF_X_NEW_ARRAY_NOTHROW, CF_ALLOC_NEW_ARRAY},
+        {CF_X_NEW_ALIGN, CF_ALLOC_NEW_ALIGN},
+        {CF_X_NEW_ALIGN_NOTHROW, CF_ALLOC_NEW_ALIGN},
+        {CF_X_NEW_ARRAY_ALIGN, CF_ALLOC_NEW_ARRAY_ALIGN},
+        {CF_X_NEW_ARRAY_ALIGN_NOTHROW, CF_ALLOC_NEW_ARRAY_ALIGN},
+    };
+    for (unsigned k = 0; k < sizeof news / sizeof news[0]; k++)
+        if (cxx_real[news[k].x] == begin)
+            return news[k].kind;
+    return CF_ALLOC_CUSTOM;
+}
+
+// Records a CRT block, or the operator new that asked the CRT for it.
+static void *record_crt(unsigned family, void *p, size_t n, uintptr_t ret) {
+    cf_alloc_fn kind = cxx_new_kind(ret);
+    if (kind != CF_ALLOC_CUSTOM)
+        return record(kind, cf_family_of_alloc(kind), p, n);
+    return record(CF_ALLOC_CUSTOM, family, p, n);
+}
+
+// ---------------------------------------------------------------------------
+// CRT heap wrappers, one set per C runtime
+
+static void *crt_malloc(unsigned i, size_t n, uintptr_t ret) {
+    void *p = REAL(malloc_fn, crts[i].real[CF_C_MALLOC])(n);
+    if (!checking_call())
+        return p;
+    return record_crt(crts[i].heap_family, p, n, ret);
+}
+
+static void *crt_calloc(unsigned i, size_t n, size_t size) {
+    void *p = REAL(calloc_fn, crts[i].real[CF_C_CALLOC])(n, size);
+    if (!checking_call())
+        return p;
+    return record(CF_ALLOC_CUSTOM, crts[i].heap_family, p, n * size);
+}
+
+static char *crt_strdup(unsigned i, const char *s) {
+    char *p = REAL(strdup_fn, crts[i].real[CF_C_STRDUP])(s);
+    if (!checking_call())
+        return p;
+    return record(CF_ALLOC_CUSTOM, crts[i].heap_family, p, p != NULL ? cf_strlen(p) + 1 : 0);
+}
+
+static wchar_t *crt_wcsdup(unsigned i, const wchar_t *s) {
+    wchar_t *p = REAL(wcsdup_fn, crts[i].real[CF_C_WCSDUP])(s);
+    if (!checking_call() || p == NULL)
+        return p;
+    size_t n = 0;
+    while (p[n] != 0)
+        n++;
+    return record(CF_ALLOC_CUSTOM, crts[i].heap_family, p, (n + 1) * sizeof(wchar_t));
+}
+
+// free and _aligned_free: `family` is the CRT family that owns the call.
+static void crt_release_checked(unsigned i, void *p, unsigned family, bool aligned, uintptr_t ret) {
+    uintptr_t real = crts[i].real[aligned ? CF_C_ALIGNED_FREE : CF_C_FREE];
+    if (p == NULL)
+        return;
+    if (!checking_call()) {
+        REAL(free_fn, real)(p);
+        return;
+    }
+    saved_errors s = save_errors();
+    // An _aligned_malloc block is interior to a heap block, so only the
+    // plain heap can vouch for a block crossfree never saw.
+    cf_record rec;
+    bool found = cf_table_lookup((uintptr_t)p, &rec);
+    if (!found && (aligned || crt_owns(i, p))) {
+        REAL(free_fn, real)(p);
+    } else if (found && in_cxx_module(ret) && is_new_family(cf_record_family(&rec))) {
+        // libstdc++'s own operator delete, called inside it.
+        unsigned fam = cf_record_family(&rec);
+        cf_rt_on_free(delete_of(fam), fam, p);
+    } else {
+        cf_rt_on_free(CF_DEALLOC_CUSTOM, family, p);
+    }
+    restore_errors(s);
+}
+
+static void crt_free(unsigned i, void *p, uintptr_t ret) {
+    crt_release_checked(i, p, crts[i].heap_family, false, ret);
+}
+
+static void crt_aligned_free(unsigned i, void *p, uintptr_t ret) {
+    crt_release_checked(i, p, crts[i].aligned_family, true, ret);
+}
+
+// The resizing calls share one path: `resize` performs the real call on p.
+typedef void *(*resize_fn)(unsigned i, void *p, size_t a, size_t b);
+
+static void *real_realloc(unsigned i, void *p, size_t a, size_t b) {
+    (void)b;
+    return REAL(realloc_fn, crts[i].real[CF_C_REALLOC])(p, a);
+}
+static void *real_recalloc(unsigned i, void *p, size_t a, size_t b) {
+    return REAL(recalloc_fn, crts[i].real[CF_C_RECALLOC])(p, a, b);
+}
+static void *real_aligned_realloc(unsigned i, void *p, size_t a, size_t b) {
+    return REAL(aligned_realloc_fn, crts[i].real[CF_C_ALIGNED_REALLOC])(p, a, b);
+}
+
+static void *crt_resize(unsigned i, resize_fn resize, void *p, size_t a, size_t b, size_t total,
+                        bool aligned) {
+    unsigned family = aligned ? crts[i].aligned_family : crts[i].heap_family;
+    if (!checking_call())
+        return resize(i, p, a, b);
+    if (p == NULL)
+        return record(CF_ALLOC_CUSTOM, family, resize(i, NULL, a, b), total);
+    if (total == 0) {
+        // Both CRTs free the block and return NULL for a zero size.
+        crt_release_checked(i, p, family, aligned, 0);
+        return NULL;
+    }
+    saved_errors s = save_errors();
+    cf_record rec;
+    bool found = cf_table_lookup((uintptr_t)p, &rec);
+    if ((found && cf_record_state(&rec) == CF_STATE_LIVE && cf_record_family(&rec) == family) ||
+        (!found && (aligned || crt_owns(i, p)))) {
+        if (found)
+            cf_table_remove((uintptr_t)p, &rec);
+        restore_errors(s);
+        void *q = resize(i, p, a, b);
+        s = save_errors();
+        if (q != NULL)
+            cf_rt_on_alloc_family(CF_ALLOC_CUSTOM, family, q, total);
+        else if (found)
+            cf_table_insert(&rec); // the real call failed: the old block lives on
+        restore_errors(s);
+        return q;
+    }
+    // Another family's block, a freed one, or a foreign pointer: the runtime
+    // reports it. Resizing another allocator's block would corrupt its heap,
+    // so with halt_on_error=0 the call fails and the block lives on.
+    cf_record saved;
+    if (cf_rt_realloc_begin(CF_DEALLOC_REALLOC, p, &saved) && found)
+        cf_table_insert(&saved);
+    restore_errors(s);
+    errno = ENOMEM;
+    return NULL;
+}
+
+static void *crt_realloc(unsigned i, void *p, size_t n) {
+    return crt_resize(i, real_realloc, p, n, 0, n, false);
+}
+
+static void *crt_recalloc(unsigned i, void *p, size_t n, size_t size) {
+    size_t total = 0;
+    if (__builtin_mul_overflow(n, size, &total))
+        return real_recalloc(i, p, n, size); // fails in the CRT, with its errno
+    return crt_resize(i, real_recalloc, p, n, size, total, false);
+}
+
+static size_t crt_msize(unsigned i, void *p) {
+    if (p != NULL && cf_rt_is_bootstrap(p))
+        return cf_rt_bootstrap_size(p);
+    return REAL(msize_fn, crts[i].real[CF_C_MSIZE])(p);
+}
+
+static void *crt_aligned_malloc(unsigned i, size_t n, size_t align, uintptr_t ret) {
+    void *p = REAL(aligned_malloc_fn, crts[i].real[CF_C_ALIGNED_MALLOC])(n, align);
+    if (!checking_call())
+        return p;
+    return record_crt(crts[i].aligned_family, p, n, ret);
+}
+
+static void *crt_aligned_realloc(unsigned i, void *p, size_t n, size_t align) {
+    return crt_resize(i, real_aligned_realloc, p, n, align, n, true);
+}
+
+// One set of entry points per CRT slot, each a call with the slot (and,
+// where libstdc++ matters, the caller's address) baked in.
+#define CALLER ((uintptr_t)__builtin_return_address(0))
+#define CRT_WRAPPERS(I)                                                                            \
+    static void *__cdecl crt##I##_malloc(size_t n) { return crt_malloc(I, n, CALLER); }            \
+    static void *__cdecl crt##I##_calloc(size_t n, size_t s) { return crt_calloc(I, n, s); }       \
+    static void *__cdecl crt##I##_realloc(void *p, size_t n) { return crt_realloc(I, p, n); }      \
+    static void __cdecl crt##I##_free(void *p) { crt_free(I, p, CALLER); }                         \
+    static void *__cdecl crt##I##_recalloc(void *p, size_t n, size_t s) {                          \
+        return crt_recalloc(I, p, n, s);                                                           \
+    }                                                                                              \
+    static size_t __cdecl crt##I##_msize(void *p) { return crt_msize(I, p); }                      \
+    static void *__cdecl crt##I##_aligned_malloc(size_t n, size_t a) {                             \
+        return crt_aligned_malloc(I, n, a, CALLER);                                                \
+    }                                                                                              \
+    static void *__cdecl crt##I##_aligned_realloc(void *p, size_t n, size_t a) {                   \
+        return crt_aligned_realloc(I, p, n, a);                                                    \
+    }                                                                                              \
+    static void __cdecl crt##I##_aligned_free(void *p) { crt_aligned_free(I, p, CALLER); }         \
+    static char *__cdecl crt##I##_strdup(const char *s) { return crt_strdup(I, s); }               \
+    static wchar_t *__cdecl crt##I##_wcsdup(const wchar_t *s) { return crt_wcsdup(I, s); }
+
+CRT_WRAPPERS(0)
+CRT_WRAPPERS(1)
+
+#define CRT_WRAPPER_ROW(I)                                                                         \
+    {                                                                                              \
+        [CF_C_MALLOC] = (uintptr_t)crt##I##_malloc, [CF_C_CALLOC] = (uintptr_t)crt##I##_calloc,    \
+        [CF_C_REALLOC] = (uintptr_t)crt##I##_realloc, [CF_C_FREE] = (uintptr_t)crt##I##_free,      \
+        [CF_C_RECALLOC] = (uintptr_t)crt##I##_recalloc, [CF_C_MSIZE] = (uintptr_t)crt##I##_msize,  \
+        [CF_C_ALIGNED_MALLOC] = (uintptr_t)crt##I##_aligned_malloc,                                \
+        [CF_C_ALIGNED_REALLOC] = (uintptr_t)crt##I##_aligned_realloc,                              \
+        [CF_C_ALIGNED_FREE] = (uintptr_t)crt##I##_aligned_free,                                    \
+        [CF_C_STRDUP] = (uintptr_t)crt##I##_strdup, [CF_C_WCSDUP] = (uintptr_t)crt##I##_wcsdup,    \
+    }
+
+// ---------------------------------------------------------------------------
+// CoTaskMem
+
+static LPVOID WINAPI wrap_CoTaskMemAlloc(SIZE_T n) {
+    void *p = REAL(com_alloc_fn, com_real[CF_COM_ALLOC])(n);
+    if (!checking_call())
+        return p;
+    return record(CF_ALLOC_COTASKMEMALLOC, CF_FAM_COTASKMEM, p, n);
+}
+
+static void com_free_checked(void *p, cf_dealloc_fn fn) {
+    if (!tracked(p) && com_owns(p))
+        REAL(com_free_fn, com_real[CF_COM_FREE])(p);
+    else
+        cf_rt_on_free(fn, CF_FAM_COTASKMEM, p);
+}
+
+static void WINAPI wrap_CoTaskMemFree(LPVOID p) {
+    if (p == NULL)
+        return;
+    if (!checking_call()) {
+        REAL(com_free_fn, com_real[CF_COM_FREE])(p);
+        return;
+    }
+    saved_errors s = save_errors();
+    com_free_checked(p, CF_DEALLOC_COTASKMEMFREE);
+    restore_errors(s);
+}
+
+static LPVOID WINAPI wrap_CoTaskMemRealloc(LPVOID p, SIZE_T n) {
+    com_realloc_fn real = REAL(com_realloc_fn, com_real[CF_COM_REALLOC]);
+    if (!checking_call())
+        return real(p, n);
+    if (p == NULL)
+        return record(CF_ALLOC_COTASKMEMREALLOC, CF_FAM_COTASKMEM, real(NULL, n), n);
+    saved_errors s = save_errors();
+    if (n == 0) {
+        // CoTaskMemRealloc(p, 0) frees p and returns NULL.
+        com_free_checked(p, CF_DEALLOC_COTASKMEMREALLOC);
+        restore_errors(s);
+        return NULL;
+    }
+    if (!tracked(p) && com_owns(p)) {
+        restore_errors(s);
+        return record(CF_ALLOC_COTASKMEMREALLOC, CF_FAM_COTASKMEM, real(p, n), n);
+    }
+    cf_record saved;
+    if (!cf_rt_realloc_begin(CF_DEALLOC_COTASKMEMREALLOC, p, &saved)) {
+        restore_errors(s);
+        return NULL;
+    }
+    if (cf_record_family(&saved) != CF_FAM_COTASKMEM) {
+        // Reported, halt_on_error=0: another allocator's block stays as it is.
+        cf_table_insert(&saved);
+        restore_errors(s);
+        return NULL;
+    }
+    restore_errors(s);
+    void *q = real(p, n);
+    s = save_errors();
+    cf_rt_realloc_end(CF_ALLOC_COTASKMEMREALLOC, &saved, q, n);
+    restore_errors(s);
+    return q;
+}
+
+// ---------------------------------------------------------------------------
+// C++ operator new / delete (a MinGW libstdc++ or compatible DLL)
+
+// The real operator new runs under the recursion guard, so the malloc it
+// makes inside is not recorded; if it throws (std::bad_alloc), the cleanup
+// restores the guard as the exception passes (built with -fexceptions).
+static void guard_cleanup(int *unused) {
+    (void)unused;
+    cf_rt_guard_leave();
+}
+#define GUARDED_SCOPE                                                                              \
+    __attribute__((cleanup(guard_cleanup))) int cf_guard_scope_ = (cf_rt_guard_enter(), 0);        \
+    (void)cf_guard_scope_
+
+typedef void *(*new_fn)(size_t);
+typedef void *(*new_nothrow_fn)(size_t, const void *);
+typedef void *(*new_align_fn)(size_t, size_t);
+typedef void *(*new_align_nothrow_fn)(size_t, size_t, const void *);
+typedef void (*delete_fn)(void *);
+typedef void (*delete_align_fn)(void *, size_t);
+
+static void *call_real_new(unsigned x, size_t n, size_t align, const void *tag, bool nothrow) {
+    uintptr_t fn = cxx_real[x];
+    GUARDED_SCOPE;
+    if (align == 0)
+        return nothrow ? ((new_nothrow_fn)fn)(n, tag) : ((new_fn)fn)(n);
+    return nothrow ? ((new_align_nothrow_fn)fn)(n, align, tag) : ((new_align_fn)fn)(n, align);
+}
+
+static void *new_common(cf_alloc_fn kind, unsigned x, size_t n, size_t align, const void *tag,
+                        bool nothrow) {
+    if (!checking_call()) {
+        if (align == 0)
+            return nothrow ? ((new_nothrow_fn)cxx_real[x])(n, tag) : ((new_fn)cxx_real[x])(n);
+        return nothrow ? ((new_align_nothrow_fn)cxx_real[x])(n, align, tag)
+                       : ((new_align_fn)cxx_real[x])(n, align);
+    }
+    void *p = call_real_new(x, n, align, tag, nothrow);
+    return record(kind, cf_family_of_alloc(kind), p, n);
+}
+
+static void delete_common(cf_dealloc_fn fn, unsigned x, void *p, size_t align) {
+    if (p == NULL)
+        return;
+    if (!checking_call() || (!tracked(p) && any_crt_owns(p))) {
+        // A block crossfree never saw that the C runtime under libstdc++
+        // vouches for (new'd inside libstdc++ itself, or before crossfree).
+        GUARDED_SCOPE;
+        if (align == 0)
+            ((delete_fn)cxx_real[x])(p);
+        else
+            ((delete_align_fn)cxx_real[x])(p, align);
+        return;
+    }
+    saved_errors s = save_errors();
+    cf_rt_on_free(fn, cf_family_of_dealloc(fn), p);
+    restore_errors(s);
+}
+
+static void *w_Znwy(size_t n) { return new_common(CF_ALLOC_NEW, CF_X_NEW, n, 0, NULL, false); }
+static void *w_Znay(size_t n) {
+    return new_common(CF_ALLOC_NEW_ARRAY, CF_X_NEW_ARRAY, n, 0, NULL, false);
+}
+static void *w_ZnwyRKSt9nothrow_t(size_t n, const void *t) {
+    return new_common(CF_ALLOC_NEW, CF_X_NEW_NOTHROW, n, 0, t, true);
+}
+static void *w_ZnayRKSt9nothrow_t(size_t n, const void *t) {
+    return new_common(CF_ALLOC_NEW_ARRAY, CF_X_NEW_ARRAY_NOTHROW, n, 0, t, true);
+}
+static void *w_ZnwySt11align_val_t(size_t n, size_t al) {
+    return new_common(CF_ALLOC_NEW_ALIGN, CF_X_NEW_ALIGN, n, al, NULL, false);
+}
+static void *w_ZnaySt11align_val_t(size_t n, size_t al) {
+    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, CF_X_NEW_ARRAY_ALIGN, n, al, NULL, false);
+}
+static void *w_ZnwySt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *t) {
+    return new_common(CF_ALLOC_NEW_ALIGN, CF_X_NEW_ALIGN_NOTHROW, n, al, t, true);
+}
+static void *w_ZnaySt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *t) {
+    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, CF_X_NEW_ARRAY_ALIGN_NOTHROW, n, al, t, true);
+}
+// Sized and nothrow deletes release like the plain ones.
+static void w_ZdlPv(void *p) { delete_common(CF_DEALLOC_DELETE, CF_X_DELETE, p, 0); }
+static void w_ZdaPv(void *p) { delete_common(CF_DEALLOC_DELETE_ARRAY, CF_X_DELETE_ARRAY, p, 0); }
+static void w_ZdlPvy(void *p, size_t n) {
+    (void)n;
+    delete_common(CF_DEALLOC_DELETE, CF_X_DELETE, p, 0);
+}
+static void w_ZdaPvy(void *p, size_t n) {
+    (void)n;
+    delete_common(CF_DEALLOC_DELETE_ARRAY, CF_X_DELETE_ARRAY, p, 0);
+}
+static void w_ZdlPvRKSt9nothrow_t(void *p, const void *t) {
+    (void)t;
+    delete_common(CF_DEALLOC_DELETE, CF_X_DELETE, p, 0);
+}
+static void w_ZdaPvRKSt9nothrow_t(void *p, const void *t) {
+    (void)t;
+    delete_common(CF_DEALLOC_DELETE_ARRAY, CF_X_DELETE_ARRAY, p, 0);
+}
+static void w_ZdlPvSt11align_val_t(void *p, size_t al) {
+    delete_common(CF_DEALLOC_DELETE_ALIGN, CF_X_DELETE_ALIGN, p, al);
+}
+static void w_ZdaPvSt11align_val_t(void *p, size_t al) {
+    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, CF_X_DELETE_ARRAY_ALIGN, p, al);
+}
+static void w_ZdlPvySt11align_val_t(void *p, size_t n, size_t al) {
+    (void)n;
+    delete_common(CF_DEALLOC_DELETE_ALIGN, CF_X_DELETE_ALIGN, p, al);
+}
+static void w_ZdaPvySt11align_val_t(void *p, size_t n, size_t al) {
+    (void)n;
+    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, CF_X_DELETE_ARRAY_ALIGN, p, al);
+}
+
+static const uintptr_t cxx_wrapper[CF_X_COUNT] = {
+    [CF_X_NEW] = (uintptr_t)w_Znwy,
+    [CF_X_NEW_ARRAY] = (uintptr_t)w_Znay,
+    [CF_X_NEW_NOTHROW] = (uintptr_t)w_ZnwyRKSt9nothrow_t,
+    [CF_X_NEW_ARRAY_NOTHROW] = (uintptr_t)w_ZnayRKSt9nothrow_t,
+    [CF_X_NEW_ALIGN] = (uintptr_t)w_ZnwySt11align_val_t,
+    [CF_X_NEW_ARRAY_ALIGN] = (uintptr_t)w_ZnaySt11align_val_t,
+    [CF_X_NEW_ALIGN_NOTHROW] = (uintptr_t)w_ZnwySt11align_val_tRKSt9nothrow_t,
+    [CF_X_NEW_ARRAY_ALIGN_NOTHROW] = (uintptr_t)w_ZnaySt11align_val_tRKSt9nothrow_t,
+    [CF_X_DELETE] = (uintptr_t)w_ZdlPv,
+    [CF_X_DELETE_ARRAY] = (uintptr_t)w_ZdaPv,
+    [CF_X_DELETE_SIZED] = (uintptr_t)w_ZdlPvy,
+    [CF_X_DELETE_ARRAY_SIZED] = (uintptr_t)w_ZdaPvy,
+    [CF_X_DELETE_NOTHROW] = (uintptr_t)w_ZdlPvRKSt9nothrow_t,
+    [CF_X_DELETE_ARRAY_NOTHROW] = (uintptr_t)w_ZdaPvRKSt9nothrow_t,
+    [CF_X_DELETE_ALIGN] = (uintptr_t)w_ZdlPvSt11align_val_t,
+    [CF_X_DELETE_ARRAY_ALIGN] = (uintptr_t)w_ZdaPvSt11align_val_t,
+    [CF_X_DELETE_SIZED_ALIGN] = (uintptr_t)w_ZdlPvySt11align_val_t,
+    [CF_X_DELETE_ARRAY_SIZED_ALIGN] = (uintptr_t)w_ZdaPvySt11align_val_t,
+};
+
+// ---------------------------------------------------------------------------
+// The loader: late modules get patched, lookups by name get wrappers
+
+typedef HMODULE(WINAPI *load_a_fn)(LPCSTR);
+typedef HMODULE(WINAPI *load_w_fn)(LPCWSTR);
+typedef HMODULE(WINAPI *load_exa_fn)(LPCSTR, HANDLE, DWORD);
+typedef HMODULE(WINAPI *load_exw_fn)(LPCWSTR, HANDLE, DWORD);
+typedef BOOL(WINAPI *free_library_fn)(HMODULE);
+typedef FARPROC(WINAPI *get_proc_fn)(HMODULE, LPCSTR);
+
+static HMODULE after_load(HMODULE m, DWORD flags) {
+    // Data-only and image-resource loads run no code and need no patching.
+    if (m != NULL &&
+        (flags & (LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_AS_DATAFILE_EXCLUSIVE |
+                  LOAD_LIBRARY_AS_IMAGE_RESOURCE)) == 0 &&
+        cf_rt_enter()) {
+        saved_errors s = save_errors();
+        cf_win_patch_all();
+        restore_errors(s);
+    }
+    return m;
+}
+
+static HMODULE WINAPI wrap_LoadLibraryA(LPCSTR name) {
+    return after_load(REAL(load_a_fn, loader_real[CF_L_LOADLIBRARYA])(name), 0);
+}
+static HMODULE WINAPI wrap_LoadLibraryW(LPCWSTR name) {
+    return after_load(REAL(load_w_fn, loader_real[CF_L_LOADLIBRARYW])(name), 0);
+}
+static HMODULE WINAPI wrap_LoadLibraryExA(LPCSTR name, HANDLE file, DWORD flags) {
+    return after_load(REAL(load_exa_fn, loader_real[CF_L_LOADLIBRARYEXA])(name, file, flags),
+                      flags);
+}
+static HMODULE WINAPI wrap_LoadLibraryExW(LPCWSTR name, HANDLE file, DWORD flags) {
+    return after_load(REAL(load_exw_fn, loader_real[CF_L_LOADLIBRARYEXW])(name, file, flags),
+                      flags);
+}
+
+static BOOL WINAPI wrap_FreeLibrary(HMODULE m) {
+    if (cf_rt_enter()) {
+        // Frames recorded in this module must still print as module+offset
+        // after it is gone.
+        saved_errors s = save_errors();
+        cf_rt_guard_enter();
+        cf_symbolize_note_modules();
+        cf_rt_guard_leave();
+        restore_errors(s);
+    }
+    return REAL(free_library_fn, loader_real[CF_L_FREELIBRARY])(m);
+}
+
+// Whether a lookup by `name` (which may be an ordinal) asks for a function of
+// a C runtime or of COM that crossfree wraps.
+static bool is_wrapped_name(LPCSTR name) {
+    if ((uintptr_t)name <= 0xffff)
+        return false;
+    for (unsigned f = 0; f < CF_C_COUNT; f++)
+        if (cf_strcmp(name, crt_names[f]) == 0)
+            return true;
+    for (unsigned f = 0; f < CF_COM_COUNT; f++)
+        if (cf_strcmp(name, com_names[f]) == 0)
+            return true;
+    return false;
+}
+
+// GetProcAddress(LoadLibrary("ole32.dll"), "CoTaskMemFree") -- what the Dart
+// VM does -- gets the wrapper whenever the real answer is a wrapped function.
+static FARPROC WINAPI wrap_GetProcAddress(HMODULE m, LPCSTR name) {
+    FARPROC f = REAL(get_proc_fn, loader_real[CF_L_GETPROCADDRESS])(m, name);
+    if (f == NULL)
+        return f;
+    DWORD last = GetLastError();
+    uintptr_t w = cf_win_wrapper_for((uintptr_t)f);
+    if (w == 0 && is_wrapped_name(name) && cf_rt_enter()) {
+        // A C runtime or COM loaded by a system DLL behind our back: look again.
+        cf_win_find_providers();
+        w = cf_win_wrapper_for((uintptr_t)f);
+    }
+    SetLastError(last);
+    return w != 0 ? (FARPROC)w : f;
+}
+
+static const uintptr_t loader_wrapper[CF_L_COUNT] = {
+    [CF_L_LOADLIBRARYA] = (uintptr_t)wrap_LoadLibraryA,
+    [CF_L_LOADLIBRARYW] = (uintptr_t)wrap_LoadLibraryW,
+    [CF_L_LOADLIBRARYEXA] = (uintptr_t)wrap_LoadLibraryExA,
+    [CF_L_LOADLIBRARYEXW] = (uintptr_t)wrap_LoadLibraryExW,
+    [CF_L_FREELIBRARY] = (uintptr_t)wrap_FreeLibrary,
+    [CF_L_GETPROCADDRESS] = (uintptr_t)wrap_GetProcAddress,
+};
+
+// ---------------------------------------------------------------------------
+// Finding the providers
+
+static SRWLOCK providers_lock = SRWLOCK_INIT;
+
+static void find_crt(unsigned i) {
+    HMODULE m = GetModuleHandleW(crt_dll[i]);
+    if (m == NULL)
+        return;
+    crt_state *c = &crts[i];
+    for (unsigned f = 0; f < CF_C_COUNT; f++)
+        c->real[f] = lookup(m, crt_names[f]);
+    if (c->real[CF_C_MALLOC] == 0 || c->real[CF_C_FREE] == 0)
+        return;
+    typedef HANDLE(__cdecl * heap_handle_fn)(void);
+    uintptr_t hh = lookup(m, "_get_heap_handle");
+    c->heap = hh != 0 ? REAL(heap_handle_fn, hh)() : NULL;
+    char name[64], alloc_w[64], free_w[64];
+    cf_buf b;
+    static const char *const words[2][2] = {{"malloc", "free"},
+                                            {"_aligned_malloc", "_aligned_free"}};
+    for (unsigned k = 0; k < 2; k++) {
+        cf_buf_init(&b, alloc_w, sizeof alloc_w);
+        cf_buf_str(&b, words[k][0]);
+        cf_buf_str(&b, " (");
+        cf_buf_str(&b, crt_label[i]);
+        cf_buf_str(&b, ")");
+        cf_buf_char(&b, '\0');
+        cf_buf_init(&b, free_w, sizeof free_w);
+        cf_buf_str(&b, words[k][1]);
+        cf_buf_str(&b, " (");
+        cf_buf_str(&b, crt_label[i]);
+        cf_buf_str(&b, ")");
+        cf_buf_char(&b, '\0');
+        cf_strlcpy(name, alloc_w, sizeof name);
+        unsigned id = cf_family_register(name, alloc_w, free_w);
+        if (k == 0)
+            c->heap_family = id;
+        else
+            c->aligned_family = id;
+    }
+    static const uintptr_t wrappers[CF_CRT_COUNT][CF_C_COUNT] = {CRT_WRAPPER_ROW(0),
+                                                                 CRT_WRAPPER_ROW(1)};
+    for (unsigned f = 0; f < CF_C_COUNT; f++)
+        add_hook(c->real[f], wrappers[i][f]);
+    InterlockedExchange(&c->present, 1);
+}
+
+static void find_com(void) {
+    // ole32 forwards CoTaskMem* to combase where combase exists: asking
+    // ole32 gives the final address, which is what import tables hold.
+    HMODULE m = GetModuleHandleW(L"ole32.dll");
+    if (m == NULL)
+        m = GetModuleHandleW(L"combase.dll");
+    if (m == NULL)
+        return;
+    uintptr_t r[CF_COM_COUNT];
+    for (unsigned f = 0; f < CF_COM_COUNT; f++)
+        if ((r[f] = lookup(m, com_names[f])) == 0)
+            return;
+    co_get_malloc_fn get_malloc = REAL(co_get_malloc_fn, lookup(m, "CoGetMalloc"));
+    if (get_malloc != NULL)
+        get_malloc(1, &com_malloc);
+    for (unsigned f = 0; f < CF_COM_COUNT; f++)
+        com_real[f] = r[f];
+    add_hook(r[CF_COM_ALLOC], (uintptr_t)wrap_CoTaskMemAlloc);
+    add_hook(r[CF_COM_REALLOC], (uintptr_t)wrap_CoTaskMemRealloc);
+    add_hook(r[CF_COM_FREE], (uintptr_t)wrap_CoTaskMemFree);
+    // combase's own entries, where they differ from what ole32 answered.
+    HMODULE cb = GetModuleHandleW(L"combase.dll");
+    if (cb != NULL && cb != m) {
+        add_hook(lookup(cb, "CoTaskMemAlloc"), (uintptr_t)wrap_CoTaskMemAlloc);
+        add_hook(lookup(cb, "CoTaskMemRealloc"), (uintptr_t)wrap_CoTaskMemRealloc);
+        add_hook(lookup(cb, "CoTaskMemFree"), (uintptr_t)wrap_CoTaskMemFree);
+    }
+}
+
+void cf_win_note_cxx_module(HMODULE m) {
+    if (cxx_module != NULL || m == NULL)
+        return;
+    uintptr_t r[CF_X_COUNT];
+    for (unsigned x = 0; x < CF_X_COUNT; x++)
+        r[x] = lookup(m, cxx_names[x]);
+    if (r[CF_X_NEW] == 0 || r[CF_X_DELETE] == 0 || r[CF_X_NEW_ARRAY] == 0 ||
+        r[CF_X_DELETE_ARRAY] == 0)
+        return;
+    // Missing variants fall back to their plain relatives.
+    for (unsigned x = 0; x < CF_X_COUNT; x++)
+        cxx_real[x] = r[x];
+    cxx_module = m;
+    const IMAGE_DOS_HEADER *dos = (const IMAGE_DOS_HEADER *)(const void *)m;
+    const IMAGE_NT_HEADERS *nt =
+        (const IMAGE_NT_HEADERS *)(const void *)((const char *)m + dos->e_lfanew);
+    cxx_lo = (uintptr_t)m;
+    cxx_hi = cxx_lo + nt->OptionalHeader.SizeOfImage;
+    for (unsigned x = 0; x < CF_X_COUNT; x++)
+        add_hook(r[x], cxx_wrapper[x]);
+}
+
+void cf_win_find_providers(void) {
+    AcquireSRWLockExclusive(&providers_lock);
+    for (unsigned i = 0; i < CF_CRT_COUNT; i++)
+        if (!crts[i].present)
+            find_crt(i);
+    if (com_real[CF_COM_FREE] == 0)
+        find_com();
+    ReleaseSRWLockExclusive(&providers_lock);
+}
+
+void cf_platform_release(uintptr_t addr, unsigned family) {
+    void *p = (void *)addr;
+    for (unsigned i = 0; i < CF_CRT_COUNT; i++) {
+        if (!crts[i].present)
+            continue;
+        if (family == crts[i].heap_family) {
+            REAL(free_fn, crts[i].real[CF_C_FREE])(p);
+            return;
+        }
+        if (family == crts[i].aligned_family) {
+            REAL(free_fn, crts[i].real[CF_C_ALIGNED_FREE])(p);
+            return;
+        }
+    }
+    unsigned x = CF_X_COUNT;
+    switch (family) {
+    case CF_FAM_COTASKMEM:
+        REAL(com_free_fn, com_real[CF_COM_FREE])(p);
+        return;
+    case CF_FAM_NEW:
+        x = CF_X_DELETE;
+        break;
+    case CF_FAM_NEW_ARRAY:
+        x = CF_X_DELETE_ARRAY;
+        break;
+    case CF_FAM_NEW_ALIGN:
+        x = CF_X_DELETE_ALIGN;
+        break;
+    case CF_FAM_NEW_ARRAY_ALIGN:
+        x = CF_X_DELETE_ARRAY_ALIGN;
+        break;
+    case CF_FAM_MALLOC:
+        // Only crossfree's own dependencies make these; they use msvcrt.
+        if (crts[CF_CRT_MSVCRT].present)
+            REAL(free_fn, crts[CF_CRT_MSVCRT].real[CF_C_FREE])(p);
+        return;
+    default:
+        return; // a program-registered family: the program releases it
+    }
+    if (cxx_real[x] == 0)
+        return;
+    cf_rt_guard_enter(); // the real delete calls free through a patched import
+    if (x == CF_X_DELETE_ALIGN || x == CF_X_DELETE_ARRAY_ALIGN)
+        ((delete_align_fn)cxx_real[x])(p, 16); // libstdc++ ignores it here
+    else
+        ((delete_fn)cxx_real[x])(p);
+    cf_rt_guard_leave();
+}
+
+void cf_win_find_loader(void) {
+    HMODULE k = GetModuleHandleW(L"kernel32.dll");
+    for (unsigned f = 0; f < CF_L_COUNT; f++) {
+        loader_real[f] = lookup(k, loader_names[f]);
+        add_hook(loader_real[f], loader_wrapper[f]);
+    }
+    // kernel32 forwards most of these to kernelbase; modules built against
+    // the api-ms-win-core sets import kernelbase's directly.
+    HMODULE kb = GetModuleHandleW(L"kernelbase.dll");
+    for (unsigned f = 0; kb != NULL && f < CF_L_COUNT; f++)
+        add_hook(lookup(kb, loader_names[f]), loader_wrapper[f]);
+}

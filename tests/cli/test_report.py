@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# `crossfree report` in every format. --fixtures: hand-written logs (JSON,
+# text, hostile strings, garbage) and what each format must say about them.
+# --schemas: the same outputs against the SARIF 2.1.0 and JUnit schemas.
+# --live: logs from real runs under `crossfree run`, checked and validated.
+"""Usage: test_report.py --fixtures|--schemas|--live CROSSFREE SOURCE_ROOT OUT_DIR [BUGGY]"""
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+from clitest import (EXIT_SKIP, check, expect_status, main, markers, parse_github, run,
+                     schemas_dir, show, validate_junit, validate_sarif)
+
+mode = sys.argv[1]
+crossfree, source_root, out_dir = (os.path.abspath(a) for a in sys.argv[2:5])
+buggy = os.path.abspath(sys.argv[5]) if len(sys.argv) > 5 else None
+fixtures = os.path.join(source_root, "tests", "cli", "fixtures")
+two = os.path.join(fixtures, "two_processes.jsonl")
+text_log = os.path.join(fixtures, "text_report.log")
+tmp = tempfile.mkdtemp(prefix="cf-report-")
+KINDS = ["alloc-dealloc-mismatch", "double-free", "invalid-free"]
+
+
+def report(fmt, *logs, root=None, status=1):
+    args = [crossfree, "report", "--format", fmt]
+    if root is not None:
+        args += ["--source-root", root]
+    p = run(args + list(logs))
+    expect_status(p, status)
+    return p
+
+
+def save(name, text):
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def hostile_log():
+    """A JSON log of awkward strings, broken lines and records of the future."""
+    path = os.path.join(tmp, "hostile.jsonl")
+    frame = {"pc": "0x1", "module": "/src/a, b:c/lib%1.so", "offset": "0x10",
+             "function": "f<&\"'>\u0001\u00e9\U0001F600", "file": "/src/a, b:c/x%1.c",
+             "line": 7, "unloaded": True}
+    rec = {"crossfree": 1, "kind": "alloc-dealloc-mismatch", "pid": 7,
+           "executable": "/bin/we<ird> \"exe\"\r\n", "command_line": ["a&b", "--x=<y>"],
+           "thread": 2, "address": "0x10", "size": 8,
+           "message": "allocated by operator new[], freed by free() %0A 100% ]]> \u0007",
+           "allocated_by": {"family": "new[]", "function": "operator new[]", "thread": 1},
+           "freed_by": {"family": "malloc", "function": "free()"},
+           "deallocation_stack": [frame], "allocation_stack": [], "time": "garbage-time"}
+    lines = [json.dumps(rec)]
+    future = dict(rec, crossfree=2, kind="use-after-free-someday", pid=8, extra={"new": [1]})
+    lines.append(json.dumps(future))
+    lines.append('{"crossfree":1,"kind":"double-free"}')     # the bare minimum
+    lines.append('{"kind":"alloc-dealloc-mismatch"}')        # not crossfree's
+    lines.append('["crossfree", 1]')                         # not an object
+    lines.append(json.dumps(rec)[:120])                      # cut off mid-line
+    lines.append('{"crossfree":1,"kind":"double-free","pid":"7","deallocation_stack":{},'
+                 '"allocation_stack":[1,"x",null,{"line":-3}],"first_free":[]}')
+    with open(path, "wb") as f:
+        f.write("\n".join(lines).encode() + b"\n")
+        # A record whose strings hold raw invalid UTF-8 and a control byte.
+        f.write(b'{"crossfree":1,"kind":"invalid-free","pid":9,"message":"bad \xff\xfe'
+                b' bytes \x7f","executable":"/bin/\xc3(","deallocation_stack":[]}\n')
+    return path
+
+
+def garbage_log():
+    path = os.path.join(tmp, "garbage.bin")
+    with open(path, "wb") as f:
+        f.write(bytes(range(256)) * 8 + b"\n{\x00{[[[\n" + b"{" * 100000 + b"\n")
+    return path
+
+
+def fixtures_mode():
+    # Exit statuses: errors found, none found, unreadable, usage.
+    empty = os.path.join(tmp, "empty.log")
+    open(empty, "w").close()
+    p = report("text", empty, status=0)
+    check(p.stdout == "crossfree: no errors in the logs\n" and p.stderr == "", show(p))
+    p = report("text", empty, os.path.join(tmp, "missing.log"), status=2)
+    check(re.search(r"cannot read .*missing\.log: No such file", p.stderr), show(p))
+    p = report("junit", two, os.path.join(tmp, "missing.log"), status=2)
+    check("<testcase" in p.stdout, "a missing log must not stop the others")
+    # A directory stands for its files (not hidden ones, not subdirectories);
+    # an empty one is no error at all.
+    d = os.path.join(tmp, "dir")
+    os.makedirs(os.path.join(d, "sub"))
+    shutil.copy(two, d)
+    shutil.copy(text_log, os.path.join(d, "sub"))
+    with open(os.path.join(d, ".hidden"), "w") as f:
+        f.write('{"crossfree":1,"kind":"double-free"}\n')
+    p = report("text", d)
+    check("3 errors in 2 processes" in p.stdout and "two_processes.jsonl" in p.stderr, show(p))
+    os.makedirs(os.path.join(tmp, "empty-dir"))
+    p = report("sarif", os.path.join(tmp, "empty-dir"), status=0)
+    check(json.loads(p.stdout)["runs"][0]["results"] == [], show(p))
+    expect_status(run([crossfree, "report"]), 2)
+    expect_status(run([crossfree, "report", "--format", "pdf", two]), 2)
+    expect_status(run([crossfree, "report", "--bogus", two]), 2)
+
+    # Text: each process, each error with both stacks, and the counts.
+    p = report("text", two)
+    check(re.search(r"skipped 1 line .* line 3\)", p.stderr), f"no warning for line 3\n{show(p)}")
+    out = p.stdout
+    check("== seed_host (pid 24018) /src/app/build/seed_host: 2 errors" in out, out)
+    check("== python3.11 (pid 24019) /usr/bin/python3.11: 1 error" in out, out)
+    check("command line: ./seed_host --fast" in out, out)
+    check("allocated by operator new[], freed by free()\n"
+          "    #0 0x7f54fef9a1b2 in free " in out, out)
+    check("0x55d45c645ed0 is a 160-byte region allocated by operator new[] in thread T0 here:\n"
+          "    #0 0x7f54ff11213e in get_ui_command() /src/app/ui_command.cc:39 "
+          "(/src/app/build/libui_command.so+0x113e)" in out, out)
+    check("is a 16-byte region freed by free() in thread T0 here:" in out and
+          "previously allocated by malloc() in thread T0 here:" in out, out)
+    check(out.endswith("crossfree: 3 errors in 2 processes (alloc-dealloc-mismatch: 1, "
+                       "double-free: 1, invalid-free: 1)\n"), out)
+
+    # Text reports are read too (the program's lines around them skipped).
+    p = report("text", text_log)
+    check(re.search(r"skipped 3 lines", p.stderr), show(p))
+    check("3 errors in 1 process" in p.stdout, show(p))
+    check("in std::function<void ()>::operator()() const /src/app/util.cc:14" in p.stdout, show(p))
+    check("(/src/dir (with parens)/seed_host+0x1400)" in p.stdout, show(p))
+    check("(/src/app/build/seed_host+0x1200) [unloaded]" in p.stdout, show(p))
+    check("0x55d45c647000 is a 64-byte region allocated by malloc()" in p.stdout, show(p))
+
+    # JUnit: a testsuite per process named from executable and pid, a
+    # failing testcase per error, message = kind + words, body = both stacks.
+    p = report("junit", two)
+    root = ET.fromstring(p.stdout)
+    suites = root.findall("testsuite")
+    check([s.get("name") for s in suites] == ["seed_host (pid 24018)", "python3.11 (pid 24019)"],
+          p.stdout)
+    check([s.get("tests") for s in suites] == ["2", "1"], p.stdout)
+    cases = suites[0].findall("testcase")
+    check(cases[0].get("name") == "alloc-dealloc-mismatch #1 at main (host.c:23)", p.stdout)
+    fail = cases[0].find("failure")
+    check(fail.get("type") == "alloc-dealloc-mismatch" and fail.get("message") ==
+          "alloc-dealloc-mismatch: allocated by operator new[], freed by free()", p.stdout)
+    check("in main /src/app/host.c:23" in fail.text and
+          "in get_ui_command() /src/app/ui_command.cc:39" in fail.text, fail.text)
+    props = {e.get("name"): e.get("value") for e in suites[0].find("properties")}
+    check(props["executable"] == "/src/app/build/seed_host" and props["pid"] == "24018" and
+          props["command_line"] == "./seed_host --fast", props)
+    check(suites[0].get("timestamp") == "2026-11-26T05:40:00", p.stdout)
+
+    # SARIF: rules, one result per error, locations[0] in user code.
+    p = report("sarif", two, root="/src/app")
+    sarif = json.loads(p.stdout)
+    run0 = sarif["runs"][0]
+    driver = run0["tool"]["driver"]
+    check(driver["name"] == "crossfree" and [r["id"] for r in driver["rules"]] == KINDS, driver)
+    check(run0["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///src/app/", run0)
+    results = run0["results"]
+    check([r["ruleId"] for r in results] == KINDS and all(r["level"] == "error" for r in results),
+          results)
+    check(all(driver["rules"][r["ruleIndex"]]["id"] == r["ruleId"] for r in results), results)
+    loc = results[0]["locations"][0]["physicalLocation"]
+    # Frame 0 is in libc, so the first user frame is main, host.c:23.
+    check(loc["artifactLocation"] == {"uri": "host.c", "uriBaseId": "SRCROOT"} and
+          loc["region"]["startLine"] == 23, loc)
+    check(results[0]["message"]["text"].startswith(
+        "alloc-dealloc-mismatch: allocated by operator new[], freed by free()"), results[0])
+    stacks = results[0]["stacks"]
+    check(len(stacks) == 2 and len(stacks[0]["frames"]) == 3 and len(stacks[1]["frames"]) == 2,
+          stacks)
+    check(stacks[0]["frames"][0]["module"] == "/lib/x86_64-linux-gnu/libc.so.6", stacks)
+    # A double free has three stacks; the file name's ',' and '"' are encoded.
+    check(len(results[1]["stacks"]) == 3, results[1])
+    check(results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] ==
+          "util%2C%20part%20%222%22.c", results[1])
+    # Nothing in user code with a file: the module stands in for it.
+    check(results[2]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] ==
+          "file:///usr/lib/x86_64-linux-gnu/libffi.so.8", results[2])
+    # Without --source-root, absolute file:// URIs.
+    p = report("sarif", two)
+    loc = json.loads(p.stdout)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    check(loc["artifactLocation"] == {"uri": "file:///src/app/host.c"}, loc)
+
+    # GitHub: one ::error per error, escaped, relative to --source-root.
+    p = report("github", two, root="/src/app/")
+    notes = parse_github(p.stdout)
+    check(len(notes) == 3, p.stdout)
+    check(notes[0]["file"] == "host.c" and notes[0]["line"] == "23" and
+          notes[0]["title"] == "crossfree alloc-dealloc-mismatch", notes[0])
+    check(notes[0]["message"].startswith(
+        "alloc-dealloc-mismatch: allocated by operator new[], freed by free() in main "
+        "[seed_host (pid 24018)]\nERROR: crossfree"), notes[0])
+    check(notes[1]["file"] == 'util, part "2".c' and "%2C" in p.stdout.splitlines()[1], notes[1])
+    check(notes[2]["file"] is None and notes[2]["line"] is None, notes[2])
+
+    # Hostile input: nothing crashes, every format stays well-formed.
+    hostile = hostile_log()
+    for fmt in ("text", "junit", "sarif", "github"):
+        p = report(fmt, hostile, garbage_log())
+        check("malformed JSON" in p.stderr and "not a crossfree record" in p.stderr and
+              "record version 2" in p.stderr, show(p))
+    p = report("junit", hostile)
+    root = ET.fromstring(p.stdout.encode())  # well-formed XML, or this raises
+    names = [s.get("name") for s in root.findall("testsuite")]
+    check(names[0] == 'we<ird> "exe"\r\n (pid 7)', names)
+    check("\ufffd" in p.stdout and "\u0001" not in p.stdout and "\u0007" not in p.stdout,
+          "controls must not reach the XML")
+    p = report("sarif", hostile)
+    sarif = json.loads(p.stdout)
+    rules = [r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]]
+    check(rules == KINDS + ["use-after-free-someday"], rules)
+    check(len(sarif["runs"][0]["results"]) == 5, "expected 5 records from the hostile log")
+    p = report("github", hostile)
+    notes = parse_github(p.stdout)
+    check(notes[0]["file"] == "/src/a, b:c/x%1.c" and
+          notes[0]["message"].startswith("alloc-dealloc-mismatch: allocated by operator new[], "
+                                         "freed by free() %0A 100% ]]>"), notes[0])
+    p = report("text", garbage_log(), status=0)
+    check("malformed JSON" in p.stderr and "no errors in the logs" in p.stdout, show(p))
+    print("ok")
+
+
+def schemas_mode():
+    schemas = schemas_dir(source_root)
+    if schemas is None:
+        print(f"SKIP: no schemas at {os.path.dirname(source_root)}/shared/schemas")
+        return EXIT_SKIP
+    skipped = []
+    for name, logs in [("fixtures", [two, text_log]), ("hostile", [hostile_log()])]:
+        sarif = save(f"{name}.sarif", report("sarif", *logs, root="/src/app").stdout)
+        junit = save(f"{name}.junit.xml", report("junit", *logs).stdout)
+        skipped += [r for r in (validate_sarif(sarif, schemas), validate_junit(junit, schemas))
+                    if r is not None]
+        print(f"validated {sarif} and {junit}")
+    if skipped:
+        print("SKIP: " + "; ".join(sorted(set(skipped))))
+        return EXIT_SKIP
+    print("ok")
+
+
+def live_mode():
+    marks = markers(os.path.join(source_root, "tests", "cli", "buggy.cc"))
+    logs = os.path.join(tmp, "logs")
+    # Two processes: one with three errors, one with one.
+    p = run([crossfree, "run", "-o", "report_format=json", "-o", "halt_on_error=0",
+             "--log-dir", logs, "--", "/bin/sh", "-c", f"'{buggy}' all; '{buggy}' double"])
+    expect_status(p, 23)
+    files = sorted(os.path.join(logs, f) for f in os.listdir(logs))
+    check(len(files) == 2, f"expected two logs: {files}\n{show(p)}")
+    for f in files:
+        with open(f) as fh:
+            first = fh.readline()
+        check(first.startswith("{"), f"{f} is not JSON (report_format=json):\n{first}")
+
+    p = report("text", *files)
+    check(p.stderr == "", show(p))
+    check("4 errors in 2 processes (alloc-dealloc-mismatch: 1, double-free: 2, "
+          "invalid-free: 1)" in p.stdout, show(p))
+    save("live.txt", p.stdout)
+
+    sarif_text = report("sarif", *files, root=source_root).stdout
+    sarif_path = save("live.sarif", sarif_text)
+    results = json.loads(sarif_text)["runs"][0]["results"]
+    check(sorted(r["ruleId"] for r in results) == sorted(KINDS + ["double-free"]), results)
+    where = {(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+             for r in results}
+    for r in results:
+        loc = r["locations"][0]["physicalLocation"]["artifactLocation"]
+        check(loc == {"uri": "tests/cli/buggy.cc", "uriBaseId": "SRCROOT"}, loc)
+    check(where == {("alloc-dealloc-mismatch", marks["free-mismatch"]),
+                    ("double-free", marks["free-second"]),
+                    ("invalid-free", marks["free-interior"])}, where)
+
+    junit_text = report("junit", *files).stdout
+    junit_path = save("live.junit.xml", junit_text)
+    suites = ET.fromstring(junit_text).findall("testsuite")
+    check(sorted(len(s.findall("testcase")) for s in suites) == [1, 3], junit_text)
+    check(all(re.fullmatch(r"cf_buggy \(pid \d+\)", s.get("name")) for s in suites), junit_text)
+
+    gh = report("github", logs, root=source_root).stdout  # the directory
+    save("live.github.txt", gh)
+    notes = parse_github(gh)
+    check(len(notes) == 4 and all(n["file"] == "tests/cli/buggy.cc" for n in notes), gh)
+    check({(n["title"], int(n["line"])) for n in notes} ==
+          {("crossfree " + k, l) for k, l in where}, gh)
+
+    schemas = schemas_dir(source_root)
+    if schemas is None:
+        print(f"SKIP: outputs checked, but no schemas beside the repository to validate "
+              f"{sarif_path} and {junit_path}")
+        return EXIT_SKIP
+    skipped = [r for r in (validate_sarif(sarif_path, schemas),
+                           validate_junit(junit_path, schemas)) if r is not None]
+    if skipped:
+        print("SKIP: " + "; ".join(skipped))
+        return EXIT_SKIP
+    print(f"validated {sarif_path} and {junit_path}\nok")
+
+
+main({"--fixtures": fixtures_mode, "--schemas": schemas_mode, "--live": live_mode}[mode])

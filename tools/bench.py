@@ -1,0 +1,858 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# crossfree's benchmark runner: runs each tests/bench workload natively, under
+# crossfree, heaptrack and valgrind, alternating run by run; checks each run's
+# exit status and output against native; prints median time, peak RSS, ratios,
+# the options matrix, the owner-record cost and the targets. Never asserts timings.
+#
+#   tools/bench.py                      native vs crossfree, 5 runs each
+#   tools/bench.py --full --markdown    what docs/performance.md shows
+#   tools/bench.py --quick              one tiny run of everything (CI)
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH_SRC = os.path.join(REPO, "tests", "bench")
+DOC_BEGIN = "<!-- BEGIN tools/bench.py --write-doc -->"
+DOC_END = "<!-- END tools/bench.py --write-doc -->"
+
+# ---------------------------------------------------------------------------
+# Workloads
+#
+# Each workload is a function (ctx, scale) -> Spec. SCALE 1.0 is the full
+# size; --quick uses each workload's quick scale.
+
+
+class Spec:
+    def __init__(self, argv, env=None, cwd=None, before=None, output=None):
+        self.argv = argv
+        self.env = env or {}
+        self.cwd = cwd
+        self.before = before  # called before every run (fresh database, ...)
+        self.output = output  # stdout text -> the text compared between runs
+
+
+def _scale_arg(scale):
+    return "%g" % scale
+
+
+def wl_malloc_loop(threads):
+    def make(ctx, scale):
+        return Spec([ctx.bin("bench_malloc_loop"), str(threads), _scale_arg(scale)])
+    return make
+
+
+def wl_cpp_churn(ctx, scale):
+    return Spec([ctx.bin("bench_cpp_churn"), _scale_arg(scale)])
+
+
+def wl_live_allocs(ctx, scale):
+    return Spec([ctx.bin("bench_live_allocs"), _scale_arg(scale)])
+
+
+def wl_sqlite3(ctx, scale):
+    work = ctx.workdir("sqlite3")
+    script = os.path.join(work, "work.sql")
+    with open(script, "w") as f:
+        subprocess.run([sys.executable, os.path.join(BENCH_SRC, "sqlite_script.py"),
+                        _scale_arg(scale)], stdout=f, check=True)
+    db = os.path.join(work, "work.db")
+
+    def fresh_db():
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.unlink(db + suffix)
+    return Spec(["sqlite3", db, ".read " + script], cwd=work, before=fresh_db)
+
+
+def wl_python3(ctx, scale):
+    return Spec(["/usr/bin/python3", os.path.join(BENCH_SRC, "py_work.py"), _scale_arg(scale)],
+                env={"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0",
+                     "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+def wl_gcc(ctx, scale):
+    work = ctx.workdir("gcc")
+    src = os.path.join(work, "work.c")
+    with open(src, "w") as f:
+        subprocess.run([sys.executable, os.path.join(BENCH_SRC, "gen_c_source.py"),
+                        _scale_arg(scale)], stdout=f, check=True)
+    asm = os.path.join(work, "work.s")
+    cc1 = subprocess.run(["gcc", "-print-prog-name=cc1"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+
+    def no_asm():
+        if os.path.exists(asm):
+            os.unlink(asm)
+
+    def with_asm(stdout):
+        with open(asm, "rb") as f:
+            return stdout + "work.s sha256 " + hashlib.sha256(f.read()).hexdigest() + "\n"
+    return Spec([cc1, "-quiet", "-O2", src, "-o", asm], cwd=work, before=no_asm,
+                output=with_asm)
+
+
+# name, kind, quick scale, needs, what it does (for --list and the doc)
+WORKLOADS = [
+    ("malloc_loop", "loop", 0.005, [], wl_malloc_loop(1),
+     "1 thread, 20M malloc/free over 65536 slots (8 B-4 KiB, ~32K live)"),
+    ("malloc_loop_t2", "threads", 0.005, [], wl_malloc_loop(2),
+     "the same 20M operations over 2 threads, a quarter of frees handed to the next thread"),
+    ("malloc_loop_t4", "threads", 0.005, [], wl_malloc_loop(4),
+     "the same over 4 threads"),
+    ("cpp_churn", "cpp", 0.02, [], wl_cpp_churn,
+     "new/delete: std::map<std::string, std::vector<int>>, strings, vector growth"),
+    ("sqlite3", "real", 0.02, ["sqlite3"], wl_sqlite3,
+     "sqlite3 CLI: 7200 INSERTs (6600 in transactions, 600 autocommit), 800 queries"),
+    ("python3", "real", 0.01, ["/usr/bin/python3"], wl_python3,
+     "/usr/bin/python3, PYTHONMALLOC=malloc: dicts, lists, strings, objects"),
+    ("gcc", "real", 0.05, ["gcc"], wl_gcc,
+     "gcc 12's cc1 -O2 on a generated 110 KB C file (60 function groups)"),
+    ("live_allocs", "record", 0.01, [], wl_live_allocs,
+     "1,000,000 live 32-byte malloc blocks at once (the owner-record cost)"),
+]
+
+# ---------------------------------------------------------------------------
+# Tools and option configurations
+
+
+class Config:
+    """One way to run a workload: a tool, and for crossfree its options."""
+
+    def __init__(self, key, label, tool, options=None, matrix=False):
+        self.key, self.label, self.tool = key, label, tool
+        self.options = options  # crossfree only: the option string added to the base
+        self.matrix = matrix
+
+
+MATRIX = [
+    ("ctx0", "malloc_context_size=0"),
+    ("ctx4", "malloc_context_size=4"),
+    ("ctx30", "malloc_context_size=30"),
+    ("sym0", "symbolize=0"),
+    ("json", "report_format=json"),
+    ("quar0", "quarantine_size_mb=0"),
+]
+
+TOOLS = ("native", "crossfree", "heaptrack", "valgrind")
+
+
+def join_options(*parts):
+    return ":".join(p for p in parts if p)
+
+
+class Ctx:
+    def __init__(self, args, tmp):
+        self.args, self.tmp = args, tmp
+
+    def bin(self, name):
+        return os.path.join(self.args.bin_dir, name)
+
+    def workdir(self, name):
+        d = os.path.join(self.tmp, name)
+        os.makedirs(d, exist_ok=True)
+        return d
+
+
+def tool_argv(config, spec, ctx):
+    if config.tool == "heaptrack":
+        return ["heaptrack", "-o", os.path.join(ctx.tmp, "heaptrack-out")] + spec.argv
+    if config.tool == "valgrind":
+        # Children too, so a program that forks or execs is measured whole.
+        return ["valgrind", "--tool=memcheck", "--quiet", "--trace-children=yes"] + spec.argv
+    return list(spec.argv)
+
+
+def tool_env(config, spec, ctx, extra_options=""):
+    env = dict(os.environ)
+    for k in ("LD_PRELOAD", "CROSSFREE_OPTIONS"):
+        env.pop(k, None)
+    env.update({"LC_ALL": "C", "TZ": "UTC"})
+    env.update(spec.env)
+    if config.tool == "crossfree":
+        env["LD_PRELOAD"] = ctx.args.lib
+        opts = join_options(ctx.args.crossfree_options, config.options, extra_options)
+        if opts:
+            env["CROSSFREE_OPTIONS"] = opts
+    return env
+
+
+def strip_heaptrack(text):
+    """heaptrack prints its own banner and epilogue on stdout."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("starting application, this might take some time"):
+            lines = lines[i + 1:]
+            break
+    for i, line in enumerate(lines):
+        if line.startswith("Heaptrack finished!"):
+            lines = lines[:i]
+            break
+    return "".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Running one process
+
+
+class Run:
+    def __init__(self):
+        self.wall = None
+        self.maxrss_kib = None
+        self.cpu = None  # user + system seconds of the program and its children
+        self.status = None  # exit code, or -signal
+        self.output_sha = None
+        self.problem = None  # why this run does not count, or None
+        self.warning = None  # first crossfree warning line, if any
+        self.stderr = ""
+        self.stderr_tail = ""
+        self.output = ""
+
+
+def run_once(config, spec, ctx, extra_options=""):
+    r = Run()
+    if spec.before:
+        spec.before()
+    out_path = os.path.join(ctx.tmp, "stdout")
+    err_path = os.path.join(ctx.tmp, "stderr")
+    rusage_path = os.path.join(ctx.tmp, "rusage")
+    if os.path.exists(rusage_path):
+        os.unlink(rusage_path)
+    argv = [ctx.bin("bench_spawn"), rusage_path] + tool_argv(config, spec, ctx)
+    env = tool_env(config, spec, ctx, extra_options)
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                env=env, cwd=spec.cwd, start_new_session=True)
+        timed_out = []
+
+        def kill():
+            timed_out.append(True)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        timer = threading.Timer(ctx.args.timeout, kill)
+        timer.start()
+        _, status, _ = os.wait4(proc.pid, 0)
+        r.wall = time.perf_counter() - start
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    r.status = proc.returncode
+    # bench_spawn's wait4 rusage: ru_maxrss is the largest peak RSS (KiB) of
+    # the program and every descendant it waited for. os.wait4 here would
+    # count this Python process's own RSS, inherited by the forked child.
+    r.maxrss_kib = 0
+    try:
+        with open(rusage_path) as f:
+            fields = f.read().split()
+        r.maxrss_kib, r.cpu = int(fields[1]), float(fields[3])
+    except (OSError, IndexError, ValueError):
+        r.problem = "bench_spawn wrote no rusage"
+    with open(out_path, "rb") as f:
+        stdout = f.read().decode("utf-8", "replace")
+    with open(err_path, "rb") as f:
+        stderr = f.read().decode("utf-8", "replace")
+    r.stderr_tail = stderr[-2000:]
+    r.stderr = stderr
+    if config.tool == "heaptrack":
+        stdout = strip_heaptrack(stdout)
+        for name in os.listdir(ctx.tmp):
+            if name.startswith("heaptrack-out"):
+                os.unlink(os.path.join(ctx.tmp, name))
+    if timed_out:
+        r.problem = "timed out after %d s" % ctx.args.timeout
+    elif r.problem:
+        pass
+    elif r.status != 0:
+        r.problem = "exit status %d" % r.status
+    if r.problem is None and spec.output is not None:
+        try:
+            stdout = spec.output(stdout)
+        except OSError as e:
+            r.problem = "no output: %s" % e
+    r.output = stdout
+    r.output_sha = hashlib.sha256(stdout.encode()).hexdigest()[:16]
+    if config.tool == "crossfree":
+        if "ERROR: crossfree" in stderr:
+            r.problem = r.problem or "crossfree reported an error"
+        m = re.search(r"^.*crossfree: warning:.*$", stderr, re.M)
+        if m:
+            r.warning = m.group(0)
+    return r
+
+
+# ---------------------------------------------------------------------------
+# Measuring a workload
+
+
+def tool_available(tool):
+    return tool in ("native", "crossfree") or shutil.which(tool) is not None
+
+
+def measure(name, make, scale, configs, runs_for, ctx, progress):
+    """Runs every config runs_for(config) times, alternating; returns a dict."""
+    spec = make(ctx, scale)
+    results = {c.key: [] for c in configs}
+    rounds = max(runs_for(c) for c in configs)
+    for i in range(rounds):
+        for c in configs:
+            if i >= runs_for(c):
+                continue
+            r = run_once(c, spec, ctx)
+            results[c.key].append(r)
+            progress("%-15s run %d/%d %-22s %8.2f s %8.1f MiB%s" % (
+                name, i + 1, runs_for(c), c.label, r.wall, r.maxrss_kib / 1024,
+                "  [%s]" % r.problem if r.problem else ""))
+    # The first native run's output is the reference for every other run.
+    ref = results["native"][0].output if results["native"] else None
+    for c in configs:
+        for r in results[c.key]:
+            if r.problem is None and ref is not None and r.output != ref:
+                r.problem = "output differs from native"
+    extra = {}
+    if name == "live_allocs":
+        extra = record_cost(spec, configs, results, ctx, progress)
+    return spec, results, extra
+
+
+def parse_delta(stderr):
+    m = re.search(r"delta_kib=(-?\d+)", stderr)
+    return int(m.group(1)) if m else None
+
+
+def record_cost(spec, configs, results, ctx, progress):
+    """live_allocs: bytes of crossfree bookkeeping per live allocation."""
+    blocks = None
+    m = re.search(r"blocks=(\d+)", results["native"][0].output) if results["native"] else None
+    if m:
+        blocks = int(m.group(1))
+    out = {"blocks": blocks}
+
+    def med(key, f):
+        vals = [f(r) for r in results.get(key, []) if r.problem is None and f(r) is not None]
+        return statistics.median(vals) if vals else None
+    out["native_delta_kib"] = med("native", lambda r: parse_delta(r.stderr))
+    out["crossfree_delta_kib"] = med("crossfree", lambda r: parse_delta(r.stderr))
+    out["native_peak_kib"] = med("native", lambda r: r.maxrss_kib)
+    out["crossfree_peak_kib"] = med("crossfree", lambda r: r.maxrss_kib)
+    if blocks and out["native_delta_kib"] is not None and out["crossfree_delta_kib"] is not None:
+        out["bytes_per_alloc_delta"] = (
+            (out["crossfree_delta_kib"] - out["native_delta_kib"]) * 1024 / blocks)
+        out["bytes_per_alloc_peak"] = (
+            (out["crossfree_peak_kib"] - out["native_peak_kib"]) * 1024 / blocks)
+    # One more run with verbosity=1 for the table's own account at exit.
+    cf = [c for c in configs if c.key == "crossfree"]
+    if cf:
+        r = run_once(cf[0], spec, ctx, extra_options="verbosity=1")
+        m = re.search(r"at exit: (\d+) records in (\d+) slots \((\d+) bytes[^)]*\)", r.stderr)
+        if m:
+            rec, slots, nbytes = (int(x) for x in m.groups())
+            out.update(table_records=rec, table_slots=slots, table_bytes=nbytes,
+                       table_bytes_per_record=nbytes / rec if rec else None)
+            out["verbosity_line"] = m.group(0)
+        progress("live_allocs     verbosity=1: %s" % (out.get("verbosity_line") or "no exit line"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Summaries
+
+
+def summarize(results, configs):
+    s = {}
+    for c in configs:
+        good = [r for r in results[c.key] if r.problem is None]
+        if not results[c.key]:
+            continue
+        s[c.key] = {
+            "runs": len(results[c.key]),
+            "ok_runs": len(good),
+            "wall_s": [round(r.wall, 4) for r in results[c.key]],
+            "maxrss_kib": [r.maxrss_kib for r in results[c.key]],
+            "cpu_s": [r.cpu for r in results[c.key]],
+            "median_s": statistics.median([r.wall for r in good]) if good else None,
+            "median_maxrss_kib": statistics.median([r.maxrss_kib for r in good]) if good else None,
+            "median_cpu_s": statistics.median([r.cpu for r in good]) if good else None,
+            "problems": sorted({r.problem for r in results[c.key] if r.problem}),
+            "warning": next((r.warning for r in results[c.key] if r.warning), None),
+            "output_sha256_16": results[c.key][0].output_sha,
+        }
+    nat = s.get("native")
+    for key, v in s.items():
+        if nat and nat["median_s"] and v["median_s"] is not None:
+            v["ratio"] = v["median_s"] / nat["median_s"]
+            v["rss_ratio"] = v["median_maxrss_kib"] / nat["median_maxrss_kib"]
+            v["cpu_ratio"] = (v["median_cpu_s"] / nat["median_cpu_s"]
+                              if nat["median_cpu_s"] else None)
+        else:
+            v["ratio"] = v["rss_ratio"] = v["cpu_ratio"] = None
+    return s
+
+
+def fmt_s(v):
+    return "-" if v is None else ("%.2f" % v if v < 100 else "%.0f" % v)
+
+
+def fmt_ratio(v):
+    return "-" if v is None else ("%.2f×" % v if v < 10 else "%.1f×" % v)
+
+
+def fmt_mib(kib):
+    return "-" if kib is None else "%.1f" % (kib / 1024)
+
+
+TEXT_COLUMNS = {"workload", "notes", "target", "measured", "status", "verbosity=1 exit line"}
+
+
+def render(headers, rows, markdown):
+    """A Markdown table, or plain columns; text columns left, numbers right."""
+    left = [i == 0 or h in TEXT_COLUMNS for i, h in enumerate(headers)]
+    if markdown:
+        lines = ["| " + " | ".join(headers) + " |",
+                 "|" + "|".join("---" if lf else "--:" for lf in left) + "|"]
+        lines += ["| " + " | ".join(str(x) for x in row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(x)) for x in [h] + [r[i] for r in rows]) for i, h in enumerate(headers)]
+    fmt = "  ".join(("%-" if lf else "%") + str(w) + "s" for lf, w in zip(left, widths))
+    return "\n".join([fmt % tuple(headers), fmt % tuple("-" * w for w in widths)]
+                     + [fmt % tuple(str(x) for x in r) for r in rows])
+
+
+def main_table(report, markdown):
+    tools = [t for t in report["tools"] if t != "native"]
+    headers = ["workload", "native s", "crossfree s", "ratio", "CPU ratio", "native MiB",
+               "crossfree MiB", "RSS ratio"]
+    extra = [t for t in tools if t != "crossfree"]
+    for t in extra:
+        headers += [t + " s", t + " ratio", t + " MiB"]
+    headers.append("notes")
+    rows = []
+    for w in report["workloads"]:
+        s = w["summary"]
+        n, cf = s.get("native", {}), s.get("crossfree", {})
+        row = [w["name"], fmt_s(n.get("median_s")), fmt_s(cf.get("median_s")),
+               fmt_ratio(cf.get("ratio")), fmt_ratio(cf.get("cpu_ratio")),
+               fmt_mib(n.get("median_maxrss_kib")),
+               fmt_mib(cf.get("median_maxrss_kib")), fmt_ratio(cf.get("rss_ratio"))]
+        notes = list(w.get("notes", []))
+        for t in extra:
+            v = s.get(t)
+            row += [fmt_s(v and v["median_s"]), fmt_ratio(v and v["ratio"]),
+                    fmt_mib(v and v["median_maxrss_kib"])]
+            if v and v["runs"] != n.get("runs"):
+                notes.append("%s: %d run%s" % (t, v["runs"], "" if v["runs"] == 1 else "s"))
+        for key, v in s.items():
+            for p in v["problems"]:
+                notes.append("%s FAILED: %s" % (key, p))
+        row.append("; ".join(notes))
+        rows.append(row)
+    return render(headers, rows, markdown)
+
+
+def matrix_tables(report, markdown):
+    cols = MATRIX[:2] + [("crossfree", "malloc_context_size=16 (default)")] + MATRIX[2:]
+    headers = ["workload"] + [o.replace("malloc_context_size", "ctx") for _, o in cols]
+    out = []
+    for what, field in (("wall-time ratio to native", "ratio"),
+                        ("peak-RSS ratio to native", "rss_ratio")):
+        rows = []
+        for w in report["workloads"]:
+            s = w["summary"]
+            row = [w["name"]]
+            for key, _ in cols:
+                v = s.get(key)
+                if v is None:
+                    row.append("-")
+                elif v["warning"]:
+                    row.append("n/a")
+                elif v["problems"]:
+                    row.append("FAILED")
+                else:
+                    row.append(fmt_ratio(v[field]))
+            rows.append(row)
+        out.append((what, render(headers, rows, markdown)))
+    warned = sorted({"%s: %s" % (k, w["summary"][k]["warning"]) for w in report["workloads"]
+                     for k, _ in cols if w["summary"].get(k, {}).get("warning")})
+    return out, warned
+
+
+def record_table(report, markdown):
+    rec = next((w.get("record") for w in report["workloads"] if w["name"] == "live_allocs"), None)
+    if not rec or rec.get("blocks") is None:
+        return None
+
+    def num(v, f="%.1f"):
+        return "-" if v is None else f % v
+    headers = ["live blocks", "native RSS growth MiB", "crossfree RSS growth MiB",
+               "B per live allocation (RSS growth)", "B per live allocation (peak RSS)",
+               "verbosity=1 exit line", "table B per record"]
+    row = [rec["blocks"], fmt_mib(rec.get("native_delta_kib")),
+           fmt_mib(rec.get("crossfree_delta_kib")), num(rec.get("bytes_per_alloc_delta")),
+           num(rec.get("bytes_per_alloc_peak")),
+           ("`%s`" if markdown else "%s") % rec.get("verbosity_line", "-"),
+           num(rec.get("table_bytes_per_record"))]
+    return render(headers, [row], markdown)
+
+
+def evaluate_targets(report):
+    """The issue's targets, met or missed, from what this invocation measured."""
+    by = {w["name"]: w["summary"] for w in report["workloads"]}
+
+    def ratio(name, key="crossfree", field="ratio"):
+        return by.get(name, {}).get(key, {}).get(field)
+    rows = []
+
+    def target(text, measured, ok):
+        rows.append([text, measured, "-" if ok is None else ("met" if ok else "MISSED")])
+
+    def limit(names, lim, key="crossfree", field="ratio", what="×"):
+        vals = [(n, ratio(n, key, field)) for n in names]
+        vals = [(n, v) for n, v in vals if v is not None]
+        if not vals:
+            return "not measured", None
+        return ", ".join("%s %s" % (n, fmt_ratio(v)) for n, v in vals), \
+            all(v <= lim for _, v in vals)
+    target("default options ≤1.6× on malloc_loop, _t2, _t4",
+           *limit(["malloc_loop", "malloc_loop_t2", "malloc_loop_t4"], 1.6))
+    target("default options ≤1.3× on cpp_churn", *limit(["cpp_churn"], 1.3))
+    real = ["sqlite3", "python3", "gcc"]
+    target("default options ≤1.15× on sqlite3, python3, gcc", *limit(real, 1.15))
+    target("peak RSS ≤1.25× on sqlite3, python3, gcc", *limit(real, 1.25, field="rss_ratio"))
+    rec = next((w.get("record") for w in report["workloads"] if w["name"] == "live_allocs"), {})
+    b1, b2 = rec.get("bytes_per_alloc_delta"), rec.get("table_bytes_per_record")
+    if b1 is not None or b2 is not None:
+        vals = [v for v in (b1, b2) if v is not None]
+        target("≤32 B of owner record per live allocation",
+               "%s B (RSS growth), %s B (table at exit)" % (
+                   "-" if b1 is None else "%.1f" % b1, "-" if b2 is None else "%.1f" % b2),
+               all(v <= 32 for v in vals))
+    else:
+        target("≤32 B of owner record per live allocation", "not measured", None)
+    # malloc_context_size=30 against heaptrack, workload by workload.
+    pairs = [(n, ratio(n, "ctx30"), ratio(n, "heaptrack")) for n in by]
+    pairs = [(n, a, h) for n, a, h in pairs if a is not None and h is not None]
+    if pairs:
+        target("malloc_context_size=30 at most half of heaptrack's ratio, every workload",
+               ", ".join("%s %s vs %s" % (n, fmt_ratio(a), fmt_ratio(h)) for n, a, h in pairs),
+               all(a <= h / 2 for _, a, h in pairs))
+    else:
+        target("malloc_context_size=30 at most half of heaptrack's ratio, every workload",
+               "needs --options-matrix and heaptrack", None)
+    target("malloc_context_size=30 ≤2× on sqlite3, python3, gcc",
+           *limit(real, 2.0, key="ctx30"))
+    r1, r4 = ratio("malloc_loop"), ratio("malloc_loop_t4")
+    if r1 is not None and r4 is not None:
+        target("malloc_loop_t4 ratio within 1.3× of malloc_loop's",
+               "%s / %s = %.2f" % (fmt_ratio(r4), fmt_ratio(r1), r4 / r1), r4 <= 1.3 * r1)
+    else:
+        target("malloc_loop_t4 ratio within 1.3× of malloc_loop's", "not measured", None)
+    return rows
+
+
+def machine_info(args):
+    info = {"nproc": os.cpu_count(), "kernel": platform.release(),
+            "loadavg_start": os.getloadavg()[0],
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            info["cpu"] = m.group(1).strip() if m else "?"
+        with open("/proc/meminfo") as f:
+            m = re.search(r"^MemTotal:\s*(\d+) kB", f.read(), re.M)
+            info["memory"] = "%.1f GiB" % (int(m.group(1)) / 1024 / 1024) if m else "?"
+    except OSError:
+        pass
+    try:
+        info["glibc"] = os.confstr("CS_GNU_LIBC_VERSION")
+    except (ValueError, OSError):
+        info["glibc"] = "?"
+
+    def version(argv, pattern=r"(\d+(\.\d+)+)"):
+        try:
+            p = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            m = re.search(pattern, p.stdout + p.stderr)
+            return m.group(1) if m else "?"
+        except (OSError, subprocess.TimeoutExpired):
+            return "not installed"
+    info["gcc"] = version(["gcc", "-dumpfullversion"])
+    info["python3"] = version(["/usr/bin/python3", "--version"])
+    info["sqlite3"] = version(["sqlite3", "--version"])
+    info["heaptrack"] = version(["heaptrack", "--version"])
+    info["valgrind"] = version(["valgrind", "--version"])
+    try:
+        head = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "src"],
+                               capture_output=True, text=True).stdout.strip()
+        info["commit"] = head + (" + uncommitted changes in src/" if dirty else "")
+    except OSError:
+        info["commit"] = "?"
+    return info
+
+
+def runs_text(runs):
+    matrix_keys = {k for k, _ in MATRIX}
+    parts = ["%s %d" % (k, n) for k, n in runs.items() if k not in matrix_keys]
+    counts = sorted({n for k, n in runs.items() if k in matrix_keys})
+    if len(counts) == 1:
+        parts.append("each options-matrix column %d" % counts[0])
+    else:
+        parts += ["%s %d" % (k, n) for k, n in runs.items() if k in matrix_keys]
+    return ", ".join(parts)
+
+
+def full_report_text(report, markdown):
+    a = report["settings"]
+    m = report["machine"]
+    parts = []
+    h = "### " if markdown else "== "
+    parts.append("%sMachine\n" % h)
+    parts.append(
+        "%s; %s CPUs (%s); %s RAM; kernel %s; %s; gcc %s; python3 %s; sqlite3 %s; "
+        "heaptrack %s; valgrind %s; crossfree at %s." % (
+            m["date"], m["nproc"], m.get("cpu", "?"), m.get("memory", "?"), m["kernel"],
+            m["glibc"], m["gcc"], m["python3"], m["sqlite3"], m["heaptrack"], m["valgrind"],
+            m["commit"]))
+    parts.append("")
+    parts.append("Command: `%s`" % a["command"] if markdown else "Command: %s" % a["command"])
+    parts.append("Runs: %s. Times are medians of wall-clock seconds, RSS is the median of each "
+                 "run's peak resident set (MiB), ratios are median / native median; CPU ratio "
+                 "compares user + system time. Load average %.1f at the start, %.1f at the "
+                 "end; %.0f s in all.%s" % (
+                     runs_text(a["runs"]), m["loadavg_start"], m["loadavg_end"], report["elapsed_s"],
+                     " Quick mode: tiny inputs, the numbers mean nothing." if a["quick"] else ""))
+    parts.append("")
+    parts.append("%sWall time and peak RSS\n" % h)
+    parts.append(main_table(report, markdown))
+    if report["settings"]["options_matrix"]:
+        tables, warned = matrix_tables(report, markdown)
+        for what, t in tables:
+            parts.append("")
+            parts.append("%sOptions matrix: %s\n" % (h, what))
+            parts.append(t)
+        parts.append("")
+        parts.append("symbolize and report_format only change how a report is printed, and "
+                     "these workloads print none: their columns repeat the default "
+                     "configuration and show the run-to-run noise.")
+        if warned:
+            parts.append("")
+            parts.append("n/a: crossfree warned about the option, so it is not implemented in "
+                         "this build: " + "; ".join(sorted(set(warned))))
+    rt = record_table(report, markdown)
+    if rt:
+        parts.append("")
+        parts.append("%sOwner record per live allocation\n" % h)
+        parts.append(rt)
+    parts.append("")
+    parts.append("%sTargets\n" % h)
+    parts.append(render(["target", "measured", "status"], evaluate_targets(report), markdown))
+    return "\n".join(parts) + "\n"
+
+
+def write_doc(path, text):
+    with open(path) as f:
+        doc = f.read()
+    if DOC_BEGIN not in doc or DOC_END not in doc:
+        sys.exit("bench: %s has no %s ... %s markers" % (path, DOC_BEGIN, DOC_END))
+    head, rest = doc.split(DOC_BEGIN, 1)
+    _, tail = rest.split(DOC_END, 1)
+    with open(path, "w") as f:
+        f.write(head + DOC_BEGIN + "\n" + text + DOC_END + tail)
+
+
+# ---------------------------------------------------------------------------
+# Command line
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Run the crossfree benchmark workloads natively and under crossfree "
+                    "(and heaptrack, valgrind), alternating, and compare time and peak RSS.")
+    p.add_argument("--build", default=os.path.join(REPO, "build"),
+                   help="meson build directory (default: %(default)s)")
+    p.add_argument("--lib", help="libcrossfree.so (default: BUILD/src/libcrossfree.so)")
+    p.add_argument("--bin-dir", help="the bench programs (default: BUILD/tests/bench)")
+    p.add_argument("--tools", help="comma-separated, from %s (default: native,crossfree; "
+                   "--full: all that are installed)" % ",".join(TOOLS))
+    p.add_argument("--runs", type=int, help="runs per tool and workload (default 5; --quick 1)")
+    p.add_argument("--heaptrack-runs", type=int, help="runs under heaptrack (default: --runs)")
+    p.add_argument("--valgrind-runs", type=int, default=1,
+                   help="runs under valgrind, on the same work (default %(default)s)")
+    p.add_argument("--valgrind-skip", default="",
+                   help="comma-separated workloads not to run under valgrind (noted in the table)")
+    p.add_argument("--options-matrix", action="store_true",
+                   help="also run crossfree with each option of the matrix (%s)" %
+                   ", ".join(o for _, o in MATRIX))
+    p.add_argument("--matrix-runs", type=int, help="runs per matrix column (default: --runs)")
+    p.add_argument("--crossfree-options", default="",
+                   help="CROSSFREE_OPTIONS for every crossfree run (default: none)")
+    p.add_argument("--workloads", help="comma-separated subset (see --list)")
+    p.add_argument("--scale", type=float, help="input size for every workload (1.0 = full)")
+    p.add_argument("--quick", action="store_true",
+                   help="one run per tool on tiny inputs: checks that everything works (CI)")
+    p.add_argument("--full", action="store_true",
+                   help="what docs/performance.md shows: every installed tool, the options "
+                        "matrix, 5 runs (heaptrack 1, valgrind 1, matrix 1)")
+    p.add_argument("--timeout", type=int, default=3600, help="seconds per run (default 3600)")
+    p.add_argument("--json", metavar="FILE", help="write every run and summary as JSON")
+    p.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    p.add_argument("--write-doc", metavar="FILE",
+                   help="replace the generated section of FILE (docs/performance.md)")
+    p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    a = p.parse_args(argv)
+    a.lib = os.path.abspath(a.lib or os.path.join(a.build, "src", "libcrossfree.so"))
+    a.bin_dir = os.path.abspath(a.bin_dir or os.path.join(a.build, "tests", "bench"))
+    if a.full:
+        a.tools = a.tools or ",".join(TOOLS)
+        a.options_matrix = True
+        a.runs = a.runs or 5
+        a.heaptrack_runs = a.heaptrack_runs or 1
+        a.matrix_runs = a.matrix_runs or 1
+    a.tools = [t.strip() for t in (a.tools or "native,crossfree").split(",") if t.strip()]
+    for t in a.tools:
+        if t not in TOOLS:
+            p.error("unknown tool %r (known: %s)" % (t, ", ".join(TOOLS)))
+    if "native" not in a.tools:
+        a.tools.insert(0, "native")  # the reference for outputs and ratios
+    if a.options_matrix and "crossfree" not in a.tools:
+        a.tools.insert(1, "crossfree")
+    if a.quick:
+        a.runs = a.runs or 1
+    a.runs = a.runs or 5
+    a.heaptrack_runs = a.heaptrack_runs or a.runs
+    a.matrix_runs = a.matrix_runs or a.runs
+    a.valgrind_runs = min(a.valgrind_runs, a.runs)
+    if a.runs < 1 or a.heaptrack_runs < 1 or a.matrix_runs < 1 or a.valgrind_runs < 1:
+        p.error("run counts must be at least 1")
+    a.valgrind_skip = {w.strip() for w in a.valgrind_skip.split(",") if w.strip()}
+    return a
+
+
+def main(argv):
+    args = parse_args(argv)
+    if args.list:
+        for name, kind, quick, needs, _, what in WORKLOADS:
+            print("%-15s %-8s quick scale %-6g %s" % (name, kind, quick, what))
+        return 0
+    wanted = None
+    if args.workloads:
+        wanted = [w.strip() for w in args.workloads.split(",") if w.strip()]
+        unknown = set(wanted) - {w[0] for w in WORKLOADS}
+        if unknown:
+            sys.exit("bench: unknown workload(s) %s; see --list" % ", ".join(sorted(unknown)))
+    for path, what in ((args.lib, "libcrossfree.so"), (args.bin_dir, "bench programs")):
+        if not os.path.exists(path):
+            sys.exit("bench: %s not found at %s (build first: ninja -C build)" % (what, path))
+
+    def progress(msg):
+        if not args.quiet:
+            print("bench: " + msg, file=sys.stderr, flush=True)
+
+    if os.getloadavg()[0] > (os.cpu_count() or 1) / 2:
+        progress("warning: load average %.1f on %d CPUs: other work will skew the timings"
+                 % (os.getloadavg()[0], os.cpu_count() or 1))
+
+    notes_global = []
+    tools = []
+    for t in args.tools:
+        if tool_available(t):
+            tools.append(t)
+        else:
+            notes_global.append("%s is not installed: its columns are left out" % t)
+            progress(notes_global[-1])
+
+    configs = [Config(t, t, t) for t in tools]
+    if args.options_matrix:
+        configs += [Config(k, o, "crossfree", options=o, matrix=True) for k, o in MATRIX]
+
+    def runs_for(c):
+        if c.matrix:
+            return args.matrix_runs
+        return {"heaptrack": args.heaptrack_runs, "valgrind": args.valgrind_runs}.get(
+            c.tool, args.runs)
+
+    report = {
+        "settings": {
+            "command": "tools/bench.py " + " ".join(argv),
+            "quick": args.quick,
+            "options_matrix": args.options_matrix,
+            "crossfree_options": args.crossfree_options,
+            "lib": args.lib,
+            "runs": {c.key: runs_for(c) for c in configs},
+        },
+        "tools": tools,
+        "machine": machine_info(args),
+        "notes": notes_global,
+        "workloads": [],
+    }
+
+    failed = False
+    start = time.time()
+    with tempfile.TemporaryDirectory(prefix="crossfree-bench.") as tmp:
+        ctx = Ctx(args, tmp)
+        for name, kind, quick_scale, needs, make, what in WORKLOADS:
+            if wanted is not None and name not in wanted:
+                continue
+            entry = {"name": name, "kind": kind, "what": what, "notes": []}
+            missing = [n for n in needs if shutil.which(n) is None]
+            if missing:
+                entry["notes"].append("skipped: %s not installed" % ", ".join(missing))
+                entry["summary"] = {}
+                report["workloads"].append(entry)
+                progress("%s skipped: %s not installed" % (name, ", ".join(missing)))
+                continue
+            scale = args.scale if args.scale is not None else (quick_scale if args.quick else 1.0)
+            entry["scale"] = scale
+            wl_configs = [c for c in configs
+                          if not (c.tool == "valgrind" and name in args.valgrind_skip)]
+            if len(wl_configs) != len(configs):
+                entry["notes"].append("valgrind skipped (--valgrind-skip)")
+            spec, results, record = measure(name, make, scale, wl_configs, runs_for, ctx, progress)
+            entry["argv"] = spec.argv
+            entry["summary"] = summarize(results, wl_configs)
+            if record:
+                entry["record"] = record
+            for key, v in entry["summary"].items():
+                if v["problems"]:
+                    failed = True
+                    for r in results[key]:
+                        if r.problem:
+                            progress("%s %s FAILED (%s); stderr ends:\n%s" % (
+                                name, key, r.problem, r.stderr_tail))
+                            break
+            report["workloads"].append(entry)
+    report["elapsed_s"] = round(time.time() - start, 1)
+    report["machine"]["loadavg_end"] = os.getloadavg()[0]
+
+    text = full_report_text(report, args.markdown)
+    print(text, end="")
+    for n in notes_global:
+        print("note: " + n)
+    if args.write_doc:
+        write_doc(args.write_doc, full_report_text(report, True))
+        progress("wrote the tables into %s" % args.write_doc)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+        progress("wrote %s" % args.json)
+    progress("done in %.0f s%s" % (report["elapsed_s"], "; FAILURES above" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

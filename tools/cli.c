@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+// Helpers shared by the crossfree subcommands: allocation that exits on
+// failure, a growable string, whole-file reading and flag parsing. Nothing
+// here knows about a particular subcommand.
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_prog = "crossfree";
+
+void cli_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli_prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void out_of_memory(void) {
+    fputs("crossfree: out of memory\n", stderr);
+    exit(CLI_BAD_INPUT);
+}
+
+void *cli_xmalloc(size_t n) {
+    void *p = malloc(n == 0 ? 1 : n);
+    if (p == NULL)
+        out_of_memory();
+    return p;
+}
+
+void *cli_xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n == 0 ? 1 : n);
+    if (q == NULL)
+        out_of_memory();
+    return q;
+}
+
+char *cli_xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = cli_xmalloc(n);
+    memcpy(p, s, n);
+    return p;
+}
+
+void cli_str_addn(cli_str *s, const char *text, size_t n) {
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap == 0 ? 64 : s->cap;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        s->data = cli_xrealloc(s->data, cap);
+        s->cap = cap;
+    }
+    memcpy(s->data + s->len, text, n);
+    s->len += n;
+    s->data[s->len] = '\0';
+}
+
+void cli_str_add(cli_str *s, const char *text) { cli_str_addn(s, text, strlen(text)); }
+
+void cli_str_addf(cli_str *s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        char *tmp = cli_xmalloc((size_t)n + 1);
+        vsnprintf(tmp, (size_t)n + 1, fmt, again);
+        cli_str_addn(s, tmp, (size_t)n);
+        free(tmp);
+    }
+    va_end(again);
+}
+
+void cli_str_free(cli_str *s) {
+    free(s->data);
+    s->data = NULL;
+    s->len = s->cap = 0;
+}
+
+bool cli_read_file(const char *path, char **data, size_t *len) {
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    cli_str s = {0};
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        cli_str_addn(&s, buf, n);
+    bool ok = !ferror(f);
+    int saved = errno;
+    if (f != stdin)
+        fclose(f);
+    if (!ok) {
+        cli_str_free(&s);
+        errno = saved != 0 ? saved : EIO;
+        return false;
+    }
+    if (s.data == NULL)
+        cli_str_addn(&s, "", 0);
+    *data = s.data;
+    *len = s.len;
+    return true;
+}
+
+bool cli_flag_value(int argc, char **argv, int *i, const char *name, const char **value,
+                    bool *missing) {
+    const char *arg = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0)
+        return false;
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return true;
+    }
+    // A short flag takes its value attached too: -okey=value.
+    if (arg[n] != '\0' && !(name[0] == '-' && name[1] != '-' && n == 2))
+        return false;
+    if (arg[n] != '\0') {
+        *value = arg + n;
+        return true;
+    }
+    if (*i + 1 >= argc) {
+        cli_error("%s needs a value", name);
+        *missing = true;
+        return true;
+    }
+    *i += 1;
+    *value = argv[*i];
+    return true;
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// What the parts of the crossfree command share: the subcommands' entry
+// points, their exit statuses, and a few helpers for reading files and
+// printing one-line errors. The command is an ordinary program: it may use
+// stdio and malloc freely, and never runs with libcrossfree preloaded.
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifndef CF_VERSION
+#define CF_VERSION "unknown"
+#endif
+
+// `crossfree run` fails before the command starts with one of these; once
+// the command runs, its own exit status is returned. They sit just below
+// the shell's 126 and 127 (which keep their shell meaning), where test
+// programs rarely exit, so a harness can tell them apart.
+enum {
+    CLI_RUN_LOG_DIR = 122,    // --log-dir cannot be created
+    CLI_RUN_NO_LIBRARY = 123, // libcrossfree.so not found
+    CLI_RUN_BAD_OPTION = 124, // -o not key=value, unknown key or bad value
+    CLI_RUN_USAGE = 125,      // unknown flag, no command after --
+    CLI_RUN_CANNOT_EXEC = 126,
+    CLI_RUN_NOT_FOUND = 127,
+};
+
+// `crossfree report` and `crossfree symbolize`.
+enum {
+    CLI_OK = 0,
+    CLI_ERRORS_FOUND = 1, // report: the logs hold at least one error
+    CLI_BAD_INPUT = 2,    // a log could not be read, or a usage error
+};
+
+int cli_cmd_run(int argc, char **argv);
+int cli_cmd_report(int argc, char **argv);
+int cli_cmd_symbolize(int argc, char **argv);
+
+// "crossfree run: " style prefix for messages of the running subcommand.
+extern const char *cli_prog;
+
+// Prints "crossfree SUB: message\n" on stderr.
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *cli_xmalloc(size_t n);
+void *cli_xrealloc(void *p, size_t n);
+char *cli_xstrdup(const char *s);
+
+// A growable string.
+typedef struct cli_str {
+    char *data; // always NUL-terminated once anything was appended
+    size_t len, cap;
+} cli_str;
+
+void cli_str_add(cli_str *s, const char *text);
+void cli_str_addn(cli_str *s, const char *text, size_t n);
+void cli_str_addf(cli_str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_str_free(cli_str *s);
+
+// Reads the whole file ("-" is stdin). Returns false and sets errno on
+// failure. The data is NUL-terminated (it may also hold NULs).
+bool cli_read_file(const char *path, char **data, size_t *len);
+
+// Whether `arg` is the flag `name` ("--log-dir"): with its value either in
+// the same argument after '=' or in the next one. Advances *i past what it
+// used and stores the value. A flag that needs a value and has none prints
+// an error and sets *missing.
+bool cli_flag_value(int argc, char **argv, int *i, const char *name, const char **value,
+                    bool *missing);
+
+#endif

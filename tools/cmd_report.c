@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: MIT
+// `crossfree report`: reads logs, writes them in the chosen format and
+// exits 0 when they hold no error, 1 when they hold some, 2 when a log
+// could not be read. Also the pieces every writer shares, and the text and
+// GitHub writers (JUnit and SARIF have files of their own).
+#include "report_out.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char report_usage[] =
+    "usage: crossfree report [--format text|junit|sarif|github] [--source-root DIR]\n"
+    "                        [--output FILE] LOG...\n"
+    "\n"
+    "Reads crossfree logs (JSON Lines from report_format=json; text reports are\n"
+    "read too, with less detail; a directory stands for the files in it) and\n"
+    "writes every error they hold:\n"
+    "\n"
+    "  --format text     a readable summary (the default)\n"
+    "  --format junit    JUnit XML: a testsuite per process, a failing testcase per error\n"
+    "  --format sarif    SARIF 2.1.0 for code scanning (GitHub, VS Code, ...)\n"
+    "  --format github   GitHub Actions ::error annotations\n"
+    "  --source-root DIR write source paths relative to DIR (SARIF, GitHub)\n"
+    "  --output FILE     write to FILE instead of standard output\n"
+    "\n"
+    "Exit status: 0 no error in the logs, 1 errors found, 2 a log could not be\n"
+    "read (or a usage error).\n";
+
+// ---------------------------------------------------------------------------
+// Kinds
+// ---------------------------------------------------------------------------
+
+const cli_kind_info cli_known_kinds[] = {
+    {"alloc-dealloc-mismatch", "AllocDeallocMismatch",
+     "Memory released by a deallocator of another allocator family",
+     "A live block was released through a deallocator that does not belong to the allocator "
+     "that made it: new[] freed by free(), malloc() freed by delete, and so on. It may work by "
+     "luck on one platform and corrupt the heap on another (Windows, or any custom allocator).",
+     "Release the block with the deallocator that matches its allocator. If another language "
+     "frees it, export a release function from the library that allocated it and call that, "
+     "or allocate the buffer with the allocator the other side frees with."},
+    {"double-free", "DoubleFree", "Memory released twice",
+     "A block was released again after it had already been released.",
+     "Clear the pointer after the first release, or give the block a single owner."},
+    {"invalid-free", "InvalidFree", "A pointer no tracked allocator handed out was released",
+     "A deallocator got a pointer that no tracked allocator returned: an interior pointer, a "
+     "stack or static address, or memory from an allocator that bypasses libc.",
+     "Pass a deallocator only the exact pointer its allocator returned; memory from another "
+     "allocator must go back to that allocator."},
+};
+const size_t cli_n_known_kinds = sizeof cli_known_kinds / sizeof cli_known_kinds[0];
+
+static const cli_kind_info other_kind = {
+    NULL, "CrossfreeError", "An error reported by crossfree",
+    "An error of a kind this version of the crossfree command does not know.",
+    "See the log and docs/reports.md."};
+
+const cli_kind_info *cli_kind_info_of(const char *kind) {
+    for (size_t i = 0; i < cli_n_known_kinds; i++) {
+        if (strcmp(kind, cli_known_kinds[i].id) == 0)
+            return &cli_known_kinds[i];
+    }
+    return &other_kind;
+}
+
+// ---------------------------------------------------------------------------
+// Processes, frames, paths
+// ---------------------------------------------------------------------------
+
+cli_process *cli_processes(const cli_logs *logs, size_t *n) {
+    cli_process *p = cli_xmalloc((logs->n + 1) * sizeof *p);
+    size_t np = 0;
+    for (size_t i = 0; i < logs->n; i++) {
+        const cli_record *r = &logs->records[i];
+        cli_process *into = NULL;
+        for (size_t k = 0; k < np && into == NULL; k++) {
+            const cli_record *first = p[k].records[0];
+            if (first->pid == r->pid && strcmp(first->log, r->log) == 0)
+                into = &p[k];
+        }
+        if (into == NULL) {
+            into = &p[np++];
+            into->records = cli_xmalloc(logs->n * sizeof *into->records);
+            into->n = 0;
+        }
+        into->records[into->n++] = r;
+    }
+    *n = np;
+    return p;
+}
+
+void cli_processes_free(cli_process *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free(p[i].records);
+    free(p);
+}
+
+void cli_process_name(const cli_record *r, cli_str *out) {
+    const char *exe = r->executable;
+    if (exe == NULL || exe[0] == '\0')
+        exe = r->argc > 0 ? r->argv[0] : "process";
+    cli_str_add(out, cli_basename(exe));
+    if (r->pid >= 0)
+        cli_str_addf(out, " (pid %lld)", r->pid);
+}
+
+static const cli_frame *first_user(const cli_stack *s) {
+    for (size_t i = 0; i < s->n; i++) {
+        if (cli_frame_is_user(&s->frames[i]))
+            return &s->frames[i];
+    }
+    return NULL;
+}
+
+const cli_frame *cli_primary_frame(const cli_record *r) {
+    const cli_frame *f = first_user(&r->dealloc_stack);
+    if (f == NULL)
+        f = first_user(&r->alloc_stack);
+    if (f == NULL)
+        f = first_user(&r->first_free_stack);
+    return f;
+}
+
+static const char *below(const char *root, const char *file) {
+    if (root == NULL)
+        return NULL;
+    size_t n = strlen(root);
+    if (strncmp(file, root, n) == 0 && file[n] == '/' && file[n + 1] != '\0')
+        return file + n + 1;
+    return NULL;
+}
+
+const char *cli_relative_to_root(const cli_report_opts *o, const char *file) {
+    const char *rel = below(o->source_root, file);
+    return rel != NULL ? rel : below(o->source_root_real, file);
+}
+
+// ---------------------------------------------------------------------------
+// Records as text
+// ---------------------------------------------------------------------------
+
+void cli_frame_text(size_t n, const cli_frame *f, cli_str *out) {
+    cli_str_addf(out, "    #%zu %s", n, f->pc != NULL ? f->pc : "0x0");
+    if (f->function != NULL) {
+        cli_str_addf(out, " in %s", f->function);
+        if (f->file != NULL) {
+            cli_str_addf(out, " %s", f->file);
+            if (f->line > 0)
+                cli_str_addf(out, ":%lld", f->line);
+        }
+    }
+    if (f->module != NULL)
+        cli_str_addf(out, " (%s+%s)", f->module, f->offset != NULL ? f->offset : "0x0");
+    else
+        cli_str_add(out, " (<unknown module>)");
+    cli_str_add(out, f->unloaded ? " [unloaded]\n" : "\n");
+}
+
+void cli_frame_short(const cli_frame *f, cli_str *out) {
+    if (f->function != NULL)
+        cli_str_add(out, f->function);
+    if (f->file != NULL) {
+        cli_str_addf(out, "%s%s", f->function != NULL ? " (" : "", cli_basename(f->file));
+        if (f->line > 0)
+            cli_str_addf(out, ":%lld", f->line);
+        if (f->function != NULL)
+            cli_str_add(out, ")");
+    }
+}
+
+static void stack_text(const cli_stack *s, cli_str *out) {
+    if (s->n == 0)
+        cli_str_add(out, "    <no stack recorded>\n");
+    for (size_t i = 0; i < s->n; i++)
+        cli_frame_text(i, &s->frames[i], out);
+}
+
+static void side_words(const cli_side *s, const char *fallback, cli_str *out) {
+    cli_str_add(out, s->function != NULL ? s->function : fallback);
+    if (s->thread >= 0)
+        cli_str_addf(out, " in thread T%lld", s->thread);
+}
+
+void cli_record_text(const cli_record *r, cli_str *out) {
+    cli_str_addf(out, "ERROR: crossfree: %s on address %s", r->kind,
+                 r->address != NULL ? r->address : "(unknown)");
+    if (r->thread >= 0)
+        cli_str_addf(out, " in thread T%lld", r->thread);
+    cli_str_addf(out, "\n%s\n", r->message);
+    stack_text(&r->dealloc_stack, out);
+    const char *addr = r->block_address != NULL ? r->block_address
+                       : r->address != NULL     ? r->address
+                                                : "the block";
+    if (r->first_free.present) {
+        if (r->size >= 0)
+            cli_str_addf(out, "%s is a %lld-byte region freed by ", addr, r->size);
+        else
+            cli_str_addf(out, "%s was freed by ", addr);
+        side_words(&r->first_free, "an earlier deallocation", out);
+        if (r->first_free_stack.present) {
+            cli_str_add(out, " here:\n");
+            stack_text(&r->first_free_stack, out);
+        } else {
+            cli_str_add(out, " (its stack is no longer remembered)\n");
+        }
+    }
+    if (r->alloc_stack.present) {
+        if (r->first_free.present)
+            cli_str_add(out, "previously allocated by ");
+        else if (r->size >= 0)
+            cli_str_addf(out, "%s is a %lld-byte region allocated by ", addr, r->size);
+        else
+            cli_str_addf(out, "%s was allocated by ", addr);
+        side_words(&r->allocated_by, "an allocator", out);
+        cli_str_add(out, " here:\n");
+        stack_text(&r->alloc_stack, out);
+    }
+    if (r->truncated)
+        cli_str_add(out, "(the log line was truncated: frames are missing)\n");
+}
+
+// ---------------------------------------------------------------------------
+// Text
+// ---------------------------------------------------------------------------
+
+static void kind_counts(const cli_logs *logs, cli_str *out) {
+    // Known kinds first, in their fixed order, then others as they come.
+    const char **seen = cli_xmalloc((logs->n + cli_n_known_kinds) * sizeof *seen);
+    size_t n_seen = 0;
+    for (size_t k = 0; k < cli_n_known_kinds; k++)
+        seen[n_seen++] = cli_known_kinds[k].id;
+    for (size_t i = 0; i < logs->n; i++) {
+        bool known = false;
+        for (size_t k = 0; k < n_seen && !known; k++)
+            known = strcmp(seen[k], logs->records[i].kind) == 0;
+        if (!known)
+            seen[n_seen++] = logs->records[i].kind;
+    }
+    const char *sep = "";
+    for (size_t k = 0; k < n_seen; k++) {
+        size_t count = 0;
+        for (size_t i = 0; i < logs->n; i++)
+            count += strcmp(seen[k], logs->records[i].kind) == 0;
+        if (count == 0)
+            continue;
+        cli_str_addf(out, "%s%s: %zu", sep, seen[k], count);
+        sep = ", ";
+    }
+    free(seen);
+}
+
+void cli_write_text(const cli_logs *logs, const cli_report_opts *o) {
+    size_t np;
+    cli_process *procs = cli_processes(logs, &np);
+    cli_str s = {0};
+    for (size_t p = 0; p < np; p++) {
+        const cli_record *first = procs[p].records[0];
+        cli_str_add(&s, "== ");
+        cli_process_name(first, &s);
+        if (first->executable != NULL)
+            cli_str_addf(&s, " %s", first->executable);
+        cli_str_addf(&s, ": %zu error%s", procs[p].n, procs[p].n == 1 ? "" : "s");
+        cli_str_addf(&s, " (log %s)\n", first->log);
+        if (first->argc > 0) {
+            cli_str_add(&s, "   command line:");
+            for (size_t a = 0; a < first->argc; a++)
+                cli_str_addf(&s, " %s", first->argv[a]);
+            cli_str_add(&s, "\n");
+        }
+        for (size_t i = 0; i < procs[p].n; i++) {
+            cli_str_add(&s, "\n");
+            cli_record_text(procs[p].records[i], &s);
+        }
+        cli_str_add(&s, "\n");
+    }
+    if (logs->n == 0) {
+        cli_str_add(&s, "crossfree: no errors in the logs\n");
+    } else {
+        cli_str_addf(&s, "crossfree: %zu error%s in %zu process%s (", logs->n,
+                     logs->n == 1 ? "" : "s", np, np == 1 ? "" : "es");
+        kind_counts(logs, &s);
+        cli_str_add(&s, ")\n");
+    }
+    fwrite(s.data, 1, s.len, o->out);
+    cli_str_free(&s);
+    cli_processes_free(procs, np);
+}
+
+// ---------------------------------------------------------------------------
+// GitHub workflow commands
+// ---------------------------------------------------------------------------
+
+// GitHub's escaping: '%', CR and LF in the message; also ':' and ',' in
+// properties (file=..., title=...), which would end the property.
+static void gh_escape(const char *s, bool property, cli_str *out) {
+    for (; *s != '\0'; s++) {
+        switch (*s) {
+        case '%':
+            cli_str_add(out, "%25");
+            break;
+        case '\r':
+            cli_str_add(out, "%0D");
+            break;
+        case '\n':
+            cli_str_add(out, "%0A");
+            break;
+        case ':':
+            cli_str_add(out, property ? "%3A" : ":");
+            break;
+        case ',':
+            cli_str_add(out, property ? "%2C" : ",");
+            break;
+        default:
+            cli_str_addn(out, s, 1);
+        }
+    }
+}
+
+void cli_write_github(const cli_logs *logs, const cli_report_opts *o) {
+    cli_str s = {0}, tmp = {0};
+    for (size_t i = 0; i < logs->n; i++) {
+        const cli_record *r = &logs->records[i];
+        const cli_frame *f = cli_primary_frame(r);
+        cli_str_add(&s, "::error ");
+        if (f != NULL) {
+            const char *rel = cli_relative_to_root(o, f->file);
+            cli_str_add(&s, "file=");
+            gh_escape(rel != NULL ? rel : f->file, true, &s);
+            if (f->line > 0)
+                cli_str_addf(&s, ",line=%lld", f->line);
+            cli_str_add(&s, ",");
+        }
+        tmp.len = 0;
+        cli_str_addf(&tmp, "crossfree %s", r->kind);
+        cli_str_add(&s, "title=");
+        gh_escape(tmp.data, true, &s);
+        cli_str_add(&s, "::");
+
+        // The first line is what an annotation shows folded: the words and
+        // the process; the report follows.
+        tmp.len = 0;
+        cli_str_addf(&tmp, "%s: %s", r->kind, r->message);
+        if (f != NULL && f->function != NULL)
+            cli_str_addf(&tmp, " in %s", f->function);
+        cli_str_add(&tmp, " [");
+        cli_process_name(r, &tmp);
+        cli_str_add(&tmp, "]\n");
+        cli_record_text(r, &tmp);
+        if (tmp.len > 0 && tmp.data[tmp.len - 1] == '\n')
+            tmp.data[--tmp.len] = '\0';
+        gh_escape(tmp.data, false, &s);
+        cli_str_add(&s, "\n");
+    }
+    if (s.len > 0)
+        fwrite(s.data, 1, s.len, o->out);
+    cli_str_free(&s);
+    cli_str_free(&tmp);
+}
+
+// ---------------------------------------------------------------------------
+// The subcommand
+// ---------------------------------------------------------------------------
+
+// Absolute form of dir without trailing '/', lexically (it need not exist).
+static char *absolute_dir(const char *dir) {
+    cli_str s = {0};
+    if (dir[0] != '/') {
+        char cwd[PATH_MAX];
+        if (getcwd(cwd, sizeof cwd) != NULL)
+            cli_str_addf(&s, "%s/", cwd);
+    }
+    cli_str_add(&s, dir);
+    while (s.len > 1 && s.data[s.len - 1] == '/')
+        s.data[--s.len] = '\0';
+    return s.data;
+}
+
+static int not_hidden(const struct dirent *e) { return e->d_name[0] != '.'; }
+
+// A directory stands for the files in it (not its subdirectories), in name
+// order: `crossfree report out` works when no process wrote a log, where
+// the shell would pass `out/*` on unexpanded.
+static void read_path(cli_logs *logs, const char *path) {
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_logs_read(logs, path);
+        return;
+    }
+    struct dirent **names;
+    int n = scandir(path, &names, not_hidden, alphasort);
+    if (n < 0) {
+        cli_error("cannot read the directory %s: %s", path, strerror(errno));
+        logs->unreadable = true;
+        return;
+    }
+    for (int k = 0; k < n; k++) {
+        cli_str file = {0};
+        cli_str_addf(&file, "%s/%s", path, names[k]->d_name);
+        if (stat(file.data, &st) == 0 && S_ISREG(st.st_mode))
+            cli_logs_read(logs, file.data);
+        cli_str_free(&file);
+        free(names[k]);
+    }
+    free(names);
+}
+
+int cli_cmd_report(int argc, char **argv) {
+    cli_prog = "crossfree report";
+    const char *format = "text", *root = NULL, *output = NULL;
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value = NULL;
+        bool missing = false;
+        if (strcmp(arg, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(report_usage, stdout);
+            return 0;
+        }
+        if (cli_flag_value(argc, argv, &i, "--format", &value, &missing))
+            format = value;
+        else if (cli_flag_value(argc, argv, &i, "--source-root", &value, &missing))
+            root = value;
+        else if (cli_flag_value(argc, argv, &i, "--output", &value, &missing))
+            output = value;
+        else if (arg[0] == '-' && arg[1] != '\0') {
+            cli_error("unknown flag '%s' (crossfree report --help lists them)", arg);
+            return CLI_BAD_INPUT;
+        } else {
+            break;
+        }
+        if (missing)
+            return CLI_BAD_INPUT;
+    }
+    void (*writer)(const cli_logs *, const cli_report_opts *) = NULL;
+    if (strcmp(format, "text") == 0)
+        writer = cli_write_text;
+    else if (strcmp(format, "junit") == 0)
+        writer = cli_write_junit;
+    else if (strcmp(format, "sarif") == 0)
+        writer = cli_write_sarif;
+    else if (strcmp(format, "github") == 0)
+        writer = cli_write_github;
+    if (writer == NULL) {
+        cli_error("unknown format '%s' (text, junit, sarif or github)", format);
+        return CLI_BAD_INPUT;
+    }
+    if (i >= argc) {
+        cli_error("no log given (usage: crossfree report [--format F] LOG...)");
+        return CLI_BAD_INPUT;
+    }
+
+    cli_logs logs = {0};
+    for (; i < argc; i++)
+        read_path(&logs, argv[i]);
+
+    cli_report_opts o = {.out = stdout};
+    char *root_abs = NULL;
+    char root_real[PATH_MAX];
+    if (root != NULL) {
+        root_abs = absolute_dir(root);
+        o.source_root = root_abs;
+        if (realpath(root_abs, root_real) != NULL)
+            o.source_root_real = root_real;
+    }
+    if (output != NULL) {
+        o.out = fopen(output, "w");
+        if (o.out == NULL) {
+            cli_error("cannot write %s: %s", output, strerror(errno));
+            free(root_abs);
+            cli_logs_free(&logs);
+            return CLI_BAD_INPUT;
+        }
+    }
+    writer(&logs, &o);
+    int status = logs.unreadable ? CLI_BAD_INPUT : logs.n > 0 ? CLI_ERRORS_FOUND : CLI_OK;
+    if (fflush(o.out) != 0 || ferror(o.out)) {
+        cli_error("cannot write %s: %s", output != NULL ? output : "the standard output",
+                  strerror(errno));
+        status = CLI_BAD_INPUT;
+    }
+    if (output != NULL)
+        fclose(o.out);
+    free(root_abs);
+    cli_logs_free(&logs);
+    return status;
+}

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+// `crossfree symbolize`: adds function names and file:line to frames that a
+// log has as module+offset only (symbolize=0, or no debug info where the
+// program ran), with the library's own symbolizer reading the files from
+// disk. Lines it cannot improve are copied unchanged, byte for byte.
+#include "cli.h"
+#include "json.h"
+#include "logs.h"
+
+#include "report/report.h"
+#include "stack/symbolize.h"
+#include "support/fmt.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char symbolize_usage[] =
+    "usage: crossfree symbolize [-i] [--debug-dir DIR]... LOG...\n"
+    "\n"
+    "Rewrites frames logged as module+offset (text reports written with\n"
+    "symbolize=0, and JSON records whose function or file is null) with the\n"
+    "function and file:line, read from the modules on this machine and their\n"
+    "separate debug files (found by build ID and .gnu_debuglink). Writes to\n"
+    "standard output, or with -i rewrites each LOG in place.\n"
+    "\n"
+    "  -i, --in-place    rewrite the files instead of printing them\n"
+    "  --debug-dir DIR   also look for debug files in DIR (DIR/.build-id/xx/yyyy.debug,\n"
+    "                    DIR/NAME.debug, DIR/<module's directory>/NAME.debug)\n"
+    "\n"
+    "Exit status: 0, or 2 when a log could not be read or written.\n";
+
+// ---------------------------------------------------------------------------
+// Lookups, and one warning per module that gives nothing
+// ---------------------------------------------------------------------------
+
+typedef struct state {
+    char **silent; // modules already warned about
+    size_t n_silent;
+    // The text report being read: its first frame, for the SUMMARY line.
+    bool in_report, first_pending, have_first;
+    cf_frame_info first;
+} state;
+
+static bool lookup(state *st, const char *module, uintptr_t offset, cf_frame_info *out) {
+    if (cf_symbolize_file(module, offset, out))
+        return true;
+    for (size_t i = 0; i < st->n_silent; i++) {
+        if (strcmp(st->silent[i], module) == 0)
+            return false;
+    }
+    st->silent = cli_xrealloc(st->silent, (st->n_silent + 1) * sizeof *st->silent);
+    st->silent[st->n_silent++] = cli_xstrdup(module);
+    if (access(module, R_OK) != 0)
+        cli_error("%s: %s; its frames stay module+offset", module, strerror(errno));
+    else
+        cli_error("%s: no symbols or debug info found; its frames stay module+offset", module);
+    return false;
+}
+
+// ---------------------------------------------------------------------------
+// Text reports
+// ---------------------------------------------------------------------------
+
+// Rewrites a frame line; false when it is not one or nothing was learned.
+static bool text_frame(state *st, const char *line, size_t len, FILE *out) {
+    cli_text_frame t;
+    if (!cli_parse_frame_line(line, len, &t) || t.module == NULL)
+        return false;
+    bool first = st->in_report && !st->have_first && st->first_pending;
+    if (st->in_report)
+        st->first_pending = false;
+    if (t.file_len > 0)
+        return false;
+    char module[PATH_MAX];
+    snprintf(module, sizeof module, "%.*s", (int)t.module_len, t.module);
+    cf_frame_info f;
+    if (!lookup(st, module, (uintptr_t)t.offset, &f))
+        return false;
+    if (t.function_len > 0 && f.file[0] == '\0')
+        return false; // the name was there already, and no file was found
+    if (first) {
+        st->first = f;
+        st->have_first = true;
+    }
+    f.pc = (uintptr_t)strtoull(t.pc, NULL, 16);
+    f.unloaded = t.unloaded;
+    char buf[2048];
+    cf_buf b;
+    cf_buf_init(&b, buf, sizeof buf);
+    cf_report_format_frame(&b, (unsigned)t.n, &f);
+    // The library indents frames by four spaces; keep the line's own.
+    size_t indent = strspn(line, " ");
+    fprintf(out, "%.*s%s", (int)indent, line, buf + strspn(buf, " "));
+    return true;
+}
+
+// "SUMMARY: crossfree: KIND (module+0xoff)" gets the first frame's file,
+// line and function, in the library's words: "KIND FILE:LINE in FUNCTION",
+// or "KIND (module+0xoff) in FUNCTION" when only the name is known.
+static bool text_summary(state *st, const char *line, FILE *out) {
+    static const char prefix[] = "SUMMARY: crossfree: ";
+    if (strncmp(line, prefix, sizeof prefix - 1) != 0)
+        return false;
+    st->in_report = false;
+    const char *kind = line + sizeof prefix - 1;
+    size_t kind_len = strcspn(kind, " ");
+    bool unsymbolized =
+        kind[kind_len] == '\0' || (kind[kind_len + 1] == '(' && strstr(kind, ") in ") == NULL);
+    const cf_frame_info *f = &st->first;
+    if (!st->have_first || !unsymbolized || (f->file[0] == '\0' && f->function[0] == '\0'))
+        return false;
+    fprintf(out, "%.*s", (int)((size_t)(kind - line) + kind_len), line);
+    if (f->file[0] != '\0') {
+        fprintf(out, " %s", f->file);
+        if (f->line != 0)
+            fprintf(out, ":%u", f->line);
+    } else {
+        const char *base = strrchr(f->module, '/');
+        fprintf(out, " (%s+0x%lx)", base != NULL ? base + 1 : f->module, (unsigned long)f->offset);
+    }
+    if (f->function[0] != '\0')
+        fprintf(out, " in %s", f->function);
+    fputc('\n', out);
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// JSON records
+// ---------------------------------------------------------------------------
+
+// Sets member `key` of obj to the string s (or the number n when s is
+// NULL), if it is absent or null. Returns whether it changed anything.
+static bool fill_member(cli_arena *a, cli_json *obj, const char *key, const char *s, long long n) {
+    cli_json *m = cli_json_get(obj, key);
+    if (m != NULL && m->type != CLI_JSON_NULL)
+        return false;
+    if (m == NULL) {
+        m = cli_arena_alloc(a, sizeof *m);
+        m->key = key;
+        cli_json **tail = &obj->first;
+        while (*tail != NULL)
+            tail = &(*tail)->next;
+        *tail = m;
+        obj->count++;
+    }
+    char num[32];
+    if (s == NULL) {
+        snprintf(num, sizeof num, "%lld", n);
+        m->type = CLI_JSON_NUMBER;
+        s = num;
+    } else {
+        m->type = CLI_JSON_STRING;
+    }
+    m->str = cli_arena_strdup(a, s);
+    m->len = strlen(s);
+    return true;
+}
+
+static bool json_stack(state *st, cli_arena *a, cli_json *stack) {
+    if (stack == NULL || stack->type != CLI_JSON_ARRAY)
+        return false;
+    bool changed = false;
+    for (cli_json *f = stack->first; f != NULL; f = f->next) {
+        const char *module = cli_json_str(cli_json_get(f, "module"));
+        const char *offset = cli_json_str(cli_json_get(f, "offset"));
+        bool missing = cli_json_is_null(cli_json_get(f, "function")) ||
+                       cli_json_is_null(cli_json_get(f, "file"));
+        if (module == NULL || offset == NULL || !missing)
+            continue;
+        cf_frame_info info;
+        if (!lookup(st, module, (uintptr_t)strtoull(offset, NULL, 16), &info))
+            continue;
+        if (info.function[0] != '\0')
+            changed |= fill_member(a, f, "function", info.function, 0);
+        if (info.file[0] != '\0') {
+            changed |= fill_member(a, f, "file", info.file, 0);
+            if (info.line != 0)
+                changed |= fill_member(a, f, "line", NULL, info.line);
+        }
+    }
+    return changed;
+}
+
+static bool json_line(state *st, const char *line, size_t len, FILE *out) {
+    cli_arena a = {0};
+    cli_json *v = cli_json_parse(&a, line, len, NULL);
+    bool changed = false;
+    if (v != NULL && cli_json_get(v, "crossfree") != NULL) {
+        changed |= json_stack(st, &a, cli_json_get(v, "deallocation_stack"));
+        changed |= json_stack(st, &a, cli_json_get(v, "allocation_stack"));
+        changed |= json_stack(st, &a, cli_json_get(cli_json_get(v, "first_free"), "stack"));
+    }
+    if (changed) {
+        cli_jw w;
+        cli_jw_init(&w, out, 0);
+        cli_jw_value(&w, v);
+        fputc('\n', out);
+    }
+    cli_arena_free(&a);
+    return changed;
+}
+
+// ---------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------
+
+static void symbolize_data(state *st, char *data, size_t size, FILE *out) {
+    for (char *line = data; line < data + size;) {
+        char *nl = memchr(line, '\n', (size_t)(data + size - line));
+        size_t len = (size_t)((nl != NULL ? nl : data + size) - line);
+        char saved = line[len];
+        line[len] = '\0';
+        size_t lead = strspn(line, " \t");
+        bool done = false;
+        if (line[lead] == '{') {
+            done = json_line(st, line, len, out);
+        } else {
+            if (strncmp(line, "==", 2) == 0 && strstr(line, "==ERROR: crossfree: ") != NULL) {
+                st->in_report = true;
+                st->first_pending = true;
+                st->have_first = false;
+            }
+            done = text_frame(st, line, len, out) || text_summary(st, line, out);
+        }
+        line[len] = saved;
+        // Unchanged lines are copied as they were, newline or not.
+        if (!done)
+            fwrite(line, 1, nl != NULL ? len + 1 : len, out);
+        line = nl != NULL ? nl + 1 : data + size;
+    }
+}
+
+static bool symbolize_file(state *st, const char *path, bool in_place) {
+    char *data;
+    size_t size;
+    if (!cli_read_file(path, &data, &size)) {
+        cli_error("cannot read %s: %s", path, strerror(errno));
+        return false;
+    }
+    if (!in_place || strcmp(path, "-") == 0) {
+        symbolize_data(st, data, size, stdout);
+        free(data);
+        return true;
+    }
+    // A temporary file beside the log, renamed over it when complete, so a
+    // failure never leaves a half-written log.
+    cli_str tmp = {0};
+    cli_str_addf(&tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp.data);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    bool ok = out != NULL;
+    if (ok) {
+        struct stat sb;
+        if (stat(path, &sb) == 0)
+            fchmod(fd, sb.st_mode & 07777);
+        symbolize_data(st, data, size, out);
+        ok = fflush(out) == 0 && !ferror(out);
+        ok = fclose(out) == 0 && ok;
+        ok = ok && rename(tmp.data, path) == 0;
+    }
+    if (!ok) {
+        cli_error("cannot rewrite %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            unlink(tmp.data);
+    }
+    cli_str_free(&tmp);
+    free(data);
+    return ok;
+}
+
+// ---------------------------------------------------------------------------
+// The subcommand
+// ---------------------------------------------------------------------------
+
+int cli_cmd_symbolize(int argc, char **argv) {
+    cli_prog = "crossfree symbolize";
+    bool in_place = false;
+    cli_str dirs = {0};
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value = NULL;
+        bool missing = false;
+        if (strcmp(arg, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(symbolize_usage, stdout);
+            cli_str_free(&dirs);
+            return 0;
+        }
+        if (strcmp(arg, "-i") == 0 || strcmp(arg, "--in-place") == 0) {
+            in_place = true;
+        } else if (cli_flag_value(argc, argv, &i, "--debug-dir", &value, &missing)) {
+            char real[PATH_MAX];
+            if (missing) {
+                cli_str_free(&dirs);
+                return CLI_BAD_INPUT;
+            }
+            // elfutils reads a relative entry as relative to each module's
+            // directory, so the directory is made absolute here.
+            if (realpath(value, real) == NULL) {
+                cli_error("--debug-dir %s: %s", value, strerror(errno));
+                cli_str_free(&dirs);
+                return CLI_BAD_INPUT;
+            }
+            cli_str_addf(&dirs, ":%s", real);
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            cli_error("unknown flag '%s' (crossfree symbolize --help lists them)", arg);
+            cli_str_free(&dirs);
+            return CLI_BAD_INPUT;
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) {
+        cli_error("no log given (usage: crossfree symbolize [-i] [--debug-dir DIR] LOG...)");
+        cli_str_free(&dirs);
+        return CLI_BAD_INPUT;
+    }
+    if (dirs.len > 0) {
+        // The module's directory and its .debug first, as elfutils does by
+        // default, then the given directories, then the system's.
+        cli_str path = {0};
+        cli_str_addf(&path, ":.debug%s:/usr/lib/debug", dirs.data);
+        if (!cf_symbolize_set_debuginfo_path(path.data)) {
+            cli_error("--debug-dir: the directories are too long together");
+            cli_str_free(&path);
+            cli_str_free(&dirs);
+            return CLI_BAD_INPUT;
+        }
+        cli_str_free(&path);
+    }
+    cli_str_free(&dirs);
+    // The symbolizer demangles C++ names with the C++ runtime's
+    // __cxa_demangle when the process has it loaded; this command is C.
+    (void)dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_GLOBAL);
+
+    state st = {0};
+    int status = CLI_OK;
+    for (; i < argc; i++) {
+        if (!symbolize_file(&st, argv[i], in_place))
+            status = CLI_BAD_INPUT;
+    }
+    for (size_t k = 0; k < st.n_silent; k++)
+        free(st.silent[k]);
+    free(st.silent);
+    return status;
+}

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: MIT
+// Reads crossfree logs into error records. A line that starts with '{' is a
+// JSON record; any other line may belong to a text report (ERROR header,
+// plain words, frames, region lines, SUMMARY, HINT), which is parsed into
+// the same record with less detail. Everything else is counted and skipped.
+#include "logs.h"
+
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------
+
+const char *cli_basename(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+static bool starts_with(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static char *arena_strndup(cli_arena *a, const char *s, size_t n) {
+    char *p = cli_arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    return p;
+}
+
+// Modules whose frames are never "user code": the C and C++ runtimes, the
+// loader, libffi (FFI hosts call through it) and crossfree itself.
+static const char *const runtime_modules[] = {
+    "libc.so",     "libc-",    "libstdc++.so", "libc++.so", "libc++abi.so",
+    "libgcc_s.so", "ld-linux", "ld-musl",      "libffi.so", "libcrossfree.so",
+};
+
+bool cli_frame_is_user(const cli_frame *f) {
+    if (f->file == NULL || f->file[0] == '\0')
+        return false;
+    if (f->module == NULL)
+        return true;
+    const char *base = cli_basename(f->module);
+    for (size_t i = 0; i < sizeof runtime_modules / sizeof runtime_modules[0]; i++) {
+        if (starts_with(base, runtime_modules[i]))
+            return false;
+    }
+    return true;
+}
+
+static cli_record *new_record(cli_logs *logs, const char *path, size_t line_no) {
+    if (logs->n == logs->cap) {
+        logs->cap = logs->cap == 0 ? 16 : logs->cap * 2;
+        logs->records = cli_xrealloc(logs->records, logs->cap * sizeof *logs->records);
+    }
+    cli_record *r = &logs->records[logs->n++];
+    memset(r, 0, sizeof *r);
+    r->message = "";
+    r->pid = r->thread = r->size = -1;
+    r->allocated_by.thread = r->freed_by.thread = r->first_free.thread = -1;
+    r->log = path;
+    r->line_no = line_no;
+    return r;
+}
+
+void cli_logs_free(cli_logs *logs) {
+    free(logs->records);
+    cli_arena_free(&logs->arena);
+    memset(logs, 0, sizeof *logs);
+}
+
+// ---------------------------------------------------------------------------
+// JSON records
+// ---------------------------------------------------------------------------
+
+static const char *get_str(const cli_json *o, const char *key) {
+    return cli_json_str(cli_json_get(o, key));
+}
+
+static long long get_int(const cli_json *o, const char *key) {
+    long long v;
+    return cli_json_int(cli_json_get(o, key), &v) ? v : -1;
+}
+
+static void read_side(const cli_json *o, cli_side *side) {
+    if (o == NULL || o->type != CLI_JSON_OBJECT)
+        return;
+    side->present = true;
+    side->family = get_str(o, "family");
+    side->function = get_str(o, "function");
+    side->thread = get_int(o, "thread");
+}
+
+static void read_stack(cli_arena *a, const cli_json *arr, cli_stack *stack) {
+    if (arr == NULL || arr->type != CLI_JSON_ARRAY)
+        return;
+    stack->present = true;
+    stack->frames = cli_arena_alloc(a, (arr->count + 1) * sizeof *stack->frames);
+    for (const cli_json *f = arr->first; f != NULL; f = f->next) {
+        if (f->type != CLI_JSON_OBJECT)
+            continue;
+        cli_frame *out = &stack->frames[stack->n++];
+        out->pc = get_str(f, "pc");
+        out->module = get_str(f, "module");
+        out->offset = get_str(f, "offset");
+        out->function = get_str(f, "function");
+        out->file = get_str(f, "file");
+        long long line = get_int(f, "line");
+        out->line = line > 0 ? line : 0;
+        out->unloaded = cli_json_get(f, "unloaded") != NULL &&
+                        cli_json_get(f, "unloaded")->type == CLI_JSON_TRUE;
+    }
+}
+
+bool cli_record_from_json(cli_arena *a, const cli_json *o, cli_record *r, const char **why) {
+    if (o->type != CLI_JSON_OBJECT) {
+        *why = "a JSON value that is not an object";
+        return false;
+    }
+    if (cli_json_get(o, "crossfree") == NULL) {
+        *why = "a JSON object without \"crossfree\" (not a crossfree record)";
+        return false;
+    }
+    r->kind = get_str(o, "kind");
+    if (r->kind == NULL || r->kind[0] == '\0') {
+        *why = "a crossfree record without a \"kind\"";
+        return false;
+    }
+    const char *message = get_str(o, "message");
+    r->message = message != NULL ? message : "";
+    r->pid = get_int(o, "pid");
+    r->executable = get_str(o, "executable");
+    const cli_json *cmd = cli_json_get(o, "command_line");
+    if (cmd != NULL && cmd->type == CLI_JSON_ARRAY) {
+        r->argv = cli_arena_alloc(a, (cmd->count + 1) * sizeof *r->argv);
+        for (const cli_json *arg = cmd->first; arg != NULL; arg = arg->next) {
+            if (arg->type == CLI_JSON_STRING)
+                r->argv[r->argc++] = arg->str;
+        }
+    }
+    r->thread = get_int(o, "thread");
+    r->address = get_str(o, "address");
+    r->size = get_int(o, "size");
+    read_side(cli_json_get(o, "allocated_by"), &r->allocated_by);
+    read_side(cli_json_get(o, "freed_by"), &r->freed_by);
+    const cli_json *first = cli_json_get(o, "first_free");
+    read_side(first, &r->first_free);
+    read_stack(a, cli_json_get(first, "stack"), &r->first_free_stack);
+    read_stack(a, cli_json_get(o, "deallocation_stack"), &r->dealloc_stack);
+    read_stack(a, cli_json_get(o, "allocation_stack"), &r->alloc_stack);
+    r->where = get_str(o, "where");
+    r->where_module = get_str(o, "where_module");
+    r->block_address = get_str(o, "block_address");
+    const cli_json *truncated = cli_json_get(o, "truncated");
+    r->truncated = truncated != NULL && truncated->type == CLI_JSON_TRUE;
+    r->time = get_str(o, "time");
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Text reports
+// ---------------------------------------------------------------------------
+
+static bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Finds the last occurrence of needle in [s, s+n).
+static const char *find_last(const char *s, size_t n, const char *needle) {
+    size_t k = strlen(needle);
+    for (size_t i = n >= k ? n - k + 1 : 0; i-- > 0;) {
+        if (memcmp(s + i, needle, k) == 0)
+            return s + i;
+    }
+    return NULL;
+}
+
+bool cli_parse_frame_line(const char *line, size_t len, cli_text_frame *out) {
+    memset(out, 0, sizeof *out);
+    size_t i = 0;
+    while (i < len && line[i] == ' ')
+        i++;
+    if (i == 0 || i >= len || line[i] != '#')
+        return false;
+    i++;
+    size_t digits = i;
+    while (i < len && line[i] >= '0' && line[i] <= '9')
+        out->n = out->n * 10 + (size_t)(line[i++] - '0');
+    if (i == digits || len - i < 4 || line[i] != ' ' || line[i + 1] != '0' || line[i + 2] != 'x')
+        return false;
+    i++;
+    out->pc = line + i;
+    i += 2;
+    while (i < len && is_hex(line[i]))
+        i++;
+    out->pc_len = (size_t)(line + i - out->pc);
+    if (out->pc_len == 2)
+        return false;
+
+    size_t end = len;
+    static const char unloaded[] = " [unloaded]";
+    if (end - i >= sizeof unloaded - 1 &&
+        memcmp(line + end - (sizeof unloaded - 1), unloaded, sizeof unloaded - 1) == 0) {
+        out->unloaded = true;
+        end -= sizeof unloaded - 1;
+    }
+    if (end <= i || line[end - 1] != ')')
+        return false;
+    // The module part opens at the last " (" followed by a '/' (module
+    // paths are absolute, and may hold " (" themselves), else at the last
+    // " (": C++ names may hold one too ("std::function<void ()>").
+    const char *paren = find_last(line + i, end - i, " (");
+    for (const char *p = paren; p != NULL && paren[2] != '/';
+         p = find_last(line + i, (size_t)(p - (line + i)), " (")) {
+        if (p[2] == '/')
+            paren = p;
+    }
+    if (paren == NULL)
+        return false;
+    const char *mod = paren + 2;
+    size_t mod_len = (size_t)(line + end - 1 - mod);
+    static const char unknown[] = "<unknown module>";
+    if (mod_len == sizeof unknown - 1 && memcmp(mod, unknown, mod_len) == 0) {
+        out->module = NULL;
+    } else {
+        const char *plus = find_last(mod, mod_len, "+0x");
+        if (plus == NULL || plus == mod)
+            return false;
+        for (const char *h = plus + 3; h < line + end - 1; h++) {
+            if (!is_hex(*h))
+                return false;
+        }
+        if (plus + 3 == line + end - 1)
+            return false;
+        out->module = mod;
+        out->module_len = (size_t)(plus - mod);
+        out->offset = strtoull(plus + 3, NULL, 16);
+    }
+
+    const char *mid = line + i;
+    size_t mid_len = (size_t)(paren - mid);
+    if (mid_len == 0)
+        return true;
+    if (mid_len < 5 || memcmp(mid, " in ", 4) != 0)
+        return false;
+    const char *fn = mid + 4;
+    size_t fn_len = mid_len - 4;
+    // "FUNC FILE:LINE": the last space-separated token, when it is a file.
+    const char *sp = find_last(fn, fn_len, " ");
+    if (sp != NULL) {
+        const char *tok = sp + 1;
+        size_t tok_len = (size_t)(fn + fn_len - tok);
+        const char *colon = find_last(tok, tok_len, ":");
+        bool has_line = colon != NULL && colon > tok && colon + 1 < tok + tok_len;
+        for (const char *d = colon != NULL ? colon + 1 : tok; has_line && d < tok + tok_len; d++)
+            has_line = *d >= '0' && *d <= '9';
+        bool is_path = memchr(tok, '/', tok_len) != NULL && memchr(tok, '(', tok_len) == NULL;
+        if (has_line || is_path) {
+            out->file = tok;
+            out->file_len = has_line ? (size_t)(colon - tok) : tok_len;
+            out->line = has_line ? strtoull(colon + 1, NULL, 10) : 0;
+            fn_len = (size_t)(sp - fn);
+        }
+    }
+    if (out->file == NULL) {
+        const char *plus = find_last(fn, fn_len, "+0x");
+        bool hex = plus != NULL && plus > fn && plus + 3 < fn + fn_len;
+        for (const char *h = hex ? plus + 3 : fn; hex && h < fn + fn_len; h++)
+            hex = is_hex(*h);
+        if (hex) {
+            out->func_offset = strtoull(plus + 3, NULL, 16);
+            fn_len = (size_t)(plus - fn);
+        }
+    }
+    out->function = fn;
+    out->function_len = fn_len;
+    return true;
+}
+
+enum which { NO_STACK, DEALLOC_STACK, ALLOC_STACK, FIRST_FREE_STACK };
+
+typedef struct text_state {
+    long cur; // index of the record being read, -1 outside a report
+    enum which stack;
+    bool want_message;
+} text_state;
+
+static cli_stack *stack_of(cli_record *r, enum which w) {
+    switch (w) {
+    case DEALLOC_STACK:
+        return &r->dealloc_stack;
+    case ALLOC_STACK:
+        return &r->alloc_stack;
+    case FIRST_FREE_STACK:
+        return &r->first_free_stack;
+    default:
+        return NULL;
+    }
+}
+
+static void push_frame(cli_arena *a, cli_stack *s, const cli_text_frame *t) {
+    // Capacity is the next power of two: grow by copying into the arena.
+    if (s->n == 0 || (s->n >= 4 && (s->n & (s->n - 1)) == 0)) {
+        size_t cap = s->n < 4 ? 4 : s->n * 2;
+        cli_frame *grown = cli_arena_alloc(a, cap * sizeof *grown);
+        if (s->n > 0)
+            memcpy(grown, s->frames, s->n * sizeof *grown);
+        s->frames = grown;
+    }
+    cli_frame *f = &s->frames[s->n++];
+    f->pc = arena_strndup(a, t->pc, t->pc_len);
+    if (t->module != NULL) {
+        f->module = arena_strndup(a, t->module, t->module_len);
+        char off[32];
+        snprintf(off, sizeof off, "0x%llx", t->offset);
+        f->offset = cli_arena_strdup(a, off);
+    }
+    if (t->function_len > 0)
+        f->function = arena_strndup(a, t->function, t->function_len);
+    if (t->file_len > 0)
+        f->file = arena_strndup(a, t->file, t->file_len);
+    f->line = (long long)t->line;
+    f->unloaded = t->unloaded;
+}
+
+// "WORDS in thread TN here:" after `lead`: fills the side's words and thread.
+static void read_region_side(cli_arena *a, const char *after, cli_side *side) {
+    side->present = true;
+    const char *in = strstr(after, " in thread T");
+    if (in == NULL)
+        return;
+    side->function = arena_strndup(a, after, (size_t)(in - after));
+    side->thread = strtoll(in + strlen(" in thread T"), NULL, 10);
+}
+
+// The plain-words line names the functions on each side.
+static void read_message(cli_arena *a, cli_record *r) {
+    const char *m = r->message;
+    const char *sep;
+    if (starts_with(m, "allocated by ") && (sep = strstr(m, ", freed by ")) != NULL) {
+        r->allocated_by.present = r->freed_by.present = true;
+        r->allocated_by.function = arena_strndup(a, m + 13, (size_t)(sep - m - 13));
+        r->freed_by.function = sep + strlen(", freed by ");
+    } else if (starts_with(m, "freed twice: first by ") && (sep = strstr(m, ", now by ")) != NULL) {
+        r->first_free.present = r->freed_by.present = true;
+        r->first_free.function = arena_strndup(a, m + 22, (size_t)(sep - m - 22));
+        r->freed_by.function = sep + strlen(", now by ");
+    } else if ((sep = strstr(m, " on an address that no tracked allocator handed out: ")) != NULL) {
+        r->freed_by.present = true;
+        r->freed_by.function = arena_strndup(a, m, (size_t)(sep - m));
+        const char *what = sep + strlen(" on an address that no tracked allocator handed out: ");
+        if (strstr(what, " bytes inside a ") != NULL) {
+            r->where = "interior";
+        } else if (starts_with(what, "an address on the stack")) {
+            r->where = "stack";
+        } else if (starts_with(what, "a static address in ")) {
+            r->where = "static";
+            r->where_module = what + strlen("a static address in ");
+        } else {
+            r->where = "unknown";
+        }
+    }
+}
+
+// Returns true when the line belonged to a text report (or was one of
+// crossfree's own lines) and so is not "skipped".
+static bool text_line(cli_logs *logs, text_state *st, const char *path, size_t line_no, char *line,
+                      size_t len) {
+    cli_arena *a = &logs->arena;
+    long long pid, tid;
+    char kind[64], addr[32];
+    if (starts_with(line, "==") &&
+        sscanf(line, "==%lld==ERROR: crossfree: %63s on address %31s in thread T%lld", &pid, kind,
+               addr, &tid) == 4) {
+        cli_record *r = new_record(logs, path, line_no);
+        r->kind = cli_arena_strdup(a, kind);
+        r->pid = pid;
+        r->address = cli_arena_strdup(a, addr);
+        r->thread = tid;
+        r->dealloc_stack.present = true;
+        st->cur = (long)(logs->n - 1);
+        st->stack = DEALLOC_STACK;
+        st->want_message = true;
+        return true;
+    }
+    // crossfree's own lines: the exit summary, warnings.
+    if (starts_with(line, "crossfree: ") ||
+        (starts_with(line, "==") && strstr(line, "==crossfree: ") != NULL))
+        return true;
+    if (st->cur < 0)
+        return false;
+    cli_record *r = &logs->records[st->cur];
+    cli_text_frame t;
+    if (cli_parse_frame_line(line, len, &t)) {
+        cli_stack *s = stack_of(r, st->stack);
+        if (s != NULL)
+            push_frame(a, s, &t);
+        st->want_message = false;
+        return true;
+    }
+    if (st->want_message) {
+        r->message = arena_strndup(a, line, len);
+        read_message(a, r);
+        st->want_message = false;
+        return true;
+    }
+    if (starts_with(line, "    <no stack recorded"))
+        return true;
+    const char *p;
+    if ((p = strstr(line, "-byte region allocated by ")) != NULL && strstr(line, " is a ")) {
+        r->size = strtoll(strstr(line, " is a ") + 6, NULL, 10);
+        if (r->where != NULL && strcmp(r->where, "interior") == 0)
+            r->block_address = arena_strndup(a, line, strcspn(line, " "));
+        read_region_side(a, p + strlen("-byte region allocated by "), &r->allocated_by);
+        r->alloc_stack.present = true;
+        st->stack = ALLOC_STACK;
+        return true;
+    }
+    if ((p = strstr(line, "-byte region freed by ")) != NULL && strstr(line, " is a ")) {
+        r->size = strtoll(strstr(line, " is a ") + 6, NULL, 10);
+        const char *words = p + strlen("-byte region freed by ");
+        if (starts_with(words, "an earlier deallocation")) {
+            r->first_free.present = true;
+            st->stack = NO_STACK;
+        } else {
+            read_region_side(a, words, &r->first_free);
+            r->first_free_stack.present = true;
+            st->stack = FIRST_FREE_STACK;
+        }
+        return true;
+    }
+    if (starts_with(line, "previously allocated by ")) {
+        read_region_side(a, line + strlen("previously allocated by "), &r->allocated_by);
+        r->alloc_stack.present = true;
+        st->stack = ALLOC_STACK;
+        return true;
+    }
+    if (starts_with(line, "SUMMARY: crossfree: ")) {
+        st->stack = NO_STACK;
+        return true;
+    }
+    if (starts_with(line, "HINT: ")) {
+        st->cur = -1;
+        return true;
+    }
+    // Anything else ends the report (the process printed over it).
+    st->cur = -1;
+    return false;
+}
+
+// ---------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------
+
+#define MAX_LINE_WARNINGS 3
+
+bool cli_logs_read(cli_logs *logs, const char *path) {
+    char *data;
+    size_t size;
+    if (!cli_read_file(path, &data, &size)) {
+        cli_error("cannot read %s: %s", path, strerror(errno));
+        logs->unreadable = true;
+        return false;
+    }
+    const char *name = cli_arena_strdup(&logs->arena, strcmp(path, "-") == 0 ? "<stdin>" : path);
+    text_state st = {.cur = -1};
+    size_t skipped = 0, first_skipped = 0, bad_json = 0;
+    bool warned_version = false;
+    size_t line_no = 0;
+    for (char *line = data; line < data + size;) {
+        char *nl = memchr(line, '\n', (size_t)(data + size - line));
+        char *end = nl != NULL ? nl : data + size;
+        line_no++;
+        size_t len = (size_t)(end - line);
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        line[len] = '\0';
+        char *next = nl != NULL ? nl + 1 : data + size;
+
+        size_t lead = strspn(line, " \t");
+        if (lead == len) {
+            line = next;
+            continue;
+        }
+        if (line[lead] == '{') {
+            st.cur = -1;
+            cli_json_error err;
+            cli_json *v = cli_json_parse(&logs->arena, line, len, &err);
+            const char *why = NULL;
+            cli_record *r = NULL;
+            if (v != NULL) {
+                r = new_record(logs, name, line_no);
+                if (!cli_record_from_json(&logs->arena, v, r, &why)) {
+                    logs->n--;
+                    r = NULL;
+                }
+            }
+            if (r == NULL) {
+                if (++bad_json <= MAX_LINE_WARNINGS) {
+                    if (v == NULL)
+                        cli_error("%s:%zu: malformed JSON at column %zu: %s; line skipped", name,
+                                  line_no, err.offset + 1, err.message);
+                    else
+                        cli_error("%s:%zu: %s; line skipped", name, line_no, why);
+                }
+            } else if (!warned_version) {
+                long long version = get_int(v, "crossfree");
+                if (version != 1) {
+                    cli_error("%s:%zu: record version %lld (this crossfree reads version 1); "
+                              "reading the fields it knows",
+                              name, line_no, version);
+                    warned_version = true;
+                }
+            }
+        } else if (!text_line(logs, &st, name, line_no, line, len)) {
+            if (skipped++ == 0)
+                first_skipped = line_no;
+        }
+        line = next;
+    }
+    if (bad_json > MAX_LINE_WARNINGS)
+        cli_error("%s: %zu more lines skipped as above", name, bad_json - MAX_LINE_WARNINGS);
+    if (skipped > 0)
+        cli_error("%s: skipped %zu line%s that %s not crossfree JSON records or text reports "
+                  "(the first is line %zu)",
+                  name, skipped, skipped == 1 ? "" : "s", skipped == 1 ? "is" : "are",
+                  first_skipped);
+    free(data);
+    return true;
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+// crossfree's logs read back: JSON Lines records (report_format=json, the
+// schema in docs/reports.md) and, for logs written without it, the text
+// reports. Both become the same error records, which the report writers
+// consume. Reading never fails on bad content: bad lines are counted and
+// reported once per file on stderr.
+#ifndef CLI_LOGS_H
+#define CLI_LOGS_H
+
+#include "json.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct cli_frame {
+    const char *pc;       // "0x7f..."; NULL if absent
+    const char *module;   // absolute path; NULL if unknown
+    const char *offset;   // "0x1139", offset in module; NULL if unknown
+    const char *function; // NULL if unknown
+    const char *file;     // NULL if unknown
+    long long line;       // 0 if unknown
+    bool unloaded;        // the module was dlclose'd after the stack was recorded
+} cli_frame;
+
+typedef struct cli_stack {
+    bool present; // the record has this stack (possibly empty)
+    cli_frame *frames;
+    size_t n;
+} cli_stack;
+
+// One side of an error: who allocated, who freed, who freed first.
+typedef struct cli_side {
+    bool present;
+    const char *family;   // "new[]", "malloc", ...; NULL if unknown
+    const char *function; // "operator new[]", "free()", ...
+    long long thread;     // -1 if unknown
+} cli_side;
+
+typedef struct cli_record {
+    const char *kind;    // "alloc-dealloc-mismatch", ...
+    const char *message; // the plain-words line; never NULL ("" if absent)
+    long long pid;       // -1 if unknown
+    const char *executable;
+    const char **argv; // command line; argc entries
+    size_t argc;
+    long long thread; // -1 if unknown
+    const char *address;
+    long long size; // -1 if unknown
+    cli_side allocated_by, freed_by, first_free;
+    cli_stack dealloc_stack, alloc_stack, first_free_stack;
+    const char *where, *where_module; // invalid-free only
+    const char *block_address;        // invalid-free inside a block: the block's start
+    bool truncated;                   // the library left frames out
+    const char *time;                 // "2026-11-26T05:40:00.123456Z"; NULL if unknown
+    const char *log;                  // the file it was read from
+    size_t line_no;                   // line of its first text in that file
+} cli_record;
+
+typedef struct cli_logs {
+    cli_arena arena;
+    cli_record *records;
+    size_t n, cap;
+    bool unreadable; // some file could not be read at all
+} cli_logs;
+
+// Reads one log file ("-" for stdin) and appends its records. Problems go
+// to stderr prefixed with `cli_prog`. Returns false if the file could not
+// be read (and sets logs->unreadable).
+bool cli_logs_read(cli_logs *logs, const char *path);
+void cli_logs_free(cli_logs *logs);
+
+// Fills `r` from one parsed JSON record. Returns false (and a reason) when
+// the object is not a crossfree record.
+bool cli_record_from_json(cli_arena *arena, const cli_json *obj, cli_record *r, const char **why);
+
+// A text report's frame line, "    #N 0xPC[ in FUNC[ FILE:LINE|+0xOFF]] (MODULE+0xOFF)".
+// Spans point into the line; a missing part has length 0.
+typedef struct cli_text_frame {
+    size_t n;       // the frame number
+    const char *pc; // "0x..."
+    size_t pc_len;
+    const char *function, *file;
+    size_t function_len, file_len;
+    unsigned long long func_offset; // FUNC+0xOFF, 0 if absent
+    unsigned long long line;
+    const char *module; // NULL for "<unknown module>"
+    size_t module_len;
+    unsigned long long offset;
+    bool unloaded;
+} cli_text_frame;
+
+bool cli_parse_frame_line(const char *line, size_t len, cli_text_frame *out);
+
+// Whether the frame belongs to user code: it has a file, and its module is
+// not the C or C++ runtime, the loader, libffi or crossfree itself.
+bool cli_frame_is_user(const cli_frame *f);
+
+// The path's last component.
+const char *cli_basename(const char *path);
+
+#endif
