@@ -73,7 +73,8 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
             // A program-registered family may have reused the address for a
             // new live block meanwhile: that record stays.
             cf_table_remove_quarantined(out[i].addr);
-            release(out[i].addr, out[i].family);
+            if (!out[i].ghost)
+                release(out[i].addr, out[i].family);
         }
         if (pushed)
             return true;

@@ -17,7 +17,8 @@ typedef struct cf_qentry {
     uint32_t free_tid;
     uint8_t dealloc_fn; // cf_dealloc_fn used for the free
     uint8_t family;     // family the block was allocated in
-    uint8_t pad[6];
+    uint8_t ghost;      // remembered only: the real allocator already released it
+    uint8_t pad[5];
 } cf_qentry;
 
 // Called for each evicted block after its owner record was removed.

@@ -92,7 +92,7 @@ static bool grow(shard *s) {
     return true;
 }
 
-bool cf_table_insert(const cf_record *r) {
+static bool insert(const cf_record *r, bool replace) {
     CF_DCHECK(r->addr != 0);
     uint64_t h = mix(r->addr);
     shard *s = shard_of(h);
@@ -108,14 +108,23 @@ bool cf_table_insert(const cf_record *r) {
         }
         if (ok) {
             uint32_t i = probe(s, r->addr, h);
-            if (s->slots[i].addr == 0)
+            if (s->slots[i].addr == 0) {
                 s->count++;
-            s->slots[i] = *r;
+                s->slots[i] = *r;
+            } else if (replace) {
+                s->slots[i] = *r;
+            } else {
+                ok = false;
+            }
         }
     }
     cf_lock_release(&s->lock);
     return ok;
 }
+
+bool cf_table_insert(const cf_record *r) { return insert(r, true); }
+
+bool cf_table_insert_if_absent(const cf_record *r) { return insert(r, false); }
 
 bool cf_table_lookup(uintptr_t addr, cf_record *out) {
     uint64_t h = mix(addr);

@@ -53,6 +53,9 @@ bool cf_table_init(void);
 // the table could not grow (out of address space).
 bool cf_table_insert(const cf_record *r);
 
+// Inserts `r` only if no record for its address exists; false otherwise.
+bool cf_table_insert_if_absent(const cf_record *r);
+
 // Copies the record for `addr` into `out`; false if there is none.
 bool cf_table_lookup(uintptr_t addr, cf_record *out);
 

@@ -485,23 +485,32 @@ static bool private_operators_match(cf_record *rec, cf_dealloc_fn *fn, unsigned 
 // ---------------------------------------------------------------------------
 // Hooks
 
+// The depot id of the calling thread's stack (0 with malloc_context_size=0).
+static uint32_t current_stack_id(cf_tls *t) {
+    if (context_size == 0)
+        return 0;
+    uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
+    t->guard++;
+    unsigned n = cf_capture(pcs, context_size);
+    t->guard--;
+    return cf_depot_put(pcs, n);
+}
+
+static void record_alloc(cf_tls *t, cf_alloc_fn fn, unsigned family, void *p, size_t size,
+                         uint32_t stack) {
+    if (t->guard > 0) {
+        fn = CF_ALLOC_INTERNAL;
+        family = CF_FAM_MALLOC;
+    }
+    cf_record r = cf_record_make((uintptr_t)p, size, family, fn, stack, cf_rt_tid());
+    cf_table_insert(&r);
+}
+
 void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size) {
     if (p == NULL || !checking)
         return;
     cf_tls *t = &cf_tls_data;
-    uint32_t stack = 0;
-    if (t->guard > 0) {
-        fn = CF_ALLOC_INTERNAL;
-        family = CF_FAM_MALLOC;
-    } else if (context_size > 0) {
-        uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
-        t->guard++;
-        unsigned n = cf_capture(pcs, context_size);
-        t->guard--;
-        stack = cf_depot_put(pcs, n);
-    }
-    cf_record r = cf_record_make((uintptr_t)p, size, family, fn, stack, cf_rt_tid());
-    cf_table_insert(&r);
+    record_alloc(t, fn, family, p, size, t->guard > 0 ? 0 : current_stack_id(t));
 }
 
 bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
@@ -596,13 +605,43 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
     return true;
 }
 
+// realloc released the old block itself (it moved, or the size was 0):
+// remember its address without holding memory, so a later free of the
+// stale pointer reads as a double-free rather than an unknown pointer.
+// Only if no record exists: another thread may already have been handed
+// the same address, and its live record must win.
+static void remember_released(const cf_record *old, uint32_t free_stack) {
+    if (!cf_quarantine_enabled())
+        return;
+    cf_record ghost = *old;
+    ghost.tid_state = (ghost.tid_state & CF_TID_MAX) | ((uint32_t)CF_STATE_QUARANTINED << 24);
+    if (!cf_table_insert_if_absent(&ghost))
+        return;
+    cf_qentry q = {0};
+    q.addr = old->addr;
+    q.size = 0; // holds no memory, so it takes none of the byte budget
+    q.free_stack = free_stack;
+    q.free_tid = cf_rt_tid();
+    q.dealloc_fn = CF_DEALLOC_REALLOC;
+    q.family = (uint8_t)cf_record_family(old);
+    q.ghost = 1;
+    if (!cf_quarantine_push(q.free_tid, &q, cf_platform_release))
+        cf_table_remove_quarantined(old->addr);
+}
+
 void cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size) {
     if (!checking)
         return;
-    if (newp != NULL)
-        cf_rt_on_alloc(fn, newp, size);
-    else if (size != 0)
+    cf_tls *t = &cf_tls_data;
+    if (newp == NULL && size != 0) {
         cf_table_insert(saved); // the real call failed: the old block lives on
+        return;
+    }
+    uint32_t stack = t->guard > 0 ? 0 : current_stack_id(t);
+    if (newp != NULL)
+        record_alloc(t, fn, cf_family_of_alloc(fn), newp, size, stack);
+    if (t->guard == 0 && (uintptr_t)newp != saved->addr)
+        remember_released(saved, stack);
 }
 
 // ---------------------------------------------------------------------------
