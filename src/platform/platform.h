@@ -27,6 +27,15 @@
 #define CF_OS_MACOS 0
 #endif
 
+// Address space the stack depot reserves. Linux and macOS commit pages on
+// first touch, so a large reservation costs nothing until used; Windows
+// commits the whole mapping up front (cf_os_map there), so it asks less.
+#if CF_OS_WINDOWS
+#define CF_DEPOT_RESERVE_BYTES ((size_t)64 << 20)
+#else
+#define CF_DEPOT_RESERVE_BYTES ((size_t)1 << 30)
+#endif
+
 // Anonymous zeroed pages, outside the user's heap. NULL on failure.
 // `reserve_only` asks for address space that is committed lazily on touch.
 void *cf_os_map(size_t bytes, bool reserve_only);

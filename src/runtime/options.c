@@ -126,6 +126,11 @@ int cf_options_parse(cf_options *o, const char *text, cf_buf *w) {
         size_t vlen = 0;
         if (has_value) {
             val = ++p;
+            // A Windows drive letter ("C:\logs\cf", "C:/logs") keeps its
+            // colon: one letter, ':', then a slash is never a separator.
+            if (((*p | 32) >= 'a' && (*p | 32) <= 'z') && p[1] == ':' &&
+                (p[2] == '\\' || p[2] == '/'))
+                p += 2;
             while (*p != '\0' && !is_separator(*p))
                 p++;
             vlen = (size_t)(p - val);

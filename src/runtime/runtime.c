@@ -192,7 +192,7 @@ static bool init_everything(void) {
     init_options();
     if (cf_flags.only[0] != '\0')
         checking = selected_by_only(cf_flags.only);
-    if (checking && (!cf_table_init() || !cf_depot_init((size_t)1 << 30) ||
+    if (checking && (!cf_table_init() || !cf_depot_init(CF_DEPOT_RESERVE_BYTES) ||
                      !cf_quarantine_init((size_t)cf_flags.quarantine_size_mb << 20))) {
         // Without its tables crossfree cannot check, but the program can
         // still run: every call passes straight through.

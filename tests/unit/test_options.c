@@ -432,6 +432,12 @@ static void test_separators(void **state) {
     assert_false(opts.symbolize);
     assert_true(opts.help);
     assert_string_equal(opts.log_path, "x");
+    // A Windows drive letter keeps its colon; the next ':' still separates.
+    assert_int_equal(parse("log_path=C:\\logs\\cf:exitcode=3"), 0);
+    assert_string_equal(opts.log_path, "C:\\logs\\cf");
+    assert_int_equal(opts.exitcode, 3);
+    assert_int_equal(parse("log_path=d:/x"), 0);
+    assert_string_equal(opts.log_path, "d:/x");
     // A value ends at the first separator: "a b" is the value "a" and a key "b".
     assert_int_equal(parse("log_path=/tmp/a b"), 1);
     assert_string_equal(opts.log_path, "/tmp/a");
