@@ -205,10 +205,7 @@ static void *realloc_common(void *p, size_t n, size_t size, bool array) {
     }
     cf_alloc_fn fn = array ? CF_ALLOC_REALLOCARRAY : CF_ALLOC_REALLOC;
     if (p == NULL) {
-        return track(fn,
-                     array ? REAL(REALLOCARRAY, reallocarray_fn)(NULL, n, size)
-                           : REAL(REALLOC, realloc_fn)(NULL, total),
-                     total);
+        return track(fn, REAL(REALLOC, realloc_fn)(NULL, total), total);
     }
     int e = errno;
     cf_record saved;
@@ -217,8 +214,10 @@ static void *realloc_common(void *p, size_t n, size_t size, bool array) {
         return NULL;
     }
     errno = e;
-    void *q = array ? REAL(REALLOCARRAY, reallocarray_fn)(p, n, size)
-                    : REAL(REALLOC, realloc_fn)(p, total);
+    // Not the real reallocarray: glibc's calls realloc through the PLT,
+    // which would reach our realloc with a record already detached. The
+    // overflow check above is all it adds to realloc.
+    void *q = REAL(REALLOC, realloc_fn)(p, total);
     e = errno;
     cf_rt_realloc_end(fn, &saved, q, total);
     errno = e;
