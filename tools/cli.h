@@ -2,7 +2,7 @@
 // What the parts of the crossfree command share: the subcommands' entry
 // points, their exit statuses, and a few helpers for reading files and
 // printing one-line errors. The command is an ordinary program: it may use
-// stdio and malloc freely, and never runs with libcrossfree preloaded.
+// stdio and malloc freely; it preloads libcrossfree only into what it runs.
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
 

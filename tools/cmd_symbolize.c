@@ -42,7 +42,8 @@ typedef struct state {
     char **silent; // modules already warned about
     size_t n_silent;
     // The text report being read: its first frame, for the SUMMARY line.
-    bool in_report, first_pending, have_first;
+    bool first_pending; // an ERROR line was read, its first frame not yet
+    bool have_first;    // `first` holds that frame, resolved
     cf_frame_info first;
 } state;
 
@@ -71,9 +72,8 @@ static bool text_frame(state *st, const char *line, size_t len, FILE *out) {
     cli_text_frame t;
     if (!cli_parse_frame_line(line, len, &t) || t.module == NULL)
         return false;
-    bool first = st->in_report && !st->have_first && st->first_pending;
-    if (st->in_report)
-        st->first_pending = false;
+    bool first = st->first_pending;
+    st->first_pending = false;
     if (t.file_len > 0)
         return false;
     char module[PATH_MAX];
@@ -106,13 +106,14 @@ static bool text_summary(state *st, const char *line, FILE *out) {
     static const char prefix[] = "SUMMARY: crossfree: ";
     if (strncmp(line, prefix, sizeof prefix - 1) != 0)
         return false;
-    st->in_report = false;
+    bool have_first = st->have_first;
+    st->have_first = false;
     const char *kind = line + sizeof prefix - 1;
     size_t kind_len = strcspn(kind, " ");
     bool unsymbolized =
         kind[kind_len] == '\0' || (kind[kind_len + 1] == '(' && strstr(kind, ") in ") == NULL);
     const cf_frame_info *f = &st->first;
-    if (!st->have_first || !unsymbolized || (f->file[0] == '\0' && f->function[0] == '\0'))
+    if (!have_first || !unsymbolized || (f->file[0] == '\0' && f->function[0] == '\0'))
         return false;
     fprintf(out, "%.*s", (int)((size_t)(kind - line) + kind_len), line);
     if (f->file[0] != '\0') {
@@ -221,7 +222,6 @@ static void symbolize_data(state *st, char *data, size_t size, FILE *out) {
             done = json_line(st, line, len, out);
         } else {
             if (strncmp(line, "==", 2) == 0 && strstr(line, "==ERROR: crossfree: ") != NULL) {
-                st->in_report = true;
                 st->first_pending = true;
                 st->have_first = false;
             }

@@ -19,6 +19,7 @@ typedef struct cf_frame_info {
     char file[512];        // source file, "" if unknown
     unsigned line;         // 0 if unknown
     bool unloaded;         // module was dlclose'd since the pc was recorded
+    bool jit;              // pc is in anonymous executable memory (JIT code)
 } cf_frame_info;
 
 // Fills `out` for `pc`. Module and offset come from the live module list,
