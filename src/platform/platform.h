@@ -88,4 +88,10 @@ _Noreturn void cf_os_exit_now(int status);
 // Error path only: may read /proc and take the loader lock, never mallocs.
 bool cf_os_addr_on_current_stack(uintptr_t addr);
 
+// Whether `pc` lies in anonymous executable memory (code a JIT generated).
+// If so, `name` receives the symbol a perf map (/tmp/perf-PID.map, as
+// `node --perf-basic-prof` and JVM agents write it) gives for pc, or "".
+// Error path only: reads /proc and the map file, never mallocs.
+bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap);
+
 #endif

@@ -5,6 +5,8 @@
 // version. Never allocates, and never emits an incomplete or invalid line.
 #include "report/json.h"
 
+#include "report/hosts.h"
+
 #include "core/family.h"
 #include "stack/depot.h"
 
@@ -224,6 +226,7 @@ static void write_frame(jw *w, const cf_frame_info *f) {
     else
         member_lit(w, "line", "null");
     member_lit(w, "unloaded", f->unloaded ? "true" : "false");
+    member_lit(w, "jit", f->jit ? "true" : "false");
     close_value(w, '}');
 }
 
@@ -342,6 +345,18 @@ void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool n
             member_hex(&w, "block_address", e->alloc.addr);
         else
             member_lit(&w, "block_address", "null");
+    }
+
+    // Which FFI host made the bad call, and where it entered native code.
+    cf_host_side side;
+    cf_hosts_find(e->pcs, e->n_pcs, sym, &side);
+    if (side.found) {
+        open_value(&w, "freed_from", '{');
+        member_str(&w, "host", side.host);
+        member_dec(&w, "frame", side.frame);
+        close_value(&w, '}');
+    } else {
+        member_lit(&w, "freed_from", "null");
     }
 
     write_stack(&w, "deallocation_stack", e->pcs, e->n_pcs, names, sym);

@@ -4,6 +4,8 @@
 // and its allocation stack, SUMMARY, HINT. Change it only with the docs.
 #include "report/report.h"
 
+#include "report/hosts.h"
+
 #include "core/family.h"
 #include "stack/depot.h"
 
@@ -50,6 +52,9 @@ void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f) {
         cf_buf_str(out, f->module);
         cf_buf_char(out, '+');
         cf_buf_hex(out, f->offset);
+    } else if (f->jit) {
+        cf_buf_str(out, "[jit] ");
+        cf_buf_hex(out, f->pc);
     } else {
         cf_buf_str(out, "<unknown module>");
     }
@@ -59,19 +64,33 @@ void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f) {
     cf_buf_char(out, '\n');
 }
 
+// A frame line with a tag: the frame where an FFI host entered native code.
+static void format_frame_tagged(cf_buf *out, unsigned n, const cf_frame_info *f,
+                                const char *tag) {
+    cf_report_format_frame(out, n, f);
+    if (tag == NULL || out->len == 0 || out->data[out->len - 1] != '\n')
+        return;
+    out->len--; // reopen the line
+    out->data[out->len] = '\0';
+    cf_buf_str(out, " [host boundary: ");
+    cf_buf_str(out, tag);
+    cf_buf_str(out, "]\n");
+}
+
 void cf_report_resolve(cf_symbolizer sym, uintptr_t pc, bool names, cf_frame_info *f) {
     f->pc = pc;
     f->module[0] = f->function[0] = f->file[0] = '\0';
     f->offset = f->func_offset = 0;
     f->line = 0;
     f->unloaded = false;
+    f->jit = false;
     if (sym != NULL && !sym(pc, names, f))
         f->module[0] = '\0';
     f->pc = pc;
 }
 
-static void format_stack(cf_buf *out, const uintptr_t *pcs, unsigned n, bool names,
-                         cf_symbolizer sym) {
+static void format_stack_marked(cf_buf *out, const uintptr_t *pcs, unsigned n, bool names,
+                                cf_symbolizer sym, const cf_host_side *side) {
     cf_frame_info f;
     if (n == 0) {
         cf_buf_str(out, "    <no stack recorded: malloc_context_size=0 or depot full>\n");
@@ -79,8 +98,14 @@ static void format_stack(cf_buf *out, const uintptr_t *pcs, unsigned n, bool nam
     }
     for (unsigned i = 0; i < n; i++) {
         cf_report_resolve(sym, pcs[i], names, &f);
-        cf_report_format_frame(out, i, &f);
+        bool boundary = side != NULL && side->found && side->frame == i && side->host[0] != '\0';
+        format_frame_tagged(out, i, &f, boundary ? side->host : NULL);
     }
+}
+
+static void format_stack(cf_buf *out, const uintptr_t *pcs, unsigned n, bool names,
+                         cf_symbolizer sym) {
+    format_stack_marked(out, pcs, n, names, sym, NULL);
 }
 
 static void format_depot_stack(cf_buf *out, uint32_t id, bool names, cf_symbolizer sym) {
@@ -146,24 +171,51 @@ static void format_summary(cf_buf *out, const cf_error *e, bool names, cf_symbol
     cf_buf_char(out, '\n');
 }
 
-static void format_hint(cf_buf *out, const cf_error *e) {
+static bool is_new_family(unsigned fam) {
+    return fam == CF_FAM_NEW || fam == CF_FAM_NEW_ARRAY || fam == CF_FAM_NEW_ALIGN ||
+           fam == CF_FAM_NEW_ARRAY_ALIGN;
+}
+
+// The fix that fits the pair, naming the host and the native module when
+// the report knows them.
+static void format_hint(cf_buf *out, const cf_error *e, const cf_host_side *side,
+                        const char *native_module) {
     cf_buf_str(out, "HINT: ");
     switch (e->kind) {
     case CF_ERR_MISMATCH: {
         unsigned fam = cf_record_family(&e->alloc);
+        const char *release = cf_dealloc_fn_words(CF_DEALLOC_CUSTOM, fam);
+        unsigned freeing = e->dealloc_family;
         cf_buf_str(out, "memory from ");
         cf_buf_str(out, alloc_words(&e->alloc));
         cf_buf_str(out, " must be released with ");
-        cf_buf_str(out, cf_dealloc_fn_words(CF_DEALLOC_CUSTOM, fam));
-        if (fam == CF_FAM_NEW || fam == CF_FAM_NEW_ARRAY || fam == CF_FAM_NEW_ALIGN ||
-            fam == CF_FAM_NEW_ARRAY_ALIGN) {
+        cf_buf_str(out, release);
+        if (is_new_family(fam) && side->found && side->host[0] != '\0') {
+            cf_buf_str(out, "; export a release function from ");
+            cf_buf_str(out, native_module[0] != '\0' ? native_module : "the native library");
+            cf_buf_str(out, " that uses ");
+            cf_buf_str(out, release);
+            cf_buf_str(out, " and call it from ");
+            cf_buf_str(out, side->host);
+            cf_buf_str(out, " instead of ");
+            cf_buf_str(out, dealloc_words(e->dealloc_fn, e->dealloc_family));
+            cf_buf_str(out, ", or allocate the buffer with malloc() if the host must free it");
+        } else if (is_new_family(fam)) {
             cf_buf_str(out, "; if another language frees it, export a release function that uses ");
-            cf_buf_str(out, cf_dealloc_fn_words(CF_DEALLOC_CUSTOM, fam));
-            cf_buf_str(out, " and call that instead, or allocate the buffer with malloc()");
+            cf_buf_str(out, release);
+            cf_buf_str(out, " and call that instead, or allocate the buffer with ");
+            cf_buf_str(out, freeing == CF_FAM_COTASKMEM ? "CoTaskMemAlloc" : "malloc()");
+        } else if (freeing == CF_FAM_COTASKMEM) {
+            cf_buf_str(out, "; memory that CoTaskMemFree releases (package:ffi's free on Windows, "
+                            ".NET's marshaller) must come from CoTaskMemAlloc");
         } else if (fam == CF_FAM_MALLOC) {
             cf_buf_str(out, "; whoever frees it must use free(), or allocate it with the "
                             "allocator that matches the freeing code");
         }
+        if (side->found && side->dart)
+            cf_buf_str(out, "; on Windows package:ffi frees with CoTaskMemFree, so memory Dart "
+                            "frees must come from a DartReadable-style allocator (CoTaskMemAlloc "
+                            "on Windows, malloc elsewhere): see docs/ffi-hosts.md");
         break;
     }
     case CF_ERR_DOUBLE_FREE:
@@ -178,6 +230,34 @@ static void format_hint(cf_buf *out, const cf_error *e) {
         break;
     }
     cf_buf_str(out, " (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)\n");
+}
+
+// "freed from HOST (frame #N); allocated in MODULE by WORDS in FUNCTION"
+static void format_sides(cf_buf *out, const cf_error *e, const cf_host_side *side,
+                         cf_symbolizer sym, char *native_module, size_t cap) {
+    native_module[0] = '\0';
+    if (!side->found || side->host[0] == '\0' || !e->has_alloc)
+        return;
+    cf_buf_str(out, "freed from ");
+    cf_buf_str(out, side->host);
+    cf_buf_str(out, " (frame #");
+    cf_buf_dec(out, side->frame);
+    cf_buf_char(out, ')');
+    const uintptr_t *apcs;
+    unsigned an = cf_depot_get(e->alloc.stack, &apcs);
+    cf_frame_info f;
+    if (cf_hosts_native_frame(apcs, an, sym, &f) >= 0) {
+        cf_strlcpy(native_module, basename_of(f.module), cap);
+        cf_buf_str(out, "; allocated in ");
+        cf_buf_str(out, native_module);
+        cf_buf_str(out, " by ");
+        cf_buf_str(out, alloc_words(&e->alloc));
+        if (f.function[0] != '\0') {
+            cf_buf_str(out, " in ");
+            cf_buf_str(out, f.function);
+        }
+    }
+    cf_buf_char(out, '\n');
 }
 
 void cf_report_format_message(const cf_error *e, cf_buf *out) {
@@ -237,7 +317,12 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
     cf_buf_char(out, '\n');
     cf_report_format_message(e, out);
     cf_buf_char(out, '\n');
-    format_stack(out, e->pcs, e->n_pcs, names, sym);
+    cf_host_side side;
+    char native_module[128] = "";
+    cf_hosts_find(e->pcs, e->n_pcs, sym, &side);
+    if (e->kind == CF_ERR_MISMATCH)
+        format_sides(out, e, &side, sym, native_module, sizeof native_module);
+    format_stack_marked(out, e->pcs, e->n_pcs, names, sym, &side);
 
     switch (e->kind) {
     case CF_ERR_MISMATCH:
@@ -273,5 +358,5 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
         break;
     }
     format_summary(out, e, names, sym);
-    format_hint(out, e);
+    format_hint(out, e, &side, native_module);
 }

@@ -8,6 +8,7 @@
 #include "core/quarantine.h"
 #include "platform/platform.h"
 #include "report/json.h"
+#include "report/hosts.h"
 #include "report/report.h"
 #include "report/suppress.h"
 #include "runtime/options.h"
@@ -96,6 +97,12 @@ static void init_options(void) {
         cf_buf_str(&w, "' (expected text or json); keeping the default\n");
         emit_stderr(&w);
         cf_strlcpy(cf_flags.report_format, "text", sizeof cf_flags.report_format);
+    }
+    if (cf_flags.host_modules[0] != '\0') {
+        cf_buf_init(&w, storage, sizeof storage);
+        cf_hosts_configure(cf_flags.host_modules, &w);
+        if (w.len > 0)
+            emit_stderr(&w);
     }
     context_size = (unsigned)cf_flags.malloc_context_size;
     json_reports = cf_strcmp(cf_flags.report_format, "json") == 0;
@@ -331,6 +338,16 @@ static void report_meta(cf_report_meta *meta) {
     meta->time_us = cf_os_time_us();
 }
 
+// The symbolizer reports use: modules first, then JIT code named from a
+// perf map (or marked as JIT), so no frame is ever just "unknown".
+static bool symbolize_for_report(uintptr_t pc, bool names, cf_frame_info *out) {
+    if (cf_symbolize(pc, names, out))
+        return true;
+    out->pc = pc;
+    out->jit = cf_os_jit_frame(pc, out->function, sizeof out->function);
+    return false;
+}
+
 // Reports `e`, unless a suppression matches it; returns only when
 // halt_on_error=0 or the error was suppressed.
 static void report_error(cf_error *e) {
@@ -339,7 +356,7 @@ static void report_error(cf_error *e) {
     cf_rt_guard_enter(); // the symbolizer allocates
     cf_lock_acquire(&report_lock);
     e->pid = cf_os_getpid();
-    if (cf_suppressions_count() > 0 && cf_suppressions_match(e, cf_symbolize)) {
+    if (cf_suppressions_count() > 0 && cf_suppressions_match(e, symbolize_for_report)) {
         // Handled like an error with halt_on_error=0 (the caller carries on
         // safely), but silent, and it never changes the exit status.
         atomic_fetch_add(&suppressed_count, 1);
@@ -352,9 +369,9 @@ static void report_error(cf_error *e) {
     if (json_reports) {
         cf_report_meta meta;
         report_meta(&meta);
-        cf_report_format_json(e, &meta, cf_flags.symbolize, cf_symbolize, &b);
+        cf_report_format_json(e, &meta, cf_flags.symbolize, symbolize_for_report, &b);
     } else {
-        cf_report_format(e, cf_flags.symbolize, cf_symbolize, &b);
+        cf_report_format(e, cf_flags.symbolize, symbolize_for_report, &b);
         if (b.truncated)
             cf_buf_str(&b, "crossfree: (report truncated)\n");
     }

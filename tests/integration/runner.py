@@ -75,7 +75,9 @@ ANY_PID_LINE_RE = re.compile(r"^==(\d+)==")
 # `#n 0xADDR in FUNCTION FILE:LINE (MODULE+0xOFFSET)`; parsed from the right
 # because C++ names contain spaces and parentheses.
 FRAME_HEAD_RE = re.compile(r"^\s+#(\d+) (0x[0-9a-f]+)(.*)$")
-FRAME_TAIL_RE = re.compile(r"^(.*?) ?\(([^()]+)\+(0x[0-9a-f]+)\)(?: \[unloaded\])?$")
+FRAME_TAIL_RE = re.compile(
+    r"^(.*?) ?\((?:([^()]+)\+(0x[0-9a-f]+)|\[jit\] (0x[0-9a-f]+))\)"
+    r"(?: \[unloaded\])?(?: \[host boundary: [^\]]+\])?$")
 FILE_LINE_RE = re.compile(r"^(.*) (\S+):(\d+)$")
 REGION_RE = re.compile(
     r"^(0x[0-9a-f]+) is a (\d+)-byte region (allocated|freed) by (.+) in thread (T\d+) here:$")
@@ -104,6 +106,8 @@ def parse_frame(text):
     if not t:
         return Frame(num, addr, None, None, None, None, None, text)
     body, module, offset = t.group(1), t.group(2), t.group(3)
+    if t.group(4) is not None:  # JIT code: "([jit] 0xPC)"
+        module, offset = "[jit]", t.group(4)
     func = file = line = None
     body = body.strip()
     if body.startswith("in "):

@@ -216,3 +216,128 @@ bool cf_os_addr_on_current_stack(uintptr_t addr) {
         return false;
     return addr >= lo && addr < hi;
 }
+
+// Reads `path` line by line into a fixed buffer, calling `line` for each
+// complete line until it returns true. Lines longer than the buffer are
+// skipped.
+static void each_line(const char *path, bool (*line)(const char *s, size_t n, void *ctx),
+                      void *ctx) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return;
+    char buf[4096];
+    size_t have = 0;
+    bool done = false;
+    while (!done) {
+        ssize_t r = read(fd, buf + have, sizeof buf - have);
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        size_t start = 0;
+        for (size_t i = 0; i < have && !done; i++) {
+            if (buf[i] != '\n')
+                continue;
+            done = line(buf + start, i - start, ctx);
+            start = i + 1;
+        }
+        memmove(buf, buf + start, have - start);
+        have -= start;
+        if (have == sizeof buf)
+            have = 0; // a line longer than the buffer: drop it
+    }
+    close(fd);
+}
+
+static const char *parse_hex(const char *s, const char *end, uintptr_t *out) {
+    uintptr_t v = 0;
+    if (end - s > 2 && s[0] == '0' && (s[1] | 32) == 'x')
+        s += 2;
+    const char *start = s;
+    for (; s < end; s++) {
+        char c = (char)(*s | 32);
+        if (*s >= '0' && *s <= '9')
+            v = v * 16 + (uintptr_t)(*s - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v * 16 + (uintptr_t)(c - 'a' + 10);
+        else
+            break;
+    }
+    *out = v;
+    return s > start ? s : NULL;
+}
+
+typedef struct jit_query {
+    uintptr_t pc;
+    bool found;
+    bool jit;
+    char *name;
+    size_t cap;
+} jit_query;
+
+// "lo-hi perms offset dev inode [path]": executable and not backed by a
+// file (no path, or an [anon:...] name) means generated code.
+static bool maps_line(const char *s, size_t n, void *ctx) {
+    jit_query *q = ctx;
+    const char *end = s + n;
+    uintptr_t lo, hi;
+    const char *p = parse_hex(s, end, &lo);
+    if (p == NULL || p >= end || *p != '-')
+        return false;
+    p = parse_hex(p + 1, end, &hi);
+    if (p == NULL || q->pc < lo || q->pc >= hi)
+        return false;
+    q->found = true;
+    while (p < end && *p == ' ')
+        p++;
+    bool exec = end - p >= 3 && p[2] == 'x';
+    // Skip perms, offset, dev, inode to the path.
+    for (int field = 0; field < 4 && p < end; field++) {
+        while (p < end && *p != ' ')
+            p++;
+        while (p < end && *p == ' ')
+            p++;
+    }
+    bool anonymous = p >= end || cf_streqn(p, "[anon:", 6) || cf_streqn(p, "/memfd:", 7);
+    q->jit = exec && anonymous;
+    return true;
+}
+
+// "START SIZE NAME" (hex, with or without 0x); the last entry covering pc
+// wins, since a JIT may reuse code memory for a newer function.
+static bool perf_map_line(const char *s, size_t n, void *ctx) {
+    jit_query *q = ctx;
+    const char *end = s + n;
+    uintptr_t start, size;
+    const char *p = parse_hex(s, end, &start);
+    if (p == NULL || p >= end || *p != ' ')
+        return false;
+    p = parse_hex(p + 1, end, &size);
+    if (p == NULL || p >= end || *p != ' ')
+        return false;
+    if (q->pc >= start && q->pc - start < size) {
+        size_t len = (size_t)(end - (p + 1));
+        if (len >= q->cap)
+            len = q->cap - 1;
+        memcpy(q->name, p + 1, len);
+        q->name[len] = '\0';
+    }
+    return false;
+}
+
+bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap) {
+    if (cap == 0)
+        return false;
+    name[0] = '\0';
+    jit_query q = {pc, false, false, name, cap};
+    each_line("/proc/self/maps", maps_line, &q);
+    if (!q.jit)
+        return false;
+    char path[64];
+    cf_buf b;
+    cf_buf_init(&b, path, sizeof path);
+    cf_buf_str(&b, "/tmp/perf-");
+    cf_buf_sdec(&b, getpid());
+    cf_buf_str(&b, ".map");
+    each_line(path, perf_map_line, &q);
+    return true;
+}

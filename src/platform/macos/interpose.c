@@ -7,8 +7,8 @@
 // wrapper reaches the real function by calling it by name.
 #include <dlfcn.h>
 #include <errno.h>
-#include <malloc/malloc.h>
 #include <mach-o/loader.h>
+#include <malloc/malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -377,13 +377,12 @@ static void *cf_mac_malloc_zone_malloc_with_options(malloc_zone_t *z, size_t ali
     return track(CF_ALLOC_MALLOC, malloc_zone_malloc_with_options(z, align, n, opts), n);
 }
 
-static void *cf_mac_malloc_type_zone_malloc_with_options(malloc_zone_t *z, size_t align,
-                                                         size_t n, malloc_type_id_t type,
+static void *cf_mac_malloc_type_zone_malloc_with_options(malloc_zone_t *z, size_t align, size_t n,
+                                                         malloc_type_id_t type,
                                                          malloc_zone_malloc_options_t opts) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n, align);
-    return track(CF_ALLOC_MALLOC,
-                 malloc_type_zone_malloc_with_options(z, align, n, type, opts), n);
+    return track(CF_ALLOC_MALLOC, malloc_type_zone_malloc_with_options(z, align, n, type, opts), n);
 }
 
 static void *cf_mac_malloc_zone_realloc(malloc_zone_t *z, void *p, size_t n) {
@@ -437,6 +436,12 @@ static void cf_mac_malloc_zone_batch_free(malloc_zone_t *z, void **blocks, unsig
     for (unsigned i = 0; i < count; i++)
         cf_mac_malloc_zone_free(z, blocks[i]);
 }
+
+// A destroyed zone takes its blocks with it, including those crossfree
+// still holds in the quarantine, which it would later hand to free(): the
+// zone is kept instead (its memory stays until exit). Programs that create
+// and destroy zones in a loop grow; docs/macos.md says so.
+static void cf_mac_malloc_destroy_zone(malloc_zone_t *z) { (void)z; }
 
 #pragma clang diagnostic pop
 
@@ -518,16 +523,15 @@ static void *cf_mac__ZnwmSt11align_val_t(size_t n, size_t al) {
     return new_common(CF_ALLOC_NEW_ALIGN, REAL_OP(_ZnwmSt11align_val_t), n, al, false, NULL);
 }
 static void *cf_mac__ZnamSt11align_val_t(size_t n, size_t al) {
-    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, REAL_OP(_ZnamSt11align_val_t), n, al, false,
-                      NULL);
+    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, REAL_OP(_ZnamSt11align_val_t), n, al, false, NULL);
 }
 static void *cf_mac__ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
-    return new_common(CF_ALLOC_NEW_ALIGN, REAL_OP(_ZnwmSt11align_val_tRKSt9nothrow_t), n, al,
-                      true, tag);
+    return new_common(CF_ALLOC_NEW_ALIGN, REAL_OP(_ZnwmSt11align_val_tRKSt9nothrow_t), n, al, true,
+                      tag);
 }
 static void *cf_mac__ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
-    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, REAL_OP(_ZnamSt11align_val_tRKSt9nothrow_t), n,
-                      al, true, tag);
+    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, REAL_OP(_ZnamSt11align_val_tRKSt9nothrow_t), n, al,
+                      true, tag);
 }
 
 static inline void delete_common(cf_dealloc_fn fn, void *p) {
@@ -630,6 +634,7 @@ static int cf_mac_dlclose(void *handle) {
     X(malloc_zone_free)                                                                            \
     X(malloc_zone_batch_malloc)                                                                    \
     X(malloc_zone_batch_free)                                                                      \
+    X(malloc_destroy_zone)                                                                         \
     X(malloc_zone_malloc_with_options)                                                             \
     X(malloc_type_zone_malloc)                                                                     \
     X(malloc_type_zone_calloc)                                                                     \

@@ -172,8 +172,8 @@ static bool load_procargs(void) {
         args_buf = cf_os_map((size_t)argmax + cf_os_page_size(), true);
         size = (size_t)argmax;
         int mib[3] = {CTL_KERN, KERN_PROCARGS2, getpid()};
-        ok = args_buf != NULL && sysctl(mib, 3, args_buf, &size, NULL, 0) == 0 &&
-             size > sizeof(int);
+        ok =
+            args_buf != NULL && sysctl(mib, 3, args_buf, &size, NULL, 0) == 0 && size > sizeof(int);
         args_len = ok ? size : 0;
     }
     errno = saved;
@@ -287,4 +287,12 @@ bool cf_os_addr_on_current_stack(uintptr_t addr) {
     uintptr_t top = (uintptr_t)pthread_get_stackaddr_np(self);
     size_t size = pthread_get_stacksize_np(self);
     return addr < top && addr >= top - size;
+}
+
+bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap) {
+    // No perf-map convention here yet: JIT frames print as unknown memory.
+    (void)pc;
+    if (cap > 0)
+        name[0] = '\0';
+    return false;
 }

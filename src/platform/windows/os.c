@@ -298,3 +298,11 @@ bool cf_os_addr_on_current_stack(uintptr_t addr) {
     GetCurrentThreadStackLimits(&lo, &hi);
     return addr >= lo && addr < hi;
 }
+
+bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap) {
+    // No perf-map convention here yet: JIT frames print as unknown memory.
+    (void)pc;
+    if (cap > 0)
+        name[0] = '\0';
+    return false;
+}
