@@ -41,3 +41,20 @@ unsigned cf_capture(uintptr_t *pcs, unsigned max) {
         pcs[n++] = (uintptr_t)raw[i];
     return n;
 }
+
+uintptr_t cf_capture_caller(void) {
+    // Every function in libcrossfree is built with frame pointers, so the
+    // chain through crossfree's own frames is exact; the first return
+    // address outside crossfree is the caller's.
+    void **fp = __builtin_frame_address(0);
+    for (int depth = 0; depth < 16 && fp != NULL; depth++) {
+        uintptr_t ret = (uintptr_t)fp[1];
+        if (ret < self_lo || ret >= self_hi)
+            return ret;
+        void **next = fp[0];
+        if (next <= fp) // frames grow towards higher addresses
+            return 0;
+        fp = next;
+    }
+    return 0;
+}

@@ -14,4 +14,9 @@ void cf_capture_set_self(uintptr_t lo, uintptr_t hi);
 // starting at the first frame outside crossfree. Returns the count.
 unsigned cf_capture(uintptr_t *pcs, unsigned max);
 
+// The return address of the outermost crossfree frame: the pc in the code
+// that called malloc/free/delete. Costs a few loads (crossfree's own frames
+// keep frame pointers), no unwinding; 0 if it cannot be found.
+uintptr_t cf_capture_caller(void);
+
 #endif

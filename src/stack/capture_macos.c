@@ -36,3 +36,9 @@ unsigned cf_capture(uintptr_t *pcs, unsigned max) {
         pcs[n++] = (uintptr_t)raw[i];
     return n;
 }
+
+uintptr_t cf_capture_caller(void) {
+    // No frame-pointer guarantee here: one frame of a normal capture.
+    uintptr_t pc = 0;
+    return cf_capture(&pc, 1) == 1 ? pc : 0;
+}
