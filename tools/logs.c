@@ -130,6 +130,12 @@ bool cli_record_from_json(cli_arena *a, const cli_json *o, cli_record *r, const 
     }
     const char *message = get_str(o, "message");
     r->message = message != NULL ? message : "";
+    // semantics=windows: a pair only Windows rejects reads "allocated by
+    // malloc(), freed by free()" on Linux; the Windows view says what is wrong.
+    const cli_json *win = cli_json_get(o, "windows_view");
+    const char *win_linux = get_str(win, "linux");
+    if (get_str(win, "message") != NULL && win_linux != NULL && strcmp(win_linux, "works") == 0)
+        r->message = get_str(win, "message");
     r->pid = get_int(o, "pid");
     r->executable = get_str(o, "executable");
     const cli_json *cmd = cli_json_get(o, "command_line");
@@ -200,6 +206,12 @@ bool cli_parse_frame_line(const char *line, size_t len, cli_text_frame *out) {
         return false;
 
     size_t end = len;
+    // The tag of the frame where an FFI host entered native code comes last.
+    static const char boundary[] = " [host boundary: ";
+    const char *tag =
+        end > i && line[end - 1] == ']' ? find_last(line + i, end - i, boundary) : NULL;
+    if (tag != NULL)
+        end = (size_t)(tag - line);
     static const char unloaded[] = " [unloaded]";
     if (end - i >= sizeof unloaded - 1 &&
         memcmp(line + end - (sizeof unloaded - 1), unloaded, sizeof unloaded - 1) == 0) {
@@ -408,6 +420,14 @@ static bool text_line(cli_logs *logs, text_state *st, const char *path, size_t l
     }
     if (starts_with(line, "    <no stack recorded"))
         return true;
+    // Between the message and the first frame: which FFI host freed
+    // ("freed from ..."), and with semantics=windows both views ("Linux: ...").
+    if (st->stack == DEALLOC_STACK &&
+        (starts_with(line, "freed from ") || starts_with(line, "Linux: "))) {
+        if (starts_with(line, "Linux: works here")) // only Windows rejects the pair
+            r->message = arena_strndup(a, line, len);
+        return true;
+    }
     const char *p;
     if ((p = strstr(line, "-byte region allocated by ")) != NULL && strstr(line, " is a ")) {
         r->size = strtoll(strstr(line, " is a ") + 6, NULL, 10);

@@ -49,6 +49,44 @@ void crossfree_note_alloc(unsigned family, const void *p, size_t size);
 // halt_on_error=0 (do not release). crossfree never releases the block.
 int crossfree_note_free(unsigned family, const void *p);
 
+// With semantics=windows: names a host-compatible allocator, a function
+// that allocates or frees with the FFI host's own allocator on Windows
+// (CoTaskMemAlloc/CoTaskMemFree for Dart's package:ffi) and with malloc/free
+// elsewhere, like the dart_malloc/dart_free pair of a DartReadable class.
+// Blocks whose allocation stack passes through such a function belong to
+// the host, and so does a release whose stack does. `function_glob` is
+// matched like the host_allocators option: against the demangled name
+// without its parameters, with and without its namespaces. Returns 1 if
+// added, 0 if the name is empty or 128 bytes or more, or 32 are known.
+int crossfree_host_allocator(const char *function_glob);
+
+// CROSSFREE_HOST_ALLOCATOR(name), written right before the definition of
+// the function `name`, registers it as above when the module loads (if
+// crossfree is there: the reference is weak) and keeps the compiler from
+// inlining it, so that it stays a frame of its own in every stack:
+//
+//   CROSSFREE_HOST_ALLOCATOR(dart_malloc)
+//   static void *dart_malloc(size_t size) { ... }
+//
+// On toolchains without ELF weak references it only keeps the function out
+// of line, and crossfree_host_allocator() or the host_allocators option
+// does the naming.
+#if defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+#define CROSSFREE_HOST_ALLOCATOR(name)                                                             \
+    _Pragma("weak crossfree_host_allocator")                                                       \
+        __attribute__((constructor)) static void crossfree_register_##name##_(void) {              \
+        if (crossfree_host_allocator != 0)                                                         \
+            crossfree_host_allocator(#name);                                                       \
+    }                                                                                              \
+    __attribute__((noinline))
+#elif defined(__GNUC__) || defined(__clang__)
+#define CROSSFREE_HOST_ALLOCATOR(name) __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define CROSSFREE_HOST_ALLOCATOR(name) __declspec(noinline)
+#else
+#define CROSSFREE_HOST_ALLOCATOR(name)
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,9 @@ static const host_rule builtin[] = {
     {"ffi_c.so", "Ruby (ffi gem", false, false},
     {"fiddle.so", "Ruby (Fiddle", false, false},
     {"libjnidispatch*.so", "Java (JNA", false, false},
+    // Java code calling a native method that frees directly (JNA's
+    // Native.free tail-calls free): JIT frames, then the JVM.
+    {"libjvm.so", "Java (JVM", false, false},
     {"koffi.node", "Node.js (koffi", false, false},
     {"luajit*", "Lua (LuaJIT ffi", false, false},
     {"libluajit*.so*", "Lua (LuaJIT ffi", false, false},
@@ -129,14 +132,17 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_
     }
     if (!out->found)
         return;
-    cf_strlcpy(out->host, bridge != NULL ? "an FFI host (via libffi)" : jit ? "JIT code" : "",
+    cf_strlcpy(out->host,
+               bridge != NULL ? "an FFI host (via libffi)"
+               : jit          ? "JIT code"
+                              : "",
                sizeof out->host);
 }
 
 static bool is_runtime_module(const char *module) {
     static const char *const globs[] = {
-        "libc.so*", "libc-*.so", "libstdc++.so*", "libc++.so*", "libc++abi.so*",
-        "libcrossfree.so*", "ld-linux*.so*", "libgcc_s.so*", "libffi.so*",
+        "libc.so*",         "libc-*.so",     "libstdc++.so*", "libc++.so*", "libc++abi.so*",
+        "libcrossfree.so*", "ld-linux*.so*", "libgcc_s.so*",  "libffi.so*",
     };
     const char *base = base_of(module);
     for (unsigned i = 0; i < sizeof globs / sizeof globs[0]; i++)
@@ -145,8 +151,7 @@ static bool is_runtime_module(const char *module) {
     return false;
 }
 
-int cf_hosts_native_frame(const uintptr_t *pcs, unsigned n, cf_symbolizer sym,
-                          cf_frame_info *f) {
+int cf_hosts_native_frame(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_frame_info *f) {
     for (unsigned i = 0; i < n; i++) {
         cf_report_resolve(sym, pcs[i], false, f);
         if (f->module[0] == '\0' || is_runtime_module(f->module))

@@ -287,6 +287,32 @@ static void write_command_line(jw *w, const cf_report_meta *meta) {
     close_value(w, ']');
 }
 
+static void write_win_side(jw *w, const char *key, const char *call_key, const cf_win_side *s) {
+    open_value(w, key, '{');
+    member_str(w, call_key, s->call);
+    member_fixed(w, "heap", cf_winview_heap_name(s));
+    member_str(w, "module", s->module);
+    member_fixed(w, "origin", cf_winview_origin_name(s));
+    member_str(w, "host_allocator", s->function);
+    close_value(w, '}');
+}
+
+// semantics=windows: what a Windows build would do with the same pair.
+static void write_windows_view(jw *w, const cf_winview *v) {
+    open_value(w, "windows_view", '{');
+    member_str(w, "host", v->host);
+    member_fixed(w, "linux", v->linux_ok ? "works" : "mismatch");
+    member_fixed(w, "windows", v->windows_ok ? "works" : "crashes");
+    write_win_side(w, "allocated", "allocator", &v->alloc);
+    write_win_side(w, "freed", "deallocator", &v->dealloc);
+    char line[1024];
+    cf_buf lb;
+    cf_buf_init(&lb, line, sizeof line);
+    cf_winview_format_line(v, &lb);
+    member_str(w, "message", line);
+    close_value(w, '}');
+}
+
 void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool names,
                            cf_symbolizer sym, cf_buf *out) {
     jw w = {out, CF_JSON_RESERVE, false, true};
@@ -358,6 +384,9 @@ void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool n
     } else {
         member_lit(&w, "freed_from", "null");
     }
+
+    if (e->kind == CF_ERR_MISMATCH && e->win != NULL)
+        write_windows_view(&w, e->win);
 
     write_stack(&w, "deallocation_stack", e->pcs, e->n_pcs, names, sym);
     if (e->has_alloc)

@@ -183,6 +183,11 @@ static void format_hint(cf_buf *out, const cf_error *e, const cf_host_side *side
     cf_buf_str(out, "HINT: ");
     switch (e->kind) {
     case CF_ERR_MISMATCH: {
+        if (e->win != NULL && e->win->linux_ok) {
+            // Only Windows rejects the pair: the Linux advice would not fit.
+            cf_winview_format_hint(e->win, out);
+            break;
+        }
         unsigned fam = cf_record_family(&e->alloc);
         const char *release = cf_dealloc_fn_words(CF_DEALLOC_CUSTOM, fam);
         unsigned freeing = e->dealloc_family;
@@ -322,6 +327,10 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
     cf_hosts_find(e->pcs, e->n_pcs, sym, &side);
     if (e->kind == CF_ERR_MISMATCH)
         format_sides(out, e, &side, sym, native_module, sizeof native_module);
+    if (e->kind == CF_ERR_MISMATCH && e->win != NULL) {
+        cf_winview_format_line(e->win, out); // semantics=windows: both views
+        cf_buf_char(out, '\n');
+    }
     format_stack_marked(out, e->pcs, e->n_pcs, names, sym, &side);
 
     switch (e->kind) {

@@ -11,6 +11,7 @@
 
 #include "core/quarantine.h"
 #include "core/table.h"
+#include "report/windows_view.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
 
@@ -44,6 +45,7 @@ typedef struct cf_error {
     cf_qentry prev_free;
     cf_where where;
     char where_module[256];
+    const cf_winview *win; // semantics=windows: the Windows view of a mismatch, or NULL
 } cf_error;
 
 typedef bool (*cf_symbolizer)(uintptr_t pc, bool names, cf_frame_info *out);

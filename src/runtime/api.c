@@ -6,6 +6,7 @@
 
 #include "core/family.h"
 #include "runtime/runtime.h"
+#include "runtime/winsem.h"
 #include "support/fmt.h"
 
 #define CF_API __attribute__((visibility("default")))
@@ -42,4 +43,10 @@ CF_API int crossfree_note_free(unsigned family, const void *p) {
     if (p == NULL || !is_registered(family) || !cf_rt_enter())
         return 1;
     return cf_rt_on_free(CF_DEALLOC_CUSTOM, family, (void *)(uintptr_t)p) ? 1 : 0;
+}
+
+CF_API int crossfree_host_allocator(const char *function_glob) {
+    if (function_glob == NULL || !cf_rt_enter())
+        return 0;
+    return cf_winsem_add_host_allocator(function_glob) ? 1 : 0;
 }

@@ -7,12 +7,13 @@
 
 #include "core/quarantine.h"
 #include "platform/platform.h"
-#include "report/json.h"
 #include "report/hosts.h"
+#include "report/json.h"
 #include "report/report.h"
 #include "report/suppress.h"
 #include "runtime/options.h"
 #include "runtime/private_ops.h"
+#include "runtime/winsem.h"
 #include "stack/capture.h"
 #include "stack/depot.h"
 #include "stack/symbolize.h"
@@ -32,6 +33,8 @@ static atomic_uint_fast64_t suppressed_count;
 static bool json_reports; // report_format=json
 static bool exit_summary_done;
 static unsigned context_size; // cf_flags.malloc_context_size, read on the hot path
+// semantics=windows: every release is judged as on Windows too.
+static bool winsem;
 // False in a process that `only` excludes: every call then goes straight to
 // the real allocator, with no table work and no reports.
 static bool checking = true;
@@ -104,6 +107,11 @@ static void init_options(void) {
         if (w.len > 0)
             emit_stderr(&w);
     }
+    cf_buf_init(&w, storage, sizeof storage);
+    winsem = cf_winsem_configure(cf_flags.semantics, cf_flags.host, cf_flags.host_allocators,
+                                 cf_flags.static_crt_modules, cf_flags.host_modules, &w);
+    if (w.len > 0)
+        emit_stderr(&w);
     context_size = (unsigned)cf_flags.malloc_context_size;
     json_reports = cf_strcmp(cf_flags.report_format, "json") == 0;
     if (cf_flags.help) {
@@ -414,7 +422,8 @@ static void classify_invalid(cf_error *e) {
 }
 
 static void report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned family, void *p,
-                            const cf_record *rec, const uintptr_t *pcs, unsigned n) {
+                            const cf_record *rec, const uintptr_t *pcs, unsigned n,
+                            const cf_winview *win) {
     uintptr_t own[CF_DEPOT_MAX_FRAMES];
     cf_error e = {0};
     e.kind = kind;
@@ -422,6 +431,7 @@ static void report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned famil
     e.tid = cf_rt_tid();
     e.dealloc_fn = fn;
     e.dealloc_family = family;
+    e.win = win;
     if (n == 0 && context_size > 0) {
         // The quarantine is off, so the free stack was not taken yet.
         cf_rt_guard_enter();
@@ -499,6 +509,22 @@ static bool private_operators_match(cf_record *rec, cf_dealloc_fn *fn, unsigned 
     return a == d;
 }
 
+// semantics=windows: judges a release as a Windows build would make it
+// (cf_winsem_judge's -1, 0 or 1), taking the release stack first if the
+// caller has none yet.
+static int windows_view(const cf_record *rec, cf_dealloc_fn fn, unsigned family,
+                        const uintptr_t **pcs, unsigned *n, uintptr_t *own, bool linux_ok,
+                        cf_winview *v) {
+    cf_rt_guard_enter(); // capture and the symbolizer may allocate
+    if (*n == 0 && context_size > 0) {
+        *n = cf_capture(own, context_size);
+        *pcs = own;
+    }
+    int r = cf_winsem_judge(rec, fn, family, *pcs, *n, linux_ok, symbolize_for_report, v);
+    cf_rt_guard_leave();
+    return r;
+}
+
 // ---------------------------------------------------------------------------
 // Hooks
 
@@ -558,11 +584,11 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     }
     cf_record rec;
     if (!cf_table_retire((uintptr_t)p, quarantine, &rec)) {
-        report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, pcs, n);
+        report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, pcs, n, NULL);
         return false; // halt_on_error=0: never hand the real allocator a foreign pointer
     }
     if (cf_record_state(&rec) == CF_STATE_QUARANTINED) {
-        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, pcs, n);
+        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, pcs, n, NULL);
         return false; // already held in the quarantine; freeing again would corrupt the heap
     }
     unsigned fam = cf_record_family(&rec);
@@ -575,8 +601,26 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
         unsigned shown_family = family;
         unsigned shown_n = n;
         ok = private_operators_match(&shown, &shown_fn, &shown_family, &stack, &shown_n, own);
-        if (!ok)
-            report_bad_free(CF_ERR_MISMATCH, shown_fn, shown_family, p, &shown, stack, shown_n);
+        if (!ok) {
+            cf_winview v;
+            const cf_winview *win = NULL;
+            if (winsem &&
+                windows_view(&shown, shown_fn, shown_family, &stack, &shown_n, own, false, &v) >= 0)
+                win = &v;
+            report_bad_free(CF_ERR_MISMATCH, shown_fn, shown_family, p, &shown, stack, shown_n,
+                            win);
+        }
+    } else if (winsem) {
+        // Right on Linux; a Windows build may still send the block to
+        // another heap.
+        uintptr_t own[CF_DEPOT_MAX_FRAMES];
+        const uintptr_t *stack = pcs;
+        unsigned sn = n;
+        cf_winview v;
+        if (windows_view(&rec, fn, family, &stack, &sn, own, true, &v) == 0) {
+            report_bad_free(CF_ERR_MISMATCH, fn, family, p, &rec, stack, sn, &v);
+            ok = false;
+        }
     }
     if (quarantine) {
         cf_qentry q = {0};
@@ -609,15 +653,23 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
     }
     unsigned family = cf_family_of_dealloc(fn);
     if (!cf_table_retire((uintptr_t)p, false, &rec)) {
-        report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0);
+        report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
         return false;
     }
     if (cf_record_state(&rec) == CF_STATE_QUARANTINED) {
-        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, NULL, 0);
+        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, NULL, 0, NULL);
         return false;
     }
-    if (cf_record_family(&rec) != family)
-        report_bad_free(CF_ERR_MISMATCH, fn, family, p, &rec, NULL, 0);
+    bool linux_ok = cf_record_family(&rec) == family;
+    cf_winview v;
+    int windows = -1;
+    uintptr_t own[CF_DEPOT_MAX_FRAMES];
+    const uintptr_t *stack = NULL;
+    unsigned n = 0;
+    if (winsem)
+        windows = windows_view(&rec, fn, family, &stack, &n, own, linux_ok, &v);
+    if (!linux_ok || windows == 0)
+        report_bad_free(CF_ERR_MISMATCH, fn, family, p, &rec, stack, n, windows >= 0 ? &v : NULL);
     *saved = rec;
     return true;
 }
@@ -732,6 +784,7 @@ void cf_rt_fork_parent(void) {
 
 void cf_rt_fork_child(void) {
     // Only the forking thread exists in the child; it held every lock.
+    cf_winsem_fork_child();
     cf_table_unlock_all();
     cf_quarantine_unlock_all();
     cf_lock_release(&report_lock);

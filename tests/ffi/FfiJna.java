@@ -4,8 +4,9 @@
 // symbol), through Native.load("c") (dlsym on libc's own handle) and with
 // Native.free, which libjnidispatch tail-calls to free. Usage: FfiJna MODE LIB
 //
-// Java code runs in the JVM's generated code, so the stacks hold frames with
-// no module; libffi, libjnidispatch and libjvm frames are what is checked.
+// Java code runs in the JVM's generated code, so the stacks hold JIT frames
+// (`([jit] 0x...)`, never an unknown module); libffi, libjnidispatch and
+// libjvm frames are what is checked.
 // The Java main thread is not the process's first thread: any T number.
 //
 // EXPECT[global-free-new,libc-free-new,native-free-new]: alloc-dealloc-mismatch
@@ -18,6 +19,13 @@
 // EXPECT-FREE-MODULE[global-free-new,libc-free-new]: #0 /libffi\.so[.0-9]*$
 // EXPECT-FREE-MODULE[global-free-new,libc-free-new]: /libjnidispatch[^/]*\.so$
 // EXPECT-FREE-MODULE[native-free-new]: /libjvm\.so$
+// EXPECT-LINE[global-free-new,libc-free-new]: ^freed from Java \(JNA via libffi\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+// EXPECT-BOUNDARY-MODULE[global-free-new,libc-free-new]: #0 /libffi\.so[.0-9]*$
+// Native.free tail-calls free(): no JNA frame is left, only the JIT code of
+// the native method's wrapper and the JVM that runs it.
+// EXPECT-LINE[native-free-new]: ^freed from Java \(JVM\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+// EXPECT-BOUNDARY-MODULE[native-free-new]: #0 ^\[jit\]$
+// EXPECT-NO-LINE: \(<unknown module>\)
 // EXPECT-STDOUT: sum 285
 //
 // EXPECT[global-free-malloc,libc-free-malloc,native-free-malloc,release-array]: clean

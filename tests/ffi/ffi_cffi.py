@@ -11,6 +11,8 @@
 # EXPECT-ALLOC-FRAME[global-free-new,libc-free-new]: #0 make_array buffers.cc@alloc_array
 # EXPECT-ALLOC-MODULE[global-free-new,libc-free-new]: #0 /libbuffers\.so$
 # EXPECT-FREE-MODULE[global-free-new,libc-free-new]: libffi|_cffi_backend
+# EXPECT-LINE[global-free-new,libc-free-new]: ^freed from Python \(cffi via libffi\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+# EXPECT-BOUNDARY-MODULE[global-free-new,libc-free-new]: /libffi\.so[.0-9]*$
 # EXPECT-STDOUT: sum 285
 #
 # EXPECT[global-free-malloc,libc-free-malloc]: clean

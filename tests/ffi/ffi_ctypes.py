@@ -11,7 +11,17 @@
 # EXPECT-ALLOC-FRAME[global-free-new,libc-free-new]: #0 make_array buffers.cc@alloc_array
 # EXPECT-ALLOC-MODULE[global-free-new,libc-free-new]: #0 /libbuffers\.so$
 # EXPECT-FREE-MODULE[global-free-new,libc-free-new]: libffi|_ctypes
+# EXPECT-LINE[global-free-new,libc-free-new]: ^freed from Python \(ctypes via libffi\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+# EXPECT-BOUNDARY-MODULE[global-free-new,libc-free-new]: /libffi\.so[.0-9]*$
 # EXPECT-STDOUT: sum 285
+#
+# The same run with report_format=json, for check_json.py:
+# JSON-EXIT[libc-free-new]: SIGABRT
+# JSON-KIND[libc-free-new]: alloc-dealloc-mismatch
+# JSON-ALLOC[libc-free-new]: new[] | operator new[]
+# JSON-FREE[libc-free-new]: malloc | free()
+# JSON-FREED-FROM[libc-free-new]: Python (ctypes via libffi) | /libffi\.so[.0-9]*$
+# JSON-ALLOC-FRAME[libc-free-new]: #0 make_array buffers.cc@alloc_array
 #
 # EXPECT[global-free-malloc,libc-free-malloc,release-array]: clean
 # EXPECT-EXIT[global-free-malloc,libc-free-malloc,release-array]: 0

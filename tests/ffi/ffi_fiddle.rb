@@ -14,6 +14,11 @@
 # EXPECT-FREE-MODULE[global-free-new,libc-free-new]: #0 /libffi\.so[.0-9]*$
 # EXPECT-FREE-MODULE[global-free-new,libc-free-new,fiddle-free-new]: /fiddle\.so$
 # EXPECT-FREE-MODULE[fiddle-free-new]: #0 /libruby[^/]*\.so[.0-9]*$
+# EXPECT-LINE[global-free-new,libc-free-new]: ^freed from Ruby \(Fiddle via libffi\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+# EXPECT-BOUNDARY-MODULE[global-free-new,libc-free-new]: #0 /libffi\.so[.0-9]*$
+# Fiddle.free is Fiddle's own C function (rb_fiddle_free, through ruby_xfree): no libffi.
+# EXPECT-LINE[fiddle-free-new]: ^freed from Ruby \(Fiddle\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+# EXPECT-BOUNDARY-MODULE[fiddle-free-new]: #1 /fiddle\.so$
 # EXPECT-STDOUT: sum 285
 #
 # EXPECT[global-free-malloc,libc-free-malloc,pointer-release-array]: clean

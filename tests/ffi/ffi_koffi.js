@@ -14,6 +14,8 @@
 // EXPECT-ALLOC-MODULE[koffi-free-new,libc-free-new]: #0 /libbuffers\.so$
 // EXPECT-ALLOC-MODULE[koffi-free-new,libc-free-new]: #1 /koffi\.node$
 // EXPECT-FREE-MODULE[koffi-free-new,libc-free-new]: #0 /koffi\.node$
+// EXPECT-LINE[koffi-free-new,libc-free-new]: ^freed from Node\.js \(koffi\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+// EXPECT-BOUNDARY-MODULE[koffi-free-new,libc-free-new]: #0 /koffi\.node$
 // EXPECT-STDOUT: sum 285
 //
 // EXPECT[koffi-free-malloc,libc-free-malloc,release-array]: clean

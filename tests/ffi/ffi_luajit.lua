@@ -1,8 +1,11 @@
 -- SPDX-License-Identifier: MIT
 -- A LuaJIT ffi host freeing libbuffers.so's buffers with libc's free, reached
 -- through ffi.C (the global symbol), through ffi.load("libc.so.6") (dlsym on
--- libc's own handle) and as an ffi.gc finalizer. LuaJIT calls C from its own
--- VM, so the free stack starts in the luajit binary. Usage: ffi_luajit.lua MODE LIB
+-- libc's own handle), as an ffi.gc finalizer and from a compiled trace (a hot
+-- loop). LuaJIT calls C from its own VM, so the free stack starts in the
+-- luajit binary; from a trace it starts in the trace's machine code, JIT code
+-- that LuaJIT keeps no frame information for, so the stack ends there.
+-- Usage: ffi_luajit.lua MODE LIB
 --[[ Expectations for tests/integration/runner.py, which reads `#` lines:
 
 # EXPECT[global-free-new,libc-free-new,gc-free-new]: alloc-dealloc-mismatch
@@ -13,7 +16,18 @@
 # EXPECT-ALLOC-MODULE[global-free-new,libc-free-new,gc-free-new]: #0 /libbuffers\.so$
 # EXPECT-ALLOC-MODULE[global-free-new,libc-free-new,gc-free-new]: /(lua)?jit[^/]*$|/libluajit[^/]*$
 # EXPECT-FREE-MODULE[global-free-new,libc-free-new,gc-free-new]: #0 /(lua)?jit[^/]*$|/libluajit[^/]*$
+# EXPECT-LINE[global-free-new,libc-free-new,gc-free-new]: ^freed from Lua \(LuaJIT ffi\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+# EXPECT-BOUNDARY-MODULE[global-free-new,libc-free-new,gc-free-new]: /(lua)?jit[^/]*$|/libluajit[^/]*$
 # EXPECT-STDOUT: sum 285
+
+# EXPECT[trace-free-new]: alloc-dealloc-mismatch
+# EXPECT-EXIT[trace-free-new]: SIGABRT
+# EXPECT-WORDS[trace-free-new]: allocated by operator new[], freed by free()
+# EXPECT-ALLOC-FRAME[trace-free-new]: #0 make_array buffers.cc@alloc_array
+# EXPECT-FREE-MODULE[trace-free-new]: #0 ^\[jit\]$
+# EXPECT-LINE[trace-free-new]: ^freed from (JIT code|Lua \(LuaJIT ffi\)) \(frame #0\); allocated in libbuffers\.so by operator new\[\] in make_array$
+# EXPECT-BOUNDARY-MODULE[trace-free-new]: #0 ^\[jit\]$
+# EXPECT-NO-LINE[trace-free-new]: \(<unknown module>\)
 
 # EXPECT[global-free-malloc,libc-free-malloc,gc-release-array]: clean
 # EXPECT-EXIT[global-free-malloc,libc-free-malloc,gc-release-array]: 0
@@ -52,6 +66,20 @@ if mode:sub(1, 3) == "gc-" then
     buf = nil
     collectgarbage()
     collectgarbage()
+elseif mode == "trace-free-new" then
+    -- The same call 2000 times, so LuaJIT compiles the loop into a trace
+    -- (after 56 iterations): every buffer but the last is malloc'd, the
+    -- last is new[] and is freed by the trace's machine code.
+    local bufs = {}
+    for i = 1, 1999 do
+        bufs[i] = lib.make_malloc(1)
+    end
+    bufs[2000] = lib.make_array(10)
+    print("sum " .. sum(bufs[2000]))
+    local free = ffi.C.free
+    for i = 1, 2000 do
+        free(bufs[i])
+    end
 else
     local libc = mode:match("^global") and ffi.C or ffi.load("libc.so.6")
     local buf = mode:match("malloc$") and lib.make_malloc(10) or lib.make_array(10)

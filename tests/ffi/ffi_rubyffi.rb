@@ -13,6 +13,8 @@
 # EXPECT-ALLOC-MODULE[global-free-new,libc-free-new,autopointer-free-new]: #0 /libbuffers\.so$
 # EXPECT-FREE-MODULE[global-free-new,libc-free-new,autopointer-free-new]: #0 /libffi\.so[.0-9]*$
 # EXPECT-FREE-MODULE[global-free-new,libc-free-new,autopointer-free-new]: /ffi_c\.so$
+# EXPECT-LINE[global-free-new,libc-free-new,autopointer-free-new]: ^freed from Ruby \(ffi gem via libffi\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+# EXPECT-BOUNDARY-MODULE[global-free-new,libc-free-new,autopointer-free-new]: #0 /libffi\.so[.0-9]*$
 # EXPECT-STDOUT: sum 285
 #
 # EXPECT[global-free-malloc,libc-free-malloc,autopointer-release-array]: clean

@@ -27,6 +27,9 @@ Directives (`//` or `#` comments; `[mode,...]` limits a line to modes):
   JSON-ALLOC-FRAME: ...         the same for allocation_stack
   JSON-FIRST-FREE-FRAME: ...    the same for first_free.stack
   JSON-FIELD: PATH=JSON         a field (dotted path) equals a JSON value
+  JSON-FREED-FROM: HOST | REGEX freed_from.host is HOST and the frame
+                                freed_from.frame of deallocation_stack is in
+                                a module matching REGEX
   JSON-STDERR: REGEX            a line of stderr matches (%pid: the child)
   JSON-LOG: stderr              the records are the lines of stderr that
                                 start with '{' (log_path=stderr)
@@ -58,7 +61,7 @@ DIRECTIVE_RE = re.compile(
 MARKER_RE = re.compile(r"(?:/\*|//|#)\s*@([A-Za-z0-9_.-]+)\s*(?:\*/)?")
 HEX_RE = re.compile(r"^0x[0-9a-f]+$")
 TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z$")
-FRAME_KEYS = {"pc", "module", "offset", "function", "file", "line", "unloaded"}
+FRAME_KEYS = {"pc", "module", "offset", "function", "file", "line", "unloaded", "jit"}
 STACKS = {"JSON-FREE-FRAME": "deallocation_stack", "JSON-ALLOC-FRAME": "allocation_stack",
           "JSON-FIRST-FREE-FRAME": "first_free.stack"}
 
@@ -74,6 +77,7 @@ class Expect:
         self.first_free = None
         self.frames = []       # (stack path, num or None, func, marker)
         self.fields = []       # (path, value)
+        self.freed_from = []   # (host, module regex)
         self.stderr = []
         self.log_stderr = False
         self.fork = False
@@ -134,6 +138,11 @@ def apply(exp, key, value, where):
             exp.fields.append((path.strip(), json.loads(val)))
         except ValueError:
             raise SystemExit(f"check_json: {where}: value of {path} is not JSON: {val!r}")
+    elif key == "JSON-FREED-FROM":
+        host, sep, rx = v.rpartition("|")
+        if not sep or not host.strip() or not rx.strip():
+            raise SystemExit(f"check_json: {where}: want HOST | MODULE-REGEX, got {v!r}")
+        exp.freed_from.append((host.strip(), rx.strip()))
     elif key == "JSON-STDERR":
         exp.stderr.append(v)
     elif key == "JSON-LOG":
@@ -199,6 +208,10 @@ def check_frame(c, tag, f):
             f"{tag}: line is a positive integer or null", "int|null", f["line"])
     c.check(isinstance(f["unloaded"], bool), f"{tag}: unloaded is a boolean", "bool",
             f["unloaded"])
+    c.check(isinstance(f["jit"], bool), f"{tag}: jit is a boolean", "bool", f["jit"])
+    if f["jit"] is True:
+        c.check(f["module"] is None and f["offset"] is None, f"{tag}: a JIT frame has no "
+                "module and no offset", "null, null", (f["module"], f["offset"]))
 
 
 def check_stack(c, tag, s):
@@ -210,7 +223,7 @@ def check_stack(c, tag, s):
 def check_schema(c, rec, tag, pid, exe, argv, t0, t1):
     """What every record must satisfy, whatever the test expects."""
     common = ["crossfree", "kind", "pid", "executable", "command_line", "thread", "address",
-              "size", "message", "allocated_by", "freed_by", "deallocation_stack",
+              "size", "message", "allocated_by", "freed_by", "freed_from", "deallocation_stack",
               "allocation_stack", "truncated", "time"]
     extra = {"double-free": ["first_free"],
              "invalid-free": ["where", "where_module", "block_address"]}.get(rec.get("kind"), [])
@@ -251,6 +264,14 @@ def check_schema(c, rec, tag, pid, exe, argv, t0, t1):
                 and is_int(ab["thread"]), f"{tag}: allocated_by",
                 "{family, function, thread}", ab)
     check_stack(c, f"{tag}: deallocation_stack", rec["deallocation_stack"])
+    ff = rec["freed_from"]
+    if ff is not None and c.check(
+            isinstance(ff, dict) and set(ff) == {"host", "frame"} and isinstance(ff["host"], str)
+            and ff["host"] != "" and is_int(ff["frame"]), f"{tag}: freed_from is null or "
+            "{host: non-empty string, frame: integer}", "{host, frame}", ff):
+        c.check(0 <= ff["frame"] < len(rec["deallocation_stack"] or []),
+                f"{tag}: freed_from.frame is an index of deallocation_stack",
+                f"0 .. {len(rec['deallocation_stack'] or []) - 1}", ff["frame"])
     c.check(len(rec["deallocation_stack"] or []) > 0, f"{tag}: deallocation_stack has frames",
             "frames", rec["deallocation_stack"])
     if ab is not None:
@@ -316,6 +337,17 @@ def check_expectations(c, rec, tag, exp, markers):
         where = f"#{num} " if num is not None else ""
         c.check(ok, f"{tag}: {stack_path} has frame {where}{func} at {want_file}:{want_line}",
                 f"{where}{func} .../{want_file}:{want_line}", describe(frames))
+    for host, rx in exp.freed_from:
+        ff = rec.get("freed_from")
+        stack = rec.get("deallocation_stack") or []
+        if not c.check(isinstance(ff, dict) and ff.get("host") == host, f"{tag}: freed_from.host",
+                       host, ff):
+            continue
+        frame = stack[ff["frame"]] if is_int(ff.get("frame")) and \
+            0 <= ff["frame"] < len(stack) else {}
+        c.check(isinstance(frame.get("module"), str) and re.search(rx, frame["module"]),
+                f"{tag}: deallocation_stack[freed_from.frame] is in a module matching", rx,
+                frame or ff)
     for path, want in exp.fields:
         try:
             got = get(rec, path)

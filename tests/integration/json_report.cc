@@ -24,6 +24,7 @@
 // JSON-FIELD[mismatch,two,fork,stderr]: allocated_by.thread=0
 // JSON-FIELD[mismatch,two,fork,stderr]: message="allocated by operator new[], freed by free()"
 // JSON-FIELD: thread=0
+// JSON-FIELD: freed_from=null
 //
 // JSON-KIND[double-free]: double-free
 // JSON-ALLOC[double-free]: malloc | malloc()

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Unit tests for the JSON report (docs/json-report.md): the exact line for
 // each error kind with a fake symbolizer, nulls where something is unknown,
-// hostile bytes in every string, and truncation into buffers of every size.
+// the FFI host (freed_from) and JIT frames, hostile bytes in every string,
+// and truncation into buffers of every size.
 // A small strict JSON checker written here validates every line produced.
 #include "report/json.h"
 
@@ -247,6 +248,10 @@ static void test_checker_rejects(void **state) {
 #define PC_PLUGIN ((uintptr_t)0x7f0000006666)    // unloaded
 #define PC_NOWHERE ((uintptr_t)0xdead0000)       // no module
 #define PC_HOSTILE ((uintptr_t)0x7f0000007777)   // names full of awkward bytes
+#define PC_FFI ((uintptr_t)0x7f0000008888)       // libffi, no function
+#define PC_CTYPES ((uintptr_t)0x7f0000009999)    // Python's _ctypes module
+#define PC_JIT_NAMED ((uintptr_t)0x7f000000aaaa) // JIT code a perf map names
+#define PC_JIT ((uintptr_t)0x7f000000bbbb)       // JIT code without a name
 #define ADDR ((uintptr_t)0x602000000010)
 
 static const char hostile_fn[] = "f\"q\\\n\t\x01\x7f caf\xc3\xa9 \xe9\xff\xc3";
@@ -270,7 +275,18 @@ static bool fake_symbolize(uintptr_t pc, bool names, cf_frame_info *f) {
          false},
         {PC_PLUGIN, "/tmp/plugin.so", 0x6666, "plugin_free", "plugin.c", 3, true},
         {PC_HOSTILE, hostile_module, 0x7777, hostile_fn, hostile_fn, 1, false},
+        {PC_FFI, "/lib/x86_64-linux-gnu/libffi.so.8", 0x6f7a, "", "", 0, false},
+        {PC_CTYPES, "/usr/lib/python3.11/lib-dynload/_ctypes.cpython-311-x86_64-linux-gnu.so",
+         0xa42b, "", "", 0, false},
     };
+    // Like the runtime's report symbolizer: JIT code is in no module, but is
+    // marked, and named from a perf map whatever `names` says.
+    if (pc == PC_JIT_NAMED || pc == PC_JIT) {
+        f->jit = true;
+        set(f->function, sizeof f->function,
+            pc == PC_JIT_NAMED ? "LazyCompile:*releaseBuffer /app/main.js:12" : "");
+        return false;
+    }
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (known[i].pc != pc)
             continue;
@@ -381,20 +397,21 @@ static void assert_text(const char *got, const char *want) {
 #define META_JSON "\"executable\":\"/usr/bin/app\",\"command_line\":[\"app\",\"--flag\",\"x y\"]"
 #define FRAME_FREE_IT                                                                              \
     "{\"pc\":\"0x401111\",\"module\":\"/usr/bin/app\",\"offset\":\"0x1111\",\"function\":"         \
-    "\"free_it(char*)\",\"file\":\"/src/app/ui.c\",\"line\":42,\"unloaded\":false}"
+    "\"free_it(char*)\",\"file\":\"/src/app/ui.c\",\"line\":42,\"unloaded\":false,"                \
+    "\"jit\":false}"
 #define FRAME_MAIN                                                                                 \
     "{\"pc\":\"0x402222\",\"module\":\"/usr/bin/app\",\"offset\":\"0x2222\",\"function\":"         \
-    "\"main\",\"file\":\"/src/app/main.c\",\"line\":7,\"unloaded\":false}"
+    "\"main\",\"file\":\"/src/app/main.c\",\"line\":7,\"unloaded\":false,\"jit\":false}"
 #define FRAME_NEW_ARRAY                                                                            \
     "{\"pc\":\"0x7f0000003333\",\"module\":\"/usr/lib/libstdc++.so.6\",\"offset\":\"0x3333\","     \
     "\"function\":\"operator new[](unsigned long)\",\"file\":null,\"line\":null,"                  \
-    "\"unloaded\":false}"
+    "\"unloaded\":false,\"jit\":false}"
 #define FRAME_PLUGIN                                                                               \
     "{\"pc\":\"0x7f0000006666\",\"module\":\"/tmp/plugin.so\",\"offset\":\"0x6666\",\"function\":" \
-    "\"plugin_free\",\"file\":\"plugin.c\",\"line\":3,\"unloaded\":true}"
+    "\"plugin_free\",\"file\":\"plugin.c\",\"line\":3,\"unloaded\":true,\"jit\":false}"
 #define FRAME_NOWHERE                                                                              \
     "{\"pc\":\"0xdead0000\",\"module\":null,\"offset\":null,\"function\":null,\"file\":null,"      \
-    "\"line\":null,\"unloaded\":false}"
+    "\"line\":null,\"unloaded\":false,\"jit\":false}"
 #define TIME_JSON "\"time\":\"2026-11-26T05:40:00.123456Z\"}\n"
 
 // ---------------------------------------------------------------------------
@@ -409,6 +426,7 @@ static void test_mismatch_line(void **state) {
                 "\"message\":\"allocated by operator new[], freed by free()\","
                 "\"allocated_by\":{\"family\":\"new[]\",\"function\":\"operator new[]\","
                 "\"thread\":1},\"freed_by\":{\"family\":\"malloc\",\"function\":\"free()\"},"
+                "\"freed_from\":null,"
                 "\"deallocation_stack\":[" FRAME_FREE_IT "," FRAME_MAIN "],"
                 "\"allocation_stack\":[" FRAME_NEW_ARRAY "," FRAME_MAIN "],"
                 "\"truncated\":false," TIME_JSON);
@@ -423,7 +441,7 @@ static void test_double_free_line(void **state) {
                 "\"message\":\"freed twice: first by free(), now by operator delete[]\","
                 "\"allocated_by\":{\"family\":\"new[]\",\"function\":\"operator new[]\","
                 "\"thread\":0},\"freed_by\":{\"family\":\"new[]\",\"function\":"
-                "\"operator delete[]\"},"
+                "\"operator delete[]\"},\"freed_from\":null,"
                 "\"deallocation_stack\":[" FRAME_FREE_IT "," FRAME_MAIN "],"
                 "\"allocation_stack\":[" FRAME_NEW_ARRAY "," FRAME_MAIN "],"
                 "\"first_free\":{\"family\":\"malloc\",\"function\":\"free()\",\"thread\":5,"
@@ -454,7 +472,7 @@ static void test_invalid_free_lines(void **state) {
     assert_contains(t, "\"allocated_by\":{\"family\":\"malloc\",\"function\":\"malloc()\","
                        "\"thread\":0}");
     assert_contains(t, "\"where\":\"interior\",\"where_module\":null,"
-                       "\"block_address\":\"0x602000000010\"");
+                       "\"block_address\":\"0x602000000010\",\"freed_from\":null,");
     assert_contains(t, "\"allocation_stack\":[" FRAME_NEW_ARRAY "," FRAME_MAIN "]");
     assert_lacks(t, "first_free");
 
@@ -490,7 +508,7 @@ static void test_unsymbolized_and_empty(void **state) {
     const char *t = render(&e, false);
     assert_contains(t, "\"deallocation_stack\":[{\"pc\":\"0x401111\",\"module\":\"/usr/bin/app\","
                        "\"offset\":\"0x1111\",\"function\":null,\"file\":null,\"line\":null,"
-                       "\"unloaded\":false},");
+                       "\"unloaded\":false,\"jit\":false},");
 
     // No stacks recorded (malloc_context_size=0): empty arrays.
     e.n_pcs = 0;
@@ -526,6 +544,73 @@ static void test_unsymbolized_and_empty(void **state) {
     cf_buf_init(&b, out, sizeof out);
     cf_report_format_json(&e, &m, true, fake_symbolize, &b);
     assert_contains(out, "\"command_line\":[\"a\",\"\",\"b\"],");
+}
+
+// ---------------------------------------------------------------------------
+// FFI hosts and JIT frames
+
+#define FRAME_FFI                                                                                  \
+    "{\"pc\":\"0x7f0000008888\",\"module\":\"/lib/x86_64-linux-gnu/libffi.so.8\",\"offset\":"      \
+    "\"0x6f7a\",\"function\":null,\"file\":null,\"line\":null,\"unloaded\":false,\"jit\":false}"
+#define FRAME_JIT_NAMED                                                                            \
+    "{\"pc\":\"0x7f000000aaaa\",\"module\":null,\"offset\":null,\"function\":"                     \
+    "\"LazyCompile:*releaseBuffer /app/main.js:12\",\"file\":null,\"line\":null,"                  \
+    "\"unloaded\":false,\"jit\":true}"
+#define FRAME_JIT                                                                                  \
+    "{\"pc\":\"0x7f000000bbbb\",\"module\":null,\"offset\":null,\"function\":null,\"file\":null,"  \
+    "\"line\":null,\"unloaded\":false,\"jit\":true}"
+
+static void test_freed_from(void **state) {
+    (void)state;
+    // free() called through libffi from Python's ctypes: the host is named
+    // after the first host module above the bridge, the frame is libffi's.
+    static const uintptr_t ctypes_pcs[] = {PC_FFI, PC_CTYPES, PC_MAIN};
+    cf_error e = mismatch_error();
+    e.pcs = ctypes_pcs;
+    e.n_pcs = 3;
+    const char *t = render(&e, true);
+    assert_contains(t, "\"freed_by\":{\"family\":\"malloc\",\"function\":\"free()\"},"
+                       "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":0},"
+                       "\"deallocation_stack\":[" FRAME_FFI ",");
+    // The same without names: hosts are found by module, so nothing changes.
+    t = render(&e, false);
+    assert_contains(t, "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":0},");
+
+    // A host frame further up: its index, not 0.
+    static const uintptr_t deeper_pcs[] = {PC_FREE_IT, PC_FFI, PC_CTYPES};
+    e.pcs = deeper_pcs;
+    t = render(&e, true);
+    assert_contains(t, "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":1},");
+
+    // Every kind carries it: an invalid free from the same host.
+    e = base_error(CF_ERR_INVALID_FREE);
+    e.pcs = ctypes_pcs;
+    e.n_pcs = 3;
+    t = render(&e, true);
+    assert_contains(t, "\"block_address\":null,\"freed_from\":{\"host\":\"Python (ctypes via "
+                       "libffi)\",\"frame\":0},\"deallocation_stack\":[");
+}
+
+static void test_jit_frames(void **state) {
+    (void)state;
+    // JIT code: no module and no offset, "jit":true, and a name from the
+    // perf map when there is one. With only JIT frames below the program,
+    // the host is "JIT code".
+    static const uintptr_t pcs[] = {PC_JIT_NAMED, PC_JIT, PC_MAIN};
+    cf_error e = mismatch_error();
+    e.pcs = pcs;
+    e.n_pcs = 3;
+    const char *t = render(&e, true);
+    assert_contains(t,
+                    "\"freed_from\":{\"host\":\"JIT code\",\"frame\":0},"
+                    "\"deallocation_stack\":[" FRAME_JIT_NAMED "," FRAME_JIT "," FRAME_MAIN "],");
+    // An ordinary frame says "jit":false; one in no module and not JIT code
+    // too.
+    e.pcs = first_free_pcs;
+    e.n_pcs = 2;
+    t = render(&e, true);
+    assert_contains(t, "\"freed_from\":null,\"deallocation_stack\":[" FRAME_PLUGIN "," FRAME_NOWHERE
+                       "],");
 }
 
 static void test_custom_family_names(void **state) {
@@ -675,6 +760,8 @@ int main(void) {
         cmocka_unit_test(test_double_free_line),
         cmocka_unit_test(test_invalid_free_lines),
         cmocka_unit_test(test_unsymbolized_and_empty),
+        cmocka_unit_test(test_freed_from),
+        cmocka_unit_test(test_jit_frames),
         cmocka_unit_test(test_custom_family_names),
         cmocka_unit_test(test_hostile_strings),
         cmocka_unit_test(test_every_buffer_size),

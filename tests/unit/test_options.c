@@ -148,13 +148,14 @@ static void test_every_key_valid(void **state) {
 #undef CF_OPTION_BOOL
 #undef CF_OPTION_INT
 #undef CF_OPTION_STR
-    assert_int_equal(keys, 11); // update with options.inc
+    assert_int_equal(keys, 16); // update with options.inc
 }
 
 static void test_all_keys_at_once(void **state) {
     (void)state;
     int problems = parse("halt_on_error=0:exitcode=7:log_path=stdout:malloc_context_size=64:"
-                         "symbolize=0:quarantine_size_mb=0:verbosity=3:help=1");
+                         "symbolize=0:quarantine_size_mb=0:verbosity=3:help=1:"
+                         "host_modules=libmyvm*.so=MyVM,vm.node=Node.js");
     assert_int_equal(problems, 0);
     assert_int_equal(warn.len, 0);
     assert_false(opts.halt_on_error);
@@ -165,6 +166,8 @@ static void test_all_keys_at_once(void **state) {
     assert_int_equal(opts.quarantine_size_mb, 0);
     assert_int_equal(opts.verbosity, 3);
     assert_true(opts.help);
+    // host_modules keeps its value whole: '=' and ',' belong to the value.
+    assert_string_equal(opts.host_modules, "libmyvm*.so=MyVM,vm.node=Node.js");
 }
 
 // Later settings win: a second parse (CROSSFREE_OPTIONS over an earlier
@@ -566,7 +569,7 @@ static void test_help_text(void **state) {
 #undef CF_OPTION_BOOL
 #undef CF_OPTION_INT
 #undef CF_OPTION_STR
-    assert_int_equal(count_lines(out.data), 1 + 11);
+    assert_int_equal(count_lines(out.data), 1 + 16);
     assert_contains(out.data, "  exitcode=23  ");
     assert_contains(out.data, "  log_path=stderr  ");
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Unit tests for the text report: every error kind rendered with a fake
 // symbolizer that knows a handful of program counters, with and without
-// names, odd frames (no function, no module, unloaded), and truncation into
-// buffers of every size. The expected text is the contract in docs/reports.md.
+// names, odd frames (no function, no module, unloaded, JIT code), FFI hosts
+// (the `freed from` line, the host boundary tag, the HINT for each pair,
+// host_modules), and truncation into buffers of every size. The expected
+// text is the contract in docs/reports.md.
 #include "report/report.h"
 
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <cmocka.h>
 
 #include "core/family.h"
+#include "report/hosts.h"
 #include "stack/depot.h"
 
 // ---------------------------------------------------------------------------
@@ -31,6 +34,15 @@
 #define PC_HELPER ((uintptr_t)0x405555)          // helper, file without a line
 #define PC_PLUGIN ((uintptr_t)0x7f0000006666)    // in a dlclose'd plugin
 #define PC_NOWHERE ((uintptr_t)0xdead0000)       // in no module at all
+// FFI hosts and what they call through.
+#define PC_FFI ((uintptr_t)0x7f0000008888)       // ffi_call in libffi.so.8, no file
+#define PC_CTYPES ((uintptr_t)0x7f0000009999)    // Python's _ctypes module, no function
+#define PC_BUFFERS ((uintptr_t)0x7f000000c164)   // make_array in libbuffers.so
+#define PC_LIBAPP ((uintptr_t)0x7f000000d000)    // Dart AOT code in libapp.so
+#define PC_DART_VM ((uintptr_t)0x7f000000e000)   // the dart executable
+#define PC_GODOT ((uintptr_t)0x7f000000f000)     // a host only host_modules knows
+#define PC_JIT_NAMED ((uintptr_t)0x7f000000aaaa) // JIT code that a perf map names
+#define PC_JIT ((uintptr_t)0x7f000000bbbb)       // JIT code without a name
 
 #define ADDR ((uintptr_t)0x602000000010)
 
@@ -56,9 +68,25 @@ static bool fake_symbolize(uintptr_t pc, bool names, cf_frame_info *f) {
         {PC_LIBC, "/lib/x86_64-linux-gnu/libc.so.6", 0x4444, "", 0, "", 0, false},
         {PC_HELPER, "/usr/bin/app", 0x5555, "helper", 0x8, "/src/app/h.c", 0, false},
         {PC_PLUGIN, "/tmp/plugin.so", 0x6666, "plugin_free", 0x2, "plugin.c", 3, true},
+        {PC_FFI, "/lib/x86_64-linux-gnu/libffi.so.8", 0x6b0d, "ffi_call", 0xcd, "", 0, false},
+        {PC_CTYPES, "/usr/lib/python3.11/lib-dynload/_ctypes.cpython-311-x86_64-linux-gnu.so",
+         0xa42b, "", 0, "", 0, false},
+        {PC_BUFFERS, "/build/tests/ffi/libbuffers.so", 0x1164, "make_array", 0x24,
+         "/src/tests/ffi/buffers.cc", 10, false},
+        {PC_LIBAPP, "/data/app/lib/arm64/libapp.so", 0x2d000, "", 0, "", 0, false},
+        {PC_DART_VM, "/usr/lib/dart/bin/dart", 0xe000, "", 0, "", 0, false},
+        {PC_GODOT, "/opt/godot/libgodot.linuxbsd.so", 0xf000, "", 0, "", 0, false},
     };
     sym_calls++;
     sym_calls_with_names += names;
+    // Like the runtime's report symbolizer: JIT code is in no module (false)
+    // but is marked, and named from a perf map when one covers it.
+    if (pc == PC_JIT_NAMED || pc == PC_JIT) {
+        f->jit = true;
+        set(f->function, sizeof f->function,
+            pc == PC_JIT_NAMED ? "LazyCompile:*releaseBuffer /app/main.js:12" : "");
+        return false;
+    }
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (known[i].pc != pc)
             continue;
@@ -86,7 +114,9 @@ static char text[1 << 16];
 static const uintptr_t free_pcs[] = {PC_FREE_IT, PC_MAIN};
 static const uintptr_t alloc_pcs[] = {PC_NEW_ARRAY, PC_HELPER, PC_MAIN};
 static const uintptr_t first_free_pcs[] = {PC_PLUGIN, PC_MAIN};
-static uint32_t alloc_stack, first_free_stack;
+// make_array in libbuffers.so called from Python through ctypes and libffi.
+static const uintptr_t ffi_alloc_pcs[] = {PC_NEW_ARRAY, PC_BUFFERS, PC_FFI, PC_CTYPES};
+static uint32_t alloc_stack, first_free_stack, ffi_alloc_stack;
 
 static int setup_depot(void **state) {
     (void)state;
@@ -94,7 +124,8 @@ static int setup_depot(void **state) {
         return -1;
     alloc_stack = cf_depot_put(alloc_pcs, 3);
     first_free_stack = cf_depot_put(first_free_pcs, 2);
-    return alloc_stack != 0 && first_free_stack != 0 ? 0 : -1;
+    ffi_alloc_stack = cf_depot_put(ffi_alloc_pcs, 4);
+    return alloc_stack != 0 && first_free_stack != 0 && ffi_alloc_stack != 0 ? 0 : -1;
 }
 
 // operator new[] of 160 bytes in T0, freed by free() in T0.
@@ -365,6 +396,268 @@ static void test_invalid_free_static(void **state) {
 }
 
 // ---------------------------------------------------------------------------
+// FFI hosts: which side freed, which allocated, and the fix for the pair
+// ---------------------------------------------------------------------------
+
+// A new[] buffer from libbuffers.so, freed with free() by Python's ctypes.
+static const uintptr_t ctypes_free_pcs[] = {PC_FFI, PC_CTYPES, PC_MAIN};
+
+static cf_error ffi_mismatch_error(const uintptr_t *pcs, unsigned n) {
+    cf_error e = mismatch_error();
+    e.pcs = pcs;
+    e.n_pcs = n;
+    e.alloc = cf_record_make(ADDR, 40, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, ffi_alloc_stack, 0);
+    return e;
+}
+
+#define FFI_ALLOC_STACK                                                                            \
+    "    #0 0x7f0000003333 in operator new[](unsigned long)+0x13 "                                 \
+    "(/usr/lib/libstdc++.so.6+0x3333)\n"                                                           \
+    "    #1 0x7f000000c164 in make_array /src/tests/ffi/buffers.cc:10 "                            \
+    "(/build/tests/ffi/libbuffers.so+0x1164)\n"                                                    \
+    "    #2 0x7f0000008888 in ffi_call+0xcd (/lib/x86_64-linux-gnu/libffi.so.8+0x6b0d)\n"          \
+    "    #3 0x7f0000009999 "                                                                       \
+    "(/usr/lib/python3.11/lib-dynload/_ctypes.cpython-311-x86_64-linux-gnu.so+0xa42b)\n"
+
+static void test_ffi_sides_full_text(void **state) {
+    (void)state;
+    cf_error e = ffi_mismatch_error(ctypes_free_pcs, 3);
+    assert_text(
+        render(&e, true),
+        "==4242==ERROR: crossfree: alloc-dealloc-mismatch on address 0x602000000010 in thread "
+        "T0\n"
+        "allocated by operator new[], freed by free()\n"
+        "freed from Python (ctypes via libffi) (frame #0); allocated in libbuffers.so by operator "
+        "new[] in make_array\n"
+        "    #0 0x7f0000008888 in ffi_call+0xcd (/lib/x86_64-linux-gnu/libffi.so.8+0x6b0d) "
+        "[host boundary: Python (ctypes via libffi)]\n"
+        "    #1 0x7f0000009999 "
+        "(/usr/lib/python3.11/lib-dynload/_ctypes.cpython-311-x86_64-linux-gnu.so+0xa42b)\n"
+        "    #2 0x402222 in main /src/app/main.c:7 (/usr/bin/app+0x2222)\n"
+        "0x602000000010 is a 40-byte region allocated by operator new[] in thread T0 "
+        "here:\n" FFI_ALLOC_STACK
+        "SUMMARY: crossfree: alloc-dealloc-mismatch (libffi.so.8+0x6b0d) in ffi_call\n"
+        "HINT: memory from operator new[] must be released with operator delete[]; export a "
+        "release function from libbuffers.so that uses operator delete[] and call it from Python "
+        "(ctypes via libffi) instead of free(), or allocate the buffer with malloc() if the host "
+        "must free it" HALT_NOTE);
+}
+
+static void test_ffi_boundary_above_frame_0(void **state) {
+    (void)state;
+    // free() reached libffi through a libc frame: the boundary is #1, and
+    // only #1 carries the tag.
+    static const uintptr_t pcs[] = {PC_LIBC, PC_FFI, PC_CTYPES, PC_MAIN};
+    cf_error e = ffi_mismatch_error(pcs, 4);
+    const char *t = render(&e, true);
+    assert_contains(t, "\nfreed from Python (ctypes via libffi) (frame #1); allocated in "
+                       "libbuffers.so by operator new[] in make_array\n"
+                       "    #0 0x7f0000004444 (/lib/x86_64-linux-gnu/libc.so.6+0x4444)\n"
+                       "    #1 0x7f0000008888 in ffi_call+0xcd "
+                       "(/lib/x86_64-linux-gnu/libffi.so.8+0x6b0d) [host boundary: Python "
+                       "(ctypes via libffi)]\n"
+                       "    #2 0x7f0000009999 (");
+    // One tag in the whole report: not on the allocation stack's libffi frame.
+    const char *first = strstr(t, "[host boundary: ");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "[host boundary: "));
+}
+
+static void test_ffi_without_names(void **state) {
+    (void)state;
+    // symbolize=0: the sides line names modules, never functions, and the
+    // symbolizer is never asked for names (docs/options.md, `symbolize`).
+    cf_error e = ffi_mismatch_error(ctypes_free_pcs, 3);
+    sym_calls = sym_calls_with_names = 0;
+    const char *t = render(&e, false);
+    assert_true(sym_calls > 0);
+    assert_contains(t, "\nfreed from Python (ctypes via libffi) (frame #0); allocated in "
+                       "libbuffers.so by operator new[]\n"
+                       "    #0 0x7f0000008888 (/lib/x86_64-linux-gnu/libffi.so.8+0x6b0d) [host "
+                       "boundary: Python (ctypes via libffi)]\n");
+    assert_lacks(t, "make_array");
+    assert_int_equal(sym_calls_with_names, 0);
+}
+
+static void test_ffi_bridge_without_host(void **state) {
+    (void)state;
+    // libffi with no known host module above it.
+    static const uintptr_t pcs[] = {PC_FFI, PC_MAIN};
+    cf_error e = ffi_mismatch_error(pcs, 2);
+    const char *t = render(&e, true);
+    assert_contains(t, "\nfreed from an FFI host (via libffi) (frame #0); allocated in "
+                       "libbuffers.so by operator new[] in make_array\n");
+    assert_contains(t, "(/lib/x86_64-linux-gnu/libffi.so.8+0x6b0d) [host boundary: an FFI host "
+                       "(via libffi)]\n");
+    assert_contains(t, "and call it from an FFI host (via libffi) instead of free()");
+}
+
+static void test_ffi_other_kinds(void **state) {
+    (void)state;
+    // A double free by ctypes: the boundary is tagged, but only a mismatch
+    // has the sides line (there is no pair of allocators to name).
+    cf_error e = double_free_error(true);
+    e.pcs = ctypes_free_pcs;
+    e.n_pcs = 3;
+    const char *t = render(&e, true);
+    assert_contains(t, "\nfreed twice: first by operator delete[], now by operator delete[]\n"
+                       "    #0 0x7f0000008888 in ffi_call+0xcd "
+                       "(/lib/x86_64-linux-gnu/libffi.so.8+0x6b0d) [host boundary: Python "
+                       "(ctypes via libffi)]\n");
+    assert_lacks(t, "freed from ");
+    assert_contains(t, "\nHINT: the block was freed twice;");
+
+    // A mismatch the wrong way round (malloc'd, freed by delete) from a
+    // host: the sides line, and the usual advice for malloc'd memory.
+    e = ffi_mismatch_error(ctypes_free_pcs, 3);
+    e.dealloc_fn = CF_DEALLOC_DELETE;
+    e.dealloc_family = CF_FAM_NEW;
+    e.alloc = cf_record_make(ADDR, 40, CF_FAM_MALLOC, CF_ALLOC_MALLOC, ffi_alloc_stack, 0);
+    t = render(&e, true);
+    assert_contains(t, "\nfreed from Python (ctypes via libffi) (frame #0); allocated in "
+                       "libbuffers.so by malloc() in make_array\n");
+    assert_contains(t, "\nHINT: memory from malloc() must be released with free(); whoever frees "
+                       "it must use free()");
+
+    // No allocation stack recorded: the host is still named.
+    e = ffi_mismatch_error(ctypes_free_pcs, 3);
+    e.alloc.stack = 0;
+    t = render(&e, true);
+    assert_contains(t, "\nfreed from Python (ctypes via libffi) (frame #0)\n    #0 ");
+    assert_contains(t, "export a release function from the native library that uses operator "
+                       "delete[] and call it from Python (ctypes via libffi) instead of free()");
+}
+
+static void test_jit_frames(void **state) {
+    (void)state;
+    char s[1024];
+    cf_buf b;
+    cf_frame_info f;
+
+    // JIT code: never "<unknown module>"; named from a perf map when it can be.
+    memset(&f, 0, sizeof f);
+    f.pc = PC_JIT;
+    f.jit = true;
+    cf_buf_init(&b, s, sizeof s);
+    cf_report_format_frame(&b, 4, &f);
+    assert_string_equal(s, "    #4 0x7f000000bbbb ([jit] 0x7f000000bbbb)\n");
+    set(f.function, sizeof f.function, "LazyCompile:*releaseBuffer /app/main.js:12");
+    cf_buf_init(&b, s, sizeof s);
+    cf_report_format_frame(&b, 5, &f);
+    assert_string_equal(s, "    #5 0x7f000000bbbb in LazyCompile:*releaseBuffer /app/main.js:12 "
+                           "([jit] 0x7f000000bbbb)\n");
+
+    // In a report: JIT frames freeing directly make "JIT code" the host.
+    static const uintptr_t pcs[] = {PC_JIT_NAMED, PC_JIT, PC_MAIN};
+    cf_error e = mismatch_error();
+    e.pcs = pcs;
+    e.n_pcs = 3;
+    const char *t = render(&e, true);
+    assert_contains(t, "\nallocated by operator new[], freed by free()\n"
+                       "freed from JIT code (frame #0); allocated in app by operator new[] in "
+                       "helper\n"
+                       "    #0 0x7f000000aaaa in LazyCompile:*releaseBuffer /app/main.js:12 "
+                       "([jit] 0x7f000000aaaa) [host boundary: JIT code]\n"
+                       "    #1 0x7f000000bbbb ([jit] 0x7f000000bbbb)\n"
+                       "    #2 0x402222 in main /src/app/main.c:7 (/usr/bin/app+0x2222)\n");
+    assert_lacks(t, "<unknown module>");
+}
+
+#define DART_NOTE                                                                                  \
+    "; on Windows package:ffi frees with CoTaskMemFree, so memory Dart frees must come from a "    \
+    "DartReadable-style allocator (CoTaskMemAlloc on Windows, malloc elsewhere): see "             \
+    "docs/ffi-hosts.md"
+
+static void test_dart_hint(void **state) {
+    (void)state;
+    // Dart AOT code in libapp.so calling free() directly.
+    static const uintptr_t aot_pcs[] = {PC_LIBAPP, PC_MAIN};
+    cf_error e = ffi_mismatch_error(aot_pcs, 2);
+    const char *t = render(&e, true);
+    assert_contains(t, "\nfreed from Dart (AOT code in libapp.so) (frame #0); allocated in "
+                       "libbuffers.so by operator new[] in make_array\n"
+                       "    #0 0x7f000000d000 (/data/app/lib/arm64/libapp.so+0x2d000) [host "
+                       "boundary: Dart (AOT code in libapp.so)]\n");
+    assert_contains(t, "\nHINT: memory from operator new[] must be released with operator "
+                       "delete[]; export a release function from libbuffers.so that uses "
+                       "operator delete[] and call it from Dart (AOT code in libapp.so) instead "
+                       "of free(), or allocate the buffer with malloc() if the host must free "
+                       "it" DART_NOTE HALT_NOTE);
+
+    // JIT code of the Dart VM: the boundary is the JIT frame, the host is
+    // named after the VM above it, and the note is there too.
+    static const uintptr_t jit_pcs[] = {PC_JIT, PC_DART_VM, PC_MAIN};
+    e = ffi_mismatch_error(jit_pcs, 3);
+    t = render(&e, true);
+    assert_contains(t, "\nfreed from Dart (VM) (frame #0); allocated in libbuffers.so");
+    assert_contains(t, "\n    #0 0x7f000000bbbb ([jit] 0x7f000000bbbb) [host boundary: Dart "
+                       "(VM)]\n");
+    assert_contains(t, DART_NOTE HALT_NOTE);
+
+    // malloc'd memory freed by Dart: no new[] advice, but the note.
+    e = ffi_mismatch_error(aot_pcs, 2);
+    e.dealloc_fn = CF_DEALLOC_DELETE;
+    e.dealloc_family = CF_FAM_NEW;
+    e.alloc = cf_record_make(ADDR, 40, CF_FAM_MALLOC, CF_ALLOC_MALLOC, ffi_alloc_stack, 0);
+    t = render(&e, true);
+    assert_contains(t, "\nHINT: memory from malloc() must be released with free(); whoever frees "
+                       "it must use free(), or allocate it with the allocator that matches the "
+                       "freeing code" DART_NOTE HALT_NOTE);
+
+    // Other hosts get no Dart note.
+    e = ffi_mismatch_error(ctypes_free_pcs, 3);
+    assert_lacks(render(&e, true), "CoTaskMemFree");
+}
+
+// Runs last: host_modules rules stay for the rest of the process.
+static void test_host_modules_option(void **state) {
+    (void)state;
+    static const uintptr_t pcs[] = {PC_GODOT, PC_MAIN};
+    static const uintptr_t bridged_pcs[] = {PC_FFI, PC_GODOT, PC_MAIN};
+    cf_error e = ffi_mismatch_error(pcs, 2);
+    // Unknown until configured.
+    assert_lacks(render(&e, true), "freed from ");
+
+    char storage[2048];
+    cf_buf w;
+    cf_buf_init(&w, storage, sizeof storage);
+    cf_hosts_configure("libgodot*.so=Godot,=Nameless,no-equals,libx.so=", &w);
+    assert_string_equal(storage,
+                        "crossfree: warning: host_modules entry '=Nameless' ignored (expected "
+                        "GLOB=Name, at most 16 entries)\n"
+                        "crossfree: warning: host_modules entry 'no-equals' ignored (expected "
+                        "GLOB=Name, at most 16 entries)\n"
+                        "crossfree: warning: host_modules entry 'libx.so=' ignored (expected "
+                        "GLOB=Name, at most 16 entries)\n");
+
+    const char *t = render(&e, true);
+    assert_contains(t, "\nfreed from Godot (frame #0); allocated in libbuffers.so by operator "
+                       "new[] in make_array\n"
+                       "    #0 0x7f000000f000 (/opt/godot/libgodot.linuxbsd.so+0xf000) [host "
+                       "boundary: Godot]\n");
+    assert_contains(t, "and call it from Godot instead of free()");
+
+    // Through libffi, the bridge is named too.
+    e = ffi_mismatch_error(bridged_pcs, 3);
+    assert_contains(render(&e, true), "\nfreed from Godot via libffi (frame #0);");
+
+    // A program-given rule wins over a built-in one.
+    cf_buf_init(&w, storage, sizeof storage);
+    cf_hosts_configure("_ctypes*.so=CPython", &w);
+    assert_int_equal(w.len, 0);
+    e = ffi_mismatch_error(ctypes_free_pcs, 3);
+    assert_contains(render(&e, true), "\nfreed from CPython via libffi (frame #0);");
+
+    // At most 16 entries: 2 are taken, the 17th is refused.
+    cf_buf_init(&w, storage, sizeof storage);
+    cf_hosts_configure("a1=A,a2=A,a3=A,a4=A,a5=A,a6=A,a7=A,a8=A,a9=A,a10=A,a11=A,a12=A,a13=A,"
+                       "a14=A,a15=A",
+                       &w);
+    assert_string_equal(storage, "crossfree: warning: host_modules entry 'a15=A' ignored "
+                                 "(expected GLOB=Name, at most 16 entries)\n");
+}
+
+// ---------------------------------------------------------------------------
 // Odd frames and stacks
 // ---------------------------------------------------------------------------
 
@@ -516,6 +809,17 @@ static void test_truncation_every_size(void **state) {
     check_every_size(&e);
 }
 
+// The sides line, and the boundary tag that is added to a frame line after
+// the line was written: a cut report must still be a prefix of the whole.
+static void test_truncation_host_report(void **state) {
+    (void)state;
+    cf_error e = ffi_mismatch_error(ctypes_free_pcs, 3);
+    check_every_size(&e);
+    static const uintptr_t boundary_1[] = {PC_LIBC, PC_FFI, PC_CTYPES, PC_MAIN};
+    e = ffi_mismatch_error(boundary_1, 4);
+    check_every_size(&e);
+}
+
 static void test_tiny_buffer(void **state) {
     (void)state;
     char area[48];
@@ -542,13 +846,22 @@ int main(void) {
         cmocka_unit_test(test_invalid_free_interior),
         cmocka_unit_test(test_invalid_free_stack),
         cmocka_unit_test(test_invalid_free_static),
+        cmocka_unit_test(test_ffi_sides_full_text),
+        cmocka_unit_test(test_ffi_boundary_above_frame_0),
+        cmocka_unit_test(test_ffi_without_names),
+        cmocka_unit_test(test_ffi_bridge_without_host),
+        cmocka_unit_test(test_ffi_other_kinds),
+        cmocka_unit_test(test_jit_frames),
+        cmocka_unit_test(test_dart_hint),
         cmocka_unit_test(test_frame_shapes),
         cmocka_unit_test(test_stack_with_odd_frames),
         cmocka_unit_test(test_no_stacks_recorded),
         cmocka_unit_test(test_no_symbolizer),
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_truncation_every_size),
+        cmocka_unit_test(test_truncation_host_report),
         cmocka_unit_test(test_tiny_buffer),
+        cmocka_unit_test(test_host_modules_option), // last: its rules stay
     };
     return cmocka_run_group_tests(tests, setup_depot, NULL);
 }

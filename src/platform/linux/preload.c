@@ -18,6 +18,7 @@
 #include "platform/linux/resolve.h"
 #include "platform/platform.h"
 #include "runtime/runtime.h"
+#include "runtime/winsem.h"
 #include "stack/capture.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
@@ -585,14 +586,18 @@ __asm__(".text\n"
 #endif
 
 CF_EXPORT int dlclose(void *handle) {
-    if (cf_rt_enter()) {
+    bool ready = cf_rt_enter();
+    if (ready) {
         // Frames recorded in this library must still print as module+offset
         // after it is gone.
         cf_rt_guard_enter();
         cf_symbolize_note_modules();
         cf_rt_guard_leave();
     }
-    return ((dlclose_fn)resolve_next(W_DLCLOSE))(handle);
+    int rc = ((dlclose_fn)resolve_next(W_DLCLOSE))(handle);
+    if (ready)
+        cf_winsem_modules_changed(); // another module may now load at its addresses
+    return rc;
 }
 
 // ---------------------------------------------------------------------------
