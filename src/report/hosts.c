@@ -151,12 +151,14 @@ static bool is_runtime_module(const char *module) {
     return false;
 }
 
-int cf_hosts_native_frame(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_frame_info *f) {
+int cf_hosts_native_frame(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool names,
+                          cf_frame_info *f) {
     for (unsigned i = 0; i < n; i++) {
         cf_report_resolve(sym, pcs[i], false, f);
         if (f->module[0] == '\0' || is_runtime_module(f->module))
             continue;
-        cf_report_resolve(sym, pcs[i], true, f);
+        if (names)
+            cf_report_resolve(sym, pcs[i], true, f);
         return (int)i;
     }
     return -1;

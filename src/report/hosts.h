@@ -28,9 +28,9 @@ void cf_hosts_configure(const char *spec, cf_buf *warnings);
 void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_side *out);
 
 // The native side of an allocation: the innermost frame outside the C and
-// C++ runtimes and crossfree. Fills `f` (with names) and returns its index,
-// or -1 when every frame is a runtime frame.
-int cf_hosts_native_frame(const uintptr_t *pcs, unsigned n, cf_symbolizer sym,
+// C++ runtimes and crossfree. Fills `f` (with names when `names`) and returns
+// its index, or -1 when every frame is a runtime frame.
+int cf_hosts_native_frame(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool names,
                           cf_frame_info *f);
 
 #endif

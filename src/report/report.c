@@ -65,11 +65,10 @@ void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f) {
 }
 
 // A frame line with a tag: the frame where an FFI host entered native code.
-static void format_frame_tagged(cf_buf *out, unsigned n, const cf_frame_info *f,
-                                const char *tag) {
+static void format_frame_tagged(cf_buf *out, unsigned n, const cf_frame_info *f, const char *tag) {
     cf_report_format_frame(out, n, f);
-    if (tag == NULL || out->len == 0 || out->data[out->len - 1] != '\n')
-        return;
+    if (tag == NULL || out->truncated)
+        return; // the line is not whole: reopening it would cut the line before
     out->len--; // reopen the line
     out->data[out->len] = '\0';
     cf_buf_str(out, " [host boundary: ");
@@ -238,7 +237,7 @@ static void format_hint(cf_buf *out, const cf_error *e, const cf_host_side *side
 }
 
 // "freed from HOST (frame #N); allocated in MODULE by WORDS in FUNCTION"
-static void format_sides(cf_buf *out, const cf_error *e, const cf_host_side *side,
+static void format_sides(cf_buf *out, const cf_error *e, const cf_host_side *side, bool names,
                          cf_symbolizer sym, char *native_module, size_t cap) {
     native_module[0] = '\0';
     if (!side->found || side->host[0] == '\0' || !e->has_alloc)
@@ -251,7 +250,7 @@ static void format_sides(cf_buf *out, const cf_error *e, const cf_host_side *sid
     const uintptr_t *apcs;
     unsigned an = cf_depot_get(e->alloc.stack, &apcs);
     cf_frame_info f;
-    if (cf_hosts_native_frame(apcs, an, sym, &f) >= 0) {
+    if (cf_hosts_native_frame(apcs, an, sym, names, &f) >= 0) {
         cf_strlcpy(native_module, basename_of(f.module), cap);
         cf_buf_str(out, "; allocated in ");
         cf_buf_str(out, native_module);
@@ -326,7 +325,7 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
     char native_module[128] = "";
     cf_hosts_find(e->pcs, e->n_pcs, sym, &side);
     if (e->kind == CF_ERR_MISMATCH)
-        format_sides(out, e, &side, sym, native_module, sizeof native_module);
+        format_sides(out, e, &side, names, sym, native_module, sizeof native_module);
     if (e->kind == CF_ERR_MISMATCH && e->win != NULL) {
         cf_winview_format_line(e->win, out); // semantics=windows: both views
         cf_buf_char(out, '\n');

@@ -528,6 +528,34 @@ static int windows_view(const cf_record *rec, cf_dealloc_fn fn, unsigned family,
 // ---------------------------------------------------------------------------
 // Hooks
 
+// The two semantics=windows steps of a release live in functions of their
+// own (never inlined), so that their buffers do not grow the release
+// path's stack frame when the option is off.
+
+// Reports a Linux mismatch, with its Windows view under semantics=windows.
+static __attribute__((noinline)) void report_mismatch(cf_dealloc_fn fn, unsigned family, void *p,
+                                                      const cf_record *rec, const uintptr_t *pcs,
+                                                      unsigned n, uintptr_t *own) {
+    cf_winview v;
+    const cf_winview *win = NULL;
+    if (winsem && windows_view(rec, fn, family, &pcs, &n, own, false, &v) >= 0)
+        win = &v;
+    report_bad_free(CF_ERR_MISMATCH, fn, family, p, rec, pcs, n, win);
+}
+
+// A pair that is right on Linux, judged as on Windows: false after a
+// report (a Windows build would send the block to another heap).
+static __attribute__((noinline)) bool windows_accepts(cf_dealloc_fn fn, unsigned family, void *p,
+                                                      const cf_record *rec, const uintptr_t *pcs,
+                                                      unsigned n) {
+    uintptr_t own[CF_DEPOT_MAX_FRAMES];
+    cf_winview v;
+    if (windows_view(rec, fn, family, &pcs, &n, own, true, &v) != 0)
+        return true;
+    report_bad_free(CF_ERR_MISMATCH, fn, family, p, rec, pcs, n, &v);
+    return false;
+}
+
 // The depot id of the calling thread's stack (0 with malloc_context_size=0).
 static uint32_t current_stack_id(cf_tls *t) {
     if (context_size == 0)
@@ -601,26 +629,10 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
         unsigned shown_family = family;
         unsigned shown_n = n;
         ok = private_operators_match(&shown, &shown_fn, &shown_family, &stack, &shown_n, own);
-        if (!ok) {
-            cf_winview v;
-            const cf_winview *win = NULL;
-            if (winsem &&
-                windows_view(&shown, shown_fn, shown_family, &stack, &shown_n, own, false, &v) >= 0)
-                win = &v;
-            report_bad_free(CF_ERR_MISMATCH, shown_fn, shown_family, p, &shown, stack, shown_n,
-                            win);
-        }
+        if (!ok)
+            report_mismatch(shown_fn, shown_family, p, &shown, stack, shown_n, own);
     } else if (winsem) {
-        // Right on Linux; a Windows build may still send the block to
-        // another heap.
-        uintptr_t own[CF_DEPOT_MAX_FRAMES];
-        const uintptr_t *stack = pcs;
-        unsigned sn = n;
-        cf_winview v;
-        if (windows_view(&rec, fn, family, &stack, &sn, own, true, &v) == 0) {
-            report_bad_free(CF_ERR_MISMATCH, fn, family, p, &rec, stack, sn, &v);
-            ok = false;
-        }
+        ok = windows_accepts(fn, family, p, &rec, pcs, n);
     }
     if (quarantine) {
         cf_qentry q = {0};
@@ -638,6 +650,19 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     // it, which is the safest thing to do after a mismatch too.
     cf_platform_release((uintptr_t)p, fam);
     return ok;
+}
+
+// The family check of realloc, and under semantics=windows its Windows
+// view; out of line for the same reason as windows_accepts.
+static __attribute__((noinline)) void check_realloc_pair(cf_dealloc_fn fn, unsigned family, void *p,
+                                                         const cf_record *rec, bool linux_ok) {
+    uintptr_t own[CF_DEPOT_MAX_FRAMES];
+    const uintptr_t *stack = NULL;
+    unsigned n = 0;
+    cf_winview v;
+    int windows = winsem ? windows_view(rec, fn, family, &stack, &n, own, linux_ok, &v) : -1;
+    if (!linux_ok || windows == 0)
+        report_bad_free(CF_ERR_MISMATCH, fn, family, p, rec, stack, n, windows >= 0 ? &v : NULL);
 }
 
 bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
@@ -661,15 +686,8 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
         return false;
     }
     bool linux_ok = cf_record_family(&rec) == family;
-    cf_winview v;
-    int windows = -1;
-    uintptr_t own[CF_DEPOT_MAX_FRAMES];
-    const uintptr_t *stack = NULL;
-    unsigned n = 0;
-    if (winsem)
-        windows = windows_view(&rec, fn, family, &stack, &n, own, linux_ok, &v);
-    if (!linux_ok || windows == 0)
-        report_bad_free(CF_ERR_MISMATCH, fn, family, p, &rec, stack, n, windows >= 0 ? &v : NULL);
+    if (!linux_ok || winsem)
+        check_realloc_pair(fn, family, p, &rec, linux_ok);
     *saved = rec;
     return true;
 }

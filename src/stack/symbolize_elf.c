@@ -372,6 +372,17 @@ static void fill_names(Dwfl_Module *mod, uintptr_t pc, cf_frame_info *out) {
         normalize_path(out->file);
 }
 
+// dl_iterate_phdr callback: the loader's counters, from the first module.
+static int first_counts(struct dl_phdr_info *info, size_t size, void *data) {
+    unsigned long long *c = data;
+    if (has_counts(size)) {
+        c[0] = info->dlpi_adds;
+        c[1] = info->dlpi_subs;
+        c[2] = 1;
+    }
+    return 1;
+}
+
 static bool report_live(unsigned long long adds, unsigned long long subs) {
     if (live_dwfl == NULL) {
         live_dwfl = dwfl_begin(&live_callbacks);
@@ -392,9 +403,12 @@ static bool report_live(unsigned long long adds, unsigned long long subs) {
     return true;
 }
 
+static void names_gone(uintptr_t pc, const history_entry *e, cf_frame_info *out);
+
 static void names_live(uintptr_t pc, const live_query *q, cf_frame_info *out) {
     pthread_mutex_lock(&dwfl_mutex);
     bool fresh = false;
+    bool misplaced = false; // libdw puts the module at another bias than the loader
     // The counters are read before /proc/self/maps, so a dlopen racing with
     // the report leaves them stale and causes another report next time.
     if (live_dwfl == NULL || !q->have_counts || q->adds != live_adds || q->subs != live_subs) {
@@ -405,6 +419,7 @@ static void names_live(uintptr_t pc, const live_query *q, cf_frame_info *out) {
     for (;;) {
         Dwfl_Module *mod = dwfl_addrmodule(live_dwfl, pc - 1);
         Dwarf_Addr bias = 0;
+        misplaced = false;
         if (mod != NULL) {
             if (dwfl_module_getelf(mod, &bias) == NULL)
                 break; // the file is gone or unreadable: report again won't help
@@ -412,6 +427,7 @@ static void names_live(uintptr_t pc, const live_query *q, cf_frame_info *out) {
                 fill_names(mod, pc, out);
                 break;
             }
+            misplaced = true;
         }
         // Not there, or another module now sits at this address: a library
         // was loaded after the last report. Report once more, then give up.
@@ -421,6 +437,30 @@ static void names_live(uintptr_t pc, const live_query *q, cf_frame_info *out) {
     }
 done:
     pthread_mutex_unlock(&dwfl_mutex);
+
+    // libdw dlopens libdebuginfod (and libcurl's tree) the first time it
+    // looks for debug info. That is no module the cached list is missing,
+    // and reporting again for it would misplace modules already read. So
+    // when the list was current for this lookup, the counters now are too.
+    // (Read without the Dwfl lock held: see cf_symbolize.)
+    unsigned long long c[3] = {0, 0, 0};
+    dl_iterate_phdr(first_counts, c);
+    pthread_mutex_lock(&dwfl_mutex);
+    if (c[2] != 0 && live_dwfl != NULL && q->have_counts && live_adds == q->adds &&
+        live_subs == q->subs) {
+        live_adds = c[0];
+        live_subs = c[1];
+    }
+    pthread_mutex_unlock(&dwfl_mutex);
+    if (misplaced) {
+        // /proc/self/maps can mislead libdw: libelf's own private mapping
+        // of a module's file, placed right below the loaded image, makes
+        // the module look larger and its bias wrong. The loader knows where
+        // the module is: read its file alone, at the loader's bias.
+        history_entry e = {.bias = q->bias};
+        cf_strlcpy(e.path, q->module, sizeof e.path);
+        names_gone(pc, &e, out);
+    }
 }
 
 // A Dwfl holding the one ELF file `path`, loaded at `bias`.
