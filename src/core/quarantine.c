@@ -13,7 +13,6 @@
 #define QSHARDS 8u
 #define RING 4096u // entries per shard
 #define EVICT_BATCH 32u
-#define UNTRACK_MIN ((size_t)64 << 10)
 
 typedef struct qshard {
     cf_lock lock;
@@ -71,16 +70,12 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
         cf_lock_release(&q->lock);
         // Outside the lock: the real free may take its own locks.
         for (unsigned i = 0; i < n_out; i++) {
-            // Small blocks leave their quarantined record behind: the heap
-            // recycles their addresses, and the allocation that reuses one
-            // replaces the record, so skipping the (cache-missing) removal
-            // costs nothing in correctness; a later free of the address is
-            // still a double-free. Big blocks (mmap'd, fresh addresses each
-            // time) and realloc's ghosts are removed so the table cannot
-            // fill with addresses that never come back. Only a record still
-            // quarantined is removed: a program family may have reused it.
-            if (out[i].ghost || out[i].size >= UNTRACK_MIN)
-                cf_table_remove_quarantined(out[i].addr);
+            // Only a record still quarantined is removed: a program family
+            // may have reused the address meanwhile. (Leaving small blocks'
+            // records for the next allocation to replace was tried: glibc
+            // splits and merges chunks, so many addresses never come back,
+            // and the table grew by a third on a mixed-size loop.)
+            cf_table_remove_quarantined(out[i].addr);
             if (!out[i].ghost)
                 release(out[i].addr, out[i].family);
         }

@@ -33,6 +33,7 @@ static atomic_uint_fast64_t suppressed_count;
 static bool json_reports; // report_format=json
 static bool exit_summary_done;
 static unsigned context_size; // cf_flags.malloc_context_size, read on the hot path
+static unsigned free_context; // cf_flags.free_context_size, at most context_size
 // semantics=windows: every release is judged as on Windows too.
 static bool winsem;
 // False in a process that `only` excludes: every call then goes straight to
@@ -113,6 +114,9 @@ static void init_options(void) {
     if (w.len > 0)
         emit_stderr(&w);
     context_size = (unsigned)cf_flags.malloc_context_size;
+    free_context = (unsigned)cf_flags.free_context_size;
+    if (free_context > context_size)
+        free_context = context_size;
     json_reports = cf_strcmp(cf_flags.report_format, "json") == 0;
     if (cf_flags.help) {
         char help[4096];
@@ -605,18 +609,30 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     bool quarantine = cf_quarantine_enabled();
     uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
     unsigned n = 0;
-    if (quarantine && context_size > 0) {
+    // The quarantine keeps free_context_size frames of each free (by
+    // default just the calling pc, found without unwinding); semantics=
+    // windows needs the whole stack to see which side freed.
+    unsigned depth = winsem ? context_size : free_context;
+    if (quarantine && depth == 1) {
+        pcs[0] = cf_capture_caller();
+        n = pcs[0] != 0;
+    } else if (quarantine && depth > 1) {
         t->guard++;
-        n = cf_capture(pcs, context_size);
+        n = cf_capture(pcs, depth);
         t->guard--;
     }
+    // A report shows the whole stack of the bad call: a shallower capture
+    // is passed as none, and the report takes it again (error path).
+    bool whole = depth >= context_size;
+    const uintptr_t *report_pcs = whole ? pcs : NULL;
+    unsigned report_n = whole ? n : 0;
     cf_record rec;
     if (!cf_table_retire((uintptr_t)p, quarantine, &rec)) {
-        report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, pcs, n, NULL);
+        report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, report_pcs, report_n, NULL);
         return false; // halt_on_error=0: never hand the real allocator a foreign pointer
     }
     if (cf_record_state(&rec) == CF_STATE_QUARANTINED) {
-        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, pcs, n, NULL);
+        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, report_pcs, report_n, NULL);
         return false; // already held in the quarantine; freeing again would corrupt the heap
     }
     unsigned fam = cf_record_family(&rec);
@@ -629,6 +645,10 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
         unsigned shown_family = family;
         unsigned shown_n = n;
         ok = private_operators_match(&shown, &shown_fn, &shown_family, &stack, &shown_n, own);
+        if (!ok && stack == pcs && !whole) {
+            stack = NULL; // only frame #0 was taken: let the report unwind
+            shown_n = 0;
+        }
         if (!ok)
             report_mismatch(shown_fn, shown_family, p, &shown, stack, shown_n, own);
     } else if (winsem) {
