@@ -256,7 +256,8 @@ def self_test(data, arch, minos, api):
 # Same code as the Linux tests
 
 PLATFORM_FILE = re.compile(r"/src/platform/|/src/stack/(capture|symbolize)[^/]*\.c$")
-MACOS_FILE = re.compile(r"/src/platform/macos/|/src/stack/[^/]*_macos\.c$")
+# Shared POSIX platform code (src/platform/posix) is macOS's as much as Linux's.
+MACOS_FILE = re.compile(r"/src/platform/(macos|posix)/|/src/stack/[^/]*_macos\.c$")
 
 
 def target_sources(build_dir, name, kind):

@@ -130,7 +130,6 @@ typedef void *(*malloc_fn)(size_t);
 typedef void (*free_fn)(void *);
 typedef void *(*calloc_fn)(size_t, size_t);
 typedef void *(*realloc_fn)(void *, size_t);
-typedef void *(*reallocarray_fn)(void *, size_t, size_t);
 typedef void *(*memalign_fn)(size_t, size_t);
 typedef int (*posix_memalign_fn)(void **, size_t, size_t);
 typedef size_t (*usable_fn)(void *);
@@ -605,15 +604,6 @@ CF_EXPORT int dlclose(void *handle) {
 
 // Fallbacks for allocation functions the C library does not export. They
 // are built only from the four every C library has, or from each other.
-static void *fallback_reallocarray(void *p, size_t n, size_t size) {
-    size_t total;
-    if (__builtin_mul_overflow(n, size, &total)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return REAL(REALLOC, realloc_fn)(p, total);
-}
-
 static int fallback_posix_memalign(void **out, size_t align, size_t n) {
     // Over-allocate and align by hand is impossible without a header, so
     // without any aligned allocator only malloc's own alignment is offered.
@@ -678,7 +668,6 @@ bool cf_platform_init(void) {
         unsigned idx;
         uintptr_t fallback;
     } fallbacks[] = {
-        {W_REALLOCARRAY, (uintptr_t)fallback_reallocarray},
         {W_MEMALIGN, (uintptr_t)fallback_memalign},
         {W_ALIGNED_ALLOC, (uintptr_t)fallback_memalign},
         {W_POSIX_MEMALIGN, (uintptr_t)fallback_posix_memalign},

@@ -9,133 +9,21 @@
 #include <fcntl.h>
 #include <libproc.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysctl.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "platform/platform.h"
 #include "support/fmt.h"
-
-void *cf_os_map(size_t bytes, bool reserve_only) {
-    // Anonymous memory is committed on first touch on macOS whatever the
-    // flags: there is no MAP_NORESERVE to ask for.
-    (void)reserve_only;
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-void cf_os_unmap(void *p, size_t bytes) { munmap(p, bytes); }
-
-size_t cf_os_page_size(void) {
-    // 16 KiB on Apple silicon, 4 KiB on Intel.
-    return (size_t)sysconf(_SC_PAGESIZE);
-}
-
-void cf_os_write_all(int fd, const char *s, size_t n) {
-    int saved = errno; // reports happen inside free(): the caller's errno survives
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        s += w;
-        n -= (size_t)w;
-    }
-    errno = saved;
-}
-
-int cf_os_open_log(const char *path) {
-    int saved = errno;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0666);
-    int err = errno;
-    errno = saved;
-    return fd >= 0 ? fd : -err;
-}
-
-void cf_os_close(int fd) { close(fd); }
-
-long cf_os_read_file(const char *path, char *buf, size_t cap) {
-    int saved = errno;
-    // O_NONBLOCK: opening a FIFO must not hang the program's start-up.
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        int err = errno;
-        errno = saved;
-        return -err;
-    }
-    size_t have = 0;
-    long result = 0;
-    while (have < cap) {
-        ssize_t r = read(fd, buf + have, cap - have);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            result = -errno;
-            break;
-        }
-        if (r == 0)
-            break;
-        have += (size_t)r;
-    }
-    close(fd);
-    errno = saved;
-    return result < 0 ? result : (long)have;
-}
-
-const char *cf_os_strerror(int err) {
-    // strerror() may allocate for unknown codes; the common ones are enough.
-    switch (err) {
-    case ENOENT:
-        return "No such file or directory";
-    case EACCES:
-        return "Permission denied";
-    case EPERM:
-        return "Operation not permitted (App Sandbox?)";
-    case EEXIST:
-        return "File exists (not overwritten)";
-    case ELOOP:
-        return "Is a symbolic link (not followed)";
-    case ENOTDIR:
-        return "Not a directory";
-    case EROFS:
-        return "Read-only file system";
-    case ENOSPC:
-        return "No space left on device";
-    case EISDIR:
-        return "Is a directory";
-    case ENAMETOOLONG:
-        return "File name too long";
-    case EMFILE:
-    case ENFILE:
-        return "Too many open files";
-    default:
-        return "Cannot open";
-    }
-}
-
-int cf_os_getpid(void) { return (int)getpid(); }
 
 int cf_os_gettid(void) {
     // The system-wide thread id (what Instruments and lldb show), truncated.
     uint64_t tid = 0;
     pthread_threadid_np(NULL, &tid);
     return (int)tid;
-}
-
-void cf_os_yield(void) { sched_yield(); }
-
-uint64_t cf_os_time_us(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
 // ---------------------------------------------------------------------------
@@ -272,13 +160,6 @@ size_t cf_os_cmdline(char *buf, size_t cap) {
     }
     buf[have] = '\0';
     return have;
-}
-
-_Noreturn void cf_os_abort(void) { abort(); }
-
-_Noreturn void cf_os_exit_now(int status) {
-    fflush(NULL); // the program's buffered output is part of its behaviour
-    _exit(status);
 }
 
 bool cf_os_addr_on_current_stack(uintptr_t addr) {
