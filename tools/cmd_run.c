@@ -3,8 +3,12 @@
 // in the build tree), puts it first in LD_PRELOAD, adds the options to
 // CROSSFREE_OPTIONS and execs the command, so the command's exit status is
 // ours. Every failure before the exec is one line and its own exit status.
+// On macOS the library is libcrossfree.dylib and the variable
+// DYLD_INSERT_LIBRARIES; the command is exec'd itself, never through a
+// shell, because dyld strips DYLD_* from protected programs such as /bin/sh.
 #include "cli.h"
 
+#include "platform/platform.h"
 #include "runtime/options.h"
 
 #include <errno.h>
@@ -14,19 +18,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if CF_OS_MACOS
+#include <mach-o/dyld.h>
+#endif
+
 #ifndef CF_BINDIR_TO_LIBDIR
 #define CF_BINDIR_TO_LIBDIR "../lib"
 #endif
+
+// What differs between the platforms: the library's name and where the
+// build tree has it (from build/tools), the variable that inserts it, and
+// what separates that variable's entries (dyld splits on ':' only).
+#if CF_OS_MACOS
+#define LIBRARY_NAME "libcrossfree.dylib"
+#define BUILD_TREE_LIBDIR "../src/platform/macos"
+#define PRELOAD_VAR "DYLD_INSERT_LIBRARIES"
+#define PRELOAD_SEPARATORS ":"
+#define PRELOAD_SEPARATORS_TEXT "':'"
+#define RUN_DESCRIPTION                                                                            \
+    "Runs COMMAND with libcrossfree.dylib inserted (first in DYLD_INSERT_LIBRARIES,\n"             \
+    "which its children inherit) and returns its exit status. dyld removes the\n"                  \
+    "variable from protected programs (in /bin, /usr/bin, /System: the shells, env)\n"             \
+    "and whatever they start: give COMMAND as a program's own executable, not a\n"                 \
+    "shell script or a #!/usr/bin/env script.\n"
+#else
 #define LIBRARY_NAME "libcrossfree.so"
+#define BUILD_TREE_LIBDIR "../src"
+#define PRELOAD_VAR "LD_PRELOAD"
+#define PRELOAD_SEPARATORS ": \t"
+#define PRELOAD_SEPARATORS_TEXT "':' or spaces"
+#define RUN_DESCRIPTION                                                                            \
+    "Runs COMMAND with libcrossfree.so preloaded (first in LD_PRELOAD, which its\n"                \
+    "children inherit) and returns its exit status.\n"
+#endif
 
 static const char run_usage[] =
     "usage: crossfree run [-o KEY=VALUE]... [--only PATTERN] [--log-dir DIR] [--] COMMAND "
     "[ARG]...\n"
     "       crossfree run --print-library\n"
-    "\n"
-    "Runs COMMAND with libcrossfree.so preloaded (first in LD_PRELOAD, which its\n"
-    "children inherit) and returns its exit status.\n"
-    "\n"
+    "\n" RUN_DESCRIPTION "\n"
     "  -o KEY=VALUE      add an option to CROSSFREE_OPTIONS (after any already set,\n"
     "                    so it wins); see crossfree-options(7)\n"
     "  --only PATTERN    check only processes whose executable or argv[0] matches\n"
@@ -111,21 +141,39 @@ static bool check_option(const char *flag, const char *kv) {
 // The library
 // ---------------------------------------------------------------------------
 
-// Looks for the library where `meson install` puts it relative to bindir,
-// then where the build tree has it (build/tools → build/src). Fills `path`
-// with its absolute real path; on failure `looked` lists the candidates.
-static bool find_library(char *path, size_t cap, cli_str *looked) {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+// Fills exe (PATH_MAX bytes) with this command's executable, symbolic
+// links resolved; on failure says in `looked` why it is unknown.
+static bool command_path(char *exe, cli_str *looked) {
+#if CF_OS_MACOS
+    char given[PATH_MAX];
+    uint32_t size = sizeof given;
+    if (_NSGetExecutablePath(given, &size) != 0 || realpath(given, exe) == NULL) {
+        cli_str_add(looked, "_NSGetExecutablePath (failed, so the command's directory is unknown)");
+        return false;
+    }
+#else
+    ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX - 1);
     if (n <= 0) {
         cli_str_add(looked, "/proc/self/exe (unreadable, so the command's directory is unknown)");
         return false;
     }
     exe[n] = '\0';
+#endif
+    return true;
+}
+
+// Looks for the library where `meson install` puts it relative to bindir,
+// then where the build tree has it (build/tools → build/src, on macOS
+// build/src/platform/macos). Fills `path` with its absolute real path; on
+// failure `looked` lists the candidates.
+static bool find_library(char *path, size_t cap, cli_str *looked) {
+    char exe[PATH_MAX];
+    if (!command_path(exe, looked))
+        return false;
     char *slash = strrchr(exe, '/');
     if (slash != NULL)
         *slash = '\0';
-    const char *rel[] = {CF_BINDIR_TO_LIBDIR, "../src"};
+    const char *rel[] = {CF_BINDIR_TO_LIBDIR, BUILD_TREE_LIBDIR};
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         char candidate[PATH_MAX * 2];
         snprintf(candidate, sizeof candidate, "%s/%s/%s", exe, rel[i], LIBRARY_NAME);
@@ -139,13 +187,14 @@ static bool find_library(char *path, size_t cap, cli_str *looked) {
     return false;
 }
 
-// Whether LD_PRELOAD (entries separated by ':' or spaces) already names lib.
+// Whether LD_PRELOAD (entries separated by ':' or spaces; on macOS
+// DYLD_INSERT_LIBRARIES, by ':') already names lib.
 static bool preload_has(const char *preload, const char *lib) {
     char *copy = cli_xstrdup(preload);
     bool found = false;
     char *save = NULL;
-    for (char *e = strtok_r(copy, ": \t", &save); e != NULL && !found;
-         e = strtok_r(NULL, ": \t", &save)) {
+    for (char *e = strtok_r(copy, PRELOAD_SEPARATORS, &save); e != NULL && !found;
+         e = strtok_r(NULL, PRELOAD_SEPARATORS, &save)) {
         char real[PATH_MAX];
         found = strcmp(e, lib) == 0 || (realpath(e, real) != NULL && strcmp(real, lib) == 0);
     }
@@ -153,17 +202,18 @@ static bool preload_has(const char *preload, const char *lib) {
     return found;
 }
 
-// Appends ":ENTRY" for each entry of LD_PRELOAD but another copy of
+// Appends ":ENTRY" for each entry of PRELOAD_VAR but another copy of
 // crossfree (another build or version): two would both wrap malloc.
 static void add_other_preloads(const char *preload, cli_str *out) {
     if (preload == NULL)
         return;
     char *copy = cli_xstrdup(preload);
     char *save = NULL;
-    for (char *e = strtok_r(copy, ": \t", &save); e != NULL; e = strtok_r(NULL, ": \t", &save)) {
+    for (char *e = strtok_r(copy, PRELOAD_SEPARATORS, &save); e != NULL;
+         e = strtok_r(NULL, PRELOAD_SEPARATORS, &save)) {
         const char *base = strrchr(e, '/') != NULL ? strrchr(e, '/') + 1 : e;
         if (strncmp(base, LIBRARY_NAME, strlen(LIBRARY_NAME)) == 0)
-            cli_error("note: %s left out of LD_PRELOAD (another crossfree)", e);
+            cli_error("note: %s left out of " PRELOAD_VAR " (another crossfree)", e);
         else
             cli_str_addf(out, ":%s", e);
     }
@@ -291,8 +341,8 @@ int cli_cmd_run(int argc, char **argv) {
         cli_str_free(&added);
         return CLI_RUN_NO_LIBRARY;
     }
-    if (strpbrk(lib, ": \t") != NULL) {
-        cli_error("%s: LD_PRELOAD cannot hold a path with ':' or spaces", lib);
+    if (strpbrk(lib, PRELOAD_SEPARATORS) != NULL) {
+        cli_error("%s: " PRELOAD_VAR " cannot hold a path with " PRELOAD_SEPARATORS_TEXT, lib);
         cli_str_free(&looked);
         cli_str_free(&added);
         return CLI_RUN_NO_LIBRARY;
@@ -321,12 +371,12 @@ int cli_cmd_run(int argc, char **argv) {
         cli_str_free(&pair);
     }
 
-    const char *old_preload = getenv("LD_PRELOAD");
+    const char *old_preload = getenv(PRELOAD_VAR);
     if (old_preload == NULL || !preload_has(old_preload, lib)) {
         cli_str preload = {0};
         cli_str_add(&preload, lib);
         add_other_preloads(old_preload, &preload);
-        setenv("LD_PRELOAD", preload.data, 1);
+        setenv(PRELOAD_VAR, preload.data, 1);
         cli_str_free(&preload);
     }
     if (added.len > 0) {
@@ -341,6 +391,9 @@ int cli_cmd_run(int argc, char **argv) {
     }
     cli_str_free(&added);
 
+    // The command itself, never `sh -c`: on macOS a shell would lose
+    // DYLD_INSERT_LIBRARIES (and execvp only falls back to /bin/sh for a file
+    // that is neither a binary nor a #! script).
     execvp(argv[i], argv + i);
     int err = errno;
     if (err == ENOENT) {

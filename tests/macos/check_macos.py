@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# Cross-builds libcrossfree.dylib for one macOS architecture with zig cc
-# (installing PyPI's ziglang under the build directory if needed; exit 77 if
-# it cannot be had), then checks what a build can check without a Mac: the
-# file type and CPU, the __DATA,__interpose tuples, the exports, the load
-# commands, and that the portable sources are the Linux build's. Finally it
-# damages copies of the dylib and requires each check to catch its damage.
+# Cross-builds libcrossfree.dylib and the crossfree command for one macOS
+# architecture with zig cc (installing PyPI's ziglang under the build
+# directory if needed; exit 77 if it cannot be had), then checks what a
+# build can check without a Mac. The dylib: the file type and CPU, the
+# __DATA,__interpose tuples, the exports, the load commands, and that the
+# portable sources are the Linux build's. The command: an executable for
+# the CPU that imports from libSystem only and has `crossfree run`'s macOS
+# strings (DYLD_INSERT_LIBRARIES, libcrossfree.dylib, the path to libdir
+# that `meson install` gives) and not Linux's. Finally it damages copies of
+# both and requires each check to catch its damage.
 import argparse
 import contextlib
 import fcntl
@@ -61,6 +65,15 @@ LINKER_EXPORTS = {"__mh_dylib_header", "___dso_handle"}
 # A few functions of the portable core that must be in the image.
 CORE_SYMBOLS = ["_cf_table_insert", "_cf_rt_on_free", "_cf_depot_put", "_cf_family_of_alloc",
                 "_cf_report_format"]
+
+# The crossfree command. `crossfree run` on macOS must name these (as whole
+# string literals: the variable it sets and the file it looks for) and none
+# of Linux's; a few imports show that it sets the variable and execs.
+COMMAND_STRINGS = ["DYLD_INSERT_LIBRARIES", "libcrossfree.dylib"]
+LINUX_ONLY_STRINGS = ["LD_PRELOAD", "/proc/self/exe"]
+COMMAND_IMPORTS = ["_getenv", "_setenv", "_execvp", "__NSGetExecutablePath"]
+# The library's own option parser (run checks -o with it), linked statically.
+COMMAND_CORE_SYMBOLS = ["_cf_options_parse", "_cf_options_set_defaults"]
 
 ARCHES = {
     "x86_64": (macho.CPU_TYPE_X86_64, macho.CPU_SUBTYPE_X86_64_ALL),
@@ -237,19 +250,184 @@ def mutations(data, img):
     yield "thread-local variables flagged", bytes(d), "thread-local"
 
 
-def self_test(data, arch, minos, api):
-    img = macho.MachO(data)
-    failures = 0
-    for what, damaged, expect in mutations(data, img):
+def damage_test(label, damaged_copies, check):
+    """Runs check (file bytes -> errors) on each (what, bytes, expected text)
+    of damaged_copies; an error holding the text must come out of each.
+    Returns (copies not caught, copies made)."""
+    failures = made = 0
+    for what, damaged, expect in damaged_copies:
+        made += 1
         try:
-            errors, _ = check_image(macho.MachO(damaged), arch, minos, api)
+            errors = check(damaged)
         except macho.MachOError as e:
             errors = [str(e)]
-        caught = any(expect in e for e in errors)
-        print(f"  damaged copy ({what}): {'caught' if caught else 'NOT CAUGHT'}"
-              + (f": {[e for e in errors if expect in e][0]}" if caught else f" {errors}"))
+        caught = [e for e in errors if expect in e]
+        print(f"  damaged {label} ({what}): "
+              + (f"caught: {caught[0]}" if caught else f"NOT CAUGHT {errors}"))
         failures += not caught
+    return failures, made
+
+
+def self_test(data, arch, minos, api):
+    failures, _ = damage_test("copy", mutations(data, macho.MachO(data)),
+                              lambda d: check_image(macho.MachO(d), arch, minos, api)[0])
     return failures
+
+
+# ---------------------------------------------------------------------------
+# The crossfree command
+
+def check_command(img, arch, minos, bindir_to_libdir):
+    """Errors in the command's image; bindir_to_libdir is where `meson install`
+    puts the dylib, relative to the command (run looks there first)."""
+    errors = []
+    cputype, subtype = ARCHES[arch]
+    if img.filetype != macho.MH_EXECUTE:
+        errors.append(f"command: file type {img.filetype}, not MH_EXECUTE")
+    if img.cputype != cputype or (img.cpusubtype & macho.CPU_SUBTYPE_MASK) != subtype:
+        errors.append(f"command: CPU {img.cputype:#x}/{img.cpusubtype:#x}, "
+                      f"expected {cputype:#x}/{subtype}")
+    for flag, name in ((macho.MH_DYLDLINK, "MH_DYLDLINK"), (macho.MH_TWOLEVEL, "MH_TWOLEVEL"),
+                       (macho.MH_PIE, "MH_PIE")):
+        if not img.flags & flag:
+            errors.append(f"command: header flag {name} missing")
+    bv = img.build_version
+    if bv is None or bv[0] != macho.PLATFORM_MACOS:
+        errors.append(f"command: LC_BUILD_VERSION missing or not macOS: {bv}")
+    elif macho.MachO.version_text(bv[1]) != minos:
+        errors.append(f"command: minimum macOS {macho.MachO.version_text(bv[1])}, "
+                      f"expected {minos}")
+    if arch == "aarch64" and not img.has_command(macho.LC_CODE_SIGNATURE):
+        errors.append("command: no code signature (macOS on arm64 refuses unsigned code)")
+    libs = [name for _, name in img.dylibs]
+    if libs != [LIBSYSTEM]:
+        errors.append(f"command: links {libs}, expected exactly {LIBSYSTEM}")
+    # The command must not interpose anything itself.
+    if img.section("__DATA", "__interpose") is not None:
+        errors.append("command: has a __DATA,__interpose section")
+    try:
+        imports = {b.symbol: img.dylib_of_ordinal(b.ordinal)
+                   for b in img.binds() + img.lazy_binds()}
+    except macho.MachOError as e:
+        errors.append(f"command: {e}")
+        imports = {}
+    for name in COMMAND_IMPORTS:
+        if imports.get(name) != LIBSYSTEM:
+            errors.append(f"command: {name} is not imported from libSystem "
+                          f"({imports.get(name, 'not imported')})")
+    for name, lib in sorted(imports.items()):
+        if lib != LIBSYSTEM:
+            errors.append(f"command: {name} is bound by {lib}, not libSystem")
+    strings = set(img.cstrings())
+    for text in COMMAND_STRINGS + [bindir_to_libdir]:
+        if text not in strings:
+            errors.append(f"command: no string literal {text!r}")
+    for text in LINUX_ONLY_STRINGS:
+        if text in strings:
+            errors.append(f"command: has Linux's string literal {text!r}")
+    defined = {s.name for s in img.symbols if s.defined}
+    for name in COMMAND_CORE_SYMBOLS:
+        if name not in defined:
+            errors.append(f"command: core function {name} is not in the image")
+    return errors
+
+
+def command_mutations(data, img):
+    """Yields (what, damaged bytes, text the errors must contain)."""
+    sect = img.section("__TEXT", "__cstring")
+    k = -1 if sect is None else data.find(b"\0DYLD_INSERT_LIBRARIES\0", sect.offset,
+                                          sect.offset + sect.size) + 1
+    if k > 0:
+        d = bytearray(data)
+        d[k:k + 21] = b"DYLD_INSERT_LIBRARIEZ"
+        yield "the variable renamed", bytes(d), "'DYLD_INSERT_LIBRARIES'"
+
+        d = bytearray(data)
+        d[k:k + 11] = b"LD_PRELOAD\0"
+        yield "LD_PRELOAD set instead", bytes(d), "'LD_PRELOAD'"
+
+    d = bytearray(data)
+    struct.pack_into("<I", d, 12, macho.MH_DYLIB)
+    yield "the file type changed", bytes(d), "MH_EXECUTE"
+
+    d = bytearray(data)
+    struct.pack_into("<i", d, 4, macho.CPU_TYPE_X86_64 if img.cputype == macho.CPU_TYPE_ARM64
+                     else macho.CPU_TYPE_ARM64)
+    yield "the CPU type changed", bytes(d), "command: CPU"
+
+    info = img.dyld_info
+    for off, size in ((info[6], info[7]), (info[4], info[5]), (info[2], info[3])):
+        k = data.find(b"_execvp\0", off, off + size)  # lazy, weak or plain binds
+        if k >= 0:
+            d = bytearray(data)
+            d[k:k + 7] = b"_execvq"
+            yield "an import renamed", bytes(d), "_execvp is not imported"
+            break
+
+
+COMMAND_MUTATIONS = 5
+
+
+def command_self_test(data, arch, minos, bindir_to_libdir):
+    """Returns (damaged copies that passed, damaged copies that could not be made)."""
+    failures, made = damage_test(
+        "command", command_mutations(data, macho.MachO(data)),
+        lambda d: check_command(macho.MachO(d), arch, minos, bindir_to_libdir))
+    return failures, COMMAND_MUTATIONS - made
+
+
+def installed_layout(macos_build, command, dylib, env, meson):
+    """Where `meson install` puts the command and the dylib, and the
+    dylib's directory relative to the command's (errors if either is missing)."""
+    installed = json.loads(run(meson + ["introspect", "--installed", macos_build], env,
+                               quiet=True))
+    dest = {os.path.realpath(k): v for k, v in installed.items()}
+    errors = []
+    for path in (command, dylib):
+        if os.path.realpath(path) not in dest:
+            errors.append(f"meson install does not install {os.path.relpath(path, macos_build)}")
+    if errors:
+        return errors, None, None, None
+    bin_path = dest[os.path.realpath(command)]
+    lib_path = dest[os.path.realpath(dylib)]
+    rel = os.path.relpath(os.path.dirname(lib_path), os.path.dirname(bin_path))
+    return errors, bin_path, lib_path, rel
+
+
+def check_command_build(build, dylib, linux_build, arch, minos, env, meson):
+    """Checks the built command and its install layout, prints what it found
+    and runs the self-test. Returns the errors."""
+    target = find_target(build, "crossfree", "executable")
+    if target is None:
+        return [f"command: the macOS build ({build}) has no crossfree executable"]
+    command = target["filename"][0]
+    with open(command, "rb") as f:
+        data = f.read()
+    img = macho.MachO(data)
+    errors, bin_path, lib_path, rel = installed_layout(build, command, dylib, env, meson)
+    errors += check_same_command_sources(linux_build, build)
+    if rel is None:
+        return errors
+    errors += check_command(img, arch, minos, rel)
+    signed = "ad-hoc signed" if img.has_command(macho.LC_CODE_SIGNATURE) else "unsigned"
+    kind = "MH_EXECUTE" if img.filetype == macho.MH_EXECUTE else f"file type {img.filetype}"
+    imports = {b.symbol for b in img.binds() + img.lazy_binds()}
+    strings = set(img.cstrings())
+    print(f"{command}: {len(data)} bytes, Mach-O {kind}, cputype {img.cputype:#x}, {signed}, "
+          f"links {', '.join(n for _, n in img.dylibs)}")
+    print(f"  imports {len(imports)} symbols, among them "
+          f"{', '.join(n for n in COMMAND_IMPORTS if n in imports)}")
+    print("  string literals present: "
+          + ", ".join(t for t in COMMAND_STRINGS + [rel] if t in strings)
+          + "; absent: " + ", ".join(t for t in LINUX_ONLY_STRINGS if t not in strings))
+    print(f"  meson install: {bin_path}, {lib_path} (run looks in {rel}/ first)")
+    print("self-test of the command checks on damaged copies:")
+    passed, not_made = command_self_test(data, arch, minos, rel)
+    errors += ["a damaged command passed the checks"] * passed
+    if not_made:
+        errors.append(f"{not_made} damaged copies of the command could not be made "
+                      "(the string or import they damage is missing)")
+    return errors
 
 
 # ---------------------------------------------------------------------------
@@ -260,13 +438,32 @@ PLATFORM_FILE = re.compile(r"/src/platform/|/src/stack/(capture|symbolize)[^/]*\
 MACOS_FILE = re.compile(r"/src/platform/(macos|posix)/|/src/stack/[^/]*_macos\.c$")
 
 
-def target_sources(build_dir, name, kind):
+def find_target(build_dir, name, kind):
+    """The target's entry in meson's intro-targets.json, or None."""
     with open(os.path.join(build_dir, "meson-info", "intro-targets.json")) as f:
         targets = json.load(f)
-    for t in targets:
-        if t["name"] == name and t["type"] == kind:
-            return {os.path.realpath(s) for ts in t["target_sources"] for s in ts["sources"]}
-    raise SystemExit(f"no {kind} target {name} in {build_dir}")
+    return next((t for t in targets if t["name"] == name and t["type"] == kind), None)
+
+
+def target_sources(build_dir, name, kind):
+    t = find_target(build_dir, name, kind)
+    if t is None:
+        raise SystemExit(f"no {kind} target {name} in {build_dir}")
+    return {os.path.realpath(s) for ts in t["target_sources"] for s in ts["sources"]}
+
+
+def check_same_command_sources(linux_build, macos_build):
+    """The command is built from Linux's files but for `symbolize`."""
+    linux = target_sources(linux_build, "crossfree", "executable")
+    mac = target_sources(macos_build, "crossfree", "executable")
+    errors = []
+    for s in sorted(linux - mac):
+        if not s.endswith("/tools/cmd_symbolize.c"):
+            errors.append(f"command: Linux's {s} is not built for macOS")
+    for s in sorted(mac - linux):
+        if not s.endswith("/tools/cmd_symbolize_macos.c"):
+            errors.append(f"command: macOS builds {s}, which Linux's command does not")
+    return errors
 
 
 def check_same_sources(linux_build, macos_build):
@@ -323,11 +520,13 @@ def zig_env(cache):
     return None
 
 
-def run(cmd, env):
+def run(cmd, env, quiet=False):
     print("+ " + " ".join(cmd), flush=True)
-    r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE if quiet else subprocess.STDOUT, text=True)
     if r.returncode != 0:
         print(r.stdout[-6000:])
+        print(r.stderr[-6000:] if quiet else "")
         raise SystemExit(f"command failed with status {r.returncode}")
     return r.stdout
 
@@ -388,6 +587,8 @@ def main():
     print(format_table(rows))
     print("self-test of the checks on damaged copies:")
     errors += ["a damaged copy passed the checks"] * self_test(data, args.arch, minos, api)
+
+    errors += check_command_build(build, dylib, args.build_root, args.arch, minos, env, meson)
     for e in errors:
         print(f"FAIL: {e}")
     print(f"{args.arch}: {'FAILED' if errors else 'all checks passed'}")

@@ -1,14 +1,17 @@
 # SPDX-License-Identifier: MIT
-# A small reader for 64-bit little-endian Mach-O dylibs, written for
-# crossfree's macOS checks: header, load commands, sections, symbol table,
-# the classic dyld info (rebase and bind opcodes, export trie). It reads
-# only; it never guesses: anything it does not understand raises MachOError.
+# A small reader for 64-bit little-endian Mach-O dylibs and executables,
+# written for crossfree's macOS checks: header, load commands, sections,
+# string literals, symbol table, the classic dyld info (rebase and bind
+# opcodes, export trie). It reads only; it never guesses: anything it does
+# not understand raises MachOError.
 import struct
 
 MH_MAGIC_64 = 0xFEEDFACF
+MH_EXECUTE = 2
 MH_DYLIB = 6
 MH_DYLDLINK = 0x4
 MH_TWOLEVEL = 0x80
+MH_PIE = 0x200000
 MH_HAS_TLV_DESCRIPTORS = 0x800000
 
 CPU_TYPE_X86_64 = 0x01000007
@@ -200,6 +203,16 @@ class MachO:
             if s.addr <= addr < s.addr + s.size:
                 return s
         return None
+
+    def cstrings(self):
+        """The NUL-terminated strings of __TEXT,__cstring (string literals), in order."""
+        sect = self.section("__TEXT", "__cstring")
+        if sect is None:
+            return []
+        raw = self.data[sect.offset:sect.offset + sect.size]
+        if len(raw) != sect.size:
+            raise MachOError("__TEXT,__cstring runs past the end of the file")
+        return [b.decode("utf-8", "replace") for b in raw.split(b"\0")[:-1]]
 
     def read_u64(self, addr):
         for seg in self.segments:
