@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Quarantine rings. Each shard is a FIFO ring in mmap'd memory with its own
 // byte budget; the shard is picked by the freeing thread, so threads that
-// free in parallel rarely meet on a lock. Eviction removes the owner record
-// first, then releases the block, so a reused address never finds a stale
-// record.
+// free in parallel rarely meet on a lock. The owner table no longer holds
+// a record for anything in here, so eviction only releases the block.
 #include "core/quarantine.h"
 
-#include "core/table.h"
 #include "platform/platform.h"
 #include "support/lock.h"
 
@@ -23,6 +21,10 @@ typedef struct qshard {
 } __attribute__((aligned(64))) qshard;
 
 static qshard qshards[QSHARDS];
+
+// Bytes an entry holds back: none for a ghost, whose block realloc already
+// released.
+static inline uint64_t held(const cf_qentry *e) { return e->ghost ? 0 : cf_record_size(&e->rec); }
 static size_t budget_per_shard;
 static bool enabled;
 
@@ -48,36 +50,30 @@ bool cf_quarantine_enabled(void) { return enabled; }
 bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release) {
     qshard *q = &qshards[tid % QSHARDS];
     cf_qentry out[EVICT_BATCH];
-    if (!enabled || e->size > budget_per_shard)
+    if (!enabled || held(e) > budget_per_shard)
         return false;
     for (;;) {
         unsigned n_out = 0;
         bool pushed = false;
         cf_lock_acquire(&q->lock);
         while (q->count > 0 && n_out < EVICT_BATCH &&
-               (q->count == RING || q->bytes + e->size > budget_per_shard)) {
+               (q->count == RING || q->bytes + held(e) > budget_per_shard)) {
             out[n_out++] = q->ring[q->head];
-            q->bytes -= q->ring[q->head].size;
+            q->bytes -= held(&q->ring[q->head]);
             q->head = (q->head + 1) % RING;
             q->count--;
         }
-        if (q->count < RING && q->bytes + e->size <= budget_per_shard) {
+        if (q->count < RING && q->bytes + held(e) <= budget_per_shard) {
             q->ring[(q->head + q->count) % RING] = *e;
             q->count++;
-            q->bytes += e->size;
+            q->bytes += held(e);
             pushed = true;
         }
         cf_lock_release(&q->lock);
         // Outside the lock: the real free may take its own locks.
         for (unsigned i = 0; i < n_out; i++) {
-            // Only a record still quarantined is removed: a program family
-            // may have reused the address meanwhile. (Leaving small blocks'
-            // records for the next allocation to replace was tried: glibc
-            // splits and merges chunks, so many addresses never come back,
-            // and the table grew by a third on a mixed-size loop.)
-            cf_table_remove_quarantined(out[i].addr);
             if (!out[i].ghost)
-                release(out[i].addr, out[i].family);
+                release(out[i].rec.addr, cf_record_family(&out[i].rec));
         }
         if (pushed)
             return true;
@@ -86,19 +82,26 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
 
 bool cf_quarantine_find(uintptr_t addr, cf_qentry *out) {
     bool found = false;
-    for (unsigned s = 0; s < QSHARDS && !found; s++) {
+    for (unsigned s = 0; s < QSHARDS && !(found && !out->ghost); s++) {
         qshard *q = &qshards[s];
         cf_lock_acquire(&q->lock);
         for (uint32_t i = 0; q->ring != NULL && i < q->count; i++) {
             const cf_qentry *e = &q->ring[(q->head + i) % RING];
-            if (e->addr == addr) {
-                *out = *e; // keep scanning: the newest free of addr wins
+            // Within a shard the newest entry wins; a real free wins over
+            // ghosts everywhere.
+            if (e->rec.addr == addr && (!found || out->ghost || !e->ghost)) {
+                *out = *e;
                 found = true;
             }
         }
         cf_lock_release(&q->lock);
     }
     return found;
+}
+
+bool cf_quarantine_holds(uintptr_t addr) {
+    cf_qentry e;
+    return cf_quarantine_find(addr, &e) && !e.ghost;
 }
 
 void cf_quarantine_lock_all(void) {

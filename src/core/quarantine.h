@@ -10,18 +10,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/table.h"
+
+// A freed block. Its owner record leaves the table when it is freed and
+// lives on here, so the table holds live blocks only and the quarantine
+// never has to go back to it; a free that finds no record asks here
+// whether the block was freed before (error path only).
 typedef struct cf_qentry {
-    uintptr_t addr;
-    uint64_t size;
+    cf_record rec;       // the owner record as it was (address, size, family, allocation)
     uint32_t free_stack; // depot id of the freeing stack
     uint32_t free_tid;
     uint8_t dealloc_fn; // cf_dealloc_fn used for the free
-    uint8_t family;     // family the block was allocated in
     uint8_t ghost;      // remembered only: the real allocator already released it
-    uint8_t pad[5];
 } cf_qentry;
 
-// Called for each evicted block after its owner record was removed.
+// Called for each evicted block.
 typedef void (*cf_release_fn)(uintptr_t addr, unsigned family);
 
 // total_bytes 0 disables the quarantine (cf_quarantine_enabled() false).
@@ -34,8 +37,15 @@ bool cf_quarantine_enabled(void);
 // a shard's budget: the caller then releases it at once.
 bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release);
 
-// Finds the remembered free of `addr` (error path: scans all shards).
+// Finds the remembered free of `addr` (error path: scans all shards). A
+// real free wins over a ghost: while a freed block is held its address
+// cannot be handed out again, so no later free of it can exist.
 bool cf_quarantine_find(uintptr_t addr, cf_qentry *out);
+
+// True if a block at `addr` is held here (a real free, not a ghost): its
+// allocator still owns it, yet releasing it again would be a double free.
+// Scans like cf_quarantine_find: for blocks that have no live record.
+bool cf_quarantine_holds(uintptr_t addr);
 
 void cf_quarantine_lock_all(void);
 void cf_quarantine_unlock_all(void);

@@ -92,7 +92,7 @@ static bool grow(shard *s) {
     return true;
 }
 
-static bool insert(const cf_record *r, bool replace) {
+bool cf_table_insert(const cf_record *r) {
     CF_DCHECK(r->addr != 0);
     uint64_t h = mix(r->addr);
     shard *s = shard_of(h);
@@ -108,23 +108,14 @@ static bool insert(const cf_record *r, bool replace) {
         }
         if (ok) {
             uint32_t i = probe(s, r->addr, h);
-            if (s->slots[i].addr == 0) {
+            if (s->slots[i].addr == 0)
                 s->count++;
-                s->slots[i] = *r;
-            } else if (replace) {
-                s->slots[i] = *r;
-            } else {
-                ok = false;
-            }
+            s->slots[i] = *r;
         }
     }
     cf_lock_release(&s->lock);
     return ok;
 }
-
-bool cf_table_insert(const cf_record *r) { return insert(r, true); }
-
-bool cf_table_insert_if_absent(const cf_record *r) { return insert(r, false); }
 
 bool cf_table_lookup(uintptr_t addr, cf_record *out) {
     uint64_t h = mix(addr);
@@ -175,46 +166,6 @@ bool cf_table_remove(uintptr_t addr, cf_record *out) {
                 *out = s->slots[i];
             erase_at(s, i);
             found = true;
-        }
-    }
-    cf_lock_release(&s->lock);
-    return found;
-}
-
-bool cf_table_remove_quarantined(uintptr_t addr) {
-    uint64_t h = mix(addr);
-    shard *s = shard_of(h);
-    bool removed = false;
-    cf_lock_acquire(&s->lock);
-    if (s->slots != NULL && addr != 0) {
-        uint32_t i = probe(s, addr, h);
-        if (s->slots[i].addr == addr && cf_record_state(&s->slots[i]) == CF_STATE_QUARANTINED) {
-            erase_at(s, i);
-            removed = true;
-        }
-    }
-    cf_lock_release(&s->lock);
-    return removed;
-}
-
-bool cf_table_retire(uintptr_t addr, bool quarantine, cf_record *out) {
-    uint64_t h = mix(addr);
-    shard *s = shard_of(h);
-    bool found = false;
-    cf_lock_acquire(&s->lock);
-    if (s->slots != NULL && addr != 0) {
-        uint32_t i = probe(s, addr, h);
-        cf_record *r = &s->slots[i];
-        if (r->addr == addr) {
-            *out = *r;
-            found = true;
-            if (cf_record_state(r) == CF_STATE_LIVE) {
-                if (quarantine)
-                    r->tid_state =
-                        (r->tid_state & CF_TID_MAX) | ((uint32_t)CF_STATE_QUARANTINED << 24);
-                else
-                    erase_at(s, i);
-            }
         }
     }
     cf_lock_release(&s->lock);

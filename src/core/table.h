@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The owner table: one 24-byte record per live (or quarantined) pointer,
-// sharded by address hash, each shard an open-addressing table in mmap'd
-// memory. Never calls malloc; the only syscall is mmap/munmap when a shard
-// grows, which is amortised and happens under that shard's lock only.
+// The owner table: one 24-byte record per live pointer (a freed block's
+// record moves into its quarantine entry), sharded by address hash, each
+// shard an open-addressing table in mmap'd memory. Never calls malloc; the only syscall is
+// mmap/munmap when a shard grows, which is amortised and happens under that shard's lock only.
 #ifndef CF_CORE_TABLE_H
 #define CF_CORE_TABLE_H
 
@@ -53,31 +53,19 @@ bool cf_table_init(void);
 // the table could not grow (out of address space).
 bool cf_table_insert(const cf_record *r);
 
-// Inserts `r` only if no record for its address exists; false otherwise.
-bool cf_table_insert_if_absent(const cf_record *r);
-
 // Copies the record for `addr` into `out`; false if there is none.
 bool cf_table_lookup(uintptr_t addr, cf_record *out);
 
 // Removes the record for `addr`, copying it into `out` when not NULL.
 bool cf_table_remove(uintptr_t addr, cf_record *out);
 
-// Removes the record for `addr` only if it is quarantined (a block leaving
-// the quarantine must not take a live record for a reused address with it).
-bool cf_table_remove_quarantined(uintptr_t addr);
-
-// The free path in one step: copies the record for `addr` into `out` (its
-// state as it was), and if it was live either marks it quarantined
-// (`quarantine` true) or removes it. Quarantined records stay untouched.
-bool cf_table_retire(uintptr_t addr, bool quarantine, cf_record *out);
-
-// Finds a record (live or quarantined) whose block [addr, addr+size) contains `p` (slow:
+// Finds a live record whose block [addr, addr+size) contains `p` (slow:
 // scans every shard; error path only).
 bool cf_table_find_containing(uintptr_t p, cf_record *out);
 
 // Statistics for tests and verbosity.
 typedef struct cf_table_stats {
-    size_t records;      // live + quarantined records
+    size_t records;      // live records
     size_t slots;        // total capacity
     size_t mapped_bytes; // memory mapped for slots
 } cf_table_stats;

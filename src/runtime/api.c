@@ -5,6 +5,7 @@
 #include "crossfree/crossfree.h"
 
 #include "core/family.h"
+#include "core/quarantine.h"
 #include "runtime/runtime.h"
 #include "runtime/winsem.h"
 #include "support/fmt.h"
@@ -13,13 +14,21 @@
 
 CF_API int crossfree_owner(const void *p, crossfree_block_info *info) {
     cf_record r;
-    if (p == NULL || info == NULL || !cf_rt_enter() || !cf_table_lookup((uintptr_t)p, &r))
+    cf_qentry q;
+    if (p == NULL || info == NULL || !cf_rt_enter())
         return 0;
+    bool freed = false;
+    if (!cf_table_lookup((uintptr_t)p, &r)) {
+        if (!cf_quarantine_find((uintptr_t)p, &q))
+            return 0;
+        r = q.rec;
+        freed = true;
+    }
     info->family = cf_family_name(cf_record_family(&r));
     info->allocator = cf_alloc_fn_words((cf_alloc_fn)cf_record_alloc_fn(&r), cf_record_family(&r));
     info->size = (size_t)cf_record_size(&r);
     info->thread = cf_record_tid(&r);
-    info->freed = cf_record_state(&r) == CF_STATE_QUARANTINED;
+    info->freed = freed;
     return 1;
 }
 

@@ -16,6 +16,7 @@
 #include "runtime/winsem.h"
 #include "stack/capture.h"
 #include "stack/depot.h"
+#include "stack/fast_unwind.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
 #include "support/glob.h"
@@ -113,6 +114,7 @@ static void init_options(void) {
                                  cf_flags.static_crt_modules, cf_flags.host_modules, &w);
     if (w.len > 0)
         emit_stderr(&w);
+    cf_capture_set_fast((unsigned)cf_flags.fast_unwind);
     context_size = (unsigned)cf_flags.malloc_context_size;
     free_context = (unsigned)cf_flags.free_context_size;
     if (free_context > context_size)
@@ -448,9 +450,13 @@ static void report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned famil
     if (rec != NULL) {
         e.alloc = *rec;
         e.has_alloc = true;
+    } else if (cf_quarantine_find(e.addr, &e.prev_free)) {
+        // No owner record, but the quarantine remembers freeing it.
+        e.kind = kind = CF_ERR_DOUBLE_FREE;
+        e.has_prev_free = true;
+        e.alloc = e.prev_free.rec;
+        e.has_alloc = true;
     }
-    if (kind == CF_ERR_DOUBLE_FREE)
-        e.has_prev_free = cf_quarantine_find(e.addr, &e.prev_free);
     if (kind == CF_ERR_INVALID_FREE) {
         cf_rt_guard_enter();
         classify_invalid(&e);
@@ -564,11 +570,10 @@ static __attribute__((noinline)) bool windows_accepts(cf_dealloc_fn fn, unsigned
 static uint32_t current_stack_id(cf_tls *t) {
     if (context_size == 0)
         return 0;
-    uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
     t->guard++;
-    unsigned n = cf_capture(pcs, context_size);
+    uint32_t id = cf_capture_id(context_size);
     t->guard--;
-    return cf_depot_put(pcs, n);
+    return id;
 }
 
 static void record_alloc(cf_tls *t, cf_alloc_fn fn, unsigned family, void *p, size_t size,
@@ -627,13 +632,10 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     const uintptr_t *report_pcs = whole ? pcs : NULL;
     unsigned report_n = whole ? n : 0;
     cf_record rec;
-    if (!cf_table_retire((uintptr_t)p, quarantine, &rec)) {
+    if (!cf_table_remove((uintptr_t)p, &rec)) {
+        // A double free if the quarantine remembers the block, else invalid.
         report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, report_pcs, report_n, NULL);
-        return false; // halt_on_error=0: never hand the real allocator a foreign pointer
-    }
-    if (cf_record_state(&rec) == CF_STATE_QUARANTINED) {
-        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, report_pcs, report_n, NULL);
-        return false; // already held in the quarantine; freeing again would corrupt the heap
+        return false; // halt_on_error=0: never hand the real allocator a foreign or held pointer
     }
     unsigned fam = cf_record_family(&rec);
     bool ok = fam == family;
@@ -656,15 +658,12 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     }
     if (quarantine) {
         cf_qentry q = {0};
-        q.addr = (uintptr_t)p;
-        q.size = cf_record_size(&rec);
+        q.rec = rec;
         q.free_stack = cf_depot_put(pcs, n);
         q.free_tid = cf_rt_tid();
         q.dealloc_fn = (uint8_t)fn;
-        q.family = (uint8_t)fam;
         if (cf_quarantine_push(q.free_tid, &q, cf_platform_release))
             return ok;
-        cf_table_remove((uintptr_t)p, NULL);
     }
     // The block goes back through the deallocator of the family that made
     // it, which is the safest thing to do after a mismatch too.
@@ -697,12 +696,8 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
         return true;
     }
     unsigned family = cf_family_of_dealloc(fn);
-    if (!cf_table_retire((uintptr_t)p, false, &rec)) {
+    if (!cf_table_remove((uintptr_t)p, &rec)) {
         report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
-        return false;
-    }
-    if (cf_record_state(&rec) == CF_STATE_QUARANTINED) {
-        report_bad_free(CF_ERR_DOUBLE_FREE, fn, family, p, &rec, NULL, 0, NULL);
         return false;
     }
     bool linux_ok = cf_record_family(&rec) == family;
@@ -715,25 +710,18 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
 // realloc released the old block itself (it moved, or the size was 0):
 // remember its address without holding memory, so a later free of the
 // stale pointer reads as a double-free rather than an unknown pointer.
-// Only if no record exists: another thread may already have been handed
-// the same address, and its live record must win.
+// If another thread is handed the same address meanwhile, its live record
+// is found first and the ghost is never consulted.
 static void remember_released(const cf_record *old, uint32_t free_stack) {
     if (!cf_quarantine_enabled())
         return;
-    cf_record ghost = *old;
-    ghost.tid_state = (ghost.tid_state & CF_TID_MAX) | ((uint32_t)CF_STATE_QUARANTINED << 24);
-    if (!cf_table_insert_if_absent(&ghost))
-        return;
     cf_qentry q = {0};
-    q.addr = old->addr;
-    q.size = 0; // holds no memory, so it takes none of the byte budget
+    q.rec = *old;
     q.free_stack = free_stack;
     q.free_tid = cf_rt_tid();
     q.dealloc_fn = CF_DEALLOC_REALLOC;
-    q.family = (uint8_t)cf_record_family(old);
     q.ghost = 1;
-    if (!cf_quarantine_push(q.free_tid, &q, cf_platform_release))
-        cf_table_remove_quarantined(old->addr);
+    cf_quarantine_push(q.free_tid, &q, cf_platform_release);
 }
 
 void cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size) {
@@ -778,6 +766,26 @@ void cf_rt_at_exit(void) {
         cf_buf_dec(&b, ds.used_bytes);
         cf_buf_str(&b, " bytes\n");
         emit_stderr(&b);
+        cf_fast_unwind_stats us;
+        cf_fast_unwind_get_stats(&us);
+        if (cf_flags.fast_unwind && cf_fast_unwind_available()) {
+            cf_buf_init(&b, s, sizeof s);
+            pid_line_start(&b);
+            cf_buf_str(&b, "crossfree: at exit: unwinder: ");
+            cf_buf_dec(&b, us.chain_fills);
+            cf_buf_str(&b, " chains and ");
+            cf_buf_dec(&b, us.rule_fills);
+            cf_buf_str(&b, " rules computed, ");
+            cf_buf_dec(&b, us.fallbacks);
+            cf_buf_str(&b, " stacks left to libunwind");
+            if (cf_flags.fast_unwind == 2) {
+                cf_buf_str(&b, ", ");
+                cf_buf_dec(&b, cf_capture_mismatches());
+                cf_buf_str(&b, " differences from libunwind");
+            }
+            cf_buf_char(&b, '\n');
+            emit_stderr(&b);
+        }
     }
     cf_lock_acquire(&report_lock);
     exit_summary_done = true;

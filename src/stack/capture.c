@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: MIT
-// Stack capture with libunwind's fast local backtrace. The frames of
-// crossfree's wrappers (and of any inlined helper) sit at the top of every
-// capture; they are recognised by address, not by a fixed skip count, so
-// inlining decisions of the compiler cannot shift the user's frames.
+// Stack capture: crossfree's cached DWARF unwinder (fast_unwind.h) where it
+// exists, libunwind's fast local backtrace otherwise and wherever the former
+// gives up. The frames of crossfree's wrappers (and of any inlined helper)
+// sit at the top of every capture; they are recognised by address, not by a
+// fixed skip count, so inlining decisions of the compiler cannot shift the
+// user's frames.
 #define UNW_LOCAL_ONLY
 #include "stack/capture.h"
 
 #include <libunwind.h>
+#include <stdatomic.h>
 
+#include "platform/platform.h"
 #include "stack/depot.h"
+#include "stack/fast_unwind.h"
+#include "support/fmt.h"
 
 static uintptr_t self_lo, self_hi;
+static bool use_fast;
+static bool check_fast; // fast_unwind=2
+static atomic_uint_fast64_t mismatches;
 
 void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
     self_lo = lo;
@@ -21,14 +30,29 @@ void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
-unsigned cf_capture(uintptr_t *pcs, unsigned max) {
+// The frame pointer of the outermost crossfree frame: its [0] is the
+// caller's rbp, its [1] the return address into the caller, and the
+// caller's stack pointer after that return is just above both. Every
+// function in libcrossfree is built with frame pointers, so the chain
+// through crossfree's own frames is exact. NULL if it cannot be found.
+static void **outer_frame(void) {
+    void **fp = __builtin_frame_address(0);
+    for (int depth = 0; depth < 16 && fp != NULL; depth++) {
+        uintptr_t ret = (uintptr_t)fp[1];
+        if (ret < self_lo || ret >= self_hi)
+            return fp;
+        void **next = fp[0];
+        if (next <= fp) // frames grow towards higher addresses
+            return NULL;
+        fp = next;
+    }
+    return NULL;
+}
+
+static unsigned capture_libunwind(uintptr_t *pcs, unsigned max) {
     // Room for crossfree's own frames above the ones we keep.
     enum { SELF_FRAMES = 8 };
     void *raw[CF_DEPOT_MAX_FRAMES + SELF_FRAMES];
-    if (max == 0)
-        return 0;
-    if (max > CF_DEPOT_MAX_FRAMES)
-        max = CF_DEPOT_MAX_FRAMES;
     int got = unw_backtrace(raw, (int)(max + SELF_FRAMES));
     if (got <= 0)
         return 0;
@@ -42,19 +66,78 @@ unsigned cf_capture(uintptr_t *pcs, unsigned max) {
     return n;
 }
 
-uintptr_t cf_capture_caller(void) {
-    // Every function in libcrossfree is built with frame pointers, so the
-    // chain through crossfree's own frames is exact; the first return
-    // address outside crossfree is the caller's.
-    void **fp = __builtin_frame_address(0);
-    for (int depth = 0; depth < 16 && fp != NULL; depth++) {
-        uintptr_t ret = (uintptr_t)fp[1];
-        if (ret < self_lo || ret >= self_hi)
-            return ret;
-        void **next = fp[0];
-        if (next <= fp) // frames grow towards higher addresses
-            return 0;
-        fp = next;
+// fast_unwind=2: the stack libunwind gives here must be the same.
+static void check_against_libunwind(const uintptr_t *pcs, unsigned n, unsigned max) {
+    uintptr_t ref[CF_DEPOT_MAX_FRAMES];
+    unsigned m = capture_libunwind(ref, max);
+    bool same = m == n;
+    for (unsigned i = 0; same && i < n; i++)
+        same = ref[i] == pcs[i];
+    if (same)
+        return;
+    atomic_fetch_add(&mismatches, 1);
+    char text[2 * CF_DEPOT_MAX_FRAMES * 20 + 128];
+    cf_buf b;
+    cf_buf_init(&b, text, sizeof text);
+    cf_buf_str(&b, "crossfree: fast_unwind=2: stacks differ; fast:");
+    for (unsigned i = 0; i < n; i++) {
+        cf_buf_char(&b, ' ');
+        cf_buf_hex(&b, pcs[i]);
     }
-    return 0;
+    cf_buf_str(&b, "; libunwind:");
+    for (unsigned i = 0; i < m; i++) {
+        cf_buf_char(&b, ' ');
+        cf_buf_hex(&b, ref[i]);
+    }
+    cf_buf_char(&b, '\n');
+    cf_os_write_all(CF_FD_STDERR, b.data, b.len);
+}
+
+static unsigned capture(uintptr_t *pcs, unsigned max, uint32_t *id) {
+    if (max == 0)
+        return 0;
+    if (max > CF_DEPOT_MAX_FRAMES)
+        max = CF_DEPOT_MAX_FRAMES;
+    if (use_fast) {
+        void **fp = outer_frame();
+        unsigned n = fp == NULL ? 0
+                                : cf_fast_unwind((uintptr_t)fp[1], (uintptr_t)(fp + 2),
+                                                 (uintptr_t)fp[0], pcs, max, id);
+        if (n > 0) {
+            if (check_fast)
+                check_against_libunwind(pcs, n, max);
+            return n;
+        }
+    }
+    unsigned n = capture_libunwind(pcs, max);
+    if (id != NULL)
+        *id = cf_depot_put(pcs, n);
+    return n;
+}
+
+unsigned cf_capture(uintptr_t *pcs, unsigned max) { return capture(pcs, max, NULL); }
+
+uint32_t cf_capture_id(unsigned max) {
+    uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
+    uint32_t id = 0;
+    capture(pcs, max, &id);
+    return id;
+}
+
+unsigned cf_capture_libunwind(uintptr_t *pcs, unsigned max) {
+    if (max > CF_DEPOT_MAX_FRAMES)
+        max = CF_DEPOT_MAX_FRAMES;
+    return max == 0 ? 0 : capture_libunwind(pcs, max);
+}
+
+void cf_capture_set_fast(unsigned mode) {
+    use_fast = mode != 0 && cf_fast_unwind_available();
+    check_fast = use_fast && mode == 2;
+}
+
+uint64_t cf_capture_mismatches(void) { return atomic_load(&mismatches); }
+
+uintptr_t cf_capture_caller(void) {
+    void **fp = outer_frame();
+    return fp == NULL ? 0 : (uintptr_t)fp[1];
 }

@@ -5,6 +5,7 @@
 #ifndef CF_STACK_CAPTURE_H
 #define CF_STACK_CAPTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 // Tells capture which addresses are crossfree's own code, to be skipped.
@@ -18,5 +19,18 @@ unsigned cf_capture(uintptr_t *pcs, unsigned max);
 // that called malloc/free/delete. Costs a few loads (crossfree's own frames
 // keep frame pointers), no unwinding; 0 if it cannot be found.
 uintptr_t cf_capture_caller(void);
+
+// cf_capture, stored in the stack depot: the id of the current stack (0
+// when empty). A repeated call site often skips the depot's hashing.
+uint32_t cf_capture_id(unsigned max);
+
+// cf_capture through libunwind alone (for tests comparing the two).
+unsigned cf_capture_libunwind(uintptr_t *pcs, unsigned max);
+
+// Option fast_unwind: 0 takes every stack with libunwind, 1 with
+// crossfree's own unwinder where it exists, 2 with both, writing any
+// difference to stderr and counting it in cf_capture_mismatches.
+void cf_capture_set_fast(unsigned mode);
+uint64_t cf_capture_mismatches(void);
 
 #endif

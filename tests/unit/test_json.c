@@ -352,12 +352,10 @@ static cf_error double_free_error(void) {
     e.has_alloc = true;
     e.alloc = cf_record_make(ADDR, 48, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 0);
     e.has_prev_free = true;
-    e.prev_free.addr = ADDR;
-    e.prev_free.size = 48;
+    e.prev_free.rec = e.alloc;
     e.prev_free.free_stack = first_free_stack;
     e.prev_free.free_tid = 5;
     e.prev_free.dealloc_fn = CF_DEALLOC_FREE; // a mismatched first free
-    e.prev_free.family = CF_FAM_NEW_ARRAY;
     return e;
 }
 

@@ -281,12 +281,10 @@ static cf_error double_free_error(bool remembered) {
     e.alloc.tid_state = (e.alloc.tid_state & CF_TID_MAX) | ((uint32_t)CF_STATE_QUARANTINED << 24);
     e.has_prev_free = remembered;
     if (remembered) {
-        e.prev_free.addr = ADDR;
-        e.prev_free.size = 160;
+        e.prev_free.rec = e.alloc;
         e.prev_free.free_stack = first_free_stack;
         e.prev_free.free_tid = 3;
         e.prev_free.dealloc_fn = CF_DEALLOC_DELETE_ARRAY;
-        e.prev_free.family = CF_FAM_NEW_ARRAY;
     }
     return e;
 }

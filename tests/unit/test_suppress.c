@@ -121,7 +121,7 @@ static cf_error make_error(cf_error_kind kind) {
         e.has_prev_free = true;
         e.prev_free.free_stack = first_free_stack;
         e.prev_free.dealloc_fn = CF_DEALLOC_FREE;
-        e.prev_free.family = CF_FAM_MALLOC;
+        e.prev_free.rec = e.alloc;
     }
     return e;
 }

@@ -98,8 +98,7 @@ static void test_no_malloc(void **state) {
     for (size_t i = 0; i < n && ok; i++)
         ok = cf_table_lookup(base + i * 16, &r);
     ok = ok && cf_table_find_containing(base + 16 * 7 + 3, &r);
-    ok = ok && cf_table_retire(base, true, &r) && cf_table_retire(base, true, &r);
-    ok = ok && cf_table_retire(base + 16, false, &r);
+    ok = ok && cf_table_remove(base, &r) && !cf_table_remove(base, &r);
     cf_table_lock_all();
     cf_table_unlock_all();
     for (size_t i = 0; i < n; i++)
@@ -230,74 +229,26 @@ static void test_insert_replaces(void **state) {
     assert_true(cf_table_lookup(a, &out));
     assert_same_record(&out, &second);
 
-    // Replacing a quarantined record makes it live again (address reuse).
-    assert_true(cf_table_retire(a, true, &out));
-    assert_true(cf_table_insert(&first));
-    assert_true(cf_table_lookup(a, &out));
-    assert_same_record(&out, &first);
-    assert_int_equal(cf_record_state(&out), CF_STATE_LIVE);
-    assert_int_equal(table_records(), base + 1);
-
     assert_true(cf_table_remove(a, NULL));
     assert_int_equal(table_records(), base);
 }
 
-static void test_retire_quarantine(void **state) {
-    (void)state;
-    const uintptr_t a = REGION(4) + 0x100;
-    size_t base = table_records();
-    cf_record r = cf_record_make(a, 160, 3, 10, 99, 7), out, now;
-
-    assert_true(cf_table_insert(&r));
-
-    // First retire: reports the record as it was (live) and quarantines it.
-    memset(&out, 0xaa, sizeof out);
-    assert_true(cf_table_retire(a, true, &out));
-    assert_same_record(&out, &r);
-    assert_int_equal(cf_record_state(&out), CF_STATE_LIVE);
-    assert_true(cf_table_lookup(a, &now));
-    assert_int_equal(cf_record_state(&now), CF_STATE_QUARANTINED);
-    assert_int_equal(now.addr, a);
-    assert_int_equal(cf_record_size(&now), 160);
-    assert_int_equal(cf_record_family(&now), 3);
-    assert_int_equal(cf_record_alloc_fn(&now), 10);
-    assert_int_equal(now.stack, 99);
-    assert_int_equal(cf_record_tid(&now), 7);
-    assert_int_equal(table_records(), base + 1);
-
-    // Second retire (a double free): the quarantined state comes back and
-    // the record stays exactly as it is, whichever mode is asked for.
-    assert_true(cf_table_retire(a, true, &out));
-    assert_int_equal(cf_record_state(&out), CF_STATE_QUARANTINED);
-    assert_same_record(&out, &now);
-    assert_true(cf_table_retire(a, false, &out));
-    assert_int_equal(cf_record_state(&out), CF_STATE_QUARANTINED);
-    cf_record again;
-    assert_true(cf_table_lookup(a, &again));
-    assert_same_record(&again, &now);
-    assert_int_equal(table_records(), base + 1);
-
-    assert_true(cf_table_remove(a, NULL));
-    assert_int_equal(table_records(), base);
-}
-
-static void test_retire_without_quarantine(void **state) {
+static void test_remove_returns_record(void **state) {
     (void)state;
     const uintptr_t a = REGION(5) + 0x200;
     size_t base = table_records();
     cf_record r = cf_record_make(a, 32, 1, 0, 5, 0), out;
 
     assert_true(cf_table_insert(&r));
-    assert_true(cf_table_retire(a, false, &out));
+    memset(&out, 0xaa, sizeof out);
+    assert_true(cf_table_remove(a, &out));
     assert_same_record(&out, &r);
-    assert_int_equal(cf_record_state(&out), CF_STATE_LIVE);
     assert_false(cf_table_lookup(a, &out));
     assert_int_equal(table_records(), base);
 
-    // Nothing to retire: false, for both modes and for address 0.
-    assert_false(cf_table_retire(a, false, &out));
-    assert_false(cf_table_retire(a, true, &out));
-    assert_false(cf_table_retire(0, true, &out));
+    // Nothing to remove: false, also for address 0.
+    assert_false(cf_table_remove(a, &out));
+    assert_false(cf_table_remove(0, &out));
     assert_int_equal(table_records(), base);
 }
 
@@ -503,7 +454,6 @@ typedef struct worker {
     // Results, checked by the main thread (cmocka asserts are not
     // thread-safe, so workers only count).
     size_t failures;
-    size_t retired_live;
     size_t removed;
 } worker;
 
@@ -536,7 +486,7 @@ static void run_workers(worker *w, void *(*fn)(void *), uintptr_t base, uintptr_
         w[t].index = t;
         w[t].base = base + t * stride;
         w[t].start = &start;
-        w[t].failures = w[t].retired_live = w[t].removed = 0;
+        w[t].failures = w[t].removed = 0;
         assert_int_equal(pthread_create(&w[t].thread, NULL, fn, &w[t]), 0);
     }
     for (unsigned t = 0; t < THREADS; t++)
@@ -585,22 +535,7 @@ static void *shared_insert_worker(void *arg) {
     return NULL;
 }
 
-// Phase 2: everyone retires everything into quarantine; exactly one
-// thread may see each record live.
-static void *shared_retire_worker(void *arg) {
-    worker *w = arg;
-    cf_record out;
-    pthread_barrier_wait(w->start);
-    for (uintptr_t i = 0; i < SHARED; i++) {
-        if (!cf_table_retire(w->base + i * 16, true, &out))
-            w->failures++;
-        else if (cf_record_state(&out) == CF_STATE_LIVE)
-            w->retired_live++;
-    }
-    return NULL;
-}
-
-// Phase 3: everyone removes everything; exactly one removal succeeds each.
+// Phase 2: everyone removes everything; exactly one removal succeeds each.
 static void *shared_remove_worker(void *arg) {
     worker *w = arg;
     pthread_barrier_wait(w->start);
@@ -615,25 +550,11 @@ static void test_threads_shared(void **state) {
     const uintptr_t base = REGION(11);
     size_t before = table_records();
     worker w[THREADS];
-    cf_record out;
 
     run_workers(w, shared_insert_worker, base, 0);
     for (unsigned t = 0; t < THREADS; t++)
         assert_int_equal(w[t].failures, 0);
     assert_int_equal(table_records(), before + SHARED);
-
-    run_workers(w, shared_retire_worker, base, 0);
-    size_t live_total = 0;
-    for (unsigned t = 0; t < THREADS; t++) {
-        assert_int_equal(w[t].failures, 0);
-        live_total += w[t].retired_live;
-    }
-    assert_int_equal(live_total, SHARED);
-    assert_int_equal(table_records(), before + SHARED);
-    for (uintptr_t i = 0; i < SHARED; i++) {
-        assert_true(cf_table_lookup(base + i * 16, &out));
-        assert_int_equal(cf_record_state(&out), CF_STATE_QUARANTINED);
-    }
 
     run_workers(w, shared_remove_worker, base, 0);
     size_t removed_total = 0;
@@ -653,8 +574,7 @@ int main(void) {
         cmocka_unit_test_setup(test_record_saturation, setup_table),
         cmocka_unit_test_setup(test_insert_lookup_remove, setup_table),
         cmocka_unit_test_setup(test_insert_replaces, setup_table),
-        cmocka_unit_test_setup(test_retire_quarantine, setup_table),
-        cmocka_unit_test_setup(test_retire_without_quarantine, setup_table),
+        cmocka_unit_test_setup(test_remove_returns_record, setup_table),
         cmocka_unit_test_setup(test_churn_matches_model, setup_table),
         cmocka_unit_test_setup(test_growth_keeps_everything, setup_table),
         cmocka_unit_test_setup(test_growth_page_aligned, setup_table),

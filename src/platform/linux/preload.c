@@ -20,6 +20,7 @@
 #include "runtime/runtime.h"
 #include "runtime/winsem.h"
 #include "stack/capture.h"
+#include "stack/fast_unwind.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
 
@@ -594,8 +595,11 @@ CF_EXPORT int dlclose(void *handle) {
         cf_rt_guard_leave();
     }
     int rc = ((dlclose_fn)resolve_next(W_DLCLOSE))(handle);
-    if (ready)
-        cf_winsem_modules_changed(); // another module may now load at its addresses
+    if (ready) {
+        // Another module may now load at its addresses.
+        cf_fast_unwind_forget();
+        cf_winsem_modules_changed();
+    }
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/quarantine.h"
 #include "core/table.h"
 #include "platform/macos/macos.h"
 #include "platform/platform.h"
@@ -82,10 +83,12 @@ static inline void *track(cf_alloc_fn fn, void *p, size_t n) {
 // directly). It is legitimately freed with free() on macOS, so it is not
 // crossfree's to judge: the caller passes it straight to the real function.
 // An interior, stack, static or foreign pointer has no owning zone
-// (malloc_size is 0) and is still checked, and reported.
+// (malloc_size is 0) and is still checked, and reported; so is a block
+// crossfree holds in its quarantine (a zone owns it, but it was freed).
 static bool untracked_heap_block(const void *p) {
     cf_record r;
-    return !cf_table_lookup((uintptr_t)p, &r) && malloc_size(p) != 0;
+    return !cf_table_lookup((uintptr_t)p, &r) && malloc_size(p) != 0 &&
+           !cf_quarantine_holds((uintptr_t)p);
 }
 
 // The free path shared by every deallocator of the malloc family.

@@ -10,6 +10,7 @@
 #include <objbase.h>
 #include <windows.h>
 
+#include "core/quarantine.h"
 #include "platform/platform.h"
 #include "runtime/runtime.h"
 #include "stack/capture.h"
@@ -303,7 +304,7 @@ static void crt_release_checked(unsigned i, void *p, unsigned family, bool align
     // plain heap can vouch for a block crossfree never saw.
     cf_record rec;
     bool found = cf_table_lookup((uintptr_t)p, &rec);
-    if (!found && (aligned || crt_owns(i, p))) {
+    if (!found && (aligned || crt_owns(i, p)) && !cf_quarantine_holds((uintptr_t)p)) {
         REAL(free_fn, real)(p);
     } else if (found && in_cxx_module(ret) && is_new_family(cf_record_family(&rec))) {
         // libstdc++'s own operator delete, called inside it.
@@ -352,8 +353,8 @@ static void *crt_resize(unsigned i, resize_fn resize, void *p, size_t a, size_t 
     saved_errors s = save_errors();
     cf_record rec;
     bool found = cf_table_lookup((uintptr_t)p, &rec);
-    if ((found && cf_record_state(&rec) == CF_STATE_LIVE && cf_record_family(&rec) == family) ||
-        (!found && (aligned || crt_owns(i, p)))) {
+    if ((found && cf_record_family(&rec) == family) ||
+        (!found && (aligned || crt_owns(i, p)) && !cf_quarantine_holds((uintptr_t)p))) {
         if (found)
             cf_table_remove((uintptr_t)p, &rec);
         restore_errors(s);
@@ -452,7 +453,7 @@ static LPVOID WINAPI wrap_CoTaskMemAlloc(SIZE_T n) {
 }
 
 static void com_free_checked(void *p, cf_dealloc_fn fn) {
-    if (!tracked(p) && com_owns(p))
+    if (!tracked(p) && com_owns(p) && !cf_quarantine_holds((uintptr_t)p))
         REAL(com_free_fn, com_real[CF_COM_FREE])(p);
     else
         cf_rt_on_free(fn, CF_FAM_COTASKMEM, p);
@@ -483,7 +484,7 @@ static LPVOID WINAPI wrap_CoTaskMemRealloc(LPVOID p, SIZE_T n) {
         restore_errors(s);
         return NULL;
     }
-    if (!tracked(p) && com_owns(p)) {
+    if (!tracked(p) && com_owns(p) && !cf_quarantine_holds((uintptr_t)p)) {
         restore_errors(s);
         return record(CF_ALLOC_COTASKMEMREALLOC, CF_FAM_COTASKMEM, real(p, n), n);
     }
@@ -550,7 +551,8 @@ static void *new_common(cf_alloc_fn kind, unsigned x, size_t n, size_t align, co
 static void delete_common(cf_dealloc_fn fn, unsigned x, void *p, size_t align) {
     if (p == NULL)
         return;
-    if (!checking_call() || (!tracked(p) && any_crt_owns(p))) {
+    if (!checking_call() ||
+        (!tracked(p) && any_crt_owns(p) && !cf_quarantine_holds((uintptr_t)p))) {
         // A block crossfree never saw that the C runtime under libstdc++
         // vouches for (new'd inside libstdc++ itself, or before crossfree).
         GUARDED_SCOPE;

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// The allocation-path unwinder for x86_64 Linux. It reads the same DWARF
+// call-frame information (.eh_frame) libunwind reads, but keeps, for each
+// return address, the rule that finds the caller's frame from this one
+// (CFA = rsp or rbp + offset; where the return address and rbp are saved),
+// so a warm walk costs a few loads per frame. A second cache remembers
+// whole chains by call site and stack depth: a walk that meets the same
+// return addresses again reuses their rules in order and the stack's depot
+// id without hashing anything.
+//
+// Both caches only save work: every return address is still read from the
+// stack and compared, so a walk returns exactly the frames a fresh DWARF
+// unwind returns. Anything the rule format cannot express (signal frames,
+// CFA expressions, registers other than rsp/rbp as the CFA base) makes the
+// walk give up, and the caller unwinds with libunwind instead.
+#ifndef CF_STACK_FAST_UNWIND_H
+#define CF_STACK_FAST_UNWIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+// Walks the stack starting at a return address `pc`, with `sp` the stack
+// pointer just after that return and `bp` the value rbp has there. Fills
+// `pcs` with up to `max` return addresses, pc first. With `id` not NULL,
+// also stores the stack in the depot and sets *id. Returns the number of
+// frames, or 0 when it cannot unwind this stack (the caller falls back).
+unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs, unsigned max,
+                        uint32_t *id);
+
+// Modules were unloaded: forget every cached rule and chain.
+void cf_fast_unwind_forget(void);
+
+// Counters of the slow paths, for verbosity and tests (the fast path
+// counts nothing: a shared counter would be a contended cache line).
+typedef struct cf_fast_unwind_stats {
+    uint64_t chain_fills; // walks that did not find their chain cached
+    uint64_t rule_fills;  // rules computed from .eh_frame
+    uint64_t fallbacks;   // calls that returned 0
+} cf_fast_unwind_stats;
+void cf_fast_unwind_get_stats(cf_fast_unwind_stats *s);
+
+// False on platforms without the fast unwinder (every call returns 0).
+bool cf_fast_unwind_available(void);
+
+#endif
