@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Owner table implementation: 64 shards, linear probing, backward-shift
-// deletion (no tombstones, so lookups never slow down with churn). A shard
-// grows by mapping a table twice the size and rehashing into it.
+// Owner table implementation. Two instances of one sharded table
+// (table_shards.inc): the compact table, whose 16-byte slots hold every
+// record that fits them (an address below 2^48, a size under 16 MiB, one of
+// the first 255 threads), and the full table of 24-byte records for the
+// rest. An address has a record in at most one of them; the full table is
+// only consulted while it holds anything, so a process that never needs it
+// pays one relaxed load for it.
 #include "core/table.h"
+
+#include <stdatomic.h>
+#include <string.h>
 
 #include "platform/platform.h"
 #include "support/check.h"
@@ -10,24 +17,8 @@
 
 #define SHARD_BITS 6
 #define SHARDS (1u << SHARD_BITS)
-#define INITIAL_SLOTS 256u // 6 KiB per shard: small processes stay small
 
-typedef struct shard {
-    cf_lock lock;
-    uint32_t mask; // slots - 1
-    size_t count;
-    cf_record *slots;
-} __attribute__((aligned(64))) shard;
-
-static shard shards[SHARDS];
-// The shards' first tables share one mapping (one mmap per process start
-// instead of 64); a table that outgrows its piece gets a mapping of its own.
-static cf_record *initial_block;
-
-// Mixes the address so that shard and slot bits both depend on every bit
-// of it (malloc addresses share their low 4 bits and often their high 20).
-static inline uint64_t mix(uintptr_t a) {
-    uint64_t h = (uint64_t)a;
+static inline uint64_t mix(uint64_t h) {
     h ^= h >> 33;
     h *= UINT64_C(0xff51afd7ed558ccd);
     h ^= h >> 33;
@@ -36,184 +27,169 @@ static inline uint64_t mix(uintptr_t a) {
     return h;
 }
 
-static inline shard *shard_of(uint64_t h) { return &shards[h & (SHARDS - 1)]; }
-static inline uint32_t home_of(const shard *s, uint64_t h) {
-    return (uint32_t)(h >> SHARD_BITS) & s->mask;
+// The hash of a block address: its 4 KiB page picks the shard and a random
+// starting slot, and its offset in the page (in 16-byte units) is added to
+// that slot. Blocks that malloc carved next to each other, which programs
+// tend to allocate and free together, then have their records in the same
+// few cache lines, while pages still spread evenly over shards and slots.
+static inline uint64_t key_hash(uintptr_t a) {
+    return mix((uint64_t)a >> 12) + ((((uint64_t)a >> 4) & 0xff) << SHARD_BITS);
 }
 
-static cf_record *map_slots(size_t n) { return cf_os_map(n * sizeof(cf_record), false); }
+// The compact slot:
+//   w0 = address:48 | family:6 | alloc_fn:5 | 0:5
+//   w1 = stack:32 | size:24 | thread:8
+typedef struct compact_slot {
+    uint64_t w0, w1;
+} compact_slot;
+_Static_assert(sizeof(compact_slot) == 16, "a compact slot is 16 bytes");
 
-bool cf_table_init(void) {
-    if (initial_block != NULL)
-        return true;
-    initial_block = map_slots((size_t)SHARDS * INITIAL_SLOTS);
-    if (initial_block == NULL)
+#define ADDR_MASK ((UINT64_C(1) << 48) - 1)
+#define COMPACT_SIZE_MAX ((UINT64_C(1) << 24) - 1)
+#define COMPACT_TID_MAX 255u
+
+static inline uintptr_t compact_addr(const compact_slot *c) {
+    return (uintptr_t)(c->w0 & ADDR_MASK);
+}
+
+static bool pack(const cf_record *r, compact_slot *out) {
+    uint64_t size = cf_record_size(r);
+    unsigned family = cf_record_family(r), fn = cf_record_alloc_fn(r);
+    uint32_t tid = cf_record_tid(r);
+    if ((r->addr & ~ADDR_MASK) != 0 || size > COMPACT_SIZE_MAX || tid > COMPACT_TID_MAX ||
+        family >= 64 || fn >= 32)
         return false;
-    for (unsigned i = 0; i < SHARDS; i++) {
-        shard *s = &shards[i];
-        s->slots = initial_block + (size_t)i * INITIAL_SLOTS;
-        s->mask = INITIAL_SLOTS - 1;
-        s->count = 0;
-    }
+    out->w0 = (uint64_t)r->addr | (uint64_t)family << 48 | (uint64_t)fn << 54;
+    out->w1 = (uint64_t)r->stack | size << 32 | (uint64_t)tid << 56;
     return true;
 }
 
-static bool in_initial_block(const cf_record *slots) {
-    return slots >= initial_block && slots < initial_block + (size_t)SHARDS * INITIAL_SLOTS;
+static cf_record unpack(const compact_slot *c) {
+    return cf_record_make(compact_addr(c), (c->w1 >> 32) & COMPACT_SIZE_MAX,
+                          (unsigned)(c->w0 >> 48) & 63, (unsigned)(c->w0 >> 54) & 31,
+                          (uint32_t)c->w1, (uint32_t)(c->w1 >> 56));
 }
 
-// Returns the slot holding addr, or the empty slot where it would go.
-static inline uint32_t probe(const shard *s, uintptr_t addr, uint64_t h) {
-    uint32_t i = home_of(s, h);
-    while (s->slots[i].addr != 0 && s->slots[i].addr != addr)
-        i = (i + 1) & s->mask;
-    return i;
+#define TS_NAME(x) compact_##x
+#define TS_SLOT compact_slot
+#define TS_ADDR(p) compact_addr(p)
+#define TS_INITIAL 64u // 1 KiB per shard: small processes stay small
+#include "core/table_shards.inc"
+#undef TS_NAME
+#undef TS_SLOT
+#undef TS_ADDR
+#undef TS_INITIAL
+
+#define TS_NAME(x) full_##x
+#define TS_SLOT cf_record
+#define TS_ADDR(p) ((p)->addr)
+#define TS_INITIAL 0u
+#include "core/table_shards.inc"
+#undef TS_NAME
+#undef TS_SLOT
+#undef TS_ADDR
+#undef TS_INITIAL
+
+// Records in the full table. Changed under a shard lock, read without one:
+// a thread that frees a block was handed it after the insert that counted
+// it (through the program's own synchronisation), so it sees the count.
+static atomic_size_t full_records;
+
+static inline bool full_in_use(void) {
+    return atomic_load_explicit(&full_records, memory_order_relaxed) != 0;
 }
 
-static bool grow(shard *s) {
-    size_t old_n = (size_t)s->mask + 1;
-    size_t new_n = old_n * 2;
-    if (new_n > (UINT64_C(1) << 31))
-        return false;
-    cf_record *fresh = map_slots(new_n);
-    if (fresh == NULL)
-        return false;
-    cf_record *old = s->slots;
-    s->slots = fresh;
-    s->mask = (uint32_t)(new_n - 1);
-    for (size_t i = 0; i < old_n; i++) {
-        if (old[i].addr == 0)
-            continue;
-        uint32_t j = probe(s, old[i].addr, mix(old[i].addr));
-        s->slots[j] = old[i];
-    }
-    if (!in_initial_block(old))
-        cf_os_unmap(old, old_n * sizeof(cf_record));
-    return true;
-}
+bool cf_table_init(void) { return compact_init() && full_init(); }
 
 bool cf_table_insert(const cf_record *r) {
     CF_DCHECK(r->addr != 0);
-    uint64_t h = mix(r->addr);
-    shard *s = shard_of(h);
-    bool ok = true;
-    cf_lock_acquire(&s->lock);
-    if (s->slots == NULL) {
-        // Not initialised (only possible if init failed); drop the record.
-        ok = false;
-    } else {
-        // Keep the load factor at or under 3/4 so probes stay short.
-        if ((s->count + 1) * 4 > ((size_t)s->mask + 1) * 3 && !grow(s) && s->count + 1 > s->mask) {
-            ok = false;
-        }
-        if (ok) {
-            uint32_t i = probe(s, r->addr, h);
-            if (s->slots[i].addr == 0)
-                s->count++;
-            s->slots[i] = *r;
-        }
+    compact_slot c;
+    bool added;
+    if (pack(r, &c)) {
+        cf_record old;
+        if (full_in_use() && full_remove(r->addr, &old))
+            atomic_fetch_sub(&full_records, 1);
+        return compact_insert(&c, &added);
     }
-    cf_lock_release(&s->lock);
+    compact_slot old;
+    compact_remove(r->addr, &old); // one record per address
+    bool ok = full_insert(r, &added);
+    if (ok && added)
+        atomic_fetch_add(&full_records, 1);
     return ok;
 }
 
 bool cf_table_lookup(uintptr_t addr, cf_record *out) {
-    uint64_t h = mix(addr);
-    shard *s = shard_of(h);
-    bool found = false;
-    cf_lock_acquire(&s->lock);
-    if (s->slots != NULL && addr != 0) {
-        uint32_t i = probe(s, addr, h);
-        if (s->slots[i].addr == addr) {
-            *out = s->slots[i];
-            found = true;
-        }
+    compact_slot c;
+    if (compact_lookup(addr, &c)) {
+        *out = unpack(&c);
+        return true;
     }
-    cf_lock_release(&s->lock);
-    return found;
-}
-
-// Backward-shift deletion: pull later members of the probe run into the
-// hole so that every record stays reachable from its home slot.
-static void erase_at(shard *s, uint32_t i) {
-    uint32_t hole = i;
-    uint32_t j = i;
-    for (;;) {
-        j = (j + 1) & s->mask;
-        if (s->slots[j].addr == 0)
-            break;
-        uint32_t home = home_of(s, mix(s->slots[j].addr));
-        // Move j into the hole if its home is not in (hole, j] cyclically.
-        bool between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-        if (!between) {
-            s->slots[hole] = s->slots[j];
-            hole = j;
-        }
-    }
-    s->slots[hole].addr = 0;
-    s->count--;
+    return full_in_use() && full_lookup(addr, out);
 }
 
 bool cf_table_remove(uintptr_t addr, cf_record *out) {
-    uint64_t h = mix(addr);
-    shard *s = shard_of(h);
-    bool found = false;
-    cf_lock_acquire(&s->lock);
-    if (s->slots != NULL && addr != 0) {
-        uint32_t i = probe(s, addr, h);
-        if (s->slots[i].addr == addr) {
-            if (out != NULL)
-                *out = s->slots[i];
-            erase_at(s, i);
-            found = true;
-        }
+    compact_slot c;
+    cf_record r;
+    if (compact_remove(addr, &c)) {
+        if (out != NULL)
+            *out = unpack(&c);
+        return true;
     }
-    cf_lock_release(&s->lock);
-    return found;
+    if (!full_in_use() || !full_remove(addr, &r))
+        return false;
+    atomic_fetch_sub(&full_records, 1);
+    if (out != NULL)
+        *out = r;
+    return true;
 }
 
-bool cf_table_find_containing(uintptr_t p, cf_record *out) {
-    bool found = false;
-    uint64_t best_size = 0;
-    for (unsigned k = 0; k < SHARDS; k++) {
-        shard *s = &shards[k];
-        cf_lock_acquire(&s->lock);
-        for (size_t i = 0; s->slots != NULL && i <= s->mask; i++) {
-            const cf_record *r = &s->slots[i];
-            uint64_t size = cf_record_size(r);
-            // A zero-size block contains only its own address.
-            if (r->addr != 0 && p >= r->addr && p - r->addr < (size ? size : 1) &&
-                (!found || size < best_size)) {
-                *out = *r;
-                best_size = size;
-                found = true;
-            }
-        }
-        cf_lock_release(&s->lock);
+void cf_table_prefetch(uintptr_t addr) { compact_prefetch(addr); }
+
+typedef struct containing_ctx {
+    uintptr_t p;
+    bool found;
+    cf_record best;
+} containing_ctx;
+
+static void consider(const cf_record *r, containing_ctx *c) {
+    uint64_t size = cf_record_size(r);
+    // A zero-size block contains only its own address.
+    if (c->p >= r->addr && c->p - r->addr < (size ? size : 1) &&
+        (!c->found || size < cf_record_size(&c->best))) {
+        c->best = *r;
+        c->found = true;
     }
-    return found;
+}
+
+static void consider_compact(const compact_slot *slot, void *ctx) {
+    cf_record r = unpack(slot);
+    consider(&r, ctx);
+}
+
+static void consider_full(const cf_record *slot, void *ctx) { consider(slot, ctx); }
+
+bool cf_table_find_containing(uintptr_t p, cf_record *out) {
+    containing_ctx c = {p, false, {0}};
+    compact_scan(consider_compact, &c);
+    full_scan(consider_full, &c);
+    if (c.found)
+        *out = c.best;
+    return c.found;
 }
 
 void cf_table_get_stats(cf_table_stats *st) {
     st->records = st->slots = st->mapped_bytes = 0;
-    for (unsigned k = 0; k < SHARDS; k++) {
-        shard *s = &shards[k];
-        cf_lock_acquire(&s->lock);
-        if (s->slots != NULL) {
-            st->records += s->count;
-            st->slots += (size_t)s->mask + 1;
-        }
-        cf_lock_release(&s->lock);
-    }
-    st->mapped_bytes = st->slots * sizeof(cf_record);
+    compact_add_stats(st);
+    full_add_stats(st);
 }
 
 void cf_table_lock_all(void) {
-    for (unsigned k = 0; k < SHARDS; k++)
-        cf_lock_acquire(&shards[k].lock);
+    compact_lock_all();
+    full_lock_all();
 }
 
 void cf_table_unlock_all(void) {
-    for (unsigned k = SHARDS; k-- > 0;)
-        cf_lock_release(&shards[k].lock);
+    full_unlock_all();
+    compact_unlock_all();
 }

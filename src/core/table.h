@@ -53,6 +53,10 @@ bool cf_table_init(void);
 // the table could not grow (out of address space).
 bool cf_table_insert(const cf_record *r);
 
+// Starts loading the slot where `addr`'s record lives, so that a table
+// operation made a little later does not wait for memory. Takes no lock.
+void cf_table_prefetch(uintptr_t addr);
+
 // Copies the record for `addr` into `out`; false if there is none.
 bool cf_table_lookup(uintptr_t addr, cf_record *out);
 

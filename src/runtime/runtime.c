@@ -114,7 +114,7 @@ static void init_options(void) {
                                  cf_flags.static_crt_modules, cf_flags.host_modules, &w);
     if (w.len > 0)
         emit_stderr(&w);
-    cf_capture_set_fast((unsigned)cf_flags.fast_unwind);
+    cf_capture_set_fast((unsigned)cf_flags.fast_unwind, (unsigned)cf_flags.malloc_context_size);
     context_size = (unsigned)cf_flags.malloc_context_size;
     free_context = (unsigned)cf_flags.free_context_size;
     if (free_context > context_size)
@@ -590,6 +590,7 @@ void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size
     if (p == NULL || !checking)
         return;
     cf_tls *t = &cf_tls_data;
+    cf_table_prefetch((uintptr_t)p); // the stack capture hides the cache miss
     record_alloc(t, fn, family, p, size, t->guard > 0 ? 0 : current_stack_id(t));
 }
 
@@ -601,6 +602,7 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
         return true;
     }
     cf_tls *t = &cf_tls_data;
+    cf_table_prefetch((uintptr_t)p);
     if (t->guard > 0) {
         // crossfree's own dependencies free what they allocated: no checks.
         cf_record r;
@@ -760,7 +762,7 @@ void cf_rt_at_exit(void) {
         cf_buf_dec(&b, ts.slots);
         cf_buf_str(&b, " slots (");
         cf_buf_dec(&b, ts.mapped_bytes);
-        cf_buf_str(&b, " bytes, 24 per record), depot: ");
+        cf_buf_str(&b, " bytes; 16 per compact slot, 24 per full one), depot: ");
         cf_buf_dec(&b, ds.stacks);
         cf_buf_str(&b, " stacks in ");
         cf_buf_dec(&b, ds.used_bytes);

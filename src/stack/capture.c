@@ -130,8 +130,8 @@ unsigned cf_capture_libunwind(uintptr_t *pcs, unsigned max) {
     return max == 0 ? 0 : capture_libunwind(pcs, max);
 }
 
-void cf_capture_set_fast(unsigned mode) {
-    use_fast = mode != 0 && cf_fast_unwind_available();
+void cf_capture_set_fast(unsigned mode, unsigned max_frames) {
+    use_fast = mode != 0 && cf_fast_unwind_available() && cf_fast_unwind_init(max_frames);
     check_fast = use_fast && mode == 2;
 }
 

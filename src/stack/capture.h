@@ -30,7 +30,8 @@ unsigned cf_capture_libunwind(uintptr_t *pcs, unsigned max);
 // Option fast_unwind: 0 takes every stack with libunwind, 1 with
 // crossfree's own unwinder where it exists, 2 with both, writing any
 // difference to stderr and counting it in cf_capture_mismatches.
-void cf_capture_set_fast(unsigned mode);
+// `max_frames` is the deepest stack that will be asked for.
+void cf_capture_set_fast(unsigned mode, unsigned max_frames);
 uint64_t cf_capture_mismatches(void);
 
 #endif

@@ -48,6 +48,8 @@ uint32_t cf_capture_id(unsigned max) {
     return cf_depot_put(pcs, cf_capture(pcs, max));
 }
 
-void cf_capture_set_fast(unsigned mode) { (void)mode; } // one unwinder here
+void cf_capture_set_fast(unsigned mode, unsigned max_frames) { // one unwinder here
+    (void)mode, (void)max_frames;
+}
 
 uint64_t cf_capture_mismatches(void) { return 0; }

@@ -9,7 +9,7 @@
 
 #include "platform/platform.h"
 
-#define BUCKET_BITS 18
+#define BUCKET_BITS 16 // 256 KiB of heads: chains stay short up to ~100K stacks
 #define BUCKETS (1u << BUCKET_BITS)
 #define UNIT 8u
 
@@ -22,6 +22,11 @@ typedef struct node {
 } node;
 
 static atomic_uint *buckets;
+// The last stack stored or found under each of a few thousand hashes: a
+// repeated stack (the pc that calls free, most of all) skips the bucket
+// chain, whose head is a likely cache miss in the big bucket array.
+#define RECENT 4096u
+static atomic_uint recent[RECENT];
 static char *arena;
 static size_t arena_size;
 static atomic_size_t arena_used;
@@ -76,11 +81,17 @@ uint32_t cf_depot_put(const uintptr_t *pcs, unsigned n) {
     if (n > CF_DEPOT_MAX_FRAMES)
         n = CF_DEPOT_MAX_FRAMES;
     uint32_t hash = hash_pcs(pcs, n);
+    atomic_uint *last = &recent[hash & (RECENT - 1)];
+    uint32_t seen = atomic_load_explicit(last, memory_order_acquire);
+    if (seen != 0 && same(node_at(seen), hash, pcs, n))
+        return seen;
     atomic_uint *head = &buckets[hash & (BUCKETS - 1)];
     uint32_t first = atomic_load_explicit(head, memory_order_acquire);
     for (uint32_t id = first; id != 0; id = node_at(id)->next)
-        if (same(node_at(id), hash, pcs, n))
+        if (same(node_at(id), hash, pcs, n)) {
+            atomic_store_explicit(last, id, memory_order_release);
             return id;
+        }
 
     size_t bytes = sizeof(node) + (size_t)n * sizeof(uintptr_t);
     size_t off = atomic_fetch_add_explicit(&arena_used, bytes, memory_order_relaxed);
@@ -99,6 +110,7 @@ uint32_t cf_depot_put(const uintptr_t *pcs, unsigned n) {
         nd->next = first;
     }
     atomic_fetch_add_explicit(&stack_count, 1, memory_order_relaxed);
+    atomic_store_explicit(last, id, memory_order_release);
     return id;
 }
 

@@ -19,6 +19,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+// Maps the chain cache for stacks of up to `max_frames` frames (called once,
+// at start-up). False if the mapping failed: every walk then returns 0.
+bool cf_fast_unwind_init(unsigned max_frames);
+
 // Walks the stack starting at a return address `pc`, with `sp` the stack
 // pointer just after that return and `bp` the value rbp has there. Fills
 // `pcs` with up to `max` return addresses, pc first. With `id` not NULL,

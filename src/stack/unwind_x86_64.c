@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "platform/platform.h"
 #include "stack/depot.h"
 
 // ---------------------------------------------------------------------------
@@ -583,7 +584,7 @@ static inline void seq_write_end(atomic_uint_fast64_t *seq, uint64_t s) {
     atomic_store_explicit(seq, s + 2, memory_order_release);
 }
 
-#define RULE_SLOTS 8192u // 256 KiB of .bss, touched only where used
+#define RULE_SLOTS 4096u // 128 KiB of .bss, touched only where used
 
 typedef struct rule_slot {
     atomic_uint_fast64_t seq;
@@ -616,20 +617,43 @@ static rule lookup_rule(uintptr_t pc, unsigned gen) {
 }
 
 // A chain: the frames of one walk and the rules that led from each to the
-// next, keyed by the first return address and the stack depth.
+// next, keyed by the first return address and the stack depth. The slots
+// live in one lazily committed mapping whose width follows
+// malloc_context_size (cf_fast_unwind_init), so a default process touches
+// no more of it than it needs.
 #define CHAIN_MAX 32u
-#define CHAIN_SLOTS 1024u // about 540 KiB of .bss, touched only where used
+#define CHAIN_SLOTS 1024u
 
-typedef struct chain_slot {
+typedef struct chain_head {
     atomic_uint_fast64_t seq;
     uint64_t key;
     uint64_t meta; // gen:32 | n:8 | max:8 | 16 unused
     uint64_t id;   // depot id of the stack, 0 if not stored yet
-    uint64_t pcs[CHAIN_MAX];
-    uint64_t rules[CHAIN_MAX];
-} chain_slot;
+    // followed by `chain_width` (pc, rule) pairs
+} chain_head;
 
-static chain_slot chains[CHAIN_SLOTS];
+static uint64_t *chain_mem;
+static unsigned chain_width;
+static size_t chain_words; // per slot: the head and the pairs
+
+static inline chain_head *chain_at(uint64_t key) {
+    return (chain_head *)(void *)(chain_mem + (size_t)(key & (CHAIN_SLOTS - 1)) * chain_words);
+}
+static inline uint64_t *chain_pairs(chain_head *h) { return (uint64_t *)(void *)(h + 1); }
+
+bool cf_fast_unwind_init(unsigned max_frames) {
+    if (chain_mem != NULL)
+        return true;
+    unsigned width = max_frames == 0 ? 1 : max_frames > CHAIN_MAX ? CHAIN_MAX : max_frames;
+    size_t words = sizeof(chain_head) / sizeof(uint64_t) + 2u * width;
+    uint64_t *mem = cf_os_map((size_t)CHAIN_SLOTS * words * sizeof(uint64_t), true);
+    if (mem == NULL)
+        return false;
+    chain_width = width;
+    chain_words = words;
+    chain_mem = mem;
+    return true;
+}
 
 static inline uint64_t chain_meta(unsigned gen, unsigned n, unsigned max) {
     return (uint64_t)gen << 32 | (uint64_t)n << 24 | (uint64_t)max << 16;
@@ -673,12 +697,13 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
                                                         uint32_t *id, bool use_hint) {
     unsigned gen = atomic_load_explicit(&generation, memory_order_relaxed);
     uint64_t key = mix(pc ^ mix(top - sp));
-    chain_slot *ch = &chains[key & (CHAIN_SLOTS - 1)];
+    chain_head *ch = chain_at(key);
+    uint64_t *pairs = chain_pairs(ch);
     uint64_t s;
     bool hint = use_hint && seq_read_begin(&ch->seq, &s) && ld(&ch->key) == key &&
                 (uint32_t)(ld(&ch->meta) >> 32) == gen;
     unsigned hint_n = hint ? (unsigned)(ld(&ch->meta) >> 24) & 0xff : 0;
-    bool same = hint && ((ld(&ch->meta) >> 16) & 0xff) == (max > CHAIN_MAX ? 0 : max);
+    bool same = hint && ((ld(&ch->meta) >> 16) & 0xff) == (max > chain_width ? 0 : max);
 
     rule rs[CHAIN_MAX];
     unsigned n = 0;
@@ -686,13 +711,13 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
     for (;;) {
         pcs[n] = pc;
         rule r;
-        if (n < hint_n && ld(&ch->pcs[n]) == pc) {
-            r.word = ld(&ch->rules[n]);
+        if (n < hint_n && ld(&pairs[2 * n]) == pc) {
+            r.word = ld(&pairs[2 * n + 1]);
         } else {
             same = false;
             r = lookup_rule(pc, gen);
         }
-        if (n < CHAIN_MAX)
+        if (n < chain_width)
             rs[n] = r;
         n++;
         if (n == max)
@@ -750,16 +775,16 @@ done:
     uint64_t cached_id = same ? ld(&ch->id) : 0;
     if (id != NULL)
         *id = cached_id != 0 ? (uint32_t)cached_id : cf_depot_put(pcs, n);
-    if (!same && n <= CHAIN_MAX) {
+    if (!same && n <= chain_width) {
         atomic_fetch_add_explicit(&n_chain_fills, 1, memory_order_relaxed);
         uint64_t w;
         if (seq_write_begin(&ch->seq, &w)) {
             st64(&ch->key, key);
-            st64(&ch->meta, chain_meta(gen, n, max > CHAIN_MAX ? 0 : max));
+            st64(&ch->meta, chain_meta(gen, n, max > chain_width ? 0 : max));
             st64(&ch->id, id != NULL ? *id : 0);
             for (unsigned i = 0; i < n; i++) {
-                st64(&ch->pcs[i], pcs[i]);
-                st64(&ch->rules[i], rs[i].word);
+                st64(&pairs[2 * i], pcs[i]);
+                st64(&pairs[2 * i + 1], rs[i].word);
             }
             seq_write_end(&ch->seq, w);
         }
@@ -778,7 +803,9 @@ unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs
     if (max == 0)
         return 0;
     uintptr_t top = stack_top(sp);
-    int n = top == 0 || (sp & 7) != 0 ? 0 : walk(pc, sp, bp, top, pcs, max, id, true);
+    int n = top == 0 || chain_mem == NULL || (sp & 7) != 0
+                ? 0
+                : walk(pc, sp, bp, top, pcs, max, id, true);
     if (n < 0)
         n = walk(pc, sp, bp, top, pcs, max, id, false);
     if (n <= 0)
@@ -802,6 +829,11 @@ unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs
                         uint32_t *id) {
     (void)pc, (void)sp, (void)bp, (void)pcs, (void)max, (void)id;
     return 0;
+}
+
+bool cf_fast_unwind_init(unsigned max_frames) {
+    (void)max_frames;
+    return false;
 }
 
 void cf_fast_unwind_forget(void) {}

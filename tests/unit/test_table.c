@@ -252,6 +252,52 @@ static void test_remove_returns_record(void **state) {
     assert_int_equal(table_records(), base);
 }
 
+// Records that do not fit a 16-byte slot (a size of 16 MiB or more, a
+// thread past 255, an address past 2^48) go to the full table; an address
+// still has one record, whichever table it moves between.
+static void test_full_records(void **state) {
+    (void)state;
+    const uintptr_t a = REGION(6) + 0x40;
+    size_t base = table_records();
+    cf_record big = cf_record_make(a, (UINT64_C(1) << 24), 2, 9, 77, 3);
+    cf_record many_threads = cf_record_make(a + 0x100, 64, 1, 0, 78, 256);
+    cf_record high = cf_record_make(UINT64_C(1) << 48 | 0x200, 32, 1, 0, 79, 1);
+    cf_record small = cf_record_make(a, 48, 1, 0, 80, 2);
+    cf_record out;
+
+    assert_true(cf_table_insert(&big));
+    assert_true(cf_table_insert(&many_threads));
+    assert_true(cf_table_insert(&high));
+    assert_int_equal(table_records(), base + 3);
+    assert_true(cf_table_lookup(a, &out));
+    assert_same_record(&out, &big);
+    assert_true(cf_table_lookup(a + 0x100, &out));
+    assert_same_record(&out, &many_threads);
+    assert_true(cf_table_lookup(high.addr, &out));
+    assert_same_record(&out, &high);
+    assert_true(cf_table_find_containing(a + (UINT64_C(1) << 23), &out));
+    assert_same_record(&out, &big);
+
+    // The same address, now small enough: it moves to the compact table.
+    assert_true(cf_table_insert(&small));
+    assert_int_equal(table_records(), base + 3);
+    assert_true(cf_table_lookup(a, &out));
+    assert_same_record(&out, &small);
+    // ... and back.
+    assert_true(cf_table_insert(&big));
+    assert_int_equal(table_records(), base + 3);
+    assert_true(cf_table_remove(a, &out));
+    assert_same_record(&out, &big);
+    assert_false(cf_table_lookup(a, &out));
+
+    assert_true(cf_table_remove(a + 0x100, &out));
+    assert_same_record(&out, &many_threads);
+    assert_true(cf_table_remove(high.addr, &out));
+    assert_same_record(&out, &high);
+    assert_false(cf_table_remove(high.addr, &out));
+    assert_int_equal(table_records(), base);
+}
+
 // ---------------------------------------------------------------------------
 // Deletion under churn (while shards are still small and crowded)
 // ---------------------------------------------------------------------------
@@ -343,7 +389,8 @@ static void test_growth_keeps_everything(void **state) {
     assert_int_equal(st1.records, st0.records + N);
     assert_true(st1.slots >= 64 * 8192);
     assert_true(st1.records * 4 <= st1.slots * 3); // load never above 3/4
-    assert_int_equal(st1.mapped_bytes, st1.slots * sizeof(cf_record));
+    // Compact slots are 16 bytes, full ones (none here) 24.
+    assert_true(st1.mapped_bytes >= st1.slots * 16 && st1.mapped_bytes <= st1.slots * 24);
 
     for (uintptr_t i = 0; i < N; i++) {
         assert_true(cf_table_lookup(base + i * 16, &out));
@@ -575,6 +622,7 @@ int main(void) {
         cmocka_unit_test_setup(test_insert_lookup_remove, setup_table),
         cmocka_unit_test_setup(test_insert_replaces, setup_table),
         cmocka_unit_test_setup(test_remove_returns_record, setup_table),
+        cmocka_unit_test_setup(test_full_records, setup_table),
         cmocka_unit_test_setup(test_churn_matches_model, setup_table),
         cmocka_unit_test_setup(test_growth_keeps_everything, setup_table),
         cmocka_unit_test_setup(test_growth_page_aligned, setup_table),
