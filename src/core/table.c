@@ -27,13 +27,13 @@ static inline uint64_t mix(uint64_t h) {
     return h;
 }
 
-// The hash of a block address: its 4 KiB page picks the shard and a random
-// starting slot, and its offset in the page (in 16-byte units) is added to
-// that slot. Blocks that malloc carved next to each other, which programs
-// tend to allocate and free together, then have their records in the same
-// few cache lines, while pages still spread evenly over shards and slots.
+// The hash of a block address: shard and slot bits both depend on every bit
+// of it (malloc addresses share their low 4 bits and often their high 20).
+// Keeping neighbouring blocks' records together (the page picking a window
+// of slots) was measured and was no faster: allocation order and free order
+// differ too much for the shared cache lines to pay.
 static inline uint64_t key_hash(uintptr_t a) {
-    return mix((uint64_t)a >> 12) + ((((uint64_t)a >> 4) & 0xff) << SHARD_BITS);
+    return mix((uint64_t)a);
 }
 
 // The compact slot:
