@@ -145,6 +145,7 @@ MATRIX = [
     ("sym0", "symbolize=0"),
     ("json", "report_format=json"),
     ("quar0", "quarantine_size_mb=0"),
+    ("unw0", "fast_unwind=0"),
 ]
 
 TOOLS = ("native", "crossfree", "heaptrack", "valgrind")
