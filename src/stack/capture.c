@@ -135,6 +135,11 @@ void cf_capture_set_fast(unsigned mode, unsigned max_frames) {
     check_fast = use_fast && mode == 2;
 }
 
+void cf_capture_modules_changed(void) {
+    cf_fast_unwind_forget();
+    unw_flush_cache(unw_local_addr_space, 0, 0);
+}
+
 uint64_t cf_capture_mismatches(void) { return atomic_load(&mismatches); }
 
 uintptr_t cf_capture_caller(void) {

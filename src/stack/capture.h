@@ -24,6 +24,10 @@ uintptr_t cf_capture_caller(void);
 // when empty). A repeated call site often skips the depot's hashing.
 uint32_t cf_capture_id(unsigned max);
 
+// Modules were loaded or unloaded: both unwinders forget what they cached
+// about code addresses.
+void cf_capture_modules_changed(void);
+
 // cf_capture through libunwind alone (for tests comparing the two).
 unsigned cf_capture_libunwind(uintptr_t *pcs, unsigned max);
 

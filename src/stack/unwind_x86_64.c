@@ -595,17 +595,32 @@ typedef struct rule_slot {
 
 static rule_slot rules[RULE_SLOTS];
 
-static rule lookup_rule(uintptr_t pc, unsigned gen) {
-    rule_slot *e = &rules[mix(pc) & (RULE_SLOTS - 1)];
+// The cache is two-way: a return address may sit in either slot of its
+// pair, so two hot addresses that hash alike do not evict each other.
+static bool rule_hit(rule_slot *e, uintptr_t pc, unsigned gen, rule *out) {
     uint64_t s;
-    if (seq_read_begin(&e->seq, &s)) {
-        uint64_t epc = ld(&e->pc), word = ld(&e->rule), egen = ld(&e->gen);
-        if (seq_read_end(&e->seq, s) && epc == pc && egen == gen) {
-            rule r = {.word = word};
-            return r;
-        }
-    }
-    rule r = compute_rule(pc);
+    if (!seq_read_begin(&e->seq, &s))
+        return false;
+    uint64_t epc = ld(&e->pc), word = ld(&e->rule), egen = ld(&e->gen);
+    if (!seq_read_end(&e->seq, s) || epc != pc || egen != gen)
+        return false;
+    out->word = word;
+    return true;
+}
+
+static rule lookup_rule(uintptr_t pc, unsigned gen) {
+    uint64_t h = mix(pc);
+    rule_slot *pair = &rules[h & (RULE_SLOTS - 2)];
+    rule r;
+    if (rule_hit(&pair[0], pc, gen, &r) || rule_hit(&pair[1], pc, gen, &r))
+        return r;
+    // The newcomer takes the slot its hash prefers unless that one holds a
+    // current rule and the other does not.
+    rule_slot *e = &pair[(h >> 32) & 1];
+    if (ld(&e->gen) == gen && ld(&(e == pair ? pair + 1 : pair)->gen) != gen)
+        e = e == pair ? pair + 1 : pair;
+    uint64_t s;
+    r = compute_rule(pc);
     atomic_fetch_add_explicit(&n_rule_fills, 1, memory_order_relaxed);
     if (seq_write_begin(&e->seq, &s)) {
         st64(&e->pc, pc);
@@ -733,6 +748,10 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
             cfa = bp + (uintptr_t)(intptr_t)r.f.cfa_off;
             break;
         case K_GUESS:
+            // libunwind's guess: rbp must point into the frames just above
+            // this one (at most 16 KiB up), else the stack ends here.
+            if (bp < sp || bp - sp > 0x4000)
+                goto done;
             cfa = bp + 16;
             break;
         case K_END:
@@ -767,10 +786,10 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
             goto done;
     }
 done:
-    if (give_up)
-        return 0;
     if (hint && !seq_read_end(&ch->seq, s))
         return -1; // the chain changed under the walk, which may have used its rules
+    if (give_up)
+        return 0;
     same = same && n == hint_n;
     uint64_t cached_id = same ? ld(&ch->id) : 0;
     if (id != NULL)

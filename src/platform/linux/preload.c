@@ -20,7 +20,6 @@
 #include "runtime/runtime.h"
 #include "runtime/winsem.h"
 #include "stack/capture.h"
-#include "stack/fast_unwind.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
 
@@ -70,7 +69,9 @@
     X(DELETE_ARRAY_SIZED_ALIGN, _ZdaPvmSt11align_val_t)                                            \
     X(DELETE_ALIGN_NOTHROW, _ZdlPvSt11align_val_tRKSt9nothrow_t)                                   \
     X(DELETE_ARRAY_ALIGN_NOTHROW, _ZdaPvSt11align_val_tRKSt9nothrow_t)                             \
-    X(DLCLOSE, dlclose)
+    X(DLCLOSE, dlclose)                                                                            \
+    X(DLOPEN, dlopen)                                                                              \
+    X(DLMOPEN, dlmopen)
 
 enum {
 #define X(id, sym) W_##id,
@@ -94,6 +95,9 @@ static uintptr_t wrapper_addr[W_COUNT];
 // Set by cf_resolve_dlsyms; read by the assembly entry points below.
 __attribute__((used)) uintptr_t cf_real_dlsym;
 __attribute__((used)) uintptr_t cf_real_dlvsym;
+// Set by cf_before_dlopen.
+__attribute__((used)) uintptr_t cf_real_dlopen;
+__attribute__((used)) uintptr_t cf_real_dlmopen;
 
 typedef void *(*dlsym_fn)(void *, const char *);
 typedef void *(*dlvsym_fn)(void *, const char *, const char *);
@@ -585,6 +589,97 @@ __asm__(".text\n"
 #error "crossfree: write the dlsym/dlvsym entry points for this architecture"
 #endif
 
+// A module may now load where code without unwind information (JIT code,
+// since unmapped) or an unloaded module was: the unwinders must not keep
+// what they learnt about those addresses. Done before the real call, by
+// the entry points below, so that dlopen still sees its real caller (its
+// RUNPATH and $ORIGIN, its namespace); nothing can run at the new module's
+// addresses before it is loaded, so forgetting first is enough.
+__attribute__((used)) void cf_before_dlopen(void);
+void cf_before_dlopen(void) {
+    if (cf_real_dlopen == 0)
+        cf_real_dlopen = resolve_next(W_DLOPEN);
+    if (cf_real_dlmopen == 0)
+        cf_real_dlmopen = resolve_next(W_DLMOPEN);
+    cf_capture_modules_changed();
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl dlopen\n"
+        ".type dlopen,@function\n"
+        "dlopen:\n"
+        "  .cfi_startproc\n"
+        "  pushq %rdi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rsi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rdx\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  call cf_before_dlopen\n"
+        "  popq %rdx\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rsi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rdi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  jmp *cf_real_dlopen(%rip)\n"
+        "  .cfi_endproc\n"
+        ".size dlopen, .-dlopen\n"
+        ".globl dlmopen\n"
+        ".type dlmopen,@function\n"
+        "dlmopen:\n"
+        "  .cfi_startproc\n"
+        "  pushq %rdi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rsi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rdx\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  call cf_before_dlopen\n"
+        "  popq %rdx\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rsi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rdi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  jmp *cf_real_dlmopen(%rip)\n"
+        "  .cfi_endproc\n"
+        ".size dlmopen, .-dlmopen\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".globl dlopen\n"
+        ".type dlopen,%function\n"
+        "dlopen:\n"
+        "  stp x29, x30, [sp, #-48]!\n"
+        "  mov x29, sp\n"
+        "  stp x0, x1, [sp, #16]\n"
+        "  str x2, [sp, #32]\n"
+        "  bl cf_before_dlopen\n"
+        "  ldp x0, x1, [sp, #16]\n"
+        "  ldr x2, [sp, #32]\n"
+        "  ldp x29, x30, [sp], #48\n"
+        "  adrp x16, cf_real_dlopen\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlopen]\n"
+        "  br x16\n"
+        ".size dlopen, .-dlopen\n"
+        ".globl dlmopen\n"
+        ".type dlmopen,%function\n"
+        "dlmopen:\n"
+        "  stp x29, x30, [sp, #-48]!\n"
+        "  mov x29, sp\n"
+        "  stp x0, x1, [sp, #16]\n"
+        "  str x2, [sp, #32]\n"
+        "  bl cf_before_dlopen\n"
+        "  ldp x0, x1, [sp, #16]\n"
+        "  ldr x2, [sp, #32]\n"
+        "  ldp x29, x30, [sp], #48\n"
+        "  adrp x16, cf_real_dlmopen\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlmopen]\n"
+        "  br x16\n"
+        ".size dlmopen, .-dlmopen\n");
+#endif
+
 CF_EXPORT int dlclose(void *handle) {
     bool ready = cf_rt_enter();
     if (ready) {
@@ -597,7 +692,7 @@ CF_EXPORT int dlclose(void *handle) {
     int rc = ((dlclose_fn)resolve_next(W_DLCLOSE))(handle);
     if (ready) {
         // Another module may now load at its addresses.
-        cf_fast_unwind_forget();
+        cf_capture_modules_changed();
         cf_winsem_modules_changed();
     }
     return rc;
