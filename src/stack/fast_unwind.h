@@ -4,7 +4,7 @@
 // return address, the rule that finds the caller's frame from this one
 // (CFA = rsp or rbp + offset; where the return address and rbp are saved),
 // so a warm walk costs a few loads per frame. A second cache remembers
-// whole chains by call site and stack depth: a walk that meets the same
+// whole chains by their first two return addresses and the stack depth: a walk that meets the same
 // return addresses again reuses their rules in order and the stack's depot
 // id without hashing anything.
 //

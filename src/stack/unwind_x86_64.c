@@ -632,10 +632,10 @@ static rule lookup_rule(uintptr_t pc, unsigned gen) {
 }
 
 // A chain: the frames of one walk and the rules that led from each to the
-// next, keyed by the first return address and the stack depth. The slots
-// live in one lazily committed mapping whose width follows
-// malloc_context_size (cf_fast_unwind_init), so a default process touches
-// no more of it than it needs.
+// next (see walk() for its key). The slots live in one lazily committed
+// mapping whose width follows malloc_context_size (cf_fast_unwind_init).
+// A larger table that grew when chains thrashed was tried: the cache
+// misses on its slots cost more than the walks it saved.
 #define CHAIN_MAX 32u
 #define CHAIN_SLOTS 1024u
 
@@ -654,6 +654,7 @@ static size_t chain_words; // per slot: the head and the pairs
 static inline chain_head *chain_at(uint64_t key) {
     return (chain_head *)(void *)(chain_mem + (size_t)(key & (CHAIN_SLOTS - 1)) * chain_words);
 }
+
 static inline uint64_t *chain_pairs(chain_head *h) { return (uint64_t *)(void *)(h + 1); }
 
 bool cf_fast_unwind_init(unsigned max_frames) {
@@ -705,18 +706,77 @@ __attribute__((no_sanitize("address"))) static inline uintptr_t stack_word(uintp
     return *(const uintptr_t *)a;
 }
 
+enum { STEP_OK, STEP_END, STEP_BAD };
+
+// Moves (pc, sp, bp) from a frame to its caller with the frame's rule.
+// STEP_END: the stack ends here (as libunwind would end it); STEP_BAD: the
+// rule cannot be followed, or leads outside [sp, top).
+__attribute__((no_sanitize("address"))) static inline int step(rule r, uintptr_t top, uintptr_t *pc,
+                                                               uintptr_t *sp, uintptr_t *bp) {
+    uintptr_t cfa, ra_at, bp_at = 0;
+    switch (rule_kind(r)) {
+    case K_CFA_SP:
+        cfa = *sp + (uintptr_t)(intptr_t)r.f.cfa_off;
+        ra_at = cfa + (uintptr_t)(intptr_t)rule_ra_off(r);
+        break;
+    case K_CFA_BP:
+        cfa = *bp + (uintptr_t)(intptr_t)r.f.cfa_off;
+        ra_at = cfa + (uintptr_t)(intptr_t)rule_ra_off(r);
+        break;
+    case K_GUESS:
+        // libunwind's guess: rbp must point into the frames just above
+        // this one (at most 16 KiB up), else the stack ends here.
+        if (*bp < *sp || *bp - *sp > 0x4000)
+            return STEP_END;
+        cfa = *bp + 16;
+        ra_at = *bp + 8;
+        bp_at = *bp;
+        break;
+    case K_END:
+        return STEP_END;
+    default:
+        return STEP_BAD;
+    }
+    if (rule_kind(r) != K_GUESS && r.f.bp_off != BP_NOT_SAVED)
+        bp_at = cfa + (uintptr_t)(intptr_t)r.f.bp_off;
+    // Callers' frames lie above ours: the walk only moves up the stack and
+    // never reads above its top, so a wrong rule cannot fault.
+    if (cfa <= *sp || cfa > top || ra_at < *sp || ra_at > top - 8 || (ra_at & 7) != 0 ||
+        (bp_at != 0 && (bp_at < *sp || bp_at > top - 8 || (bp_at & 7) != 0)))
+        return rule_kind(r) == K_GUESS ? STEP_END : STEP_BAD;
+    *pc = stack_word(ra_at);
+    if (bp_at != 0)
+        *bp = stack_word(bp_at);
+    *sp = cfa;
+    return *pc == 0 ? STEP_END : STEP_OK;
+}
+
 // Returns the frame count, 0 to make the caller fall back, or -1 when the
 // cached chain changed under the walk (walk again without it).
+//
+// A chain is looked up by the first two return addresses and the stack
+// depth, in a set of two slots: the same call site reached at the same
+// depth from different callers (inlined helpers, one function called from
+// two places with equal frames) then keeps a chain per caller.
 __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t sp, uintptr_t bp,
                                                         uintptr_t top, uintptr_t *pcs, unsigned max,
                                                         uint32_t *id, bool use_hint) {
     unsigned gen = atomic_load_explicit(&generation, memory_order_relaxed);
-    uint64_t key = mix(pc ^ mix(top - sp));
-    chain_head *ch = chain_at(key);
-    uint64_t *pairs = chain_pairs(ch);
-    uint64_t s;
-    bool hint = use_hint && seq_read_begin(&ch->seq, &s) && ld(&ch->key) == key &&
-                (uint32_t)(ld(&ch->meta) >> 32) == gen;
+    rule r0 = lookup_rule(pc, gen);
+    uintptr_t pc1 = pc, sp1 = sp, bp1 = bp;
+    if (max < 2 || step(r0, top, &pc1, &sp1, &bp1) != STEP_OK)
+        pc1 = 0;
+    uint64_t key = mix(pc ^ mix(pc1 ^ mix(top - sp)));
+    chain_head *set = chain_at(key & ~UINT64_C(1));
+    chain_head *ways[2] = {set, (chain_head *)(void *)((uint64_t *)(void *)set + chain_words)};
+    chain_head *ch = NULL;
+    uint64_t s = 0;
+    for (unsigned w = 0; w < 2 && use_hint && ch == NULL; w++)
+        if (seq_read_begin(&ways[w]->seq, &s) && ld(&ways[w]->key) == key &&
+            (uint32_t)(ld(&ways[w]->meta) >> 32) == gen)
+            ch = ways[w];
+    bool hint = ch != NULL;
+    uint64_t *pairs = hint ? chain_pairs(ch) : NULL;
     unsigned hint_n = hint ? (unsigned)(ld(&ch->meta) >> 24) & 0xff : 0;
     bool same = hint && ((ld(&ch->meta) >> 16) & 0xff) == (max > chain_width ? 0 : max);
 
@@ -726,7 +786,9 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
     for (;;) {
         pcs[n] = pc;
         rule r;
-        if (n < hint_n && ld(&pairs[2 * n]) == pc) {
+        if (n == 0) {
+            r = r0;
+        } else if (n < hint_n && ld(&pairs[2 * n]) == pc) {
             r.word = ld(&pairs[2 * n + 1]);
         } else {
             same = false;
@@ -737,75 +799,35 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
         n++;
         if (n == max)
             break;
-        uintptr_t cfa;
-        uintptr_t ra_at;
-        uintptr_t bp_at = 0;
-        switch (rule_kind(r)) {
-        case K_CFA_SP:
-            cfa = sp + (uintptr_t)(intptr_t)r.f.cfa_off;
-            break;
-        case K_CFA_BP:
-            cfa = bp + (uintptr_t)(intptr_t)r.f.cfa_off;
-            break;
-        case K_GUESS:
-            // libunwind's guess: rbp must point into the frames just above
-            // this one (at most 16 KiB up), else the stack ends here.
-            if (bp < sp || bp - sp > 0x4000)
-                goto done;
-            cfa = bp + 16;
-            break;
-        case K_END:
-            goto done;
-        default:
+        int st = step(r, top, &pc, &sp, &bp);
+        if (st == STEP_BAD)
             give_up = true;
-            goto done;
-        }
-        if (rule_kind(r) == K_GUESS) {
-            ra_at = bp + 8;
-            bp_at = bp;
-        } else {
-            ra_at = cfa + (uintptr_t)(intptr_t)rule_ra_off(r);
-            if (r.f.bp_off != BP_NOT_SAVED)
-                bp_at = cfa + (uintptr_t)(intptr_t)r.f.bp_off;
-        }
-        // Callers' frames lie above ours: the walk only moves up the stack
-        // and never reads above its top, so a wrong rule cannot fault.
-        if (cfa <= sp || cfa > top || ra_at < sp || ra_at > top - 8 || (ra_at & 7) != 0 ||
-            (bp_at != 0 && (bp_at < sp || bp_at > top - 8 || (bp_at & 7) != 0))) {
-            if (rule_kind(r) == K_GUESS)
-                goto done; // libunwind's guess stops here too
-            give_up = true;
-            goto done;
-        }
-        uintptr_t ra = stack_word(ra_at);
-        if (bp_at != 0)
-            bp = stack_word(bp_at);
-        sp = cfa;
-        pc = ra;
-        if (pc == 0)
-            goto done;
+        if (st != STEP_OK)
+            break;
     }
-done:
     if (hint && !seq_read_end(&ch->seq, s))
         return -1; // the chain changed under the walk, which may have used its rules
     if (give_up)
         return 0;
-    same = same && n == hint_n;
+    same = same && n == hint_n && ld(&pairs[0]) == pcs[0];
     uint64_t cached_id = same ? ld(&ch->id) : 0;
     if (id != NULL)
         *id = cached_id != 0 ? (uint32_t)cached_id : cf_depot_put(pcs, n);
     if (!same && n <= chain_width) {
-        atomic_fetch_add_explicit(&n_chain_fills, 1, memory_order_relaxed);
+        uint64_t fills = atomic_fetch_add_explicit(&n_chain_fills, 1, memory_order_relaxed) + 1;
+        // Replace the slot that held this key, else either, by the count.
+        chain_head *victim = hint ? ch : ways[fills & 1];
         uint64_t w;
-        if (seq_write_begin(&ch->seq, &w)) {
-            st64(&ch->key, key);
-            st64(&ch->meta, chain_meta(gen, n, max > chain_width ? 0 : max));
-            st64(&ch->id, id != NULL ? *id : 0);
+        if (seq_write_begin(&victim->seq, &w)) {
+            uint64_t *vp = chain_pairs(victim);
+            st64(&victim->key, key);
+            st64(&victim->meta, chain_meta(gen, n, max > chain_width ? 0 : max));
+            st64(&victim->id, id != NULL ? *id : 0);
             for (unsigned i = 0; i < n; i++) {
-                st64(&pairs[2 * i], pcs[i]);
-                st64(&pairs[2 * i + 1], rs[i].word);
+                st64(&vp[2 * i], pcs[i]);
+                st64(&vp[2 * i + 1], rs[i].word);
             }
-            seq_write_end(&ch->seq, w);
+            seq_write_end(&victim->seq, w);
         }
     } else if (same && cached_id == 0 && id != NULL && *id != 0) {
         uint64_t w;
