@@ -32,9 +32,7 @@ static inline uint64_t mix(uint64_t h) {
 // Keeping neighbouring blocks' records together (the page picking a window
 // of slots) was measured and was no faster: allocation order and free order
 // differ too much for the shared cache lines to pay.
-static inline uint64_t key_hash(uintptr_t a) {
-    return mix((uint64_t)a);
-}
+static inline uint64_t key_hash(uintptr_t a) { return mix((uint64_t)a); }
 
 // The compact slot:
 //   w0 = address:48 | family:6 | alloc_fn:5 | 0:5

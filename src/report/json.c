@@ -398,9 +398,11 @@ void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool n
         if (e->has_prev_free) {
             const cf_qentry *q = &e->prev_free;
             open_value(&w, "first_free", '{');
-            member_str(&w, "family", cf_family_name(dealloc_family(q->dealloc_fn, cf_record_family(&q->rec))));
-            member_str(&w, "function",
-                       cf_dealloc_fn_words((cf_dealloc_fn)q->dealloc_fn, cf_record_family(&q->rec)));
+            member_str(&w, "family",
+                       cf_family_name(dealloc_family(q->dealloc_fn, cf_record_family(&q->rec))));
+            member_str(
+                &w, "function",
+                cf_dealloc_fn_words((cf_dealloc_fn)q->dealloc_fn, cf_record_family(&q->rec)));
             member_dec(&w, "thread", q->free_tid);
             write_depot_stack(&w, "stack", q->free_stack, names, sym);
             close_value(&w, '}');

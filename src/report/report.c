@@ -275,9 +275,9 @@ void cf_report_format_message(const cf_error *e, cf_buf *out) {
         break;
     case CF_ERR_DOUBLE_FREE:
         cf_buf_str(out, "freed twice: first by ");
-        cf_buf_str(out, e->has_prev_free
-                            ? dealloc_words(e->prev_free.dealloc_fn, cf_record_family(&e->prev_free.rec))
-                            : "an earlier deallocation");
+        cf_buf_str(out, e->has_prev_free ? dealloc_words(e->prev_free.dealloc_fn,
+                                                         cf_record_family(&e->prev_free.rec))
+                                         : "an earlier deallocation");
         cf_buf_str(out, ", now by ");
         cf_buf_str(out, now);
         break;
@@ -345,7 +345,8 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
         cf_buf_dec(out, cf_record_size(&e->alloc));
         cf_buf_str(out, "-byte region freed by ");
         if (e->has_prev_free) {
-            cf_buf_str(out, dealloc_words(e->prev_free.dealloc_fn, cf_record_family(&e->prev_free.rec)));
+            cf_buf_str(out,
+                       dealloc_words(e->prev_free.dealloc_fn, cf_record_family(&e->prev_free.rec)));
             thread_words(out, e->prev_free.free_tid);
             cf_buf_str(out, " here:\n");
             format_depot_stack(out, e->prev_free.free_stack, names, sym);
