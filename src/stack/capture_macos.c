@@ -36,22 +36,3 @@ unsigned cf_capture(uintptr_t *pcs, unsigned max) {
         pcs[n++] = (uintptr_t)raw[i];
     return n;
 }
-
-uintptr_t cf_capture_caller(void) {
-    // No frame-pointer guarantee here: one frame of a normal capture.
-    uintptr_t pc = 0;
-    return cf_capture(&pc, 1) == 1 ? pc : 0;
-}
-
-uint32_t cf_capture_id(unsigned max) {
-    uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
-    return cf_depot_put(pcs, cf_capture(pcs, max));
-}
-
-void cf_capture_set_fast(unsigned mode, unsigned max_frames) { // one unwinder here
-    (void)mode, (void)max_frames;
-}
-
-uint64_t cf_capture_mismatches(void) { return 0; }
-
-void cf_capture_modules_changed(void) {}

@@ -80,37 +80,39 @@ typedef struct cursor {
     bool bad;
 } cursor;
 
-static uint64_t get_uleb(cursor *c) {
+// Reads a LEB128 number; *shift ends as the number of bits it had and
+// *last as its final byte (for the sign of an SLEB128).
+static uint64_t get_leb(cursor *c, unsigned *shift, uint8_t *last) {
     uint64_t v = 0;
-    unsigned shift = 0;
+    *shift = 0;
     while (c->p < c->end) {
         uint8_t b = *c->p++;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-        if ((b & 0x80) == 0)
-            return v;
-    }
-    c->bad = true;
-    return 0;
-}
-
-static int64_t get_sleb(cursor *c) {
-    uint64_t v = 0;
-    unsigned shift = 0;
-    while (c->p < c->end) {
-        uint8_t b = *c->p++;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
+        if (*shift < 64)
+            v |= (uint64_t)(b & 0x7f) << *shift;
+        *shift += 7;
         if ((b & 0x80) == 0) {
-            if (shift < 64 && (b & 0x40) != 0)
-                v |= ~UINT64_C(0) << shift;
-            return (int64_t)v;
+            *last = b;
+            return v;
         }
     }
     c->bad = true;
+    *last = 0;
     return 0;
+}
+
+static uint64_t get_uleb(cursor *c) {
+    unsigned shift;
+    uint8_t last;
+    return get_leb(c, &shift, &last);
+}
+
+static int64_t get_sleb(cursor *c) {
+    unsigned shift;
+    uint8_t last;
+    uint64_t v = get_leb(c, &shift, &last);
+    if (shift < 64 && (last & 0x40) != 0)
+        v |= ~UINT64_C(0) << shift;
+    return (int64_t)v;
 }
 
 static uint64_t get_fixed(cursor *c, unsigned bytes) {

@@ -434,8 +434,9 @@ def check_command_build(build, dylib, linux_build, arch, minos, env, meson):
 # Same code as the Linux tests
 
 PLATFORM_FILE = re.compile(r"/src/platform/|/src/stack/(capture|symbolize)[^/]*\.c$")
-# Shared POSIX platform code (src/platform/posix) is macOS's as much as Linux's.
-MACOS_FILE = re.compile(r"/src/platform/(macos|posix)/|/src/stack/[^/]*_macos\.c$")
+# Shared POSIX platform code (src/platform/posix) is macOS's as much as Linux's;
+# capture_one.c is shared by the platforms where one unwinder does everything.
+MACOS_FILE = re.compile(r"/src/platform/(macos|posix)/|/src/stack/([^/]*_macos|capture_one)\.c$")
 
 
 def find_target(build_dir, name, kind):

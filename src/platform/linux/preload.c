@@ -604,81 +604,50 @@ void cf_before_dlopen(void) {
     cf_capture_modules_changed();
 }
 
+// One entry point: NAME saves its three argument registers, calls
+// cf_before_dlopen, restores them and jumps to *REAL with the caller's
+// return address still on top.
 #if defined(__x86_64__)
-__asm__(".text\n"
-        ".globl dlopen\n"
-        ".type dlopen,@function\n"
-        "dlopen:\n"
-        "  .cfi_startproc\n"
-        "  pushq %rdi\n"
-        "  .cfi_adjust_cfa_offset 8\n"
-        "  pushq %rsi\n"
-        "  .cfi_adjust_cfa_offset 8\n"
-        "  pushq %rdx\n"
-        "  .cfi_adjust_cfa_offset 8\n"
-        "  call cf_before_dlopen\n"
-        "  popq %rdx\n"
-        "  .cfi_adjust_cfa_offset -8\n"
-        "  popq %rsi\n"
-        "  .cfi_adjust_cfa_offset -8\n"
-        "  popq %rdi\n"
-        "  .cfi_adjust_cfa_offset -8\n"
-        "  jmp *cf_real_dlopen(%rip)\n"
-        "  .cfi_endproc\n"
-        ".size dlopen, .-dlopen\n"
-        ".globl dlmopen\n"
-        ".type dlmopen,@function\n"
-        "dlmopen:\n"
-        "  .cfi_startproc\n"
-        "  pushq %rdi\n"
-        "  .cfi_adjust_cfa_offset 8\n"
-        "  pushq %rsi\n"
-        "  .cfi_adjust_cfa_offset 8\n"
-        "  pushq %rdx\n"
-        "  .cfi_adjust_cfa_offset 8\n"
-        "  call cf_before_dlopen\n"
-        "  popq %rdx\n"
-        "  .cfi_adjust_cfa_offset -8\n"
-        "  popq %rsi\n"
-        "  .cfi_adjust_cfa_offset -8\n"
-        "  popq %rdi\n"
-        "  .cfi_adjust_cfa_offset -8\n"
-        "  jmp *cf_real_dlmopen(%rip)\n"
-        "  .cfi_endproc\n"
-        ".size dlmopen, .-dlmopen\n");
+#define CF_DLOPEN_ENTRY(name, real)                                                                \
+    ".text\n"                                                                                      \
+    ".globl " name "\n"                                                                            \
+    ".type " name ",@function\n" name ":\n"                                                        \
+    "  .cfi_startproc\n"                                                                           \
+    "  pushq %rdi\n"                                                                               \
+    "  .cfi_adjust_cfa_offset 8\n"                                                                 \
+    "  pushq %rsi\n"                                                                               \
+    "  .cfi_adjust_cfa_offset 8\n"                                                                 \
+    "  pushq %rdx\n"                                                                               \
+    "  .cfi_adjust_cfa_offset 8\n"                                                                 \
+    "  call cf_before_dlopen\n"                                                                    \
+    "  popq %rdx\n"                                                                                \
+    "  .cfi_adjust_cfa_offset -8\n"                                                                \
+    "  popq %rsi\n"                                                                                \
+    "  .cfi_adjust_cfa_offset -8\n"                                                                \
+    "  popq %rdi\n"                                                                                \
+    "  .cfi_adjust_cfa_offset -8\n"                                                                \
+    "  jmp *" real "(%rip)\n"                                                                      \
+    "  .cfi_endproc\n"                                                                             \
+    ".size " name ", .-" name "\n"
 #elif defined(__aarch64__)
-__asm__(".text\n"
-        ".globl dlopen\n"
-        ".type dlopen,%function\n"
-        "dlopen:\n"
-        "  stp x29, x30, [sp, #-48]!\n"
-        "  mov x29, sp\n"
-        "  stp x0, x1, [sp, #16]\n"
-        "  str x2, [sp, #32]\n"
-        "  bl cf_before_dlopen\n"
-        "  ldp x0, x1, [sp, #16]\n"
-        "  ldr x2, [sp, #32]\n"
-        "  ldp x29, x30, [sp], #48\n"
-        "  adrp x16, cf_real_dlopen\n"
-        "  ldr x16, [x16, :lo12:cf_real_dlopen]\n"
-        "  br x16\n"
-        ".size dlopen, .-dlopen\n"
-        ".globl dlmopen\n"
-        ".type dlmopen,%function\n"
-        "dlmopen:\n"
-        "  stp x29, x30, [sp, #-48]!\n"
-        "  mov x29, sp\n"
-        "  stp x0, x1, [sp, #16]\n"
-        "  str x2, [sp, #32]\n"
-        "  bl cf_before_dlopen\n"
-        "  ldp x0, x1, [sp, #16]\n"
-        "  ldr x2, [sp, #32]\n"
-        "  ldp x29, x30, [sp], #48\n"
-        "  adrp x16, cf_real_dlmopen\n"
-        "  ldr x16, [x16, :lo12:cf_real_dlmopen]\n"
-        "  br x16\n"
-        ".size dlmopen, .-dlmopen\n");
+#define CF_DLOPEN_ENTRY(name, real)                                                                \
+    ".text\n"                                                                                      \
+    ".globl " name "\n"                                                                            \
+    ".type " name ",%function\n" name ":\n"                                                        \
+    "  stp x29, x30, [sp, #-48]!\n"                                                                \
+    "  mov x29, sp\n"                                                                              \
+    "  stp x0, x1, [sp, #16]\n"                                                                    \
+    "  str x2, [sp, #32]\n"                                                                        \
+    "  bl cf_before_dlopen\n"                                                                      \
+    "  ldp x0, x1, [sp, #16]\n"                                                                    \
+    "  ldr x2, [sp, #32]\n"                                                                        \
+    "  ldp x29, x30, [sp], #48\n"                                                                  \
+    "  adrp x16, " real "\n"                                                                       \
+    "  ldr x16, [x16, :lo12:" real "]\n"                                                           \
+    "  br x16\n"                                                                                   \
+    ".size " name ", .-" name "\n"
 #endif
+__asm__(CF_DLOPEN_ENTRY("dlopen", "cf_real_dlopen") CF_DLOPEN_ENTRY("dlmopen", "cf_real_dlmopen"));
 
 CF_EXPORT int dlclose(void *handle) {
     bool ready = cf_rt_enter();
