@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The crossfree command: `run` starts a program with libcrossfree.so
+// The crossfree command: `run` starts a program with libcrossfree
 // preloaded, `report` turns JSON logs into text, JUnit, SARIF or GitHub
 // annotations, `symbolize` names the frames of logs written with
 // symbolize=0. This file only dispatches; each subcommand has its own file.
@@ -17,7 +17,7 @@ static const char usage[] =
     "crossfree finds memory freed by the wrong allocator (new[] freed by free,\n"
     "malloc freed by delete, ...) in programs you do not recompile.\n"
     "\n"
-    "  run        run COMMAND with libcrossfree.so preloaded; its exit status is ours\n"
+    "  run        run COMMAND with libcrossfree preloaded; its exit status is ours\n"
     "  report     summarize JSON logs (report_format=json) for people and CI systems\n"
     "  symbolize  add function and file:line to frames logged as module+offset\n"
     "\n"
