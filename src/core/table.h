@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { CF_STATE_LIVE = 0, CF_STATE_QUARANTINED = 1 };
+// The state byte of a record: every record is live (a freed block's record
+// moves into its quarantine entry); the byte is kept for the layout.
+enum { CF_STATE_LIVE = 0 };
 
 // Packed so that a record is 24 bytes: the size takes 48 bits (no block on
 // a 47-bit address space is larger) and the thread number 24.

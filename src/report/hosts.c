@@ -6,6 +6,7 @@
 // above it.
 #include "report/hosts.h"
 
+#include "support/fmt.h"
 #include "support/glob.h"
 
 typedef struct host_rule {
@@ -65,19 +66,11 @@ void cf_hosts_configure(const char *spec, cf_buf *w) {
     }
 }
 
-static const char *base_of(const char *path) {
-    const char *b = path;
-    for (const char *c = path; *c != '\0'; c++)
-        if (*c == '/' || *c == '\\')
-            b = c + 1;
-    return b;
-}
-
 // Program-given rules first, so they can override a built-in one.
 static const host_rule *rule_for(const cf_frame_info *f) {
     if (f->module[0] == '\0')
         return NULL;
-    const char *base = base_of(f->module);
+    const char *base = cf_path_base(f->module);
     for (unsigned i = 0; i < extra_count; i++)
         if (cf_glob_match(extra[i].glob, cf_strlen(extra[i].glob), base))
             return &extra[i];
@@ -144,7 +137,7 @@ static bool is_runtime_module(const char *module) {
         "libc.so*",         "libc-*.so",     "libstdc++.so*", "libc++.so*", "libc++abi.so*",
         "libcrossfree.so*", "ld-linux*.so*", "libgcc_s.so*",  "libffi.so*",
     };
-    const char *base = base_of(module);
+    const char *base = cf_path_base(module);
     for (unsigned i = 0; i < sizeof globs / sizeof globs[0]; i++)
         if (cf_glob_match(globs[i], cf_strlen(globs[i]), base))
             return true;

@@ -8,6 +8,7 @@
 
 #include "core/family.h"
 #include "stack/depot.h"
+#include "support/fmt.h"
 
 static const char *const kind_names[CF_ERR_KIND_COUNT] = {
     [CF_ERR_MISMATCH] = "alloc-dealloc-mismatch",
@@ -17,14 +18,6 @@ static const char *const kind_names[CF_ERR_KIND_COUNT] = {
 
 const char *cf_error_kind_name(cf_error_kind kind) {
     return (unsigned)kind < CF_ERR_KIND_COUNT ? kind_names[kind] : "unknown-error";
-}
-
-static const char *basename_of(const char *path) {
-    const char *b = path;
-    for (const char *p = path; *p != '\0'; p++)
-        if (*p == '/')
-            b = p + 1;
-    return b;
 }
 
 void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f) {
@@ -157,7 +150,7 @@ static void format_summary(cf_buf *out, const cf_error *e, bool names, cf_symbol
             }
         } else if (f.module[0] != '\0') {
             cf_buf_str(out, " (");
-            cf_buf_str(out, basename_of(f.module));
+            cf_buf_str(out, cf_path_base(f.module));
             cf_buf_char(out, '+');
             cf_buf_hex(out, f.offset);
             cf_buf_char(out, ')');
@@ -251,7 +244,7 @@ static void format_sides(cf_buf *out, const cf_error *e, const cf_host_side *sid
     unsigned an = cf_depot_get(e->alloc.stack, &apcs);
     cf_frame_info f;
     if (cf_hosts_native_frame(apcs, an, sym, names, &f) >= 0) {
-        cf_strlcpy(native_module, basename_of(f.module), cap);
+        cf_strlcpy(native_module, cf_path_base(f.module), cap);
         cf_buf_str(out, "; allocated in ");
         cf_buf_str(out, native_module);
         cf_buf_str(out, " by ");

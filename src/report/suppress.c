@@ -6,6 +6,7 @@
 #include "report/suppress.h"
 
 #include "stack/depot.h"
+#include "support/fmt.h"
 #include "support/glob.h"
 
 #define KIND_ANY (-1)
@@ -193,14 +194,6 @@ unsigned cf_suppressions_parse(const char *file, const char *text, size_t len, c
 // ---------------------------------------------------------------------------
 // Matching
 
-static const char *base_name(const char *path) {
-    const char *b = path;
-    for (const char *c = path; *c != '\0'; c++)
-        if (*c == '/')
-            b = c + 1;
-    return b;
-}
-
 static bool ends_with(const char *s, size_t n, const char *suffix) {
     size_t k = cf_strlen(suffix);
     return n >= k && cf_streqn(s + n - k, suffix, k);
@@ -246,7 +239,7 @@ static rule *match_frame(int kind, const cf_frame_info *f) {
     size_t full = cf_strlen(f->function);
     size_t n = without_parameters(f->function, full);
     cf_strlcpy(bare, n < full ? f->function : "", n + 1 < sizeof bare ? n + 1 : sizeof bare);
-    const char *file_name = base_name(f->module);
+    const char *file_name = cf_path_base(f->module);
     for (unsigned i = 0; i < n_rules; i++) {
         rule *r = &rules[i];
         if (r->kind != KIND_ANY && r->kind != kind)

@@ -129,14 +129,6 @@ static void init_options(void) {
     }
 }
 
-static const char *base_name(const char *path) {
-    const char *b = path;
-    for (const char *p = path; *p != '\0'; p++)
-        if (*p == '/')
-            b = p + 1;
-    return b;
-}
-
 // Decides whether `only` selects this process: its executable's path or
 // name, or its argv[0] or that name (a script's interpreter path is the
 // executable, so argv[0] lets `only=my_tool` match `python3 my_tool`'s
@@ -146,7 +138,7 @@ static bool selected_by_only(const char *only) {
     char cmd[1024];
     cf_os_exe_path(exe, sizeof exe);
     cf_os_cmdline(cmd, sizeof cmd);
-    const char *names[] = {exe, base_name(exe), cmd, base_name(cmd)};
+    const char *names[] = {exe, cf_path_base(exe), cmd, cf_path_base(cmd)};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i][0] != '\0' && cf_glob_match_list(only, names[i]))
             return true;
@@ -413,7 +405,7 @@ uint64_t cf_rt_error_count(void) {
 static void classify_invalid(cf_error *e) {
     cf_record r;
     cf_frame_info f;
-    if (cf_table_find_containing(e->addr, &r) && cf_record_state(&r) == CF_STATE_LIVE) {
+    if (cf_table_find_containing(e->addr, &r)) {
         e->where = CF_WHERE_INTERIOR;
         e->alloc = r;
         e->has_alloc = true;

@@ -13,6 +13,7 @@
 #include "core/family.h"
 #include "platform/platform.h"
 #include "stack/depot.h"
+#include "support/fmt.h"
 #include "support/glob.h"
 #include "support/lock.h"
 
@@ -93,14 +94,6 @@ enum { C_RUNTIME = 1, C_BRIDGE, C_HOST, C_JIT, C_NATIVE };
 
 static _Atomic(uint64_t) *cache;
 static atomic_uint generation;
-
-static const char *base_of(const char *path) {
-    const char *b = path;
-    for (const char *c = path; *c != '\0'; c++)
-        if (*c == '/' || *c == '\\')
-            b = c + 1;
-    return b;
-}
 
 static unsigned static_heap(const char *base) {
     if (static_globs[0] == '\0' || !cf_glob_match_list(static_globs, base))
@@ -238,7 +231,7 @@ static unsigned classify(uintptr_t pc, cf_symbolizer sym) {
     if (f.module[0] == '\0') {
         d = C_JIT; // JIT code, or code a runtime mapped by hand
     } else {
-        const char *base = base_of(f.module);
+        const char *base = cf_path_base(f.module);
         if (cf_glob_match_list(runtime_globs, base))
             d = C_RUNTIME;
         else if (cf_glob_match_list(bridge_globs, base))
@@ -537,7 +530,7 @@ static void module_words(const uintptr_t *pcs, unsigned n, int frame, bool funct
     cf_frame_info f;
     cf_report_resolve(sym, pcs[frame], function, &f);
     if (!function) {
-        cf_strlcpy(out, base_of(f.module), cap);
+        cf_strlcpy(out, cf_path_base(f.module), cap);
         return;
     }
     char full[512];

@@ -124,14 +124,8 @@ uint32_t cf_capture_id(unsigned max) {
     return id;
 }
 
-unsigned cf_capture_libunwind(uintptr_t *pcs, unsigned max) {
-    if (max > CF_DEPOT_MAX_FRAMES)
-        max = CF_DEPOT_MAX_FRAMES;
-    return max == 0 ? 0 : capture_libunwind(pcs, max);
-}
-
 void cf_capture_set_fast(unsigned mode, unsigned max_frames) {
-    use_fast = mode != 0 && cf_fast_unwind_available() && cf_fast_unwind_init(max_frames);
+    use_fast = mode != 0 && cf_fast_unwind_init(max_frames); // false where it does not exist
     check_fast = use_fast && mode == 2;
 }
 

@@ -28,9 +28,6 @@ uint32_t cf_capture_id(unsigned max);
 // about code addresses.
 void cf_capture_modules_changed(void);
 
-// cf_capture through libunwind alone (for tests comparing the two).
-unsigned cf_capture_libunwind(uintptr_t *pcs, unsigned max);
-
 // Option fast_unwind: 0 takes every stack with libunwind, 1 with
 // crossfree's own unwinder where it exists, 2 with both, writing any
 // difference to stderr and counting it in cf_capture_mismatches.

@@ -4,9 +4,9 @@
 // return address, the rule that finds the caller's frame from this one
 // (CFA = rsp or rbp + offset; where the return address and rbp are saved),
 // so a warm walk costs a few loads per frame. A second cache remembers
-// whole chains by their first two return addresses and the stack depth: a walk that meets the same
-// return addresses again reuses their rules in order and the stack's depot
-// id without hashing anything.
+// whole chains by their first two return addresses and the stack depth: a
+// walk that meets the same return addresses again reuses their rules in
+// order and the stack's depot id without hashing anything.
 //
 // Both caches only save work: every return address is still read from the
 // stack and compared, so a walk returns exactly the frames a fresh DWARF
@@ -20,7 +20,8 @@
 #include <stdint.h>
 
 // Maps the chain cache for stacks of up to `max_frames` frames (called once,
-// at start-up). False if the mapping failed: every walk then returns 0.
+// at start-up). False if the mapping failed, or where there is no fast
+// unwinder (not x86_64 Linux): every walk then returns 0.
 bool cf_fast_unwind_init(unsigned max_frames);
 
 // Walks the stack starting at a return address `pc`, with `sp` the stack
@@ -31,7 +32,7 @@ bool cf_fast_unwind_init(unsigned max_frames);
 unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs, unsigned max,
                         uint32_t *id);
 
-// Modules were unloaded: forget every cached rule and chain.
+// Modules were loaded or unloaded: forget every cached rule and chain.
 void cf_fast_unwind_forget(void);
 
 // Counters of the slow paths, for verbosity and tests (the fast path

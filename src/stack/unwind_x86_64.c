@@ -2,10 +2,10 @@
 // The x86_64 allocation-path unwinder (see fast_unwind.h). Three parts:
 // finding and interpreting a return address's FDE (slow, once per address),
 // the rule cache, and the chain cache. Both caches are global, fixed-size,
-// direct-mapped arrays in .bss guarded per entry by a sequence counter: a
-// reader that sees the counter odd or changed treats the entry as missing,
-// a writer that finds it odd skips the update. No locks, no allocation, no
-// syscalls once warm.
+// two-way set-associative arrays (the rules in .bss, the chains in one
+// mapping) guarded per entry by a sequence counter: a reader that sees the
+// counter odd or changed treats the entry as missing, a writer that finds
+// it odd skips the update. No locks, no allocation, no syscalls once warm.
 #include "stack/fast_unwind.h"
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -552,7 +552,7 @@ static rule compute_rule(uintptr_t pc) {
 // ---------------------------------------------------------------------------
 // The caches
 
-static atomic_uint generation = 1; // bumped when modules go away
+static atomic_uint generation = 1; // bumped when modules come or go
 static atomic_uint_fast64_t n_chain_fills, n_rule_fills, n_fallbacks;
 
 static inline uint64_t ld(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
@@ -764,11 +764,13 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
                                                         uintptr_t top, uintptr_t *pcs, unsigned max,
                                                         uint32_t *id, bool use_hint) {
     unsigned gen = atomic_load_explicit(&generation, memory_order_relaxed);
+    // Frame 0 and the step to frame 1 come first: frame 1's return address
+    // is part of the chain's key.
+    uint64_t depth = top - sp;
     rule r0 = lookup_rule(pc, gen);
-    uintptr_t pc1 = pc, sp1 = sp, bp1 = bp;
-    if (max < 2 || step(r0, top, &pc1, &sp1, &bp1) != STEP_OK)
-        pc1 = 0;
-    uint64_t key = mix(pc ^ mix(pc1 ^ mix(top - sp)));
+    pcs[0] = pc;
+    int st = max < 2 ? STEP_END : step(r0, top, &pc, &sp, &bp);
+    uint64_t key = mix(pcs[0] ^ mix((st == STEP_OK ? pc : 0) ^ mix(depth)));
     chain_head *set = chain_at(key & ~UINT64_C(1));
     chain_head *ways[2] = {set, (chain_head *)(void *)((uint64_t *)(void *)set + chain_words)};
     chain_head *ch = NULL;
@@ -780,17 +782,16 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
     bool hint = ch != NULL;
     uint64_t *pairs = hint ? chain_pairs(ch) : NULL;
     unsigned hint_n = hint ? (unsigned)(ld(&ch->meta) >> 24) & 0xff : 0;
-    bool same = hint && ((ld(&ch->meta) >> 16) & 0xff) == (max > chain_width ? 0 : max);
+    unsigned meta_max = max > chain_width ? 0 : max; // 0: deeper than a chain holds
+    bool same = hint && ((ld(&ch->meta) >> 16) & 0xff) == meta_max;
 
     rule rs[CHAIN_MAX];
-    unsigned n = 0;
-    bool give_up = false;
-    for (;;) {
+    rs[0] = r0;
+    unsigned n = 1;
+    while (st == STEP_OK) {
         pcs[n] = pc;
         rule r;
-        if (n == 0) {
-            r = r0;
-        } else if (n < hint_n && ld(&pairs[2 * n]) == pc) {
+        if (n < hint_n && ld(&pairs[2 * n]) == pc) {
             r.word = ld(&pairs[2 * n + 1]);
         } else {
             same = false;
@@ -801,12 +802,9 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
         n++;
         if (n == max)
             break;
-        int st = step(r, top, &pc, &sp, &bp);
-        if (st == STEP_BAD)
-            give_up = true;
-        if (st != STEP_OK)
-            break;
+        st = step(r, top, &pc, &sp, &bp);
     }
+    bool give_up = st == STEP_BAD;
     if (hint && !seq_read_end(&ch->seq, s))
         return -1; // the chain changed under the walk, which may have used its rules
     if (give_up)
@@ -823,7 +821,7 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
         if (seq_write_begin(&victim->seq, &w)) {
             uint64_t *vp = chain_pairs(victim);
             st64(&victim->key, key);
-            st64(&victim->meta, chain_meta(gen, n, max > chain_width ? 0 : max));
+            st64(&victim->meta, chain_meta(gen, n, meta_max));
             st64(&victim->id, id != NULL ? *id : 0);
             for (unsigned i = 0; i < n; i++) {
                 st64(&vp[2 * i], pcs[i]);

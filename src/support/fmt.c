@@ -161,6 +161,14 @@ bool cf_streqn(const char *a, const char *b, size_t n) {
     return true;
 }
 
+const char *cf_path_base(const char *path) {
+    const char *b = path;
+    for (const char *p = path; *p != '\0'; p++)
+        if (*p == '/' || *p == '\\')
+            b = p + 1;
+    return b;
+}
+
 void cf_strlcpy(char *dst, const char *src, size_t cap) {
     size_t i = 0;
     if (cap == 0)

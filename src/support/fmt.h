@@ -36,6 +36,9 @@ int cf_strcmp(const char *a, const char *b);
 bool cf_streqn(const char *a, const char *b, size_t n);
 // Copies at most cap-1 bytes and always terminates (cap > 0).
 void cf_strlcpy(char *dst, const char *src, size_t cap);
+// The file name in a path: what follows its last slash or backslash (module paths
+// from Windows, and from Wine, use backslashes).
+const char *cf_path_base(const char *path);
 // Parses a decimal integer occupying all of [s, s+n); false on junk/overflow.
 bool cf_parse_i64(const char *s, size_t n, int64_t *out);
 

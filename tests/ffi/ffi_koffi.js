@@ -23,7 +23,6 @@
 // EXPECT-STDOUT[koffi-free-malloc,libc-free-malloc,release-array]: freed
 'use strict';
 
-const fs = require('fs');
 const path = require('path');
 
 const [mode, libPath, koffiDir] = process.argv.slice(2);
@@ -32,20 +31,7 @@ if (!mode || !libPath || !koffiDir) {
     process.exit(2);
 }
 
-let koffi;
-try {
-    koffi = require(path.resolve(koffiDir, 'node_modules', 'koffi'));
-} catch (e) {
-    // install_koffi.py leaves the reason npm failed in install.log.
-    let why = e.message.split('\n')[0];
-    try {
-        why = fs.readFileSync(path.join(koffiDir, 'install.log'), 'utf8').trim() || why;
-    } catch (_) {
-        // No log: the install step never ran.
-    }
-    console.log(`SKIP: koffi is not installed in ${koffiDir}: ${why}`);
-    process.exit(77);
-}
+const koffi = require(path.join(__dirname, 'koffi_load.js'))(koffiDir);
 
 const lib = koffi.load(libPath);
 const makeArray = lib.func('int *make_array(int n)');

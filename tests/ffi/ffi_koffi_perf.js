@@ -42,19 +42,7 @@ if (!(mode in tiers) || !libPath || !koffiDir) {
     process.exit(2);
 }
 
-let koffi;
-try {
-    koffi = require(path.resolve(koffiDir, 'node_modules', 'koffi'));
-} catch (e) {
-    let why = e.message.split('\n')[0];
-    try {
-        why = fs.readFileSync(path.join(koffiDir, 'install.log'), 'utf8').trim() || why;
-    } catch (_) {
-        // No log: the install step never ran.
-    }
-    console.log(`SKIP: koffi is not installed in ${koffiDir}: ${why}`);
-    process.exit(77);
-}
+const koffi = require(path.join(__dirname, 'koffi_load.js'))(koffiDir);
 
 const lib = koffi.load(libPath);
 const makeArray = lib.func('int *make_array(int n)');

@@ -278,7 +278,6 @@ static cf_error double_free_error(bool remembered) {
     e.tid = 5;
     e.dealloc_fn = CF_DEALLOC_DELETE_ARRAY;
     e.dealloc_family = CF_FAM_NEW_ARRAY;
-    e.alloc.tid_state = (e.alloc.tid_state & CF_TID_MAX) | ((uint32_t)CF_STATE_QUARANTINED << 24);
     e.has_prev_free = remembered;
     if (remembered) {
         e.prev_free.rec = e.alloc;

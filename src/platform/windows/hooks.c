@@ -165,9 +165,11 @@ static inline void *record(cf_alloc_fn fn, unsigned family, void *p, size_t n) {
     return p;
 }
 
+// crossfree knows p: a live record, or a freed block its quarantine holds
+// (the heap still owns it, but releasing it again is a double free).
 static bool tracked(void *p) {
     cf_record r;
-    return cf_table_lookup((uintptr_t)p, &r);
+    return cf_table_lookup((uintptr_t)p, &r) || cf_quarantine_holds((uintptr_t)p);
 }
 
 // A block crossfree never saw (allocated before it loaded, or by the CRT or
@@ -453,7 +455,7 @@ static LPVOID WINAPI wrap_CoTaskMemAlloc(SIZE_T n) {
 }
 
 static void com_free_checked(void *p, cf_dealloc_fn fn) {
-    if (!tracked(p) && com_owns(p) && !cf_quarantine_holds((uintptr_t)p))
+    if (!tracked(p) && com_owns(p))
         REAL(com_free_fn, com_real[CF_COM_FREE])(p);
     else
         cf_rt_on_free(fn, CF_FAM_COTASKMEM, p);
@@ -484,7 +486,7 @@ static LPVOID WINAPI wrap_CoTaskMemRealloc(LPVOID p, SIZE_T n) {
         restore_errors(s);
         return NULL;
     }
-    if (!tracked(p) && com_owns(p) && !cf_quarantine_holds((uintptr_t)p)) {
+    if (!tracked(p) && com_owns(p)) {
         restore_errors(s);
         return record(CF_ALLOC_COTASKMEMREALLOC, CF_FAM_COTASKMEM, real(p, n), n);
     }
@@ -551,8 +553,7 @@ static void *new_common(cf_alloc_fn kind, unsigned x, size_t n, size_t align, co
 static void delete_common(cf_dealloc_fn fn, unsigned x, void *p, size_t align) {
     if (p == NULL)
         return;
-    if (!checking_call() ||
-        (!tracked(p) && any_crt_owns(p) && !cf_quarantine_holds((uintptr_t)p))) {
+    if (!checking_call() || (!tracked(p) && any_crt_owns(p))) {
         // A block crossfree never saw that the C runtime under libstdc++
         // vouches for (new'd inside libstdc++ itself, or before crossfree).
         GUARDED_SCOPE;
