@@ -810,6 +810,11 @@ void cf_rt_at_exit(void) {
         cf_os_exit_now((int)cf_flags.exitcode);
 }
 
+void cf_rt_modules_changed(void) {
+    cf_capture_modules_changed();
+    cf_winsem_modules_changed();
+}
+
 void cf_rt_fork_prepare(void) {
     cf_lock_acquire(&report_lock);
     cf_quarantine_lock_all();

@@ -85,6 +85,12 @@ uint64_t cf_rt_error_count(void);
 // `exitcode`.
 void cf_rt_at_exit(void);
 
+// A module is about to load, or was unloaded: every cache keyed by code
+// address (the unwinders' rules and chains, semantics=windows' frame
+// classes) forgets what it knew, since other code may now sit there. Safe
+// before start-up.
+void cf_rt_modules_changed(void);
+
 // fork handlers (registered by the platform).
 void cf_rt_fork_prepare(void);
 void cf_rt_fork_parent(void);

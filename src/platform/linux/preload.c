@@ -18,7 +18,6 @@
 #include "platform/linux/resolve.h"
 #include "platform/platform.h"
 #include "runtime/runtime.h"
-#include "runtime/winsem.h"
 #include "stack/capture.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
@@ -601,7 +600,7 @@ void cf_before_dlopen(void) {
         cf_real_dlopen = resolve_next(W_DLOPEN);
     if (cf_real_dlmopen == 0)
         cf_real_dlmopen = resolve_next(W_DLMOPEN);
-    cf_capture_modules_changed();
+    cf_rt_modules_changed();
 }
 
 // One entry point: NAME saves its three argument registers, calls
@@ -659,11 +658,8 @@ CF_EXPORT int dlclose(void *handle) {
         cf_rt_guard_leave();
     }
     int rc = ((dlclose_fn)resolve_next(W_DLCLOSE))(handle);
-    if (ready) {
-        // Another module may now load at its addresses.
-        cf_capture_modules_changed();
-        cf_winsem_modules_changed();
-    }
+    if (ready)
+        cf_rt_modules_changed(); // another module may now load at its addresses
     return rc;
 }
 

@@ -595,14 +595,18 @@ static void cf_mac__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const
 // dlclose
 
 static int cf_mac_dlclose(void *handle) {
-    if (cf_rt_enter()) {
+    bool ready = cf_rt_enter();
+    if (ready) {
         // Frames recorded in this library must still print as module+offset
         // after it is gone.
         cf_rt_guard_enter();
         cf_symbolize_note_modules();
         cf_rt_guard_leave();
     }
-    return dlclose(handle);
+    int rc = dlclose(handle);
+    if (ready)
+        cf_rt_modules_changed(); // another module may now load at its addresses
+    return rc;
 }
 
 // ---------------------------------------------------------------------------
