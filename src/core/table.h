@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The owner table: one 24-byte record per live pointer (a freed block's
-// record moves into its quarantine entry), sharded by address hash, each
-// shard an open-addressing table in mmap'd memory. Never calls malloc; the only syscall is
-// mmap/munmap when a shard grows, which is amortised and happens under that shard's lock only.
+// The owner table: one record per live pointer (a freed block's record
+// moves into its quarantine entry), 24 bytes in this API and 16 in the
+// table whenever it fits (table.c), sharded by address hash, each shard an
+// open-addressing table in mmap'd memory. Never calls malloc; the only
+// syscall is mmap/munmap when a shard grows, which is amortised and happens
+// under that shard's lock only.
 #ifndef CF_CORE_TABLE_H
 #define CF_CORE_TABLE_H
 
