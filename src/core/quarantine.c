@@ -73,7 +73,7 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
         // Outside the lock: the real free may take its own locks.
         for (unsigned i = 0; i < n_out; i++) {
             if (!out[i].ghost)
-                release(out[i].rec.addr, cf_record_family(&out[i].rec));
+                release(cf_record_real_addr(&out[i].rec), cf_record_family(&out[i].rec));
         }
         if (pushed)
             return true;

@@ -24,7 +24,8 @@ typedef struct cf_qentry {
     uint8_t ghost;      // remembered only: the real allocator already released it
 } cf_qentry;
 
-// Called for each evicted block.
+// Called for each evicted block, with the real allocator's address of it
+// (cf_record_real_addr: before the header, when it has one).
 typedef void (*cf_release_fn)(uintptr_t addr, unsigned family);
 
 // total_bytes 0 disables the quarantine (cf_quarantine_enabled() false).

@@ -35,7 +35,7 @@ static inline uint64_t mix(uint64_t h) {
 static inline uint64_t key_hash(uintptr_t a) { return mix((uint64_t)a); }
 
 // The compact slot:
-//   w0 = address:48 | family:6 | alloc_fn:5 | 0:5
+//   w0 = address:48 | family:6 | alloc_fn:5 | header:1 | 0:4
 //   w1 = stack:32 | size:24 | thread:8
 typedef struct compact_slot {
     uint64_t w0, w1;
@@ -57,15 +57,19 @@ static bool pack(const cf_record *r, compact_slot *out) {
     if ((r->addr & ~ADDR_MASK) != 0 || size > COMPACT_SIZE_MAX || tid > COMPACT_TID_MAX ||
         family >= 64 || fn >= 32)
         return false;
-    out->w0 = (uint64_t)r->addr | (uint64_t)family << 48 | (uint64_t)fn << 54;
+    out->w0 = (uint64_t)r->addr | (uint64_t)family << 48 | (uint64_t)fn << 54 |
+              (uint64_t)cf_record_has_header(r) << 59;
     out->w1 = (uint64_t)r->stack | size << 32 | (uint64_t)tid << 56;
     return true;
 }
 
 static cf_record unpack(const compact_slot *c) {
-    return cf_record_make(compact_addr(c), (c->w1 >> 32) & COMPACT_SIZE_MAX,
-                          (unsigned)(c->w0 >> 48) & 63, (unsigned)(c->w0 >> 54) & 31,
-                          (uint32_t)c->w1, (uint32_t)(c->w1 >> 56));
+    cf_record r = cf_record_make(compact_addr(c), (c->w1 >> 32) & COMPACT_SIZE_MAX,
+                                 (unsigned)(c->w0 >> 48) & 63, (unsigned)(c->w0 >> 54) & 31,
+                                 (uint32_t)c->w1, (uint32_t)(c->w1 >> 56));
+    if ((c->w0 >> 59) & 1)
+        cf_record_set_header(&r);
+    return r;
 }
 
 #define TS_NAME(x) compact_##x

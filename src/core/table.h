@@ -12,9 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The state byte of a record: every record is live (a freed block's record
-// moves into its quarantine entry); the byte is kept for the layout.
-enum { CF_STATE_LIVE = 0 };
+// The flags byte of a record. CF_REC_HEADER: the block has a header
+// (core/header.h) in front of it, so the real allocator's block starts
+// CF_HEADER_SIZE bytes before the address the program holds.
+enum { CF_REC_HEADER = 1 };
 
 // Packed so that a record is 24 bytes: the size takes 48 bits (no block on
 // a 47-bit address space is larger) and the thread number 24.
@@ -22,7 +23,7 @@ typedef struct cf_record {
     uintptr_t addr;       // 0 marks an empty slot
     uint64_t size_fam_fn; // size:48 | family:8 | alloc_fn:8
     uint32_t stack;       // stack depot id of the allocation, 0 = none
-    uint32_t tid_state;   // thread:24 | state:8
+    uint32_t tid_flags;   // thread:24 | flags:8
 } cf_record;
 
 _Static_assert(sizeof(cf_record) == 24, "owner record must stay 24 bytes");
@@ -37,7 +38,7 @@ static inline cf_record cf_record_make(uintptr_t addr, uint64_t size, unsigned f
     r.size_fam_fn = (size > CF_SIZE_MAX ? CF_SIZE_MAX : size) | ((uint64_t)(family & 0xff) << 48) |
                     ((uint64_t)(alloc_fn & 0xff) << 56);
     r.stack = stack;
-    r.tid_state = (tid > CF_TID_MAX ? CF_TID_MAX : tid) | ((uint32_t)CF_STATE_LIVE << 24);
+    r.tid_flags = tid > CF_TID_MAX ? CF_TID_MAX : tid;
     return r;
 }
 static inline uint64_t cf_record_size(const cf_record *r) { return r->size_fam_fn & CF_SIZE_MAX; }
@@ -47,8 +48,18 @@ static inline unsigned cf_record_family(const cf_record *r) {
 static inline unsigned cf_record_alloc_fn(const cf_record *r) {
     return (unsigned)(r->size_fam_fn >> 56);
 }
-static inline uint32_t cf_record_tid(const cf_record *r) { return r->tid_state & CF_TID_MAX; }
-static inline unsigned cf_record_state(const cf_record *r) { return r->tid_state >> 24; }
+static inline uint32_t cf_record_tid(const cf_record *r) { return r->tid_flags & CF_TID_MAX; }
+static inline unsigned cf_record_flags(const cf_record *r) { return r->tid_flags >> 24; }
+static inline void cf_record_set_header(cf_record *r) {
+    r->tid_flags |= (uint32_t)CF_REC_HEADER << 24;
+}
+static inline bool cf_record_has_header(const cf_record *r) {
+    return (cf_record_flags(r) & CF_REC_HEADER) != 0;
+}
+// Where the real allocator's block starts (the header's 16 bytes before it).
+static inline uintptr_t cf_record_real_addr(const cf_record *r) {
+    return r->addr - (cf_record_has_header(r) ? 16u : 0u);
+}
 
 // Sets up the shards. Returns false if the initial mapping failed.
 bool cf_table_init(void);

@@ -27,6 +27,11 @@
 #define CF_OS_MACOS 0
 #endif
 
+// Whether owner records live in a header in front of each block
+// (core/header.h). Linux does; macOS and Windows keep every record in the
+// owner table.
+#define CF_BLOCK_HEADERS CF_OS_LINUX
+
 // Address space the stack depot reserves. Linux and macOS commit pages on
 // first touch, so a large reservation costs nothing until used; Windows
 // commits the whole mapping up front (cf_os_map there), so it asks less.
@@ -87,6 +92,11 @@ _Noreturn void cf_os_exit_now(int status);
 // calling thread, or inside a loaded module's image (static data)?
 // Error path only: may read /proc and take the loader lock, never mallocs.
 bool cf_os_addr_on_current_stack(uintptr_t addr);
+
+// Whether `addr` lies in readable memory; if so, *lo is the start of its
+// mapping (everything in [*lo, addr] may be read). Error path only: reads
+// /proc, never mallocs. Ports without block headers may answer false.
+bool cf_os_readable_from(uintptr_t addr, uintptr_t *lo);
 
 // Whether `pc` lies in anonymous executable memory (code a JIT generated).
 // If so, `name` receives the symbol a perf map (/tmp/perf-PID.map, as

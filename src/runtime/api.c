@@ -18,7 +18,7 @@ CF_API int crossfree_owner(const void *p, crossfree_block_info *info) {
     if (p == NULL || info == NULL || !cf_rt_enter())
         return 0;
     bool freed = false;
-    if (!cf_table_lookup((uintptr_t)p, &r)) {
+    if (!cf_rt_lookup(p, &r)) {
         if (!cf_quarantine_find((uintptr_t)p, &q))
             return 0;
         r = q.rec;

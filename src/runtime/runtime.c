@@ -5,6 +5,7 @@
 // record), and the real allocator is never called with a lock held.
 #include "runtime/runtime.h"
 
+#include "core/header.h"
 #include "core/quarantine.h"
 #include "platform/platform.h"
 #include "report/hosts.h"
@@ -40,6 +41,12 @@ static bool winsem;
 // False in a process that `only` excludes: every call then goes straight to
 // the real allocator, with no table work and no reports.
 static bool checking = true;
+// Records live in block headers (CF_BLOCK_HEADERS, and checking): the
+// table then holds only the blocks a header cannot describe.
+static bool headers;
+size_t cf_rt_header_bytes;
+// The key of every header's check (core/header.h), fixed at start-up.
+static uint64_t header_secret;
 
 // ---------------------------------------------------------------------------
 // Bootstrap arena
@@ -216,6 +223,15 @@ static bool init_everything(void) {
     }
     if (checking)
         load_suppressions();
+    if (checking && CF_BLOCK_HEADERS) {
+        // Not secret from the program, only unlikely to appear by chance:
+        // the start time, an address that moves with ASLR, the pid.
+        volatile char here = 0;
+        header_secret = cf_os_time_us() * UINT64_C(0x9e3779b97f4a7c15) ^
+                        (uint64_t)(uintptr_t)&here ^ (uint64_t)cf_os_getpid() << 40;
+        headers = true;
+        cf_rt_header_bytes = CF_HEADER_SIZE;
+    }
     return cf_platform_init();
 }
 
@@ -402,10 +418,35 @@ uint64_t cf_rt_error_count(void) {
     return n;
 }
 
+// The live block with a header whose bytes contain `p`, found by reading
+// backwards from p for a valid header, within p's readable mapping and
+// at most `limit` bytes back (error path only).
+static bool header_containing(uintptr_t p, cf_record *out) {
+    const uintptr_t limit = (uintptr_t)64 << 20;
+    uintptr_t lo;
+    if (!headers || !cf_os_readable_from(p, &lo))
+        return false;
+    uintptr_t stop = p - lo > limit ? p - limit : lo;
+    for (uintptr_t u = p & ~(uintptr_t)15; u >= stop + CF_HEADER_SIZE; u -= 16) {
+        const cf_header *h = (const cf_header *)(u - CF_HEADER_SIZE);
+        if (cf_header_valid(u, h->w0, h->w1, header_secret) &&
+            cf_header_state(h->w0) == CF_HDR_LIVE) {
+            cf_record r = cf_header_record(u, *h);
+            uint64_t size = cf_record_size(&r);
+            if (p - u < (size ? size : 1)) {
+                *out = r;
+                return true;
+            }
+            return false; // the nearest block ends before p
+        }
+    }
+    return false;
+}
+
 static void classify_invalid(cf_error *e) {
     cf_record r;
     cf_frame_info f;
-    if (cf_table_find_containing(e->addr, &r)) {
+    if (header_containing(e->addr, &r) || cf_table_find_containing(e->addr, &r)) {
         e->where = CF_WHERE_INTERIOR;
         e->alloc = r;
         e->has_alloc = true;
@@ -568,22 +609,105 @@ static uint32_t current_stack_id(cf_tls *t) {
     return id;
 }
 
-static void record_alloc(cf_tls *t, cf_alloc_fn fn, unsigned family, void *p, size_t size,
-                         uint32_t stack) {
+// Keeps the record of a live block: in its header when it has one that can
+// be read and holds it, else in the table (the header then says so).
+static void store_record(const cf_record *r) {
+    if (!cf_record_has_header(r)) {
+        cf_table_insert(r);
+        return;
+    }
+    cf_header *h = (cf_header *)(r->addr - CF_HEADER_SIZE);
+    cf_header v = cf_header_make(r, CF_HDR_LIVE, header_secret);
+    if (cf_header_state(v.w0) == CF_HDR_LIVE && cf_header_readable(r->addr)) {
+        *h = v;
+        return;
+    }
+    *h = cf_header_make(r, CF_HDR_TABLE, header_secret);
+    cf_table_insert(r);
+}
+
+static void record_alloc(cf_tls *t, cf_alloc_fn fn, unsigned family, uintptr_t p, size_t size,
+                         uint32_t stack, bool header) {
     if (t->guard > 0) {
         fn = CF_ALLOC_INTERNAL;
         family = CF_FAM_MALLOC;
     }
-    cf_record r = cf_record_make((uintptr_t)p, size, family, fn, stack, cf_rt_tid());
-    cf_table_insert(&r);
+    cf_record r = cf_record_make(p, size, family, fn, stack, cf_rt_tid());
+    if (header)
+        cf_record_set_header(&r);
+    store_record(&r);
+}
+
+// Detaches the live record of `p` (its header turns FREED, or it leaves the
+// table). False when there is none: never allocated, already freed, or
+// another thread's free of the same block won the race.
+static bool take_record(uintptr_t p, cf_record *out) {
+    if (headers && cf_header_readable(p)) {
+        cf_header *h = (cf_header *)(p - CF_HEADER_SIZE);
+        uint64_t w0 = __atomic_load_n(&h->w0, __ATOMIC_RELAXED);
+        uint64_t w1 = __atomic_load_n(&h->w1, __ATOMIC_RELAXED);
+        if (cf_header_state(w0) == CF_HDR_LIVE && cf_header_valid(p, w0, w1, header_secret)) {
+            // The state change invalidates the check too: a FREED header
+            // never reads as anything.
+            uint64_t freed = (w0 & ~CF_HDR_STATE_MASK) | (uint64_t)CF_HDR_FREED
+                                                             << CF_HDR_STATE_SHIFT;
+            if (!__atomic_compare_exchange_n(&h->w0, &w0, freed, false, __ATOMIC_ACQ_REL,
+                                             __ATOMIC_RELAXED))
+                return false;
+            *out = cf_header_record(p, (cf_header){w0, w1});
+            return true;
+        }
+    }
+    return cf_table_remove(p, out);
+}
+
+bool cf_rt_lookup(const void *p, cf_record *out) {
+    uintptr_t a = (uintptr_t)p;
+    if (headers && cf_header_readable(a)) {
+        const cf_header *h = (const cf_header *)(a - CF_HEADER_SIZE);
+        cf_header v = {__atomic_load_n(&h->w0, __ATOMIC_RELAXED),
+                       __atomic_load_n(&h->w1, __ATOMIC_RELAXED)};
+        if (cf_header_state(v.w0) == CF_HDR_LIVE && cf_header_valid(a, v.w0, v.w1, header_secret)) {
+            *out = cf_header_record(a, v);
+            return true;
+        }
+    }
+    return cf_table_lookup(a, out);
+}
+
+uintptr_t cf_rt_real_block(const void *p) {
+    cf_record r;
+    if (cf_rt_is_bootstrap(p) || !headers || !cf_rt_lookup(p, &r))
+        return (uintptr_t)p;
+    return cf_record_real_addr(&r);
 }
 
 void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size) {
     if (p == NULL || !checking)
         return;
     cf_tls *t = &cf_tls_data;
-    cf_table_prefetch((uintptr_t)p); // the stack capture hides the cache miss
-    record_alloc(t, fn, family, p, size, t->guard > 0 ? 0 : current_stack_id(t));
+    // A block that already has a live header was made through our own
+    // malloc (by the real operator new, under the guard): its header
+    // takes the new record.
+    cf_record old;
+    bool header = headers && cf_rt_lookup(p, &old) && cf_record_has_header(&old);
+    if (!headers)
+        cf_table_prefetch((uintptr_t)p); // the stack capture hides the cache miss
+    record_alloc(t, fn, family, (uintptr_t)p, size, t->guard > 0 ? 0 : current_stack_id(t), header);
+}
+
+void *cf_rt_on_alloc_header(cf_alloc_fn fn, void *real, size_t size) {
+    if (real == NULL || !checking)
+        return real;
+    if (!headers) {
+        cf_rt_on_alloc(fn, real, size);
+        return real;
+    }
+    cf_tls *t = &cf_tls_data;
+    uintptr_t user = (uintptr_t)real + CF_HEADER_SIZE;
+    record_alloc(t, fn, cf_family_of_alloc(fn), user, size, t->guard > 0 ? 0 : current_stack_id(t),
+                 true);
+    return (void *)user;
 }
 
 bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
@@ -594,12 +718,15 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
         return true;
     }
     cf_tls *t = &cf_tls_data;
-    cf_table_prefetch((uintptr_t)p);
+    if (!headers)
+        cf_table_prefetch((uintptr_t)p);
     if (t->guard > 0) {
         // crossfree's own dependencies free what they allocated: no checks.
         cf_record r;
-        unsigned fam = cf_table_remove((uintptr_t)p, &r) ? cf_record_family(&r) : CF_FAM_MALLOC;
-        cf_platform_release((uintptr_t)p, fam);
+        if (take_record((uintptr_t)p, &r))
+            cf_platform_release(cf_record_real_addr(&r), cf_record_family(&r));
+        else
+            cf_platform_release((uintptr_t)p, CF_FAM_MALLOC);
         return true;
     }
     // Blocks of program-registered families are remembered in the
@@ -626,7 +753,7 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     const uintptr_t *report_pcs = whole ? pcs : NULL;
     unsigned report_n = whole ? n : 0;
     cf_record rec;
-    if (!cf_table_remove((uintptr_t)p, &rec)) {
+    if (!take_record((uintptr_t)p, &rec)) {
         // A double free if the quarantine remembers the block, else invalid.
         report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, report_pcs, report_n, NULL);
         return false; // halt_on_error=0: never hand the real allocator a foreign or held pointer
@@ -661,7 +788,7 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     }
     // The block goes back through the deallocator of the family that made
     // it, which is the safest thing to do after a mismatch too.
-    cf_platform_release((uintptr_t)p, fam);
+    cf_platform_release(cf_record_real_addr(&rec), fam);
     return ok;
 }
 
@@ -685,12 +812,12 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
         return true;
     }
     if (cf_tls_data.guard > 0) {
-        if (!cf_table_remove((uintptr_t)p, saved))
+        if (!take_record((uintptr_t)p, saved))
             *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_INTERNAL, 0, 0);
         return true;
     }
     unsigned family = cf_family_of_dealloc(fn);
-    if (!cf_table_remove((uintptr_t)p, &rec)) {
+    if (!take_record((uintptr_t)p, &rec)) {
         report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
         return false;
     }
@@ -718,19 +845,22 @@ static void remember_released(const cf_record *old, uint32_t free_stack) {
     cf_quarantine_push(q.free_tid, &q, cf_platform_release);
 }
 
-void cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size) {
+void *cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size) {
     if (!checking)
-        return;
+        return newp;
     cf_tls *t = &cf_tls_data;
     if (newp == NULL && size != 0) {
-        cf_table_insert(saved); // the real call failed: the old block lives on
-        return;
+        store_record(saved); // the real call failed: the old block lives on
+        return NULL;
     }
+    bool header = cf_record_has_header(saved) && size != 0;
+    uintptr_t user = newp == NULL ? 0 : (uintptr_t)newp + (header ? CF_HEADER_SIZE : 0);
     uint32_t stack = t->guard > 0 ? 0 : current_stack_id(t);
     if (newp != NULL)
-        record_alloc(t, fn, cf_family_of_alloc(fn), newp, size, stack);
-    if (t->guard == 0 && (uintptr_t)newp != saved->addr)
+        record_alloc(t, fn, cf_family_of_alloc(fn), user, size, stack, header);
+    if (t->guard == 0 && user != saved->addr)
         remember_released(saved, stack);
+    return (void *)user;
 }
 
 // ---------------------------------------------------------------------------

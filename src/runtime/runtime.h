@@ -63,6 +63,24 @@ static inline void cf_rt_on_alloc(cf_alloc_fn fn, void *p, size_t size) {
     cf_rt_on_alloc_family(fn, cf_family_of_alloc(fn), p, size);
 }
 
+// Block headers (core/header.h; platforms with CF_BLOCK_HEADERS): the
+// bytes a wrapper adds in front of each malloc-like request, CF_HEADER_SIZE
+// when this process is checked and 0 otherwise. Set before the runtime is
+// ready and never changed after.
+extern size_t cf_rt_header_bytes;
+
+// Records a block the real allocator returned at `real` (may be NULL) for
+// a request of `size` + cf_rt_header_bytes bytes, and returns the pointer
+// the program gets: real + cf_rt_header_bytes, its header written.
+void *cf_rt_on_alloc_header(cf_alloc_fn fn, void *real, size_t size);
+
+// Where the real allocator's block of the program's pointer `p` starts:
+// p - CF_HEADER_SIZE for a live block with a header, else p.
+uintptr_t cf_rt_real_block(const void *p);
+
+// The live record of `p` (header or table); false if there is none.
+bool cf_rt_lookup(const void *p, cf_record *out);
+
 // Handles a deallocation call `fn` (a built-in or CF_DEALLOC_CUSTOM of
 // `family`) of p != NULL: checks it, reports, and releases the block
 // through cf_platform_release now or after its time in the quarantine.
@@ -73,9 +91,13 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p);
 
 // realloc in two steps around the real call. begin checks and detaches the
 // record of `p`; false means the pointer must not be touched (an invalid
-// or double free was reported and halt_on_error=0). end records the result.
+// or double free was reported and halt_on_error=0). The real call is made
+// on cf_record_real_addr(saved); a block with a header (cf_record_has_header)
+// asks for `size` + CF_HEADER_SIZE bytes, unless size is 0. end records the
+// result `newp` of that call and returns the program's pointer (newp plus
+// the header, when one was asked for).
 bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved);
-void cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size);
+void *cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size);
 
 // Errors reported so far, all kinds.
 uint64_t cf_rt_error_count(void);

@@ -44,7 +44,7 @@ static void assert_same_record(const cf_record *a, const cf_record *b) {
     assert_int_equal(a->addr, b->addr);
     assert_int_equal(a->size_fam_fn, b->size_fam_fn);
     assert_int_equal(a->stack, b->stack);
-    assert_int_equal(a->tid_state, b->tid_state);
+    assert_int_equal(a->tid_flags, b->tid_flags);
 }
 
 // A small deterministic generator (xorshift64*): the same "random" run
@@ -134,7 +134,7 @@ static void test_record_packing(void **state) {
     assert_int_equal(cf_record_alloc_fn(&r), 0xff);
     assert_int_equal(r.stack, UINT32_MAX);
     assert_int_equal(cf_record_tid(&r), CF_TID_MAX);
-    assert_int_equal(cf_record_state(&r), CF_STATE_LIVE);
+    assert_int_equal(cf_record_flags(&r), 0);
 
     // Every field at zero next to maximal neighbours.
     r = cf_record_make(0x10, 0, 0, 0, 0, 0);
@@ -142,7 +142,7 @@ static void test_record_packing(void **state) {
     assert_int_equal(cf_record_family(&r), 0);
     assert_int_equal(cf_record_alloc_fn(&r), 0);
     assert_int_equal(cf_record_tid(&r), 0);
-    assert_int_equal(cf_record_state(&r), CF_STATE_LIVE);
+    assert_int_equal(cf_record_flags(&r), 0);
 
     // Distinct values come back in the right fields.
     r = cf_record_make(0x20, 123456789, 5, 11, 77, 4242);
@@ -166,10 +166,10 @@ static void test_record_saturation(void **state) {
     // Thread numbers saturate at 2^24-1 and never touch the state byte.
     r = cf_record_make(0x10, 8, 1, 0, 0, CF_TID_MAX + 1);
     assert_int_equal(cf_record_tid(&r), CF_TID_MAX);
-    assert_int_equal(cf_record_state(&r), CF_STATE_LIVE);
+    assert_int_equal(cf_record_flags(&r), 0);
     r = cf_record_make(0x10, 8, 1, 0, 0, UINT32_MAX);
     assert_int_equal(cf_record_tid(&r), CF_TID_MAX);
-    assert_int_equal(cf_record_state(&r), CF_STATE_LIVE);
+    assert_int_equal(cf_record_flags(&r), 0);
 
     // Family and alloc_fn are bytes: larger values are masked, not spilled.
     r = cf_record_make(0x10, 8, 0x1ff, 0x102, 0, 0);
@@ -295,6 +295,31 @@ static void test_full_records(void **state) {
     assert_true(cf_table_remove(high.addr, &out));
     assert_same_record(&out, &high);
     assert_false(cf_table_remove(high.addr, &out));
+    assert_int_equal(table_records(), base);
+}
+
+static void test_header_flag_survives(void **state) {
+    (void)state;
+    // A block with a header whose record is kept in the table (it did not
+    // fit its header, or its header cannot be read): the flag must come
+    // back from both the compact and the full layout.
+    size_t base = table_records();
+    uintptr_t a = UINT64_C(0x4a0000000010);
+    cf_record compact = cf_record_make(a, 48, 1, 0, 9, 3);
+    cf_record full = cf_record_make(a + 0x40, UINT64_C(1) << 30, 1, 0, 9, 3);
+    cf_record_set_header(&compact);
+    cf_record_set_header(&full);
+    assert_true(cf_table_insert(&compact));
+    assert_true(cf_table_insert(&full));
+    cf_record out;
+    assert_true(cf_table_lookup(a, &out));
+    assert_same_record(&out, &compact);
+    assert_true(cf_record_has_header(&out));
+    assert_int_equal(cf_record_real_addr(&out), a - 16);
+    assert_true(cf_table_remove(a + 0x40, &out));
+    assert_same_record(&out, &full);
+    assert_true(cf_record_has_header(&out));
+    assert_true(cf_table_remove(a, &out));
     assert_int_equal(table_records(), base);
 }
 
@@ -618,6 +643,7 @@ int main(void) {
 #endif
         cmocka_unit_test_setup(test_record_is_24_bytes, setup_table),
         cmocka_unit_test_setup(test_record_packing, setup_table),
+        cmocka_unit_test_setup(test_header_flag_survives, setup_table),
         cmocka_unit_test_setup(test_record_saturation, setup_table),
         cmocka_unit_test_setup(test_insert_lookup_remove, setup_table),
         cmocka_unit_test_setup(test_insert_replaces, setup_table),

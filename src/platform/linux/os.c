@@ -53,8 +53,9 @@ size_t cf_os_cmdline(char *buf, size_t cap) {
     return have;
 }
 
-// Finds the mapping in /proc/self/maps that contains `a`; returns its range.
-static bool mapping_of(uintptr_t a, uintptr_t *lo, uintptr_t *hi) {
+// Finds the mapping in /proc/self/maps that contains `a`; returns its range
+// and whether it is readable.
+static bool mapping_of(uintptr_t a, uintptr_t *lo, uintptr_t *hi, bool *readable) {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
@@ -80,6 +81,7 @@ static bool mapping_of(uintptr_t a, uintptr_t *lo, uintptr_t *hi) {
             if (a >= l && a < h) {
                 *lo = l;
                 *hi = h;
+                *readable = j + 1 < i && buf[j + 1] == 'r';
                 found = true;
             }
             start = i + 1;
@@ -100,9 +102,16 @@ static bool mapping_of(uintptr_t a, uintptr_t *lo, uintptr_t *hi) {
 bool cf_os_addr_on_current_stack(uintptr_t addr) {
     volatile char here = 0;
     uintptr_t lo, hi;
-    if (!mapping_of((uintptr_t)&here, &lo, &hi))
+    bool readable;
+    if (!mapping_of((uintptr_t)&here, &lo, &hi, &readable))
         return false;
     return addr >= lo && addr < hi;
+}
+
+bool cf_os_readable_from(uintptr_t addr, uintptr_t *lo) {
+    uintptr_t hi;
+    bool readable;
+    return mapping_of(addr, lo, &hi, &readable) && readable;
 }
 
 // Reads `path` line by line into a fixed buffer, calling `line` for each

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/header.h"
 #include "platform/linux/entry_points.h"
 #include "platform/linux/resolve.h"
 #include "platform/platform.h"
@@ -153,8 +154,8 @@ void cf_platform_release(uintptr_t addr, unsigned family) {
 // ---------------------------------------------------------------------------
 // malloc family
 
-// Records a successful allocation; the caller's errno stays as the real
-// allocator left it.
+// Records a successful allocation that has no header (its record goes to
+// the owner table); the caller's errno stays as the real allocator left it.
 static inline void *track(cf_alloc_fn fn, void *p, size_t n) {
     if (p != NULL) {
         int e = errno;
@@ -164,10 +165,35 @@ static inline void *track(cf_alloc_fn fn, void *p, size_t n) {
     return p;
 }
 
+// Records a successful allocation made with room for the header in front
+// (cf_rt_header_bytes more than the program asked for) and returns the
+// program's pointer; errno as the real allocator left it.
+static inline void *track_header(cf_alloc_fn fn, void *real, size_t n) {
+    if (real == NULL)
+        return NULL;
+    int e = errno;
+    void *p = cf_rt_on_alloc_header(fn, real, n);
+    errno = e;
+    return p;
+}
+
+// n plus the header, in *total; false when that overflows (the request is
+// then passed on as it is, to fail the way the real allocator fails).
+static inline bool with_header(size_t n, size_t *total) {
+    return !__builtin_add_overflow(n, cf_rt_header_bytes, total);
+}
+
+// Blocks aligned beyond malloc's own 16 bytes keep their address and no
+// header: a header would cost the whole alignment in front of each.
+#define HEADER_ALIGN_MAX 16u
+
 CF_EXPORT void *malloc(size_t n) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n, 16);
-    return track(CF_ALLOC_MALLOC, REAL(MALLOC, malloc_fn)(n), n);
+    size_t total;
+    if (!with_header(n, &total))
+        return track(CF_ALLOC_MALLOC, REAL(MALLOC, malloc_fn)(n), n);
+    return track_header(CF_ALLOC_MALLOC, REAL(MALLOC, malloc_fn)(total), n);
 }
 
 CF_EXPORT void free(void *p) {
@@ -187,7 +213,10 @@ CF_EXPORT void *calloc(size_t n, size_t size) {
         }
         return cf_rt_bootstrap_alloc(total, 16); // static, hence zeroed
     }
-    return track(CF_ALLOC_CALLOC, REAL(CALLOC, calloc_fn)(n, size), n * size);
+    size_t total, ask;
+    if (__builtin_mul_overflow(n, size, &total) || !with_header(total, &ask))
+        return track(CF_ALLOC_CALLOC, REAL(CALLOC, calloc_fn)(n, size), n * size);
+    return track_header(CF_ALLOC_CALLOC, REAL(CALLOC, calloc_fn)(1, ask), total);
 }
 
 // realloc and reallocarray share everything but the real call.
@@ -209,7 +238,10 @@ static void *realloc_common(void *p, size_t n, size_t size, bool array) {
     }
     cf_alloc_fn fn = array ? CF_ALLOC_REALLOCARRAY : CF_ALLOC_REALLOC;
     if (p == NULL) {
-        return track(fn, REAL(REALLOC, realloc_fn)(NULL, total), total);
+        size_t ask;
+        if (!with_header(total, &ask))
+            return track(fn, REAL(REALLOC, realloc_fn)(NULL, total), total);
+        return track_header(fn, REAL(REALLOC, realloc_fn)(NULL, ask), total);
     }
     int e = errno;
     cf_record saved;
@@ -220,10 +252,19 @@ static void *realloc_common(void *p, size_t n, size_t size, bool array) {
     errno = e;
     // Not the real reallocarray: glibc's calls realloc through the PLT,
     // which would reach our realloc with a record already detached. The
-    // overflow check above is all it adds to realloc.
-    void *q = REAL(REALLOC, realloc_fn)(p, total);
-    e = errno;
-    cf_rt_realloc_end(fn, &saved, q, total);
+    // overflow check above is all it adds to realloc. A block with a header
+    // keeps one (it moves with the data); a size of 0 is passed on as it is,
+    // so that the real allocator frees or shrinks the block its own way.
+    size_t ask = total;
+    void *q = NULL;
+    if (cf_record_has_header(&saved) && total != 0 &&
+        __builtin_add_overflow(total, (size_t)CF_HEADER_SIZE, &ask)) {
+        e = ENOMEM;
+    } else {
+        q = REAL(REALLOC, realloc_fn)((void *)cf_record_real_addr(&saved), ask);
+        e = errno;
+    }
+    q = cf_rt_realloc_end(fn, &saved, q, total);
     errno = e;
     return q;
 }
@@ -234,16 +275,26 @@ CF_EXPORT void *reallocarray(void *p, size_t n, size_t size) {
     return realloc_common(p, n, size, true);
 }
 
+// memalign and aligned_alloc: within malloc's alignment the block gets a
+// header like any other (the real function still sees the program's
+// alignment, and rejects it as it would); beyond it, no header.
+static inline void *aligned_common(cf_alloc_fn fn, memalign_fn real, size_t align, size_t n) {
+    size_t total;
+    if (align <= HEADER_ALIGN_MAX && with_header(n, &total))
+        return track_header(fn, real(align, total), n);
+    return track(fn, real(align, n), n);
+}
+
 CF_EXPORT void *memalign(size_t align, size_t n) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n, align);
-    return track(CF_ALLOC_MEMALIGN, REAL(MEMALIGN, memalign_fn)(align, n), n);
+    return aligned_common(CF_ALLOC_MEMALIGN, REAL(MEMALIGN, memalign_fn), align, n);
 }
 
 CF_EXPORT void *aligned_alloc(size_t align, size_t n) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n, align);
-    return track(CF_ALLOC_ALIGNED_ALLOC, REAL(ALIGNED_ALLOC, memalign_fn)(align, n), n);
+    return aligned_common(CF_ALLOC_ALIGNED_ALLOC, REAL(ALIGNED_ALLOC, memalign_fn), align, n);
 }
 
 CF_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
@@ -256,9 +307,14 @@ CF_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
     }
     void *p = NULL;
     int e = errno;
-    int r = REAL(POSIX_MEMALIGN, posix_memalign_fn)(&p, align, n);
+    size_t total;
+    bool header = align <= HEADER_ALIGN_MAX && with_header(n, &total);
+    int r = REAL(POSIX_MEMALIGN, posix_memalign_fn)(&p, align, header ? total : n);
     if (r == 0) {
-        cf_rt_on_alloc(CF_ALLOC_POSIX_MEMALIGN, p, n);
+        if (header)
+            p = cf_rt_on_alloc_header(CF_ALLOC_POSIX_MEMALIGN, p, n);
+        else
+            cf_rt_on_alloc(CF_ALLOC_POSIX_MEMALIGN, p, n);
         *out = p;
     }
     errno = e;
@@ -284,7 +340,11 @@ CF_EXPORT size_t malloc_usable_size(void *p) {
         return cf_rt_bootstrap_size(p);
     if (!cf_rt_enter())
         return 0;
-    return REAL(MALLOC_USABLE_SIZE, usable_fn)(p);
+    // What the real allocator gives the whole block, less the header.
+    uintptr_t real = cf_rt_real_block(p);
+    size_t usable = REAL(MALLOC_USABLE_SIZE, usable_fn)((void *)real);
+    size_t before = (uintptr_t)p - real;
+    return usable > before ? usable - before : 0;
 }
 
 // glibc's own names for the same functions, which some programs call
@@ -339,8 +399,17 @@ static inline void *new_common(cf_alloc_fn kind, unsigned slow_idx, size_t n, si
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n ? n : 1, align ? align : 16);
     void *p;
-    if (align == 0) {
-        p = REAL(MALLOC, malloc_fn)(n ? n : 1);
+    size_t total;
+    if (align == 0 && with_header(n ? n : 1, &total)) {
+        p = REAL(MALLOC, malloc_fn)(total);
+        if (p != NULL) {
+            int e = errno;
+            p = cf_rt_on_alloc_header(kind, p, n);
+            errno = e;
+            return p;
+        }
+    } else if (align == 0) {
+        p = NULL; // cannot be satisfied: the real operator new decides what happens
     } else {
         // libstdc++'s rule: at least pointer alignment, size a multiple of it.
         size_t al = align < sizeof(void *) ? sizeof(void *) : align;

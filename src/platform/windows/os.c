@@ -299,6 +299,13 @@ bool cf_os_addr_on_current_stack(uintptr_t addr) {
     return addr >= lo && addr < hi;
 }
 
+bool cf_os_readable_from(uintptr_t addr, uintptr_t *lo) {
+    // Only block headers need it, and this port keeps its records in the
+    // owner table (CF_BLOCK_HEADERS).
+    (void)addr, (void)lo;
+    return false;
+}
+
 bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap) {
     // No perf-map convention here yet: JIT frames print as unknown memory.
     (void)pc;
