@@ -33,7 +33,8 @@
 enum {
     CF_HDR_NONE = 0,  // never written by crossfree (zeroed memory reads so)
     CF_HDR_LIVE = 1,  // the record below is the block's
-    CF_HDR_FREED = 2, // freed (held in the quarantine, or being reallocated)
+    CF_HDR_FREED = 2, // freed (held in the quarantine, or being reallocated); its
+                      // check no longer matches, so it reads as no header
     CF_HDR_TABLE = 3, // live, its record is in the owner table
 };
 
@@ -97,15 +98,6 @@ static inline unsigned cf_header_state(uint64_t w0) {
 static inline bool cf_header_valid(uintptr_t user, uint64_t w0, uint64_t w1, uint64_t secret) {
     return cf_header_state(w0) != CF_HDR_NONE &&
            (uint32_t)(w1 >> 32) == cf_header_check(user, w0, (uint32_t)w1, secret);
-}
-
-// The same header in another state, its check recomputed.
-static inline cf_header cf_header_restate(uintptr_t user, cf_header h, unsigned state,
-                                          uint64_t secret) {
-    h.w0 = (h.w0 & ~CF_HDR_STATE_MASK) | (uint64_t)state << CF_HDR_STATE_SHIFT;
-    h.w1 = (h.w1 & 0xffffffffu) | (uint64_t)cf_header_check(user, h.w0, (uint32_t)h.w1, secret)
-                                      << 32;
-    return h;
 }
 
 // The record a LIVE or FREED header holds for `user`; it is marked as

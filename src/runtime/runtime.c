@@ -640,43 +640,45 @@ static void record_alloc(cf_tls *t, cf_alloc_fn fn, unsigned family, uintptr_t p
     store_record(&r);
 }
 
+// The header of `p` when it has a live one that holds its record (read
+// into *v), else NULL: the record, if any, is in the table.
+static inline cf_header *live_header(uintptr_t p, cf_header *v) {
+    if (!headers || !cf_header_readable(p))
+        return NULL;
+    cf_header *h = (cf_header *)(p - CF_HEADER_SIZE);
+    v->w0 = __atomic_load_n(&h->w0, __ATOMIC_RELAXED);
+    v->w1 = __atomic_load_n(&h->w1, __ATOMIC_RELAXED);
+    return cf_header_state(v->w0) == CF_HDR_LIVE && cf_header_valid(p, v->w0, v->w1, header_secret)
+               ? h
+               : NULL;
+}
+
 // Detaches the live record of `p` (its header turns FREED, or it leaves the
-// table). False when there is none: never allocated, already freed, or
-// another thread's free of the same block won the race.
+// table). False when there is none: never allocated or already freed.
 static bool take_record(uintptr_t p, cf_record *out) {
-    if (headers && cf_header_readable(p)) {
-        cf_header *h = (cf_header *)(p - CF_HEADER_SIZE);
-        uint64_t w0 = __atomic_load_n(&h->w0, __ATOMIC_RELAXED);
-        uint64_t w1 = __atomic_load_n(&h->w1, __ATOMIC_RELAXED);
-        if (cf_header_state(w0) == CF_HDR_LIVE && cf_header_valid(p, w0, w1, header_secret)) {
-            // The state change invalidates the check too: a FREED header
-            // never reads as anything. A plain store, not a compare-and-swap:
-            // the locked instruction cost a third of the free path, and only
-            // two threads freeing one block at the same instant (a race the
-            // program's own allocator would not survive either) could both
-            // pass the check above.
-            uint64_t freed = (w0 & ~CF_HDR_STATE_MASK) | (uint64_t)CF_HDR_FREED
-                                                             << CF_HDR_STATE_SHIFT;
-            __atomic_store_n(&h->w0, freed, __ATOMIC_RELAXED);
-            *out = cf_header_record(p, (cf_header){w0, w1});
-            return true;
-        }
-    }
-    return cf_table_remove(p, out);
+    cf_header v;
+    cf_header *h = live_header(p, &v);
+    if (h == NULL)
+        return cf_table_remove(p, out);
+    // The state change invalidates the check too: a FREED header never
+    // reads as anything. A plain store, not a compare-and-swap: the locked
+    // instruction cost a third of the free path, and only two threads
+    // freeing one block at the same instant (a race the program's own
+    // allocator would not survive either) could both pass the check.
+    __atomic_store_n(&h->w0,
+                     (v.w0 & ~CF_HDR_STATE_MASK) | (uint64_t)CF_HDR_FREED << CF_HDR_STATE_SHIFT,
+                     __ATOMIC_RELAXED);
+    *out = cf_header_record(p, v);
+    return true;
 }
 
 bool cf_rt_lookup(const void *p, cf_record *out) {
-    uintptr_t a = (uintptr_t)p;
-    if (headers && cf_header_readable(a)) {
-        const cf_header *h = (const cf_header *)(a - CF_HEADER_SIZE);
-        cf_header v = {__atomic_load_n(&h->w0, __ATOMIC_RELAXED),
-                       __atomic_load_n(&h->w1, __ATOMIC_RELAXED)};
-        if (cf_header_state(v.w0) == CF_HDR_LIVE && cf_header_valid(a, v.w0, v.w1, header_secret)) {
-            *out = cf_header_record(a, v);
-            return true;
-        }
+    cf_header v;
+    if (live_header((uintptr_t)p, &v) != NULL) {
+        *out = cf_header_record((uintptr_t)p, v);
+        return true;
     }
-    return cf_table_lookup(a, out);
+    return cf_table_lookup((uintptr_t)p, out);
 }
 
 uintptr_t cf_rt_real_block(const void *p) {

@@ -74,21 +74,6 @@ static void test_check_is_keyed(void **state) {
     assert_false(cf_header_valid(user, 0, w1, secret));
 }
 
-static void test_restate(void **state) {
-    (void)state;
-    uintptr_t user = 0x600000001010;
-    cf_record r = cf_record_make(user, 100, 3, 10, 42, 9);
-    cf_header h = cf_header_make(&r, CF_HDR_LIVE, secret);
-    cf_header f = cf_header_restate(user, h, CF_HDR_FREED, secret);
-    assert_int_equal(cf_header_state(f.w0), CF_HDR_FREED);
-    assert_true(cf_header_valid(user, f.w0, f.w1, secret));
-    cf_record back = cf_header_record(user, f);
-    assert_int_equal(cf_record_size(&back), 100);
-    assert_int_equal(back.stack, 42);
-    // Only the state moved: the old check no longer matches.
-    assert_false(cf_header_valid(user, f.w0, h.w1, secret));
-}
-
 static void test_too_big_goes_to_table(void **state) {
     (void)state;
     uintptr_t user = 0x700000002020;
@@ -139,9 +124,11 @@ static void test_record_flag_in_table_layout(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_check_is_keyed),
-        cmocka_unit_test(test_restate),    cmocka_unit_test(test_too_big_goes_to_table),
-        cmocka_unit_test(test_readable),   cmocka_unit_test(test_record_flag_in_table_layout),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_check_is_keyed),
+        cmocka_unit_test(test_too_big_goes_to_table),
+        cmocka_unit_test(test_readable),
+        cmocka_unit_test(test_record_flag_in_table_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -402,12 +402,8 @@ static inline void *new_common(cf_alloc_fn kind, unsigned slow_idx, size_t n, si
     size_t total;
     if (align == 0 && with_header(n ? n : 1, &total)) {
         p = REAL(MALLOC, malloc_fn)(total);
-        if (p != NULL) {
-            int e = errno;
-            p = cf_rt_on_alloc_header(kind, p, n);
-            errno = e;
-            return p;
-        }
+        if (p != NULL)
+            return track_header(kind, p, n);
     } else if (align == 0) {
         p = NULL; // cannot be satisfied: the real operator new decides what happens
     } else {
