@@ -11,15 +11,29 @@
 static const struct {
     const char *name;
     const char *dealloc_words;
+    cf_alloc_fn alloc;
+    cf_dealloc_fn dealloc;
 } builtin[CF_FAM_BUILTIN_COUNT] = {
-    [CF_FAM_NONE] = {"none", "?"},
-    [CF_FAM_MALLOC] = {"malloc", "free()"},
-    [CF_FAM_NEW] = {"new", "operator delete"},
-    [CF_FAM_NEW_ARRAY] = {"new[]", "operator delete[]"},
-    [CF_FAM_NEW_ALIGN] = {"new(align)", "operator delete(align_val_t)"},
-    [CF_FAM_NEW_ARRAY_ALIGN] = {"new[](align)", "operator delete[](align_val_t)"},
-    [CF_FAM_COTASKMEM] = {"CoTaskMem", "CoTaskMemFree"},
+    [CF_FAM_NONE] = {"none", "?", CF_ALLOC_CUSTOM, CF_DEALLOC_CUSTOM},
+    [CF_FAM_MALLOC] = {"malloc", "free()", CF_ALLOC_MALLOC, CF_DEALLOC_FREE},
+    [CF_FAM_NEW] = {"new", "operator delete", CF_ALLOC_NEW, CF_DEALLOC_DELETE},
+    [CF_FAM_NEW_ARRAY] = {"new[]", "operator delete[]", CF_ALLOC_NEW_ARRAY,
+                          CF_DEALLOC_DELETE_ARRAY},
+    [CF_FAM_NEW_ALIGN] = {"new(align)", "operator delete(align_val_t)", CF_ALLOC_NEW_ALIGN,
+                          CF_DEALLOC_DELETE_ALIGN},
+    [CF_FAM_NEW_ARRAY_ALIGN] = {"new[](align)", "operator delete[](align_val_t)",
+                                CF_ALLOC_NEW_ARRAY_ALIGN, CF_DEALLOC_DELETE_ARRAY_ALIGN},
+    [CF_FAM_COTASKMEM] = {"CoTaskMem", "CoTaskMemFree", CF_ALLOC_COTASKMEMALLOC,
+                          CF_DEALLOC_COTASKMEMFREE},
 };
+
+cf_alloc_fn cf_family_alloc_fn(unsigned family) {
+    return family < CF_FAM_BUILTIN_COUNT ? builtin[family].alloc : CF_ALLOC_CUSTOM;
+}
+
+cf_dealloc_fn cf_family_dealloc_fn(unsigned family) {
+    return family < CF_FAM_BUILTIN_COUNT ? builtin[family].dealloc : CF_DEALLOC_CUSTOM;
+}
 
 static const struct {
     cf_family family;

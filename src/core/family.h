@@ -60,6 +60,21 @@ typedef enum cf_dealloc_fn {
 cf_family cf_family_of_alloc(cf_alloc_fn fn);
 cf_family cf_family_of_dealloc(cf_dealloc_fn fn);
 
+// The questions every layer asks about a family, answered here only.
+// A C++ family: made by one of operator new's four shapes.
+static inline bool cf_family_is_new(unsigned family) {
+    return family >= CF_FAM_NEW && family <= CF_FAM_NEW_ARRAY_ALIGN;
+}
+// The C++ family of a shape of operator new.
+static inline cf_family cf_family_new(bool array, bool aligned) {
+    return (cf_family)(CF_FAM_NEW + (array ? 1 : 0) + (aligned ? 2 : 0));
+}
+// What allocates and what releases a built-in family's blocks by default
+// (operator new[] and operator delete[] for new[], ...). A registered
+// family's are CF_ALLOC_CUSTOM and CF_DEALLOC_CUSTOM.
+cf_alloc_fn cf_family_alloc_fn(unsigned family);
+cf_dealloc_fn cf_family_dealloc_fn(unsigned family);
+
 // Stable family name ("malloc", "new[]", ...), used in JSON and options.
 const char *cf_family_name(unsigned family);
 // Words for reports: "calloc()", "operator new[]", "free()", ...

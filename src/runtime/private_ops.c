@@ -48,9 +48,7 @@ unsigned cf_operator_family(const char *f, bool alloc) {
     } else {
         return CF_FAM_NONE;
     }
-    if (array)
-        return aligned ? CF_FAM_NEW_ARRAY_ALIGN : CF_FAM_NEW_ARRAY;
-    return aligned ? CF_FAM_NEW_ALIGN : CF_FAM_NEW;
+    return cf_family_new(array, aligned);
 }
 
 // Answers per pc are cached: a program whose library keeps private

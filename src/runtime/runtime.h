@@ -44,10 +44,19 @@ static inline bool cf_rt_enter(void) {
 }
 
 // The recursion guard: allocations made while it is held (by crossfree's
-// own dependencies) are tracked without stacks or checks.
-static inline void cf_rt_guard_enter(void) { cf_tls_data.guard++; }
-static inline void cf_rt_guard_leave(void) { cf_tls_data.guard--; }
+// own dependencies) are tracked without stacks or checks. CF_RT_GUARDED
+// holds it from that line to the end of the enclosing scope, however the
+// scope is left: a return, or a C++ exception from the real operator new
+// passing through (crossfree is built with -fexceptions for that).
 static inline bool cf_rt_guarded(void) { return cf_tls_data.guard > 0; }
+static inline void cf_rt_guard_release_(const int *unused) {
+    (void)unused;
+    cf_tls_data.guard--;
+}
+#define CF_RT_GUARDED                                                                              \
+    __attribute__((cleanup(cf_rt_guard_release_))) const int cf_rt_guard_scope_ =                  \
+        cf_tls_data.guard++;                                                                       \
+    (void)cf_rt_guard_scope_
 
 uint32_t cf_rt_tid(void);
 

@@ -18,6 +18,7 @@
 #include "platform/linux/entry_points.h"
 #include "platform/linux/resolve.h"
 #include "platform/platform.h"
+#include "platform/shim.h"
 #include "runtime/runtime.h"
 #include "stack/capture.h"
 #include "stack/symbolize.h"
@@ -49,40 +50,27 @@
     X(LIBC_MEMALIGN, __libc_memalign)                                                              \
     X(LIBC_VALLOC, __libc_valloc)                                                                  \
     X(LIBC_PVALLOC, __libc_pvalloc)                                                                \
-    X(NEW, _Znwm)                                                                                  \
-    X(NEW_ARRAY, _Znam)                                                                            \
-    X(NEW_NOTHROW, _ZnwmRKSt9nothrow_t)                                                            \
-    X(NEW_ARRAY_NOTHROW, _ZnamRKSt9nothrow_t)                                                      \
-    X(NEW_ALIGN, _ZnwmSt11align_val_t)                                                             \
-    X(NEW_ARRAY_ALIGN, _ZnamSt11align_val_t)                                                       \
-    X(NEW_ALIGN_NOTHROW, _ZnwmSt11align_val_tRKSt9nothrow_t)                                       \
-    X(NEW_ARRAY_ALIGN_NOTHROW, _ZnamSt11align_val_tRKSt9nothrow_t)                                 \
-    X(DELETE, _ZdlPv)                                                                              \
-    X(DELETE_ARRAY, _ZdaPv)                                                                        \
-    X(DELETE_SIZED, _ZdlPvm)                                                                       \
-    X(DELETE_ARRAY_SIZED, _ZdaPvm)                                                                 \
-    X(DELETE_NOTHROW, _ZdlPvRKSt9nothrow_t)                                                        \
-    X(DELETE_ARRAY_NOTHROW, _ZdaPvRKSt9nothrow_t)                                                  \
-    X(DELETE_ALIGN, _ZdlPvSt11align_val_t)                                                         \
-    X(DELETE_ARRAY_ALIGN, _ZdaPvSt11align_val_t)                                                   \
-    X(DELETE_SIZED_ALIGN, _ZdlPvmSt11align_val_t)                                                  \
-    X(DELETE_ARRAY_SIZED_ALIGN, _ZdaPvmSt11align_val_t)                                            \
-    X(DELETE_ALIGN_NOTHROW, _ZdlPvSt11align_val_tRKSt9nothrow_t)                                   \
-    X(DELETE_ARRAY_ALIGN_NOTHROW, _ZdaPvSt11align_val_tRKSt9nothrow_t)                             \
     X(DLCLOSE, dlclose)                                                                            \
     X(DLOPEN, dlopen)                                                                              \
     X(DLMOPEN, dlmopen)
 
+// The C++ operators follow, from the one list every shim expands
+// (platform/shim.h); they resolve on first use.
+#define CF_OPERATOR(id, sym, shape, fn) X(id, sym)
+#define CF_WRAPPED_ALL(X) CF_WRAPPED(X) CF_CXX_OPERATORS(CF_OPERATOR)
+
 enum {
 #define X(id, sym) W_##id,
-    CF_WRAPPED(X)
+    CF_WRAPPED_ALL(X)
 #undef X
         W_COUNT
 };
 
+#define CF_STRING_(s) #s
+#define CF_STRING(s) CF_STRING_(s)
 static const char *const wrapped_names[W_COUNT] = {
-#define X(id, sym) [W_##id] = #sym,
-    CF_WRAPPED(X)
+#define X(id, sym) [W_##id] = CF_STRING(sym),
+    CF_WRAPPED_ALL(X)
 #undef X
 };
 
@@ -139,10 +127,6 @@ typedef void *(*memalign_fn)(size_t, size_t);
 typedef int (*posix_memalign_fn)(void **, size_t, size_t);
 typedef size_t (*usable_fn)(void *);
 typedef int (*dlclose_fn)(void *);
-typedef void *(*new_fn)(size_t);
-typedef void *(*new_nothrow_fn)(size_t, const void *);
-typedef void *(*new_align_fn)(size_t, size_t);
-typedef void *(*new_align_nothrow_fn)(size_t, size_t, const void *);
 
 void cf_platform_release(uintptr_t addr, unsigned family) {
     // Every built-in family on glibc is carved from the malloc heap; a
@@ -363,39 +347,10 @@ CF_EXPORT void cfree(void *p) { free(p); }
 // C++ operator new / delete
 
 // The fast path allocates straight from the real malloc. Only when that
-// fails does the real operator new run (under the guard), so that
-// std::new_handler and std::bad_alloc behave exactly as libstdc++ says;
-// if it throws, the cleanup below restores the guard as the exception
-// passes through (this file is built with -fexceptions for that).
-static void guard_cleanup(int *unused) {
-    (void)unused;
-    cf_rt_guard_leave();
-}
-#define GUARDED_SCOPE                                                                              \
-    __attribute__((cleanup(guard_cleanup))) int cf_guard_scope_ = (cf_rt_guard_enter(), 0);        \
-    (void)cf_guard_scope_
-
-static void *real_new_slow(unsigned idx, size_t n, size_t align, bool nothrow) {
-    uintptr_t fn = resolve_next(idx);
-    if (fn == 0) {
-        // No C++ runtime below us: there is no new_handler or bad_alloc.
-        if (nothrow)
-            return NULL;
-        static const char msg[] = "crossfree: operator new failed and no C++ runtime is "
-                                  "loaded to throw std::bad_alloc; aborting\n";
-        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
-        cf_os_abort();
-    }
-    static const char nothrow_tag = 0; // stands in for std::nothrow
-    GUARDED_SCOPE;
-    if (align == 0)
-        return nothrow ? ((new_nothrow_fn)fn)(n, &nothrow_tag) : ((new_fn)fn)(n);
-    return nothrow ? ((new_align_nothrow_fn)fn)(n, align, &nothrow_tag)
-                   : ((new_align_fn)fn)(n, align);
-}
-
+// fails does the real operator new run (cf_shim_real_new), so that
+// std::new_handler and std::bad_alloc behave exactly as libstdc++ says.
 static inline void *new_common(cf_alloc_fn kind, unsigned slow_idx, size_t n, size_t align,
-                               bool nothrow) {
+                               bool nothrow, const void *tag) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n ? n : 1, align ? align : 16);
     void *p;
@@ -415,35 +370,10 @@ static inline void *new_common(cf_alloc_fn kind, unsigned slow_idx, size_t n, si
             p = REAL(ALIGNED_ALLOC, memalign_fn)(al, (sz + al - 1) & ~(al - 1));
     }
     if (p == NULL)
-        p = real_new_slow(slow_idx, n, align, nothrow);
+        p = cf_shim_real_new(resolve_next(slow_idx), n, align, nothrow, tag);
     if (p != NULL)
         cf_rt_on_alloc(kind, p, n);
     return p;
-}
-
-CF_EXPORT void *_Znwm(size_t n) { return new_common(CF_ALLOC_NEW, W_NEW, n, 0, false); }
-CF_EXPORT void *_Znam(size_t n) { return new_common(CF_ALLOC_NEW_ARRAY, W_NEW_ARRAY, n, 0, false); }
-CF_EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const void *tag) {
-    (void)tag;
-    return new_common(CF_ALLOC_NEW, W_NEW_NOTHROW, n, 0, true);
-}
-CF_EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const void *tag) {
-    (void)tag;
-    return new_common(CF_ALLOC_NEW_ARRAY, W_NEW_ARRAY_NOTHROW, n, 0, true);
-}
-CF_EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t al) {
-    return new_common(CF_ALLOC_NEW_ALIGN, W_NEW_ALIGN, n, al, false);
-}
-CF_EXPORT void *_ZnamSt11align_val_t(size_t n, size_t al) {
-    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, W_NEW_ARRAY_ALIGN, n, al, false);
-}
-CF_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
-    (void)tag;
-    return new_common(CF_ALLOC_NEW_ALIGN, W_NEW_ALIGN_NOTHROW, n, al, true);
-}
-CF_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
-    (void)tag;
-    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, W_NEW_ARRAY_ALIGN_NOTHROW, n, al, true);
 }
 
 static inline void delete_common(cf_dealloc_fn fn, void *p) {
@@ -454,54 +384,12 @@ static inline void delete_common(cf_dealloc_fn fn, void *p) {
     errno = e;
 }
 
-#define DELETE_PLAIN CF_DEALLOC_DELETE
-#define DELETE_ARRAY CF_DEALLOC_DELETE_ARRAY
-#define DELETE_ALIGN CF_DEALLOC_DELETE_ALIGN
-#define DELETE_ARRAY_ALIGN CF_DEALLOC_DELETE_ARRAY_ALIGN
-
-// Sized and nothrow forms release like the plain ones.
-CF_EXPORT void _ZdlPv(void *p) { delete_common(DELETE_PLAIN, p); }
-CF_EXPORT void _ZdaPv(void *p) { delete_common(DELETE_ARRAY, p); }
-CF_EXPORT void _ZdlPvm(void *p, size_t n) {
-    (void)n;
-    delete_common(DELETE_PLAIN, p);
-}
-CF_EXPORT void _ZdaPvm(void *p, size_t n) {
-    (void)n;
-    delete_common(DELETE_ARRAY, p);
-}
-CF_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const void *t) {
-    (void)t;
-    delete_common(DELETE_PLAIN, p);
-}
-CF_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const void *t) {
-    (void)t;
-    delete_common(DELETE_ARRAY, p);
-}
-CF_EXPORT void _ZdlPvSt11align_val_t(void *p, size_t al) {
-    (void)al;
-    delete_common(DELETE_ALIGN, p);
-}
-CF_EXPORT void _ZdaPvSt11align_val_t(void *p, size_t al) {
-    (void)al;
-    delete_common(DELETE_ARRAY_ALIGN, p);
-}
-CF_EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t al) {
-    (void)n, (void)al;
-    delete_common(DELETE_ALIGN, p);
-}
-CF_EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al) {
-    (void)n, (void)al;
-    delete_common(DELETE_ARRAY_ALIGN, p);
-}
-CF_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *t) {
-    (void)al, (void)t;
-    delete_common(DELETE_ALIGN, p);
-}
-CF_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *t) {
-    (void)al, (void)t;
-    delete_common(DELETE_ARRAY_ALIGN, p);
-}
+// Every form is exported under its own mangled name.
+#define CF_SHIM_CXX_DECL(ret, symbol) CF_EXPORT ret symbol
+#define CF_SHIM_NEW(id, symbol, fn, n, align, nothrow, tag)                                        \
+    new_common(fn, W_##id, n, align, nothrow, tag)
+#define CF_SHIM_DELETE(id, fn, p, align) delete_common(fn, p)
+CF_CXX_OPERATORS(CF_SHIM_CXX_WRAPPER)
 
 // ---------------------------------------------------------------------------
 // dlsym, dlvsym, dlclose
@@ -715,16 +603,9 @@ __asm__(CF_DLOPEN_ENTRY("dlopen", "cf_real_dlopen") CF_DLOPEN_ENTRY("dlmopen", "
 
 CF_EXPORT int dlclose(void *handle) {
     bool ready = cf_rt_enter();
-    if (ready) {
-        // Frames recorded in this library must still print as module+offset
-        // after it is gone.
-        cf_rt_guard_enter();
-        cf_symbolize_note_modules();
-        cf_rt_guard_leave();
-    }
+    cf_shim_before_unload(ready);
     int rc = ((dlclose_fn)resolve_next(W_DLCLOSE))(handle);
-    if (ready)
-        cf_rt_modules_changed(); // another module may now load at its addresses
+    cf_shim_after_unload(ready);
     return rc;
 }
 
@@ -780,7 +661,7 @@ bool cf_platform_init(void) {
     static const unsigned required[] = {W_MALLOC, W_FREE, W_CALLOC, W_REALLOC};
     for (unsigned i = 0; i < W_COUNT; i++) {
         // C++ operators resolve on first use: libstdc++ may not be loaded yet.
-        if (i < W_NEW || i == W_DLCLOSE)
+        if (i < W_NEW)
             resolve_next(i);
     }
     for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++) {
@@ -809,7 +690,7 @@ bool cf_platform_init(void) {
             atomic_store(&real_addr[fallbacks[i].idx], fallbacks[i].fallback);
 
 #define X(id, sym) wrapper_addr[W_##id] = (uintptr_t)sym;
-    CF_WRAPPED(X)
+    CF_WRAPPED_ALL(X)
 #undef X
 
     uintptr_t lo, hi;

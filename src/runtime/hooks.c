@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+// The hooks every platform wrapper calls: after an allocation, instead of
+// a deallocation, around realloc. This is the hot path, and it reads like
+// the rule it enforces: take the record, compare its family with the
+// caller's, rarely judge (judge.c, out of line), quarantine or release.
+// Order matters: the stack is captured before any lock is taken, the
+// record is retired before the block is released (a reused address never
+// meets a stale record), and the real allocator is never called with a
+// lock held. No malloc, no global lock, no syscall unless a table grows.
+#include "core/header.h"
+#include "core/quarantine.h"
+#include "runtime/internal.h"
+#include "stack/capture.h"
+#include "stack/depot.h"
+
+// The depot id of the calling thread's stack (0 with malloc_context_size=0).
+static uint32_t current_stack_id(void) {
+    if (cf_rt_set.context_size == 0)
+        return 0;
+    CF_RT_GUARDED;
+    return cf_capture_id(cf_rt_set.context_size);
+}
+
+// Keeps the record of a live block: in its header when it has one that can
+// be read and holds it, else in the table (the header then says so).
+static void store_record(const cf_record *r) {
+    if (!cf_record_has_header(r)) {
+        cf_table_insert(r);
+        return;
+    }
+    cf_header *h = (cf_header *)(r->addr - CF_HEADER_SIZE);
+    cf_header v = cf_header_make(r, CF_HDR_LIVE, cf_rt_set.header_secret);
+    if (cf_header_state(v.w0) == CF_HDR_LIVE && cf_header_readable(r->addr)) {
+        *h = v;
+        return;
+    }
+    *h = cf_header_make(r, CF_HDR_TABLE, cf_rt_set.header_secret);
+    cf_table_insert(r);
+}
+
+static void record_alloc(cf_tls *t, cf_alloc_fn fn, unsigned family, uintptr_t p, size_t size,
+                         uint32_t stack, bool header) {
+    if (t->guard > 0) {
+        fn = CF_ALLOC_INTERNAL;
+        family = CF_FAM_MALLOC;
+    }
+    cf_record r = cf_record_make(p, size, family, fn, stack, cf_rt_tid());
+    if (header)
+        cf_record_set_header(&r);
+    store_record(&r);
+}
+
+// The header of `p` when it has a live one that holds its record (read
+// into *v), else NULL: the record, if any, is in the table.
+static inline cf_header *live_header(uintptr_t p, cf_header *v) {
+    if (!cf_rt_set.headers || !cf_header_readable(p))
+        return NULL;
+    cf_header *h = (cf_header *)(p - CF_HEADER_SIZE);
+    v->w0 = __atomic_load_n(&h->w0, __ATOMIC_RELAXED);
+    v->w1 = __atomic_load_n(&h->w1, __ATOMIC_RELAXED);
+    return cf_header_state(v->w0) == CF_HDR_LIVE &&
+                   cf_header_valid(p, v->w0, v->w1, cf_rt_set.header_secret)
+               ? h
+               : NULL;
+}
+
+// Detaches the live record of `p` (its header turns FREED, or it leaves the
+// table). False when there is none: never allocated or already freed.
+static bool take_record(uintptr_t p, cf_record *out) {
+    cf_header v;
+    cf_header *h = live_header(p, &v);
+    if (h == NULL)
+        return cf_table_remove(p, out);
+    // The state change invalidates the check too: a FREED header never
+    // reads as anything. A plain store, not a compare-and-swap: the locked
+    // instruction cost a third of the free path, and only two threads
+    // freeing one block at the same instant (a race the program's own
+    // allocator would not survive either) could both pass the check.
+    __atomic_store_n(&h->w0,
+                     (v.w0 & ~CF_HDR_STATE_MASK) | (uint64_t)CF_HDR_FREED << CF_HDR_STATE_SHIFT,
+                     __ATOMIC_RELAXED);
+    *out = cf_header_record(p, v);
+    return true;
+}
+
+bool cf_rt_lookup(const void *p, cf_record *out) {
+    cf_header v;
+    if (live_header((uintptr_t)p, &v) != NULL) {
+        *out = cf_header_record((uintptr_t)p, v);
+        return true;
+    }
+    return cf_table_lookup((uintptr_t)p, out);
+}
+
+uintptr_t cf_rt_real_block(const void *p) {
+    cf_record r;
+    if (cf_rt_is_bootstrap(p) || !cf_rt_set.headers || !cf_rt_lookup(p, &r))
+        return (uintptr_t)p;
+    return cf_record_real_addr(&r);
+}
+
+void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size) {
+    if (p == NULL || !cf_rt_set.checking)
+        return;
+    cf_tls *t = &cf_tls_data;
+    // A block that already has a live header was made through our own
+    // malloc (by the real operator new, under the guard): its header
+    // takes the new record.
+    cf_record old;
+    bool header = cf_rt_set.headers && cf_rt_lookup(p, &old) && cf_record_has_header(&old);
+    if (!cf_rt_set.headers)
+        cf_table_prefetch((uintptr_t)p); // the stack capture hides the cache miss
+    record_alloc(t, fn, family, (uintptr_t)p, size, t->guard > 0 ? 0 : current_stack_id(), header);
+}
+
+void *cf_rt_on_alloc_header(cf_alloc_fn fn, void *real, size_t size) {
+    if (real == NULL || !cf_rt_set.checking)
+        return real;
+    if (!cf_rt_set.headers) {
+        cf_rt_on_alloc(fn, real, size);
+        return real;
+    }
+    cf_tls *t = &cf_tls_data;
+    uintptr_t user = (uintptr_t)real + CF_HEADER_SIZE;
+    record_alloc(t, fn, cf_family_of_alloc(fn), user, size, t->guard > 0 ? 0 : current_stack_id(),
+                 true);
+    return (void *)user;
+}
+
+bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
+    if (cf_rt_is_bootstrap(p))
+        return true;
+    if (!cf_rt_set.checking) {
+        cf_platform_release((uintptr_t)p, family);
+        return true;
+    }
+    cf_tls *t = &cf_tls_data;
+    if (!cf_rt_set.headers)
+        cf_table_prefetch((uintptr_t)p);
+    if (t->guard > 0) {
+        // crossfree's own dependencies free what they allocated: no checks.
+        cf_record r;
+        if (take_record((uintptr_t)p, &r))
+            cf_platform_release(cf_record_real_addr(&r), cf_record_family(&r));
+        else
+            cf_platform_release((uintptr_t)p, CF_FAM_MALLOC);
+        return true;
+    }
+    // Blocks of program-registered families are remembered in the
+    // quarantine too (for double frees), but the program releases them
+    // itself: cf_platform_release ignores them.
+    bool quarantine = cf_quarantine_enabled();
+    uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
+    unsigned n = 0;
+    // The quarantine keeps free_context_size frames of each free (by
+    // default just the calling pc, found without unwinding); semantics=
+    // windows needs the whole stack to see which side freed.
+    unsigned depth = cf_rt_set.winsem ? cf_rt_set.context_size : cf_rt_set.free_context;
+    if (quarantine && depth == 1) {
+        pcs[0] = cf_capture_caller();
+        n = pcs[0] != 0;
+    } else if (quarantine && depth > 1) {
+        CF_RT_GUARDED;
+        n = cf_capture(pcs, depth);
+    }
+    // A report shows the whole stack of the bad call: a shallower capture
+    // is passed as none, and the report takes it again (error path).
+    bool whole = depth >= cf_rt_set.context_size;
+    const uintptr_t *report_pcs = whole ? pcs : NULL;
+    unsigned report_n = whole ? n : 0;
+    cf_record rec;
+    if (!take_record((uintptr_t)p, &rec)) {
+        // A double free if the quarantine remembers the block, else invalid.
+        cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, report_pcs, report_n, NULL);
+        return false; // halt_on_error=0: never hand the real allocator a foreign or held pointer
+    }
+    unsigned fam = cf_record_family(&rec);
+    bool ok = fam == family;
+    if (!ok) {
+        ok = cf_rt_judge_mismatch(fn, family, p, &rec, pcs, n, whole);
+    } else if (cf_rt_set.winsem) {
+        ok = cf_rt_windows_accepts(fn, family, p, &rec, pcs, n);
+    }
+    if (quarantine) {
+        cf_qentry q = {0};
+        q.rec = rec;
+        // One frame (free_context_size=1, the default) waits in the entry
+        // itself: hashing it into the depot on every free would cost more
+        // than the rare report that reads it.
+        if (n == 1)
+            q.free_pc = pcs[0];
+        else
+            q.free_stack = cf_depot_put(pcs, n);
+        q.free_tid = cf_rt_tid();
+        q.dealloc_fn = (uint8_t)fn;
+        if (cf_quarantine_push(q.free_tid, &q, cf_platform_release))
+            return ok;
+    }
+    // The block goes back through the deallocator of the family that made
+    // it, which is the safest thing to do after a mismatch too.
+    cf_platform_release(cf_record_real_addr(&rec), fam);
+    return ok;
+}
+
+bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
+    cf_record rec;
+    if (!cf_rt_set.checking) {
+        *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_REALLOC, 0, 0);
+        return true;
+    }
+    if (cf_tls_data.guard > 0) {
+        if (!take_record((uintptr_t)p, saved))
+            *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_INTERNAL, 0, 0);
+        return true;
+    }
+    unsigned family = cf_family_of_dealloc(fn);
+    if (!take_record((uintptr_t)p, &rec)) {
+        cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
+        return false;
+    }
+    bool linux_ok = cf_record_family(&rec) == family;
+    if (!linux_ok || cf_rt_set.winsem)
+        cf_rt_check_realloc_pair(fn, family, p, &rec, linux_ok);
+    *saved = rec;
+    return true;
+}
+
+// realloc released the old block itself (it moved, or the size was 0):
+// remember its address without holding memory, so a later free of the
+// stale pointer reads as a double-free rather than an unknown pointer.
+// If another thread is handed the same address meanwhile, its live record
+// is found first and the ghost is never consulted.
+static void remember_released(const cf_record *old, uint32_t free_stack) {
+    if (!cf_quarantine_enabled())
+        return;
+    cf_qentry q = {0};
+    q.rec = *old;
+    q.free_stack = free_stack;
+    q.free_tid = cf_rt_tid();
+    q.dealloc_fn = CF_DEALLOC_REALLOC;
+    q.ghost = 1;
+    cf_quarantine_push(q.free_tid, &q, cf_platform_release);
+}
+
+void *cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size) {
+    if (!cf_rt_set.checking)
+        return newp;
+    cf_tls *t = &cf_tls_data;
+    if (newp == NULL && size != 0) {
+        store_record(saved); // the real call failed: the old block lives on
+        return NULL;
+    }
+    bool header = cf_record_has_header(saved) && size != 0;
+    uintptr_t user = newp == NULL ? 0 : (uintptr_t)newp + (header ? CF_HEADER_SIZE : 0);
+    uint32_t stack = t->guard > 0 ? 0 : current_stack_id();
+    if (newp != NULL)
+        record_alloc(t, fn, cf_family_of_alloc(fn), user, size, stack, header);
+    if (t->guard == 0 && user != saved->addr)
+        remember_released(saved, stack);
+    return (void *)user;
+}

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+// The slow judgements: what a release that failed the hot path's one
+// comparison really is. An unknown pointer is classified (interior, stack,
+// static data, double free from the quarantine), a family difference is
+// checked against modules' private operators, semantics=windows judges a
+// pair as Windows would. Every function here is out of line and may take
+// stacks, symbolize and allocate under the recursion guard.
+#include "core/header.h"
+#include "core/quarantine.h"
+#include "runtime/internal.h"
+#include "runtime/private_ops.h"
+#include "runtime/winsem.h"
+#include "stack/capture.h"
+#include "stack/depot.h"
+#include "stack/symbolize.h"
+#include "support/fmt.h"
+
+#define NOINLINE __attribute__((noinline))
+
+// ---------------------------------------------------------------------------
+// Invalid and double frees
+
+// The live block with a header whose bytes contain `p`, found by reading
+// backwards from p for a valid header, within p's readable mapping and
+// at most `limit` bytes back (error path only).
+static bool header_containing(uintptr_t p, cf_record *out) {
+    const uintptr_t limit = (uintptr_t)64 << 20;
+    uintptr_t lo;
+    if (!cf_rt_set.headers || !cf_os_readable_from(p, &lo))
+        return false;
+    uintptr_t stop = p - lo > limit ? p - limit : lo;
+    for (uintptr_t u = p & ~(uintptr_t)15; u >= stop + CF_HEADER_SIZE; u -= 16) {
+        const cf_header *h = (const cf_header *)(u - CF_HEADER_SIZE);
+        if (cf_header_valid(u, h->w0, h->w1, cf_rt_set.header_secret) &&
+            cf_header_state(h->w0) == CF_HDR_LIVE) {
+            cf_record r = cf_header_record(u, *h);
+            uint64_t size = cf_record_size(&r);
+            if (p - u < (size ? size : 1)) {
+                *out = r;
+                return true;
+            }
+            return false; // the nearest block ends before p
+        }
+    }
+    return false;
+}
+
+static void classify_invalid(cf_error *e) {
+    CF_RT_GUARDED; // reading /proc and the symbolizer may allocate
+    cf_record r;
+    cf_frame_info f;
+    if (header_containing(e->addr, &r) || cf_table_find_containing(e->addr, &r)) {
+        e->where = CF_WHERE_INTERIOR;
+        e->alloc = r;
+        e->has_alloc = true;
+    } else if (cf_os_addr_on_current_stack(e->addr)) {
+        e->where = CF_WHERE_STACK;
+    } else if (cf_symbolize(e->addr, false, &f) && f.module[0] != '\0') {
+        e->where = CF_WHERE_STATIC;
+        cf_strlcpy(e->where_module, f.module, sizeof e->where_module);
+    } else {
+        e->where = CF_WHERE_UNKNOWN;
+    }
+}
+
+// The whole stack of the release being judged, when the hot path did not
+// take it.
+static unsigned capture_release_stack(uintptr_t *pcs) {
+    CF_RT_GUARDED;
+    return cf_capture(pcs, cf_rt_set.context_size);
+}
+
+NOINLINE void cf_rt_report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned family, void *p,
+                                    const cf_record *rec, const uintptr_t *pcs, unsigned n,
+                                    const cf_winview *win) {
+    uintptr_t own[CF_DEPOT_MAX_FRAMES];
+    cf_error e = {0};
+    e.kind = kind;
+    e.addr = (uintptr_t)p;
+    e.tid = cf_rt_tid();
+    e.dealloc_fn = fn;
+    e.dealloc_family = family;
+    e.win = win;
+    if (n == 0 && cf_rt_set.context_size > 0) {
+        // The quarantine is off, so the free stack was not taken yet.
+        n = capture_release_stack(own);
+        pcs = own;
+    }
+    e.pcs = pcs;
+    e.n_pcs = n;
+    if (rec != NULL) {
+        e.alloc = *rec;
+        e.has_alloc = true;
+    } else if (cf_quarantine_find(e.addr, &e.prev_free)) {
+        if (e.prev_free.free_stack == 0 && e.prev_free.free_pc != 0)
+            e.prev_free.free_stack = cf_depot_put(&e.prev_free.free_pc, 1);
+        // No owner record, but the quarantine remembers freeing it.
+        e.kind = kind = CF_ERR_DOUBLE_FREE;
+        e.has_prev_free = true;
+        e.alloc = e.prev_free.rec;
+        e.has_alloc = true;
+    }
+    if (kind == CF_ERR_INVALID_FREE)
+        classify_invalid(&e);
+    cf_rt_report_error(&e);
+}
+
+// ---------------------------------------------------------------------------
+// Mismatches
+
+// A block that looks malloc'd but was made by a module's private copy of
+// operator new (or is released by a private operator delete, which calls
+// free) is really in the new family: libraries bound with -Bsymbolic, or
+// with a static libstdc++, do this legitimately. On an apparent mismatch
+// involving malloc/free, the innermost frames decide. Returns true when the
+// pair matches after all; otherwise *rec, *fn and *family carry the
+// operator's words for the report.
+static bool private_operators_match(cf_record *rec, cf_dealloc_fn *fn, unsigned *family,
+                                    const uintptr_t **pcs, unsigned *n, uintptr_t *own) {
+    unsigned a = cf_record_family(rec);
+    unsigned d = *family;
+    if (a != CF_FAM_MALLOC && d != CF_FAM_MALLOC)
+        return false;
+    CF_RT_GUARDED; // symbolizing allocates
+    if (a == CF_FAM_MALLOC) {
+        const uintptr_t *apcs;
+        if (cf_depot_get(rec->stack, &apcs) > 0)
+            a = cf_private_operator_family(apcs[0], true);
+        if (a == CF_FAM_NONE)
+            a = CF_FAM_MALLOC;
+    }
+    if (d == CF_FAM_MALLOC && *fn == CF_DEALLOC_FREE) {
+        if (*n == 0 && cf_rt_set.context_size > 0) {
+            *n = cf_capture(own, cf_rt_set.context_size);
+            *pcs = own;
+        }
+        if (*n > 0)
+            d = cf_private_operator_family((*pcs)[0], false);
+        if (d == CF_FAM_NONE)
+            d = CF_FAM_MALLOC;
+    }
+    if (a != cf_record_family(rec))
+        *rec = cf_record_make(rec->addr, cf_record_size(rec), a, cf_family_alloc_fn(a), rec->stack,
+                              cf_record_tid(rec));
+    if (d != *family) {
+        *family = d;
+        *fn = cf_family_dealloc_fn(d);
+    }
+    return a == d;
+}
+
+// semantics=windows: judges a release as a Windows build would make it
+// (cf_winsem_judge's -1, 0 or 1), taking the release stack first if the
+// caller has none yet.
+static int windows_view(const cf_record *rec, cf_dealloc_fn fn, unsigned family,
+                        const uintptr_t **pcs, unsigned *n, uintptr_t *own, bool linux_ok,
+                        cf_winview *v) {
+    CF_RT_GUARDED; // capture and the symbolizer may allocate
+    if (*n == 0 && cf_rt_set.context_size > 0) {
+        *n = cf_capture(own, cf_rt_set.context_size);
+        *pcs = own;
+    }
+    return cf_winsem_judge(rec, fn, family, *pcs, *n, linux_ok, cf_rt_symbolize_for_report, v);
+}
+
+// Reports a Linux mismatch, with its Windows view under semantics=windows.
+static void report_mismatch(cf_dealloc_fn fn, unsigned family, void *p, const cf_record *rec,
+                            const uintptr_t *pcs, unsigned n, uintptr_t *own) {
+    cf_winview v;
+    const cf_winview *win = NULL;
+    if (cf_rt_set.winsem && windows_view(rec, fn, family, &pcs, &n, own, false, &v) >= 0)
+        win = &v;
+    cf_rt_report_bad_free(CF_ERR_MISMATCH, fn, family, p, rec, pcs, n, win);
+}
+
+NOINLINE bool cf_rt_judge_mismatch(cf_dealloc_fn fn, unsigned family, void *p, const cf_record *rec,
+                                   const uintptr_t *pcs, unsigned n, bool whole) {
+    uintptr_t own[CF_DEPOT_MAX_FRAMES];
+    const uintptr_t *stack = pcs;
+    cf_record shown = *rec;
+    if (private_operators_match(&shown, &fn, &family, &stack, &n, own))
+        return true;
+    if (stack == pcs && !whole) {
+        stack = NULL; // only frame #0 was taken: let the report unwind
+        n = 0;
+    }
+    report_mismatch(fn, family, p, &shown, stack, n, own);
+    return false;
+}
+
+// ---------------------------------------------------------------------------
+// semantics=windows on pairs that are right on Linux
+
+NOINLINE bool cf_rt_windows_accepts(cf_dealloc_fn fn, unsigned family, void *p,
+                                    const cf_record *rec, const uintptr_t *pcs, unsigned n) {
+    uintptr_t own[CF_DEPOT_MAX_FRAMES];
+    cf_winview v;
+    if (windows_view(rec, fn, family, &pcs, &n, own, true, &v) != 0)
+        return true;
+    cf_rt_report_bad_free(CF_ERR_MISMATCH, fn, family, p, rec, pcs, n, &v);
+    return false;
+}
+
+NOINLINE void cf_rt_check_realloc_pair(cf_dealloc_fn fn, unsigned family, void *p,
+                                       const cf_record *rec, bool linux_ok) {
+    uintptr_t own[CF_DEPOT_MAX_FRAMES];
+    const uintptr_t *stack = NULL;
+    unsigned n = 0;
+    cf_winview v;
+    int windows =
+        cf_rt_set.winsem ? windows_view(rec, fn, family, &stack, &n, own, linux_ok, &v) : -1;
+    if (!linux_ok || windows == 0)
+        cf_rt_report_bad_free(CF_ERR_MISMATCH, fn, family, p, rec, stack, n,
+                              windows >= 0 ? &v : NULL);
+}

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+// Where reports go and what the process says when it ends: the log file
+// (one per process, opened on its first report), the report itself under
+// the report lock, the error counts and the exit summary. Error and exit
+// paths only; formatting is report/'s pure functions.
+#include "core/table.h"
+#include "report/json.h"
+#include "report/suppress.h"
+#include "runtime/internal.h"
+#include "runtime/options.h"
+#include "stack/capture.h"
+#include "stack/depot.h"
+#include "stack/fast_unwind.h"
+#include "support/fmt.h"
+#include "support/lock.h"
+
+static atomic_uint_fast64_t error_counts[CF_ERR_KIND_COUNT];
+// Errors a suppression rule matched: counted, never reported.
+static atomic_uint_fast64_t suppressed_count;
+static bool exit_summary_done;
+
+void cf_rt_emit_stderr(const cf_buf *b) { cf_os_write_all(CF_FD_STDERR, b->data, b->len); }
+
+void cf_rt_pid_line_start(cf_buf *b) {
+    cf_buf_str(b, "==");
+    cf_buf_sdec(b, cf_os_getpid());
+    cf_buf_str(b, "==");
+}
+
+// ---------------------------------------------------------------------------
+// Reports
+
+static cf_lock report_lock;
+static int log_fd = -1;
+static int log_pid;
+
+// The descriptor reports go to; opened on the first report of each process
+// (a fork child gets its own PREFIX.PID). Caller holds report_lock.
+static int log_descriptor(void) {
+    const char *path = cf_flags.log_path;
+    if (cf_strcmp(path, "stderr") == 0)
+        return CF_FD_STDERR;
+    if (cf_strcmp(path, "stdout") == 0)
+        return 1;
+    int pid = cf_os_getpid();
+    if (log_fd >= 0 && log_pid == pid)
+        return log_fd;
+    char name[CF_OPTION_STR_MAX + 32];
+    cf_buf b;
+    cf_buf_init(&b, name, sizeof name);
+    cf_buf_str(&b, path);
+    cf_buf_char(&b, '.');
+    cf_buf_sdec(&b, pid);
+    int fd = cf_os_open_log(name);
+    log_pid = pid;
+    if (fd < 0) {
+        char s[CF_OPTION_STR_MAX + 256];
+        cf_buf w;
+        cf_buf_init(&w, s, sizeof s);
+        cf_rt_pid_line_start(&w);
+        cf_buf_str(&w, "crossfree: cannot open log file '");
+        cf_buf_str(&w, name);
+        cf_buf_str(&w, "': ");
+        cf_buf_str(&w, cf_os_strerror(-fd));
+        cf_buf_str(&w, "; writing reports to stderr\n");
+        cf_rt_emit_stderr(&w);
+        fd = CF_FD_STDERR;
+    }
+    log_fd = fd;
+    return fd;
+}
+
+static void write_summary(int fd) {
+    char s[512];
+    cf_buf b;
+    cf_buf_init(&b, s, sizeof s);
+    cf_rt_pid_line_start(&b);
+    cf_buf_str(&b, "crossfree: ");
+    cf_buf_dec(&b, cf_rt_error_count());
+    cf_buf_str(&b, " error(s) reported (");
+    for (unsigned k = 0; k < CF_ERR_KIND_COUNT; k++) {
+        if (k > 0)
+            cf_buf_str(&b, ", ");
+        cf_buf_str(&b, cf_error_kind_name((cf_error_kind)k));
+        cf_buf_str(&b, ": ");
+        cf_buf_dec(&b, atomic_load(&error_counts[k]));
+    }
+    cf_buf_char(&b, ')');
+    uint64_t suppressed = atomic_load(&suppressed_count);
+    if (suppressed > 0) {
+        cf_buf_str(&b, ", ");
+        cf_buf_dec(&b, suppressed);
+        cf_buf_str(&b, " suppressed");
+    }
+    cf_buf_str(&b, "; exit status ");
+    cf_buf_sdec(&b, cf_flags.exitcode);
+    cf_buf_char(&b, '\n');
+    cf_os_write_all(fd, b.data, b.len);
+}
+
+// Where the exit summary goes: with the reports in text mode, on stderr in
+// JSON mode so that a JSON log holds nothing but JSON lines. Caller holds
+// report_lock.
+static int summary_descriptor(void) {
+    return cf_rt_set.json_reports ? CF_FD_STDERR : log_descriptor();
+}
+
+// Fills `meta` for a JSON report. Caller holds report_lock (the buffers
+// are static: a report may be made on a thread with a small stack).
+static void report_meta(cf_report_meta *meta) {
+    static char exe[1024];
+    static char cmdline[4096];
+    cf_os_exe_path(exe, sizeof exe);
+    meta->executable = exe;
+    meta->cmdline = cmdline;
+    meta->cmdline_len = cf_os_cmdline(cmdline, sizeof cmdline);
+    meta->time_us = cf_os_time_us();
+}
+
+bool cf_rt_symbolize_for_report(uintptr_t pc, bool names, cf_frame_info *out) {
+    if (cf_symbolize(pc, names, out))
+        return true;
+    out->pc = pc;
+    out->jit = cf_os_jit_frame(pc, out->function, sizeof out->function);
+    return false;
+}
+
+// Writes the report of `e` (or counts it as suppressed) under the report
+// lock; false when a suppression matched. *after_exit: the exit summary
+// was already written, so this report comes from an exit-time free.
+static bool write_report(cf_error *e, bool *after_exit) {
+    // Big enough for three 64-frame stacks with long C++ names.
+    static char text[96 * 1024];
+    CF_RT_GUARDED; // the symbolizer allocates
+    cf_lock_acquire(&report_lock);
+    e->pid = cf_os_getpid();
+    if (cf_suppressions_count() > 0 && cf_suppressions_match(e, cf_rt_symbolize_for_report)) {
+        // Handled like an error with halt_on_error=0 (the caller carries on
+        // safely), but silent, and it never changes the exit status.
+        atomic_fetch_add(&suppressed_count, 1);
+        cf_lock_release(&report_lock);
+        return false;
+    }
+    cf_buf b;
+    cf_buf_init(&b, text, sizeof text);
+    if (cf_rt_set.json_reports) {
+        cf_report_meta meta;
+        report_meta(&meta);
+        cf_report_format_json(e, &meta, cf_flags.symbolize, cf_rt_symbolize_for_report, &b);
+    } else {
+        cf_report_format(e, cf_flags.symbolize, cf_rt_symbolize_for_report, &b);
+        if (b.truncated)
+            cf_buf_str(&b, "crossfree: (report truncated)\n");
+    }
+    int fd = log_descriptor();
+    cf_os_write_all(fd, b.data, b.len);
+    atomic_fetch_add(&error_counts[e->kind], 1);
+    *after_exit = exit_summary_done;
+    if (*after_exit && !cf_flags.halt_on_error)
+        write_summary(summary_descriptor());
+    cf_lock_release(&report_lock);
+    return true;
+}
+
+void cf_rt_report_error(cf_error *e) {
+    bool after_exit = false;
+    if (!write_report(e, &after_exit))
+        return;
+    // Outside the guard: the program's SIGABRT handler runs checked.
+    if (cf_flags.halt_on_error)
+        cf_os_abort();
+    if (after_exit)
+        cf_os_exit_now((int)cf_flags.exitcode);
+}
+
+uint64_t cf_rt_error_count(void) {
+    uint64_t n = 0;
+    for (unsigned k = 0; k < CF_ERR_KIND_COUNT; k++)
+        n += atomic_load(&error_counts[k]);
+    return n;
+}
+
+// ---------------------------------------------------------------------------
+// Exit
+
+void cf_rt_at_exit(void) {
+    if (atomic_load(&cf_rt_state) != CF_RT_READY)
+        return;
+    if (cf_flags.verbosity >= 1) {
+        cf_table_stats ts;
+        cf_depot_stats ds;
+        cf_table_get_stats(&ts);
+        cf_depot_get_stats(&ds);
+        char s[512];
+        cf_buf b;
+        cf_buf_init(&b, s, sizeof s);
+        cf_rt_pid_line_start(&b);
+        cf_buf_str(&b, "crossfree: at exit: ");
+        cf_buf_dec(&b, ts.records);
+        cf_buf_str(&b, " records in ");
+        cf_buf_dec(&b, ts.slots);
+        cf_buf_str(&b, " slots (");
+        cf_buf_dec(&b, ts.mapped_bytes);
+        cf_buf_str(&b, " bytes; 16 per compact slot, 24 per full one), depot: ");
+        cf_buf_dec(&b, ds.stacks);
+        cf_buf_str(&b, " stacks in ");
+        cf_buf_dec(&b, ds.used_bytes);
+        cf_buf_str(&b, " bytes\n");
+        cf_rt_emit_stderr(&b);
+        cf_fast_unwind_stats us;
+        cf_fast_unwind_get_stats(&us);
+        if (cf_flags.fast_unwind && cf_fast_unwind_available()) {
+            cf_buf_init(&b, s, sizeof s);
+            cf_rt_pid_line_start(&b);
+            cf_buf_str(&b, "crossfree: at exit: unwinder: ");
+            cf_buf_dec(&b, us.chain_fills);
+            cf_buf_str(&b, " chains and ");
+            cf_buf_dec(&b, us.rule_fills);
+            cf_buf_str(&b, " rules computed, ");
+            cf_buf_dec(&b, us.fallbacks);
+            cf_buf_str(&b, " stacks left to libunwind");
+            if (cf_flags.fast_unwind == 2) {
+                cf_buf_str(&b, ", ");
+                cf_buf_dec(&b, cf_capture_mismatches());
+                cf_buf_str(&b, " differences from libunwind");
+            }
+            cf_buf_char(&b, '\n');
+            cf_rt_emit_stderr(&b);
+        }
+    }
+    cf_lock_acquire(&report_lock);
+    exit_summary_done = true;
+    bool exit_now = !cf_flags.halt_on_error && cf_rt_error_count() > 0;
+    if (exit_now)
+        write_summary(summary_descriptor());
+    uint64_t suppressed = atomic_load(&suppressed_count);
+    if (cf_flags.verbosity >= 1 && suppressed > 0) {
+        // Room for every rule's line (CF_SUPP_MAX_RULES of them); static,
+        // under report_lock.
+        static char used[CF_SUPP_MAX_RULES * (CF_SUPP_PATTERN_MAX + 64) + 128];
+        cf_buf b;
+        cf_buf_init(&b, used, sizeof used);
+        cf_rt_pid_line_start(&b);
+        cf_buf_str(&b, "crossfree: ");
+        cf_buf_dec(&b, suppressed);
+        cf_buf_str(&b, " error(s) suppressed\n");
+        char prefix[64];
+        cf_buf p;
+        cf_buf_init(&p, prefix, sizeof prefix);
+        cf_rt_pid_line_start(&p);
+        cf_buf_str(&p, "crossfree:   ");
+        cf_suppressions_format_used(&b, prefix);
+        cf_rt_emit_stderr(&b);
+    }
+    cf_lock_release(&report_lock);
+    if (exit_now)
+        cf_os_exit_now((int)cf_flags.exitcode);
+}
+
+void cf_rt_output_lock(void) { cf_lock_acquire(&report_lock); }
+void cf_rt_output_unlock(void) { cf_lock_release(&report_lock); }
