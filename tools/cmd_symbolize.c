@@ -7,6 +7,7 @@
 #include "json.h"
 #include "logs.h"
 
+#include "platform/platform.h"
 #include "report/report.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"

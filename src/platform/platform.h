@@ -1,15 +1,30 @@
 // SPDX-License-Identifier: MIT
-// The platform contract: every service the portable code needs from the OS.
-// Each platform (src/platform/linux, later windows and macos) implements all
-// of these. Unless a comment says otherwise, a function here may run before
-// initialisation, inside malloc or free, and never calls the wrapped
-// allocator.
+// The platform contract: everything a port of crossfree to another OS
+// implements, and nothing else. Read top to bottom, it is the port:
+//
+//   1. Platform macros      what the port is, always 0 or 1
+//   2. OS services          memory, files, time, environment, ending
+//   3. Interposition        the shim: how calls reach crossfree
+//   4. Raw backtrace        return addresses of the calling thread
+//   5. Modules and symbols  program counters to modules, functions, lines
+//
+// Linux implements it in platform/linux, macOS in platform/macos and
+// Windows in platform/windows: per-OS code lives nowhere else. Each folder
+// has a shim.c (section 3) and hands its sources to src/meson.build.
+//
+// Unless a function says otherwise, it may run before initialisation,
+// inside malloc or free, and it never calls the wrapped allocator.
 #ifndef CF_PLATFORM_H
 #define CF_PLATFORM_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "stack/symbolize.h" // cf_frame_info
+
+// ---------------------------------------------------------------------------
+// 1. Platform macros
 
 #if defined(__linux__)
 #define CF_OS_LINUX 1
@@ -40,6 +55,9 @@
 #else
 #define CF_DEPOT_RESERVE_BYTES ((size_t)1 << 30)
 #endif
+
+// ---------------------------------------------------------------------------
+// 2. OS services
 
 // Anonymous zeroed pages, outside the user's heap. NULL on failure.
 // `reserve_only` asks for address space that is committed lazily on touch.
@@ -103,5 +121,76 @@ bool cf_os_readable_from(uintptr_t addr, uintptr_t *lo);
 // `node --perf-basic-prof` and JVM agents write it) gives for pc, or "".
 // Error path only: reads /proc and the map file, never mallocs.
 bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap);
+
+// ---------------------------------------------------------------------------
+// 3. Interposition
+
+// The shim (platform/<os>/shim.c) makes every allocation entry point of the
+// platform, and every C++ operator of platform/shim.h's list, reach a
+// wrapper. A wrapper calls the real function and reports to the runtime
+// (runtime/runtime.h: cf_rt_enter, then cf_rt_on_alloc* after an
+// allocation, cf_rt_on_free instead of a deallocation, cf_rt_realloc_*
+// around a resize), keeping the caller's errno. The shim also calls
+// cf_rt_enter once as early as it can (a constructor, DllMain),
+// cf_rt_at_exit at process exit, cf_rt_fork_* around fork, and
+// cf_shim_before_unload/cf_shim_after_unload around a module unload.
+
+// Finds the real allocator, tells capture where crossfree's own code is
+// (cf_capture_set_self), registers fork handlers. Called once, by the
+// initialising thread under the recursion guard; false when no real
+// allocator exists (the process then exits with status 127).
+bool cf_platform_init(void);
+
+// Releases a block through the real deallocator of its family: `addr` is
+// what the real allocator returned. A program-registered family's blocks
+// belong to the program: a no-op. Called with no lock held.
+void cf_platform_release(uintptr_t addr, unsigned family);
+
+#if CF_OS_MACOS
+// The calling thread's runtime state (runtime/runtime.h's cf_tls). Only
+// where __thread cannot be used inside malloc: on macOS, dyld allocates a
+// thread's copy of thread-local variables with malloc on first use.
+struct cf_tls;
+struct cf_tls *cf_platform_tls(void);
+#endif
+
+// ---------------------------------------------------------------------------
+// 4. Raw backtrace: see stack/capture.h, which each port implements over
+// its walker (libunwind and the cached unwinder on Linux, backtrace(3) on
+// macOS, RtlCaptureStackBackTrace on Windows).
+
+// ---------------------------------------------------------------------------
+// 5. Modules and symbols
+
+// Fills `out` for `pc`. Module and offset come from the live module list,
+// then from the history of unloaded modules. With `names` false, only the
+// module and offset are filled (no allocation, no file access). Returns
+// false when not even the module is known (then out->module is "").
+// Error path only: it may allocate (callers hold the recursion guard, so
+// its allocations go straight to the real allocator) but never takes a lock
+// that the hot path holds.
+bool cf_symbolize(uintptr_t pc, bool names, cf_frame_info *out);
+
+// Records the currently loaded modules (path, load bias, address range) in
+// the history of unloaded modules, so frames in a module that is later
+// unloaded still print as module+offset. Called before each unload. Never
+// allocates (the history is an mmap'd array).
+void cf_symbolize_note_modules(void);
+
+// Forgets cached debug info (the next cf_symbolize re-reads the modules).
+void cf_symbolize_reset(void);
+
+// Offline symbolization, for `crossfree symbolize`: fills `out` for the
+// address `offset` (as a report prints it: pc minus the load bias, a return
+// address) in the file `module`, read from disk. Separate debug files are
+// found as for live frames. Returns false when neither a function nor a
+// file was found. May allocate and open files; never runs inside malloc.
+bool cf_symbolize_file(const char *module, uintptr_t offset, cf_frame_info *out);
+
+// Sets the debug-info search path (on Linux, elfutils' debuginfo path:
+// ":.debug:/usr/lib/debug" when NULL) for every later lookup, and forgets
+// cached debug info. Returns false, changing nothing, if the path is too
+// long. Ports without a search path accept and ignore it.
+bool cf_symbolize_set_debuginfo_path(const char *path);
 
 #endif

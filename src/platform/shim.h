@@ -35,9 +35,10 @@
 #define CF_CXX_SIZED(head, tail) CF_CXX_PASTE(head, CF_CXX_SIZE_CODE, tail)
 
 // X(id, symbol, shape, fn): every form of operator new, with the
-// allocation function (core/family.h) it is recorded as.
+// allocation function (core/family.h) it is recorded as. (The ids avoid
+// DELETE, which <windows.h> defines.)
 #define CF_CXX_NEW_FORMS(X)                                                                        \
-    X(NEW, CF_CXX_SIZED(_Znw, ), NEW_PLAIN, CF_ALLOC_NEW)                                          \
+    X(NEW_SINGLE, CF_CXX_SIZED(_Znw, ), NEW_PLAIN, CF_ALLOC_NEW)                                   \
     X(NEW_ARRAY, CF_CXX_SIZED(_Zna, ), NEW_PLAIN, CF_ALLOC_NEW_ARRAY)                              \
     X(NEW_NOTHROW, CF_CXX_SIZED(_Znw, RKSt9nothrow_t), NEW_NOTHROW, CF_ALLOC_NEW)                  \
     X(NEW_ARRAY_NOTHROW, CF_CXX_SIZED(_Zna, RKSt9nothrow_t), NEW_NOTHROW, CF_ALLOC_NEW_ARRAY)      \
@@ -52,7 +53,7 @@
 // deallocation function it is checked as. Sized and nothrow forms release
 // like the plain one of their family.
 #define CF_CXX_DELETE_FORMS(X)                                                                     \
-    X(DELETE, _ZdlPv, DELETE_PLAIN, CF_DEALLOC_DELETE)                                             \
+    X(DELETE_SINGLE, _ZdlPv, DELETE_PLAIN, CF_DEALLOC_DELETE)                                      \
     X(DELETE_ARRAY, _ZdaPv, DELETE_PLAIN, CF_DEALLOC_DELETE_ARRAY)                                 \
     X(DELETE_SIZED, CF_CXX_SIZED(_ZdlPv, ), DELETE_SIZED, CF_DEALLOC_DELETE)                       \
     X(DELETE_ARRAY_SIZED, CF_CXX_SIZED(_ZdaPv, ), DELETE_SIZED, CF_DEALLOC_DELETE_ARRAY)           \

@@ -25,10 +25,7 @@ typedef struct cf_tls {
 
 extern atomic_int cf_rt_state;
 #if CF_OS_MACOS
-// No __thread on macOS: dyld allocates a thread's copy of thread-local
-// variables with malloc on first use, which would recurse into the malloc
-// wrapper. The platform keeps the record instead (src/platform/macos).
-cf_tls *cf_platform_tls(void);
+// No __thread on macOS: the platform keeps the record (platform.h).
 #define cf_tls_data (*cf_platform_tls())
 #else
 extern __thread cf_tls cf_tls_data __attribute__((tls_model("initial-exec")));
@@ -126,11 +123,5 @@ void cf_rt_modules_changed(void);
 void cf_rt_fork_prepare(void);
 void cf_rt_fork_parent(void);
 void cf_rt_fork_child(void);
-
-// Provided by the platform: release a block through the real deallocator
-// of its family (a no-op for program-registered families); initialise the platform layer (find the
-// real allocator, tell capture where crossfree's code is, register fork handlers).
-void cf_platform_release(uintptr_t addr, unsigned family);
-bool cf_platform_init(void);
 
 #endif

@@ -568,7 +568,7 @@ def main():
             env)
     out = run(meson + ["compile", "-C", build], env)
     warnings = [line for line in out.splitlines() if "warning:" in line]
-    dylib = os.path.join(build, "src", "platform", "macos", "libcrossfree.dylib")
+    dylib = os.path.join(build, "src", "libcrossfree.dylib")
     with open(dylib, "rb") as f:
         data = f.read()
 

@@ -155,6 +155,42 @@ static void test_custom_and_out_of_range_fns(void **state) {
     assert_string_equal(cf_dealloc_fn_words(CF_DEALLOC_CUSTOM, CF_FAM_COTASKMEM), "CoTaskMemFree");
 }
 
+// The questions other layers ask: which families are C++'s, the shape of
+// operator new each is, and what allocates and releases each by default.
+static void test_family_questions(void **state) {
+    (void)state;
+    static const struct {
+        cf_family family;
+        bool is_new;
+        cf_alloc_fn alloc;
+        cf_dealloc_fn dealloc;
+    } want[] = {
+        {CF_FAM_NONE, false, CF_ALLOC_CUSTOM, CF_DEALLOC_CUSTOM},
+        {CF_FAM_MALLOC, false, CF_ALLOC_MALLOC, CF_DEALLOC_FREE},
+        {CF_FAM_NEW, true, CF_ALLOC_NEW, CF_DEALLOC_DELETE},
+        {CF_FAM_NEW_ARRAY, true, CF_ALLOC_NEW_ARRAY, CF_DEALLOC_DELETE_ARRAY},
+        {CF_FAM_NEW_ALIGN, true, CF_ALLOC_NEW_ALIGN, CF_DEALLOC_DELETE_ALIGN},
+        {CF_FAM_NEW_ARRAY_ALIGN, true, CF_ALLOC_NEW_ARRAY_ALIGN, CF_DEALLOC_DELETE_ARRAY_ALIGN},
+        {CF_FAM_COTASKMEM, false, CF_ALLOC_COTASKMEMALLOC, CF_DEALLOC_COTASKMEMFREE},
+        {CF_FAM_CUSTOM_FIRST, false, CF_ALLOC_CUSTOM, CF_DEALLOC_CUSTOM},
+        {CF_FAM_MAX - 1, false, CF_ALLOC_CUSTOM, CF_DEALLOC_CUSTOM},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(cf_family_is_new(want[i].family), want[i].is_new);
+        assert_int_equal(cf_family_alloc_fn(want[i].family), want[i].alloc);
+        assert_int_equal(cf_family_dealloc_fn(want[i].family), want[i].dealloc);
+        // Each built-in family's own functions belong to it.
+        if (want[i].family != CF_FAM_NONE && want[i].family < CF_FAM_BUILTIN_COUNT) {
+            assert_int_equal(cf_family_of_alloc(want[i].alloc), want[i].family);
+            assert_int_equal(cf_family_of_dealloc(want[i].dealloc), want[i].family);
+        }
+    }
+    assert_int_equal(cf_family_new(false, false), CF_FAM_NEW);
+    assert_int_equal(cf_family_new(true, false), CF_FAM_NEW_ARRAY);
+    assert_int_equal(cf_family_new(false, true), CF_FAM_NEW_ALIGN);
+    assert_int_equal(cf_family_new(true, true), CF_FAM_NEW_ARRAY_ALIGN);
+}
+
 static void test_family_names(void **state) {
     (void)state;
     assert_string_equal(cf_family_name(CF_FAM_NONE), "none");
@@ -295,6 +331,7 @@ int main(void) {
         cmocka_unit_test(test_alloc_families_and_words),
         cmocka_unit_test(test_dealloc_families_and_words),
         cmocka_unit_test(test_custom_and_out_of_range_fns),
+        cmocka_unit_test(test_family_questions),
         cmocka_unit_test(test_family_names),
         cmocka_unit_test(test_matching_table),
         cmocka_unit_test(test_register_custom),

@@ -3,6 +3,7 @@
 // C++ plugin before and after dlclose, and pcs in no module. Expectations come
 // from the loader or the compiler (__LINE__, dladdr1, dlinfo), never from the
 // code under test.
+#include "platform/platform.h"
 #include "stack/symbolize.h"
 
 #include <dlfcn.h>

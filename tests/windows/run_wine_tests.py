@@ -292,7 +292,7 @@ def run_case(a, mode, program, args, dirs):
     build, prefix = paths
     tests_dir = os.path.join(build, "tests", "windows")
     exe = os.path.join(tests_dir, program + ".exe")
-    launcher = os.path.join(build, "src", "platform", "windows", "crossfree.exe")
+    launcher = os.path.join(build, "src", "crossfree.exe")
     # libstdc++-6.dll and libgcc_s_seh-1.dll of the MinGW toolchain.
     runtime_dir = os.path.dirname(subprocess.run(
         ["x86_64-w64-mingw32-g++", "-print-file-name=libstdc++-6.dll"], stdout=subprocess.PIPE,

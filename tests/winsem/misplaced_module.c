@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "platform/platform.h"
 #include "stack/symbolize.h"
 
 static int named(const char *when, void *fn) {

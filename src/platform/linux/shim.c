@@ -661,7 +661,7 @@ bool cf_platform_init(void) {
     static const unsigned required[] = {W_MALLOC, W_FREE, W_CALLOC, W_REALLOC};
     for (unsigned i = 0; i < W_COUNT; i++) {
         // C++ operators resolve on first use: libstdc++ may not be loaded yet.
-        if (i < W_NEW)
+        if (i < W_NEW_SINGLE)
             resolve_next(i);
     }
     for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++) {

@@ -1,27 +1,49 @@
 // SPDX-License-Identifier: MIT
-// Import-table patching and start-up of crossfree.dll. Every import slot
-// that holds the address of a wrapped function is pointed at its wrapper, in
-// every loaded module but crossfree's own and the system's; the same pass
-// runs again after each LoadLibrary. Runs under the loader lock at start-up:
-// nothing here loads a library or waits for another thread.
-#include <windows.h>
-
-#include <psapi.h>
-
-#include "platform/platform.h"
-#include "platform/windows/hooks.h"
-#include "runtime/runtime.h"
-#include "stack/capture.h"
+// Import-table patching: every import slot that holds the address of a
+// hooked function is pointed at its wrapper. The shim decides what is
+// hooked and which modules to patch, and when; this file only walks PE
+// images. Runs under the loader lock at start-up: nothing here loads a
+// library, waits for another thread, or calls back into the shim.
+#include "platform/windows/patch.h"
 
 static HMODULE self_module;
 static wchar_t windows_dir[MAX_PATH + 1];
 static size_t windows_dir_len;
-static SRWLOCK patch_lock = SRWLOCK_INIT;
+
+// ---------------------------------------------------------------------------
+// The hook table: real address -> wrapper, append-only, read without a lock
+
+#define MAX_HOOKS 256
+static struct { uintptr_t real, wrapper; } hooks[MAX_HOOKS];
+static volatile LONG hook_count;
+
+void cf_win_hook_add(uintptr_t real, uintptr_t wrapper) {
+    if (real == 0 || wrapper == 0)
+        return;
+    LONG n = hook_count;
+    for (LONG i = 0; i < n; i++)
+        if (hooks[i].real == real)
+            return;
+    if (n == MAX_HOOKS)
+        return;
+    hooks[n].real = real;
+    hooks[n].wrapper = wrapper;
+    InterlockedExchange(&hook_count, n + 1); // publishes the entry
+}
+
+uintptr_t cf_win_hook_find(uintptr_t real) {
+    LONG n = hook_count;
+    MemoryBarrier();
+    for (LONG i = 0; i < n; i++)
+        if (hooks[i].real == real)
+            return hooks[i].wrapper;
+    return 0;
+}
 
 // ---------------------------------------------------------------------------
 // PE walking
 
-static const IMAGE_NT_HEADERS *nt_headers(HMODULE m) {
+const IMAGE_NT_HEADERS *cf_win_nt_headers(HMODULE m) {
     const unsigned char *base = (const unsigned char *)m;
     const IMAGE_DOS_HEADER *dos = (const IMAGE_DOS_HEADER *)(const void *)base;
     if (dos->e_magic != IMAGE_DOS_SIGNATURE)
@@ -47,14 +69,14 @@ static void patch_table(unsigned char *base, DWORD rva, DWORD limit) {
         return;
     for (ULONG_PTR *slot = (ULONG_PTR *)(void *)(base + rva);
          (unsigned char *)slot < base + limit && *slot != 0; slot++) {
-        uintptr_t w = cf_win_wrapper_for((uintptr_t)*slot);
+        uintptr_t w = cf_win_hook_find((uintptr_t)*slot);
         if (w != 0)
             write_slot(slot, w);
     }
 }
 
-static void patch_module(HMODULE m) {
-    const IMAGE_NT_HEADERS *nt = nt_headers(m);
+void cf_win_patch_module(HMODULE m) {
+    const IMAGE_NT_HEADERS *nt = cf_win_nt_headers(m);
     if (nt == NULL)
         return;
     unsigned char *base = (unsigned char *)m;
@@ -80,10 +102,18 @@ static void patch_module(HMODULE m) {
     }
 }
 
-// System modules (Windows' own and Wine's builtin DLLs) keep their imports:
-// their CRT use is internal and paired, and what they hand the program
-// (CoTaskMem blocks, _strdup results) is recognised by the allocator when
-// it comes back untracked.
+void cf_win_patch_init(HMODULE self) {
+    self_module = self;
+    UINT n = GetSystemWindowsDirectoryW(windows_dir, MAX_PATH);
+    windows_dir_len = n < MAX_PATH ? n : 0;
+    while (windows_dir_len > 0 &&
+           (windows_dir[windows_dir_len - 1] == L'\\' || windows_dir[windows_dir_len - 1] == L'/'))
+        windows_dir_len--;
+}
+
+// What the program receives from a system module (CoTaskMem blocks,
+// _strdup results) is recognised by its allocator when it comes back
+// untracked.
 static bool is_system_module(HMODULE m) {
     wchar_t path[MAX_PATH + 1];
     DWORD n = GetModuleFileNameW(m, path, MAX_PATH);
@@ -95,65 +125,4 @@ static bool is_system_module(HMODULE m) {
            (path[windows_dir_len] == L'\\' || path[windows_dir_len] == L'/');
 }
 
-void cf_win_patch_all(void) {
-    HMODULE mods[1024];
-    DWORD needed = 0;
-    AcquireSRWLockExclusive(&patch_lock);
-    cf_win_find_providers();
-    if (K32EnumProcessModules(GetCurrentProcess(), mods, sizeof mods, &needed)) {
-        unsigned n = needed / sizeof(HMODULE);
-        if (n > sizeof mods / sizeof mods[0])
-            n = sizeof mods / sizeof mods[0];
-        unsigned kept = 0;
-        for (unsigned i = 0; i < n; i++)
-            if (mods[i] != self_module && !is_system_module(mods[i]))
-                mods[kept++] = mods[i];
-        // First every C++ runtime among them, so their operators are known
-        // before any import table is read.
-        for (unsigned i = 0; i < kept; i++)
-            cf_win_note_cxx_module(mods[i]);
-        for (unsigned i = 0; i < kept; i++)
-            patch_module(mods[i]);
-    }
-    ReleaseSRWLockExclusive(&patch_lock);
-}
-
-// ---------------------------------------------------------------------------
-// Start-up and exit
-
-bool cf_platform_init(void) {
-    const IMAGE_NT_HEADERS *nt = nt_headers(self_module);
-    if (nt != NULL)
-        cf_capture_set_self((uintptr_t)self_module,
-                            (uintptr_t)self_module + nt->OptionalHeader.SizeOfImage);
-    UINT n = GetSystemWindowsDirectoryW(windows_dir, MAX_PATH);
-    windows_dir_len = n < MAX_PATH ? n : 0;
-    while (windows_dir_len > 0 &&
-           (windows_dir[windows_dir_len - 1] == L'\\' || windows_dir[windows_dir_len - 1] == L'/'))
-        windows_dir_len--;
-    cf_win_find_loader();
-    cf_win_patch_all();
-    return true;
-}
-
-BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved);
-BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved) {
-    switch (reason) {
-    case DLL_PROCESS_ATTACH: {
-        self_module = inst;
-        // Wrappers live here: the DLL must never be unloaded.
-        HMODULE pinned;
-        GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
-                           (LPCWSTR)(uintptr_t)&DllMain, &pinned);
-        (void)cf_rt_enter();
-        break;
-    }
-    case DLL_PROCESS_DETACH:
-        if (reserved != NULL) // process exit, not FreeLibrary
-            cf_rt_at_exit();
-        break;
-    default:
-        break;
-    }
-    return TRUE;
-}
+bool cf_win_patchable(HMODULE m) { return m != self_module && !is_system_module(m); }

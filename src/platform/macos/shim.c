@@ -19,6 +19,7 @@
 #include "core/table.h"
 #include "platform/macos/macos.h"
 #include "platform/platform.h"
+#include "platform/shim.h"
 #include "runtime/runtime.h"
 #include "stack/capture.h"
 #include "stack/symbolize.h"
@@ -37,32 +38,13 @@
 #pragma clang diagnostic ignored "-Wunguarded-availability"
 
 // The replaceable operators of libc++abi (re-exported by libc++.1.dylib,
-// which libcxx.tbd describes to the linker), by their Itanium names. At the
-// symbol level Mach-O adds one more leading underscore: __Znwm.
-void *_Znwm(size_t n) __attribute__((weak_import));
-void *_Znam(size_t n) __attribute__((weak_import));
-void *_ZnwmRKSt9nothrow_t(size_t n, const void *tag) __attribute__((weak_import));
-void *_ZnamRKSt9nothrow_t(size_t n, const void *tag) __attribute__((weak_import));
-void *_ZnwmSt11align_val_t(size_t n, size_t align) __attribute__((weak_import));
-void *_ZnamSt11align_val_t(size_t n, size_t align) __attribute__((weak_import));
-void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
-    __attribute__((weak_import));
-void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const void *tag)
-    __attribute__((weak_import));
-void _ZdlPv(void *p) __attribute__((weak_import));
-void _ZdaPv(void *p) __attribute__((weak_import));
-void _ZdlPvm(void *p, size_t n) __attribute__((weak_import));
-void _ZdaPvm(void *p, size_t n) __attribute__((weak_import));
-void _ZdlPvRKSt9nothrow_t(void *p, const void *tag) __attribute__((weak_import));
-void _ZdaPvRKSt9nothrow_t(void *p, const void *tag) __attribute__((weak_import));
-void _ZdlPvSt11align_val_t(void *p, size_t align) __attribute__((weak_import));
-void _ZdaPvSt11align_val_t(void *p, size_t align) __attribute__((weak_import));
-void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t align) __attribute__((weak_import));
-void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t align) __attribute__((weak_import));
-void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
-    __attribute__((weak_import));
-void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *tag)
-    __attribute__((weak_import));
+// which libcxx.tbd describes to the linker), by their Itanium names, from
+// the one list (platform/shim.h). At the symbol level Mach-O adds one more
+// leading underscore: __Znwm. Each is declared with no parameters: only
+// its address is taken, to call it through a pointer of the right type.
+#define CF_REAL_OPERATOR(id, sym, shape, fn) void sym(void) __attribute__((weak_import));
+CF_CXX_OPERATORS(CF_REAL_OPERATOR)
+#undef CF_REAL_OPERATOR
 
 // ---------------------------------------------------------------------------
 // Shared helpers
@@ -454,41 +436,10 @@ static void cf_mac_malloc_destroy_zone(malloc_zone_t *z) { (void)z; }
 // The fast path allocates straight from the real malloc (posix_memalign
 // for the aligned forms, as libc++abi does), so the block is exactly what
 // libc++abi would have made. Only when that fails does the real operator
-// new run (under the guard), so that std::new_handler and std::bad_alloc
-// behave as libc++abi says; if it throws, the cleanup restores the guard
-// as the exception passes through (this file is built with -fexceptions).
-static void guard_cleanup(int *unused) {
-    (void)unused;
-    cf_rt_guard_leave();
-}
-#define GUARDED_SCOPE                                                                              \
-    __attribute__((cleanup(guard_cleanup))) int cf_guard_scope_ = (cf_rt_guard_enter(), 0);        \
-    (void)cf_guard_scope_
-
-typedef void *(*new_fn)(size_t);
-typedef void *(*new_nothrow_fn)(size_t, const void *);
-typedef void *(*new_align_fn)(size_t, size_t);
-typedef void *(*new_align_nothrow_fn)(size_t, size_t, const void *);
-
-// `real` is the operator being wrapped (never null: libc++ is a load
-// command of this library). A nothrow form gets std::nothrow's address
-// from its caller, passed along as `tag`.
-static void *real_new_slow(void (*real)(void), size_t n, size_t align, bool nothrow,
-                           const void *tag) {
-    if (real == NULL) {
-        if (nothrow)
-            return NULL;
-        static const char msg[] = "crossfree: operator new failed and libc++ is not loaded "
-                                  "to throw std::bad_alloc; aborting\n";
-        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
-        cf_os_abort();
-    }
-    GUARDED_SCOPE;
-    if (align == 0)
-        return nothrow ? ((new_nothrow_fn)real)(n, tag) : ((new_fn)real)(n);
-    return nothrow ? ((new_align_nothrow_fn)real)(n, align, tag) : ((new_align_fn)real)(n, align);
-}
-
+// new run (cf_shim_real_new), so that std::new_handler and std::bad_alloc
+// behave as libc++abi says. `real` is the operator being wrapped (libc++
+// is a load command of this library); a nothrow form passes std::nothrow's
+// address along as `tag`.
 static inline void *new_common(cf_alloc_fn kind, void (*real)(void), size_t n, size_t align,
                                bool nothrow, const void *tag) {
     if (!cf_rt_enter())
@@ -502,39 +453,10 @@ static inline void *new_common(cf_alloc_fn kind, void (*real)(void), size_t n, s
             p = NULL;
     }
     if (p == NULL)
-        p = real_new_slow(real, n, align, nothrow, tag);
+        p = cf_shim_real_new((uintptr_t)real, n, align, nothrow, tag);
     if (p != NULL)
         cf_rt_on_alloc(kind, p, n);
     return p;
-}
-
-#define REAL_OP(sym) ((void (*)(void))(uintptr_t)&sym)
-
-static void *cf_mac__Znwm(size_t n) {
-    return new_common(CF_ALLOC_NEW, REAL_OP(_Znwm), n, 0, false, NULL);
-}
-static void *cf_mac__Znam(size_t n) {
-    return new_common(CF_ALLOC_NEW_ARRAY, REAL_OP(_Znam), n, 0, false, NULL);
-}
-static void *cf_mac__ZnwmRKSt9nothrow_t(size_t n, const void *tag) {
-    return new_common(CF_ALLOC_NEW, REAL_OP(_ZnwmRKSt9nothrow_t), n, 0, true, tag);
-}
-static void *cf_mac__ZnamRKSt9nothrow_t(size_t n, const void *tag) {
-    return new_common(CF_ALLOC_NEW_ARRAY, REAL_OP(_ZnamRKSt9nothrow_t), n, 0, true, tag);
-}
-static void *cf_mac__ZnwmSt11align_val_t(size_t n, size_t al) {
-    return new_common(CF_ALLOC_NEW_ALIGN, REAL_OP(_ZnwmSt11align_val_t), n, al, false, NULL);
-}
-static void *cf_mac__ZnamSt11align_val_t(size_t n, size_t al) {
-    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, REAL_OP(_ZnamSt11align_val_t), n, al, false, NULL);
-}
-static void *cf_mac__ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
-    return new_common(CF_ALLOC_NEW_ALIGN, REAL_OP(_ZnwmSt11align_val_tRKSt9nothrow_t), n, al, true,
-                      tag);
-}
-static void *cf_mac__ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag) {
-    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, REAL_OP(_ZnamSt11align_val_tRKSt9nothrow_t), n, al,
-                      true, tag);
 }
 
 static inline void delete_common(cf_dealloc_fn fn, void *p) {
@@ -547,65 +469,22 @@ static inline void delete_common(cf_dealloc_fn fn, void *p) {
     free_common(fn, p);
 }
 
-// Sized and nothrow forms release like the plain ones.
-static void cf_mac__ZdlPv(void *p) { delete_common(CF_DEALLOC_DELETE, p); }
-static void cf_mac__ZdaPv(void *p) { delete_common(CF_DEALLOC_DELETE_ARRAY, p); }
-static void cf_mac__ZdlPvm(void *p, size_t n) {
-    (void)n;
-    delete_common(CF_DEALLOC_DELETE, p);
-}
-static void cf_mac__ZdaPvm(void *p, size_t n) {
-    (void)n;
-    delete_common(CF_DEALLOC_DELETE_ARRAY, p);
-}
-static void cf_mac__ZdlPvRKSt9nothrow_t(void *p, const void *t) {
-    (void)t;
-    delete_common(CF_DEALLOC_DELETE, p);
-}
-static void cf_mac__ZdaPvRKSt9nothrow_t(void *p, const void *t) {
-    (void)t;
-    delete_common(CF_DEALLOC_DELETE_ARRAY, p);
-}
-static void cf_mac__ZdlPvSt11align_val_t(void *p, size_t al) {
-    (void)al;
-    delete_common(CF_DEALLOC_DELETE_ALIGN, p);
-}
-static void cf_mac__ZdaPvSt11align_val_t(void *p, size_t al) {
-    (void)al;
-    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, p);
-}
-static void cf_mac__ZdlPvmSt11align_val_t(void *p, size_t n, size_t al) {
-    (void)n, (void)al;
-    delete_common(CF_DEALLOC_DELETE_ALIGN, p);
-}
-static void cf_mac__ZdaPvmSt11align_val_t(void *p, size_t n, size_t al) {
-    (void)n, (void)al;
-    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, p);
-}
-static void cf_mac__ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *t) {
-    (void)al, (void)t;
-    delete_common(CF_DEALLOC_DELETE_ALIGN, p);
-}
-static void cf_mac__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *t) {
-    (void)al, (void)t;
-    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, p);
-}
+// Every form becomes a static cf_mac_<symbol>, reached through its
+// interpose tuple below.
+#define CF_SHIM_CXX_DECL(ret, symbol) static ret CF_CXX_PASTE(cf_mac_, symbol, )
+#define CF_SHIM_NEW(id, symbol, fn, n, align, nothrow, tag)                                        \
+    new_common(fn, &symbol, n, align, nothrow, tag)
+#define CF_SHIM_DELETE(id, fn, p, align) delete_common(fn, p)
+CF_CXX_OPERATORS(CF_SHIM_CXX_WRAPPER)
 
 // ---------------------------------------------------------------------------
 // dlclose
 
 static int cf_mac_dlclose(void *handle) {
     bool ready = cf_rt_enter();
-    if (ready) {
-        // Frames recorded in this library must still print as module+offset
-        // after it is gone.
-        cf_rt_guard_enter();
-        cf_symbolize_note_modules();
-        cf_rt_guard_leave();
-    }
+    cf_shim_before_unload(ready);
     int rc = dlclose(handle);
-    if (ready)
-        cf_rt_modules_changed(); // another module may now load at its addresses
+    cf_shim_after_unload(ready);
     return rc;
 }
 
@@ -650,27 +529,7 @@ static int cf_mac_dlclose(void *handle) {
     X(malloc_type_zone_realloc)                                                                    \
     X(malloc_type_zone_free)                                                                       \
     X(malloc_type_zone_malloc_with_options)                                                        \
-    X(dlclose)                                                                                     \
-    X(_Znwm)                                                                                       \
-    X(_Znam)                                                                                       \
-    X(_ZnwmRKSt9nothrow_t)                                                                         \
-    X(_ZnamRKSt9nothrow_t)                                                                         \
-    X(_ZnwmSt11align_val_t)                                                                        \
-    X(_ZnamSt11align_val_t)                                                                        \
-    X(_ZnwmSt11align_val_tRKSt9nothrow_t)                                                          \
-    X(_ZnamSt11align_val_tRKSt9nothrow_t)                                                          \
-    X(_ZdlPv)                                                                                      \
-    X(_ZdaPv)                                                                                      \
-    X(_ZdlPvm)                                                                                     \
-    X(_ZdaPvm)                                                                                     \
-    X(_ZdlPvRKSt9nothrow_t)                                                                        \
-    X(_ZdaPvRKSt9nothrow_t)                                                                        \
-    X(_ZdlPvSt11align_val_t)                                                                       \
-    X(_ZdaPvSt11align_val_t)                                                                       \
-    X(_ZdlPvmSt11align_val_t)                                                                      \
-    X(_ZdaPvmSt11align_val_t)                                                                      \
-    X(_ZdlPvSt11align_val_tRKSt9nothrow_t)                                                         \
-    X(_ZdaPvSt11align_val_tRKSt9nothrow_t)
+    X(dlclose)
 
 typedef struct interpose_tuple {
     const void *replacement;
@@ -683,6 +542,10 @@ typedef struct interpose_tuple {
 __attribute__((used, section("__DATA,__interpose"))) static const interpose_tuple tuples[] = {
 #define X(name) {(const void *)(uintptr_t)&cf_mac_##name, (const void *)(uintptr_t)&name},
     CF_INTERPOSED(X)
+#undef X
+#define X(id, sym, shape, fn)                                                                      \
+    {(const void *)(uintptr_t)&CF_CXX_PASTE(cf_mac_, sym, ), (const void *)(uintptr_t)&sym},
+        CF_CXX_OPERATORS(X)
 #undef X
 };
 #pragma clang diagnostic pop

@@ -2,20 +2,74 @@
 // The Windows shim: wrappers for the CRT heaps (msvcrt.dll, ucrtbase.dll),
 // CoTaskMem*, the C++ operators a MinGW libstdc++ exports, and the loader
 // calls that reach them by name (GetProcAddress) or bring in new modules
-// (LoadLibrary*). Each wrapper calls the real function and hands the result
-// to the runtime; how the wrappers get called is patch.c's business.
-#include "platform/windows/hooks.h"
-
+// (LoadLibrary*); and crossfree.dll's start-up. Each wrapper calls the real
+// function and hands the result to the runtime; pointing import slots at
+// the wrappers is patch.c's mechanism, which never calls back here.
 #include <errno.h>
 #include <objbase.h>
+#include <psapi.h>
 #include <windows.h>
 
 #include "core/quarantine.h"
 #include "platform/platform.h"
+#include "platform/shim.h"
+#include "platform/windows/patch.h"
 #include "runtime/runtime.h"
 #include "stack/capture.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
+
+// ---------------------------------------------------------------------------
+// What is hooked: one line per function, by provider
+
+// X(id, name): each C runtime's heap functions. Each has a wrapper
+// crtI_<name> per C runtime slot I.
+#define CF_WIN_CRT_FUNCTIONS(X)                                                                    \
+    X(MALLOC, malloc)                                                                              \
+    X(CALLOC, calloc)                                                                              \
+    X(REALLOC, realloc)                                                                            \
+    X(FREE, free)                                                                                  \
+    X(RECALLOC, _recalloc)                                                                         \
+    X(MSIZE, _msize)                                                                               \
+    X(ALIGNED_MALLOC, _aligned_malloc)                                                             \
+    X(ALIGNED_REALLOC, _aligned_realloc)                                                           \
+    X(ALIGNED_FREE, _aligned_free)                                                                 \
+    X(STRDUP, _strdup)                                                                             \
+    X(WCSDUP, _wcsdup)
+
+// X(id, name): COM's task allocator (ole32, forwarded to combase), and the
+// loader (kernel32, forwarded to kernelbase). Each has a wrapper
+// wrap_<name>.
+#define CF_WIN_COM_FUNCTIONS(X)                                                                    \
+    X(ALLOC, CoTaskMemAlloc)                                                                       \
+    X(REALLOC, CoTaskMemRealloc)                                                                   \
+    X(FREE, CoTaskMemFree)
+#define CF_WIN_LOADER_FUNCTIONS(X)                                                                 \
+    X(LOADLIBRARYA, LoadLibraryA)                                                                  \
+    X(LOADLIBRARYW, LoadLibraryW)                                                                  \
+    X(LOADLIBRARYEXA, LoadLibraryExA)                                                              \
+    X(LOADLIBRARYEXW, LoadLibraryExW)                                                              \
+    X(FREELIBRARY, FreeLibrary)                                                                    \
+    X(GETPROCADDRESS, GetProcAddress)
+
+// The C++ operators are platform/shim.h's list; each has a wrapper
+// w<mangled name>.
+
+enum { CF_CRT_MSVCRT, CF_CRT_UCRTBASE, CF_CRT_COUNT };
+#define X(id, name) CF_C_##id,
+enum { CF_WIN_CRT_FUNCTIONS(X) CF_C_COUNT };
+#undef X
+#define X(id, name) CF_COM_##id,
+enum { CF_WIN_COM_FUNCTIONS(X) CF_COM_COUNT };
+#undef X
+#define X(id, name) CF_L_##id,
+enum { CF_WIN_LOADER_FUNCTIONS(X) CF_L_COUNT };
+#undef X
+#define X(id, symbol, shape, fn) CF_X_##id,
+enum { CF_CXX_OPERATORS(X) CF_X_COUNT };
+#undef X
+#define CF_STRING_(s) #s
+#define CF_STRING(s) CF_STRING_(s)
 
 // ---------------------------------------------------------------------------
 // Providers: the modules whose functions crossfree wraps, found by address
@@ -24,17 +78,9 @@ static const wchar_t *const crt_dll[CF_CRT_COUNT] = {L"msvcrt.dll", L"ucrtbase.d
 static const char *const crt_label[CF_CRT_COUNT] = {"msvcrt.dll", "ucrtbase.dll"};
 
 static const char *const crt_names[CF_C_COUNT] = {
-    [CF_C_MALLOC] = "malloc",
-    [CF_C_CALLOC] = "calloc",
-    [CF_C_REALLOC] = "realloc",
-    [CF_C_FREE] = "free",
-    [CF_C_RECALLOC] = "_recalloc",
-    [CF_C_MSIZE] = "_msize",
-    [CF_C_ALIGNED_MALLOC] = "_aligned_malloc",
-    [CF_C_ALIGNED_REALLOC] = "_aligned_realloc",
-    [CF_C_ALIGNED_FREE] = "_aligned_free",
-    [CF_C_STRDUP] = "_strdup",
-    [CF_C_WCSDUP] = "_wcsdup",
+#define X(id, name) [CF_C_##id] = #name,
+    CF_WIN_CRT_FUNCTIONS(X)
+#undef X
 };
 
 typedef struct crt_state {
@@ -48,77 +94,31 @@ typedef struct crt_state {
 static crt_state crts[CF_CRT_COUNT];
 
 static const char *const com_names[CF_COM_COUNT] = {
-    [CF_COM_ALLOC] = "CoTaskMemAlloc",
-    [CF_COM_REALLOC] = "CoTaskMemRealloc",
-    [CF_COM_FREE] = "CoTaskMemFree",
+#define X(id, name) [CF_COM_##id] = #name,
+    CF_WIN_COM_FUNCTIONS(X)
+#undef X
 };
 static uintptr_t com_real[CF_COM_COUNT];
 static IMalloc *com_malloc; // the task allocator, to recognise blocks we never saw
 
-// MinGW-w64 on x64 mangles size_t as `y` (unsigned long long).
 static const char *const cxx_names[CF_X_COUNT] = {
-    [CF_X_NEW] = "_Znwy",
-    [CF_X_NEW_ARRAY] = "_Znay",
-    [CF_X_NEW_NOTHROW] = "_ZnwyRKSt9nothrow_t",
-    [CF_X_NEW_ARRAY_NOTHROW] = "_ZnayRKSt9nothrow_t",
-    [CF_X_NEW_ALIGN] = "_ZnwySt11align_val_t",
-    [CF_X_NEW_ARRAY_ALIGN] = "_ZnaySt11align_val_t",
-    [CF_X_NEW_ALIGN_NOTHROW] = "_ZnwySt11align_val_tRKSt9nothrow_t",
-    [CF_X_NEW_ARRAY_ALIGN_NOTHROW] = "_ZnaySt11align_val_tRKSt9nothrow_t",
-    [CF_X_DELETE] = "_ZdlPv",
-    [CF_X_DELETE_ARRAY] = "_ZdaPv",
-    [CF_X_DELETE_SIZED] = "_ZdlPvy",
-    [CF_X_DELETE_ARRAY_SIZED] = "_ZdaPvy",
-    [CF_X_DELETE_NOTHROW] = "_ZdlPvRKSt9nothrow_t",
-    [CF_X_DELETE_ARRAY_NOTHROW] = "_ZdaPvRKSt9nothrow_t",
-    [CF_X_DELETE_ALIGN] = "_ZdlPvSt11align_val_t",
-    [CF_X_DELETE_ARRAY_ALIGN] = "_ZdaPvSt11align_val_t",
-    [CF_X_DELETE_SIZED_ALIGN] = "_ZdlPvySt11align_val_t",
-    [CF_X_DELETE_ARRAY_SIZED_ALIGN] = "_ZdaPvySt11align_val_t",
+#define X(id, symbol, shape, fn) [CF_X_##id] = CF_STRING(symbol),
+    CF_CXX_OPERATORS(X)
+#undef X
 };
 static uintptr_t cxx_real[CF_X_COUNT];
 static HMODULE cxx_module;
 
 static const char *const loader_names[CF_L_COUNT] = {
-    [CF_L_LOADLIBRARYA] = "LoadLibraryA",     [CF_L_LOADLIBRARYW] = "LoadLibraryW",
-    [CF_L_LOADLIBRARYEXA] = "LoadLibraryExA", [CF_L_LOADLIBRARYEXW] = "LoadLibraryExW",
-    [CF_L_FREELIBRARY] = "FreeLibrary",       [CF_L_GETPROCADDRESS] = "GetProcAddress",
+#define X(id, name) [CF_L_##id] = #name,
+    CF_WIN_LOADER_FUNCTIONS(X)
+#undef X
 };
 static uintptr_t loader_real[CF_L_COUNT];
 
 // The real GetProcAddress of crossfree's own import table: never a wrapper.
 static uintptr_t lookup(HMODULE m, const char *name) {
     return m != NULL ? (uintptr_t)GetProcAddress(m, name) : 0;
-}
-
-// ---------------------------------------------------------------------------
-// The hook table: real address -> wrapper, append-only, read without a lock
-
-#define MAX_HOOKS 256
-static struct { uintptr_t real, wrapper; } hooks[MAX_HOOKS];
-static volatile LONG hook_count;
-
-static void add_hook(uintptr_t real, uintptr_t wrapper) {
-    if (real == 0 || wrapper == 0)
-        return;
-    LONG n = hook_count;
-    for (LONG i = 0; i < n; i++)
-        if (hooks[i].real == real)
-            return;
-    if (n == MAX_HOOKS)
-        return;
-    hooks[n].real = real;
-    hooks[n].wrapper = wrapper;
-    InterlockedExchange(&hook_count, n + 1); // publishes the entry
-}
-
-uintptr_t cf_win_wrapper_for(uintptr_t real) {
-    LONG n = hook_count;
-    MemoryBarrier();
-    for (LONG i = 0; i < n; i++)
-        if (hooks[i].real == real)
-            return hooks[i].wrapper;
-    return 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -203,24 +203,6 @@ static uintptr_t cxx_lo, cxx_hi;
 
 static bool in_cxx_module(uintptr_t ret) { return ret >= cxx_lo && ret < cxx_hi; }
 
-static bool is_new_family(unsigned fam) {
-    return fam == CF_FAM_NEW || fam == CF_FAM_NEW_ARRAY || fam == CF_FAM_NEW_ALIGN ||
-           fam == CF_FAM_NEW_ARRAY_ALIGN;
-}
-
-static cf_dealloc_fn delete_of(unsigned fam) {
-    switch (fam) {
-    case CF_FAM_NEW_ARRAY:
-        return CF_DEALLOC_DELETE_ARRAY;
-    case CF_FAM_NEW_ALIGN:
-        return CF_DEALLOC_DELETE_ALIGN;
-    case CF_FAM_NEW_ARRAY_ALIGN:
-        return CF_DEALLOC_DELETE_ARRAY_ALIGN;
-    default:
-        return CF_DEALLOC_DELETE;
-    }
-}
-
 // The operator new whose body holds `ret` (a return address into it), as an
 // allocation kind; CF_ALLOC_CUSTOM when `ret` is anywhere else.
 static cf_alloc_fn cxx_new_kind(uintptr_t ret) {
@@ -235,14 +217,9 @@ static cf_alloc_fn cxx_new_kind(uintptr_t ret) {
         unsigned x;
         cf_alloc_fn kind;
     } news[] = {
-        {CF_X_NEW, CF_ALLOC_NEW},
-        {CF_X_NEW_NOTHROW, CF_ALLOC_NEW},
-        {CF_X_NEW_ARRAY, CF_ALLOC_NEW_ARRAY},
-        {CF_X_NEW_ARRAY_NOTHROW, CF_ALLOC_NEW_ARRAY},
-        {CF_X_NEW_ALIGN, CF_ALLOC_NEW_ALIGN},
-        {CF_X_NEW_ALIGN_NOTHROW, CF_ALLOC_NEW_ALIGN},
-        {CF_X_NEW_ARRAY_ALIGN, CF_ALLOC_NEW_ARRAY_ALIGN},
-        {CF_X_NEW_ARRAY_ALIGN_NOTHROW, CF_ALLOC_NEW_ARRAY_ALIGN},
+#define X(id, symbol, shape, fn) {CF_X_##id, fn},
+        CF_CXX_NEW_FORMS(X)
+#undef X
     };
     for (unsigned k = 0; k < sizeof news / sizeof news[0]; k++)
         if (cxx_real[news[k].x] == begin)
@@ -308,10 +285,10 @@ static void crt_release_checked(unsigned i, void *p, unsigned family, bool align
     bool found = cf_table_lookup((uintptr_t)p, &rec);
     if (!found && (aligned || crt_owns(i, p)) && !cf_quarantine_holds((uintptr_t)p)) {
         REAL(free_fn, real)(p);
-    } else if (found && in_cxx_module(ret) && is_new_family(cf_record_family(&rec))) {
+    } else if (found && in_cxx_module(ret) && cf_family_is_new(cf_record_family(&rec))) {
         // libstdc++'s own operator delete, called inside it.
         unsigned fam = cf_record_family(&rec);
-        cf_rt_on_free(delete_of(fam), fam, p);
+        cf_rt_on_free(cf_family_dealloc_fn(fam), fam, p);
     } else {
         cf_rt_on_free(CF_DEALLOC_CUSTOM, family, p);
     }
@@ -416,33 +393,30 @@ static void *crt_aligned_realloc(unsigned i, void *p, size_t n, size_t align) {
     static void *__cdecl crt##I##_calloc(size_t n, size_t s) { return crt_calloc(I, n, s); }       \
     static void *__cdecl crt##I##_realloc(void *p, size_t n) { return crt_realloc(I, p, n); }      \
     static void __cdecl crt##I##_free(void *p) { crt_free(I, p, CALLER); }                         \
-    static void *__cdecl crt##I##_recalloc(void *p, size_t n, size_t s) {                          \
+    static void *__cdecl crt##I##__recalloc(void *p, size_t n, size_t s) {                         \
         return crt_recalloc(I, p, n, s);                                                           \
     }                                                                                              \
-    static size_t __cdecl crt##I##_msize(void *p) { return crt_msize(I, p); }                      \
-    static void *__cdecl crt##I##_aligned_malloc(size_t n, size_t a) {                             \
+    static size_t __cdecl crt##I##__msize(void *p) { return crt_msize(I, p); }                     \
+    static void *__cdecl crt##I##__aligned_malloc(size_t n, size_t a) {                            \
         return crt_aligned_malloc(I, n, a, CALLER);                                                \
     }                                                                                              \
-    static void *__cdecl crt##I##_aligned_realloc(void *p, size_t n, size_t a) {                   \
+    static void *__cdecl crt##I##__aligned_realloc(void *p, size_t n, size_t a) {                  \
         return crt_aligned_realloc(I, p, n, a);                                                    \
     }                                                                                              \
-    static void __cdecl crt##I##_aligned_free(void *p) { crt_aligned_free(I, p, CALLER); }         \
-    static char *__cdecl crt##I##_strdup(const char *s) { return crt_strdup(I, s); }               \
-    static wchar_t *__cdecl crt##I##_wcsdup(const wchar_t *s) { return crt_wcsdup(I, s); }
+    static void __cdecl crt##I##__aligned_free(void *p) { crt_aligned_free(I, p, CALLER); }        \
+    static char *__cdecl crt##I##__strdup(const char *s) { return crt_strdup(I, s); }              \
+    static wchar_t *__cdecl crt##I##__wcsdup(const wchar_t *s) { return crt_wcsdup(I, s); }
 
 CRT_WRAPPERS(0)
 CRT_WRAPPERS(1)
 
-#define CRT_WRAPPER_ROW(I)                                                                         \
-    {                                                                                              \
-        [CF_C_MALLOC] = (uintptr_t)crt##I##_malloc, [CF_C_CALLOC] = (uintptr_t)crt##I##_calloc,    \
-        [CF_C_REALLOC] = (uintptr_t)crt##I##_realloc, [CF_C_FREE] = (uintptr_t)crt##I##_free,      \
-        [CF_C_RECALLOC] = (uintptr_t)crt##I##_recalloc, [CF_C_MSIZE] = (uintptr_t)crt##I##_msize,  \
-        [CF_C_ALIGNED_MALLOC] = (uintptr_t)crt##I##_aligned_malloc,                                \
-        [CF_C_ALIGNED_REALLOC] = (uintptr_t)crt##I##_aligned_realloc,                              \
-        [CF_C_ALIGNED_FREE] = (uintptr_t)crt##I##_aligned_free,                                    \
-        [CF_C_STRDUP] = (uintptr_t)crt##I##_strdup, [CF_C_WCSDUP] = (uintptr_t)crt##I##_wcsdup,    \
-    }
+#define CRT_WRAPPER_CELL(I, id, name) [CF_C_##id] = (uintptr_t)crt##I##_##name,
+#define CRT0_CELL(id, name) CRT_WRAPPER_CELL(0, id, name)
+#define CRT1_CELL(id, name) CRT_WRAPPER_CELL(1, id, name)
+static const uintptr_t crt_wrapper[CF_CRT_COUNT][CF_C_COUNT] = {
+    {CF_WIN_CRT_FUNCTIONS(CRT0_CELL)},
+    {CF_WIN_CRT_FUNCTIONS(CRT1_CELL)},
+};
 
 // ---------------------------------------------------------------------------
 // CoTaskMem
@@ -509,58 +483,59 @@ static LPVOID WINAPI wrap_CoTaskMemRealloc(LPVOID p, SIZE_T n) {
     return q;
 }
 
+static const uintptr_t com_wrapper[CF_COM_COUNT] = {
+#define X(id, name) [CF_COM_##id] = (uintptr_t)wrap_##name,
+    CF_WIN_COM_FUNCTIONS(X)
+#undef X
+};
+
 // ---------------------------------------------------------------------------
 // C++ operator new / delete (a MinGW libstdc++ or compatible DLL)
 
-// The real operator new runs under the recursion guard, so the malloc it
-// makes inside is not recorded; if it throws (std::bad_alloc), the cleanup
-// restores the guard as the exception passes (built with -fexceptions).
-static void guard_cleanup(int *unused) {
-    (void)unused;
-    cf_rt_guard_leave();
-}
-#define GUARDED_SCOPE                                                                              \
-    __attribute__((cleanup(guard_cleanup))) int cf_guard_scope_ = (cf_rt_guard_enter(), 0);        \
-    (void)cf_guard_scope_
-
-typedef void *(*new_fn)(size_t);
-typedef void *(*new_nothrow_fn)(size_t, const void *);
-typedef void *(*new_align_fn)(size_t, size_t);
-typedef void *(*new_align_nothrow_fn)(size_t, size_t, const void *);
+// The real operator new runs under the recursion guard (cf_shim_real_new),
+// so the malloc it makes inside is not recorded.
 typedef void (*delete_fn)(void *);
 typedef void (*delete_align_fn)(void *, size_t);
 
-static void *call_real_new(unsigned x, size_t n, size_t align, const void *tag, bool nothrow) {
-    uintptr_t fn = cxx_real[x];
-    GUARDED_SCOPE;
-    if (align == 0)
-        return nothrow ? ((new_nothrow_fn)fn)(n, tag) : ((new_fn)fn)(n);
-    return nothrow ? ((new_align_nothrow_fn)fn)(n, align, tag) : ((new_align_fn)fn)(n, align);
+static void *new_common(cf_alloc_fn kind, unsigned x, size_t n, size_t align, bool nothrow,
+                        const void *tag) {
+    bool checking = checking_call();
+    void *p = cf_shim_real_new(cxx_real[x], n, align, nothrow, tag);
+    return checking ? record(kind, cf_family_of_alloc(kind), p, n) : p;
 }
 
-static void *new_common(cf_alloc_fn kind, unsigned x, size_t n, size_t align, const void *tag,
-                        bool nothrow) {
-    if (!checking_call()) {
-        if (align == 0)
-            return nothrow ? ((new_nothrow_fn)cxx_real[x])(n, tag) : ((new_fn)cxx_real[x])(n);
-        return nothrow ? ((new_align_nothrow_fn)cxx_real[x])(n, align, tag)
-                       : ((new_align_fn)cxx_real[x])(n, align);
+// The plain operator delete of the family `fn` releases: what every sized
+// and nothrow form does in libstdc++.
+static unsigned plain_delete(cf_dealloc_fn fn) {
+    switch (fn) {
+    case CF_DEALLOC_DELETE_ARRAY:
+        return CF_X_DELETE_ARRAY;
+    case CF_DEALLOC_DELETE_ALIGN:
+        return CF_X_DELETE_ALIGN;
+    case CF_DEALLOC_DELETE_ARRAY_ALIGN:
+        return CF_X_DELETE_ARRAY_ALIGN;
+    default:
+        return CF_X_DELETE_SINGLE;
     }
-    void *p = call_real_new(x, n, align, tag, nothrow);
-    return record(kind, cf_family_of_alloc(kind), p, n);
 }
 
-static void delete_common(cf_dealloc_fn fn, unsigned x, void *p, size_t align) {
+// Calls the real plain delete `x` under the guard: it calls free through a
+// patched import.
+static void real_delete(unsigned x, void *p, size_t align) {
+    CF_RT_GUARDED;
+    if (x == CF_X_DELETE_ALIGN || x == CF_X_DELETE_ARRAY_ALIGN)
+        ((delete_align_fn)cxx_real[x])(p, align);
+    else
+        ((delete_fn)cxx_real[x])(p);
+}
+
+static void delete_common(cf_dealloc_fn fn, void *p, size_t align) {
     if (p == NULL)
         return;
     if (!checking_call() || (!tracked(p) && any_crt_owns(p))) {
         // A block crossfree never saw that the C runtime under libstdc++
         // vouches for (new'd inside libstdc++ itself, or before crossfree).
-        GUARDED_SCOPE;
-        if (align == 0)
-            ((delete_fn)cxx_real[x])(p);
-        else
-            ((delete_align_fn)cxx_real[x])(p, align);
+        real_delete(plain_delete(fn), p, align);
         return;
     }
     saved_errors s = save_errors();
@@ -568,85 +543,24 @@ static void delete_common(cf_dealloc_fn fn, unsigned x, void *p, size_t align) {
     restore_errors(s);
 }
 
-static void *w_Znwy(size_t n) { return new_common(CF_ALLOC_NEW, CF_X_NEW, n, 0, NULL, false); }
-static void *w_Znay(size_t n) {
-    return new_common(CF_ALLOC_NEW_ARRAY, CF_X_NEW_ARRAY, n, 0, NULL, false);
-}
-static void *w_ZnwyRKSt9nothrow_t(size_t n, const void *t) {
-    return new_common(CF_ALLOC_NEW, CF_X_NEW_NOTHROW, n, 0, t, true);
-}
-static void *w_ZnayRKSt9nothrow_t(size_t n, const void *t) {
-    return new_common(CF_ALLOC_NEW_ARRAY, CF_X_NEW_ARRAY_NOTHROW, n, 0, t, true);
-}
-static void *w_ZnwySt11align_val_t(size_t n, size_t al) {
-    return new_common(CF_ALLOC_NEW_ALIGN, CF_X_NEW_ALIGN, n, al, NULL, false);
-}
-static void *w_ZnaySt11align_val_t(size_t n, size_t al) {
-    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, CF_X_NEW_ARRAY_ALIGN, n, al, NULL, false);
-}
-static void *w_ZnwySt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *t) {
-    return new_common(CF_ALLOC_NEW_ALIGN, CF_X_NEW_ALIGN_NOTHROW, n, al, t, true);
-}
-static void *w_ZnaySt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *t) {
-    return new_common(CF_ALLOC_NEW_ARRAY_ALIGN, CF_X_NEW_ARRAY_ALIGN_NOTHROW, n, al, t, true);
-}
-// Sized and nothrow deletes release like the plain ones.
-static void w_ZdlPv(void *p) { delete_common(CF_DEALLOC_DELETE, CF_X_DELETE, p, 0); }
-static void w_ZdaPv(void *p) { delete_common(CF_DEALLOC_DELETE_ARRAY, CF_X_DELETE_ARRAY, p, 0); }
-static void w_ZdlPvy(void *p, size_t n) {
-    (void)n;
-    delete_common(CF_DEALLOC_DELETE, CF_X_DELETE, p, 0);
-}
-static void w_ZdaPvy(void *p, size_t n) {
-    (void)n;
-    delete_common(CF_DEALLOC_DELETE_ARRAY, CF_X_DELETE_ARRAY, p, 0);
-}
-static void w_ZdlPvRKSt9nothrow_t(void *p, const void *t) {
-    (void)t;
-    delete_common(CF_DEALLOC_DELETE, CF_X_DELETE, p, 0);
-}
-static void w_ZdaPvRKSt9nothrow_t(void *p, const void *t) {
-    (void)t;
-    delete_common(CF_DEALLOC_DELETE_ARRAY, CF_X_DELETE_ARRAY, p, 0);
-}
-static void w_ZdlPvSt11align_val_t(void *p, size_t al) {
-    delete_common(CF_DEALLOC_DELETE_ALIGN, CF_X_DELETE_ALIGN, p, al);
-}
-static void w_ZdaPvSt11align_val_t(void *p, size_t al) {
-    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, CF_X_DELETE_ARRAY_ALIGN, p, al);
-}
-static void w_ZdlPvySt11align_val_t(void *p, size_t n, size_t al) {
-    (void)n;
-    delete_common(CF_DEALLOC_DELETE_ALIGN, CF_X_DELETE_ALIGN, p, al);
-}
-static void w_ZdaPvySt11align_val_t(void *p, size_t n, size_t al) {
-    (void)n;
-    delete_common(CF_DEALLOC_DELETE_ARRAY_ALIGN, CF_X_DELETE_ARRAY_ALIGN, p, al);
-}
+// Every form becomes a static w<mangled name>, found through the hook table.
+#define CF_SHIM_CXX_DECL(ret, symbol) static ret CF_CXX_PASTE(w, symbol, )
+#define CF_SHIM_NEW(id, symbol, fn, n, align, nothrow, tag)                                        \
+    new_common(fn, CF_X_##id, n, align, nothrow, tag)
+#define CF_SHIM_DELETE(id, fn, p, align) delete_common(fn, p, align)
+CF_CXX_OPERATORS(CF_SHIM_CXX_WRAPPER)
 
 static const uintptr_t cxx_wrapper[CF_X_COUNT] = {
-    [CF_X_NEW] = (uintptr_t)w_Znwy,
-    [CF_X_NEW_ARRAY] = (uintptr_t)w_Znay,
-    [CF_X_NEW_NOTHROW] = (uintptr_t)w_ZnwyRKSt9nothrow_t,
-    [CF_X_NEW_ARRAY_NOTHROW] = (uintptr_t)w_ZnayRKSt9nothrow_t,
-    [CF_X_NEW_ALIGN] = (uintptr_t)w_ZnwySt11align_val_t,
-    [CF_X_NEW_ARRAY_ALIGN] = (uintptr_t)w_ZnaySt11align_val_t,
-    [CF_X_NEW_ALIGN_NOTHROW] = (uintptr_t)w_ZnwySt11align_val_tRKSt9nothrow_t,
-    [CF_X_NEW_ARRAY_ALIGN_NOTHROW] = (uintptr_t)w_ZnaySt11align_val_tRKSt9nothrow_t,
-    [CF_X_DELETE] = (uintptr_t)w_ZdlPv,
-    [CF_X_DELETE_ARRAY] = (uintptr_t)w_ZdaPv,
-    [CF_X_DELETE_SIZED] = (uintptr_t)w_ZdlPvy,
-    [CF_X_DELETE_ARRAY_SIZED] = (uintptr_t)w_ZdaPvy,
-    [CF_X_DELETE_NOTHROW] = (uintptr_t)w_ZdlPvRKSt9nothrow_t,
-    [CF_X_DELETE_ARRAY_NOTHROW] = (uintptr_t)w_ZdaPvRKSt9nothrow_t,
-    [CF_X_DELETE_ALIGN] = (uintptr_t)w_ZdlPvSt11align_val_t,
-    [CF_X_DELETE_ARRAY_ALIGN] = (uintptr_t)w_ZdaPvSt11align_val_t,
-    [CF_X_DELETE_SIZED_ALIGN] = (uintptr_t)w_ZdlPvySt11align_val_t,
-    [CF_X_DELETE_ARRAY_SIZED_ALIGN] = (uintptr_t)w_ZdaPvySt11align_val_t,
+#define X(id, symbol, shape, fn) [CF_X_##id] = (uintptr_t)CF_CXX_PASTE(w, symbol, ),
+    CF_CXX_OPERATORS(X)
+#undef X
 };
 
 // ---------------------------------------------------------------------------
 // The loader: late modules get patched, lookups by name get wrappers
+
+static void patch_all(void);
+static void find_providers(void);
 
 typedef HMODULE(WINAPI *load_a_fn)(LPCSTR);
 typedef HMODULE(WINAPI *load_w_fn)(LPCWSTR);
@@ -662,7 +576,7 @@ static HMODULE after_load(HMODULE m, DWORD flags) {
                   LOAD_LIBRARY_AS_IMAGE_RESOURCE)) == 0 &&
         cf_rt_enter()) {
         saved_errors s = save_errors();
-        cf_win_patch_all();
+        patch_all();
         restore_errors(s);
     }
     return m;
@@ -684,16 +598,15 @@ static HMODULE WINAPI wrap_LoadLibraryExW(LPCWSTR name, HANDLE file, DWORD flags
 }
 
 static BOOL WINAPI wrap_FreeLibrary(HMODULE m) {
-    if (cf_rt_enter()) {
-        // Frames recorded in this module must still print as module+offset
-        // after it is gone.
-        saved_errors s = save_errors();
-        cf_rt_guard_enter();
-        cf_symbolize_note_modules();
-        cf_rt_guard_leave();
-        restore_errors(s);
-    }
-    return REAL(free_library_fn, loader_real[CF_L_FREELIBRARY])(m);
+    bool ready = cf_rt_enter();
+    saved_errors s = save_errors();
+    cf_shim_before_unload(ready);
+    restore_errors(s);
+    BOOL ok = REAL(free_library_fn, loader_real[CF_L_FREELIBRARY])(m);
+    s = save_errors();
+    cf_shim_after_unload(ready);
+    restore_errors(s);
+    return ok;
 }
 
 // Whether a lookup by `name` (which may be an ordinal) asks for a function of
@@ -717,23 +630,20 @@ static FARPROC WINAPI wrap_GetProcAddress(HMODULE m, LPCSTR name) {
     if (f == NULL)
         return f;
     DWORD last = GetLastError();
-    uintptr_t w = cf_win_wrapper_for((uintptr_t)f);
+    uintptr_t w = cf_win_hook_find((uintptr_t)f);
     if (w == 0 && is_wrapped_name(name) && cf_rt_enter()) {
         // A C runtime or COM loaded by a system DLL behind our back: look again.
-        cf_win_find_providers();
-        w = cf_win_wrapper_for((uintptr_t)f);
+        find_providers();
+        w = cf_win_hook_find((uintptr_t)f);
     }
     SetLastError(last);
     return w != 0 ? (FARPROC)w : f;
 }
 
 static const uintptr_t loader_wrapper[CF_L_COUNT] = {
-    [CF_L_LOADLIBRARYA] = (uintptr_t)wrap_LoadLibraryA,
-    [CF_L_LOADLIBRARYW] = (uintptr_t)wrap_LoadLibraryW,
-    [CF_L_LOADLIBRARYEXA] = (uintptr_t)wrap_LoadLibraryExA,
-    [CF_L_LOADLIBRARYEXW] = (uintptr_t)wrap_LoadLibraryExW,
-    [CF_L_FREELIBRARY] = (uintptr_t)wrap_FreeLibrary,
-    [CF_L_GETPROCADDRESS] = (uintptr_t)wrap_GetProcAddress,
+#define X(id, name) [CF_L_##id] = (uintptr_t)wrap_##name,
+    CF_WIN_LOADER_FUNCTIONS(X)
+#undef X
 };
 
 // ---------------------------------------------------------------------------
@@ -777,10 +687,8 @@ static void find_crt(unsigned i) {
         else
             c->aligned_family = id;
     }
-    static const uintptr_t wrappers[CF_CRT_COUNT][CF_C_COUNT] = {CRT_WRAPPER_ROW(0),
-                                                                 CRT_WRAPPER_ROW(1)};
     for (unsigned f = 0; f < CF_C_COUNT; f++)
-        add_hook(c->real[f], wrappers[i][f]);
+        cf_win_hook_add(c->real[f], crt_wrapper[i][f]);
     InterlockedExchange(&c->present, 1);
 }
 
@@ -801,25 +709,22 @@ static void find_com(void) {
         get_malloc(1, &com_malloc);
     for (unsigned f = 0; f < CF_COM_COUNT; f++)
         com_real[f] = r[f];
-    add_hook(r[CF_COM_ALLOC], (uintptr_t)wrap_CoTaskMemAlloc);
-    add_hook(r[CF_COM_REALLOC], (uintptr_t)wrap_CoTaskMemRealloc);
-    add_hook(r[CF_COM_FREE], (uintptr_t)wrap_CoTaskMemFree);
+    for (unsigned f = 0; f < CF_COM_COUNT; f++)
+        cf_win_hook_add(r[f], com_wrapper[f]);
     // combase's own entries, where they differ from what ole32 answered.
     HMODULE cb = GetModuleHandleW(L"combase.dll");
-    if (cb != NULL && cb != m) {
-        add_hook(lookup(cb, "CoTaskMemAlloc"), (uintptr_t)wrap_CoTaskMemAlloc);
-        add_hook(lookup(cb, "CoTaskMemRealloc"), (uintptr_t)wrap_CoTaskMemRealloc);
-        add_hook(lookup(cb, "CoTaskMemFree"), (uintptr_t)wrap_CoTaskMemFree);
-    }
+    for (unsigned f = 0; cb != NULL && cb != m && f < CF_COM_COUNT; f++)
+        cf_win_hook_add(lookup(cb, com_names[f]), com_wrapper[f]);
 }
 
-void cf_win_note_cxx_module(HMODULE m) {
+// Offers a module as the C++ runtime (it exports operator new/delete).
+static void note_cxx_module(HMODULE m) {
     if (cxx_module != NULL || m == NULL)
         return;
     uintptr_t r[CF_X_COUNT];
     for (unsigned x = 0; x < CF_X_COUNT; x++)
         r[x] = lookup(m, cxx_names[x]);
-    if (r[CF_X_NEW] == 0 || r[CF_X_DELETE] == 0 || r[CF_X_NEW_ARRAY] == 0 ||
+    if (r[CF_X_NEW_SINGLE] == 0 || r[CF_X_DELETE_SINGLE] == 0 || r[CF_X_NEW_ARRAY] == 0 ||
         r[CF_X_DELETE_ARRAY] == 0)
         return;
     // Missing variants fall back to their plain relatives.
@@ -832,10 +737,12 @@ void cf_win_note_cxx_module(HMODULE m) {
     cxx_lo = (uintptr_t)m;
     cxx_hi = cxx_lo + nt->OptionalHeader.SizeOfImage;
     for (unsigned x = 0; x < CF_X_COUNT; x++)
-        add_hook(r[x], cxx_wrapper[x]);
+        cf_win_hook_add(r[x], cxx_wrapper[x]);
 }
 
-void cf_win_find_providers(void) {
+// Finds the C runtimes and COM whenever a module may have brought one in,
+// and registers their families.
+static void find_providers(void) {
     AcquireSRWLockExclusive(&providers_lock);
     for (unsigned i = 0; i < CF_CRT_COUNT; i++)
         if (!crts[i].present)
@@ -859,50 +766,95 @@ void cf_platform_release(uintptr_t addr, unsigned family) {
             return;
         }
     }
-    unsigned x = CF_X_COUNT;
-    switch (family) {
-    case CF_FAM_COTASKMEM:
+    if (family == CF_FAM_COTASKMEM) {
         REAL(com_free_fn, com_real[CF_COM_FREE])(p);
-        return;
-    case CF_FAM_NEW:
-        x = CF_X_DELETE;
-        break;
-    case CF_FAM_NEW_ARRAY:
-        x = CF_X_DELETE_ARRAY;
-        break;
-    case CF_FAM_NEW_ALIGN:
-        x = CF_X_DELETE_ALIGN;
-        break;
-    case CF_FAM_NEW_ARRAY_ALIGN:
-        x = CF_X_DELETE_ARRAY_ALIGN;
-        break;
-    case CF_FAM_MALLOC:
+    } else if (cf_family_is_new(family)) {
+        unsigned x = plain_delete(cf_family_dealloc_fn(family));
+        if (cxx_real[x] != 0)
+            real_delete(x, p, 16); // libstdc++ ignores the alignment here
+    } else if (family == CF_FAM_MALLOC) {
         // Only crossfree's own dependencies make these; they use msvcrt.
         if (crts[CF_CRT_MSVCRT].present)
             REAL(free_fn, crts[CF_CRT_MSVCRT].real[CF_C_FREE])(p);
-        return;
-    default:
-        return; // a program-registered family: the program releases it
     }
-    if (cxx_real[x] == 0)
-        return;
-    cf_rt_guard_enter(); // the real delete calls free through a patched import
-    if (x == CF_X_DELETE_ALIGN || x == CF_X_DELETE_ARRAY_ALIGN)
-        ((delete_align_fn)cxx_real[x])(p, 16); // libstdc++ ignores it here
-    else
-        ((delete_fn)cxx_real[x])(p);
-    cf_rt_guard_leave();
+    // Otherwise a program-registered family: the program releases it.
 }
 
-void cf_win_find_loader(void) {
+static void find_loader(void) {
     HMODULE k = GetModuleHandleW(L"kernel32.dll");
     for (unsigned f = 0; f < CF_L_COUNT; f++) {
         loader_real[f] = lookup(k, loader_names[f]);
-        add_hook(loader_real[f], loader_wrapper[f]);
+        cf_win_hook_add(loader_real[f], loader_wrapper[f]);
     }
     // kernel32 forwards most of these to kernelbase; modules built against
     // the api-ms-win-core sets import kernelbase's directly.
     HMODULE kb = GetModuleHandleW(L"kernelbase.dll");
     for (unsigned f = 0; kb != NULL && f < CF_L_COUNT; f++)
-        add_hook(lookup(kb, loader_names[f]), loader_wrapper[f]);
+        cf_win_hook_add(lookup(kb, loader_names[f]), loader_wrapper[f]);
+}
+
+// ---------------------------------------------------------------------------
+// Start-up and exit
+
+static HMODULE self_module;
+static SRWLOCK patch_lock = SRWLOCK_INIT;
+
+// Re-reads the providers and patches the import tables of every loaded
+// module that is not crossfree's or the system's.
+static void patch_all(void) {
+    HMODULE mods[1024];
+    DWORD needed = 0;
+    AcquireSRWLockExclusive(&patch_lock);
+    find_providers();
+    if (K32EnumProcessModules(GetCurrentProcess(), mods, sizeof mods, &needed)) {
+        unsigned n = needed / sizeof(HMODULE);
+        if (n > sizeof mods / sizeof mods[0])
+            n = sizeof mods / sizeof mods[0];
+        unsigned kept = 0;
+        for (unsigned i = 0; i < n; i++)
+            if (cf_win_patchable(mods[i]))
+                mods[kept++] = mods[i];
+        // First every C++ runtime among them, so their operators are known
+        // before any import table is read.
+        for (unsigned i = 0; i < kept; i++)
+            note_cxx_module(mods[i]);
+        for (unsigned i = 0; i < kept; i++)
+            cf_win_patch_module(mods[i]);
+    }
+    ReleaseSRWLockExclusive(&patch_lock);
+}
+
+// Runs under the loader lock (from DllMain): nothing here loads a library
+// or waits for another thread.
+bool cf_platform_init(void) {
+    const IMAGE_NT_HEADERS *nt = cf_win_nt_headers(self_module);
+    if (nt != NULL)
+        cf_capture_set_self((uintptr_t)self_module,
+                            (uintptr_t)self_module + nt->OptionalHeader.SizeOfImage);
+    cf_win_patch_init(self_module);
+    find_loader();
+    patch_all();
+    return true;
+}
+
+BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved);
+BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved) {
+    switch (reason) {
+    case DLL_PROCESS_ATTACH: {
+        self_module = inst;
+        // Wrappers live here: the DLL must never be unloaded.
+        HMODULE pinned;
+        GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                           (LPCWSTR)(uintptr_t)&DllMain, &pinned);
+        (void)cf_rt_enter();
+        break;
+    }
+    case DLL_PROCESS_DETACH:
+        if (reserved != NULL) // process exit, not FreeLibrary
+            cf_rt_at_exit();
+        break;
+    default:
+        break;
+    }
+    return TRUE;
 }
