@@ -5,6 +5,8 @@
 // GitHub writers (JUnit and SARIF have files of their own).
 #include "report_out.h"
 
+#include "support/fmt.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -104,7 +106,7 @@ void cli_process_name(const cli_record *r, cli_str *out) {
     const char *exe = r->executable;
     if (exe == NULL || exe[0] == '\0')
         exe = r->argc > 0 ? r->argv[0] : "process";
-    cli_str_add(out, cli_basename(exe));
+    cli_str_add(out, cf_path_base(exe));
     if (r->pid >= 0)
         cli_str_addf(out, " (pid %lld)", r->pid);
 }
@@ -165,7 +167,7 @@ void cli_frame_short(const cli_frame *f, cli_str *out) {
     if (f->function != NULL)
         cli_str_add(out, f->function);
     if (f->file != NULL) {
-        cli_str_addf(out, "%s%s", f->function != NULL ? " (" : "", cli_basename(f->file));
+        cli_str_addf(out, "%s%s", f->function != NULL ? " (" : "", cf_path_base(f->file));
         if (f->line > 0)
             cli_str_addf(out, ":%lld", f->line);
         if (f->function != NULL)

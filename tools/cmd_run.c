@@ -10,6 +10,7 @@
 
 #include "platform/platform.h"
 #include "runtime/options.h"
+#include "support/fmt.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -211,7 +212,7 @@ static void add_other_preloads(const char *preload, cli_str *out) {
     char *save = NULL;
     for (char *e = strtok_r(copy, PRELOAD_SEPARATORS, &save); e != NULL;
          e = strtok_r(NULL, PRELOAD_SEPARATORS, &save)) {
-        const char *base = strrchr(e, '/') != NULL ? strrchr(e, '/') + 1 : e;
+        const char *base = cf_path_base(e);
         if (strncmp(base, LIBRARY_NAME, strlen(LIBRARY_NAME)) == 0)
             cli_error("note: %s left out of " PRELOAD_VAR " (another crossfree)", e);
         else

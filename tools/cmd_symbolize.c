@@ -121,8 +121,7 @@ static bool text_summary(state *st, const char *line, FILE *out) {
         if (f->line != 0)
             fprintf(out, ":%u", f->line);
     } else {
-        const char *base = strrchr(f->module, '/');
-        fprintf(out, " (%s+0x%lx)", base != NULL ? base + 1 : f->module, (unsigned long)f->offset);
+        fprintf(out, " (%s+0x%lx)", cf_path_base(f->module), (unsigned long)f->offset);
     }
     if (f->function[0] != '\0')
         fprintf(out, " in %s", f->function);

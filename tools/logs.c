@@ -7,6 +7,8 @@
 
 #include "cli.h"
 
+#include "support/fmt.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +16,6 @@
 // ---------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------
-
-const char *cli_basename(const char *path) {
-    const char *slash = strrchr(path, '/');
-    return slash != NULL ? slash + 1 : path;
-}
 
 static bool starts_with(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -42,7 +39,7 @@ bool cli_frame_is_user(const cli_frame *f) {
         return false;
     if (f->module == NULL)
         return true;
-    const char *base = cli_basename(f->module);
+    const char *base = cf_path_base(f->module);
     for (size_t i = 0; i < sizeof runtime_modules / sizeof runtime_modules[0]; i++) {
         if (starts_with(base, runtime_modules[i]))
             return false;

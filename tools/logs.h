@@ -95,7 +95,4 @@ bool cli_parse_frame_line(const char *line, size_t len, cli_text_frame *out);
 // not the C or C++ runtime, the loader, libffi or crossfree itself.
 bool cli_frame_is_user(const cli_frame *f);
 
-// The path's last component.
-const char *cli_basename(const char *path);
-
 #endif

@@ -5,6 +5,8 @@
 // relative URIs against the SRCROOT base; others become file:// URIs.
 #include "report_out.h"
 
+#include "support/fmt.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +84,7 @@ static void frame_location(cli_jw *w, const cli_report_opts *o, const cli_frame 
     cli_str msg = {0};
     cli_str_add(&msg, f->function != NULL ? f->function : "??");
     if (f->module != NULL)
-        cli_str_addf(&msg, " (%s+%s)", cli_basename(f->module),
+        cli_str_addf(&msg, " (%s+%s)", cf_path_base(f->module),
                      f->offset != NULL ? f->offset : "?");
     cli_jw_key(w, "message");
     cli_jw_begin_object(w);
