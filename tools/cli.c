@@ -83,6 +83,54 @@ void cli_str_free(cli_str *s) {
     s->len = s->cap = 0;
 }
 
+size_t cli_utf8_seq_len(const unsigned char *s, size_t n) {
+    if (n == 0)
+        return 0;
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned min, cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2, min = 0x80, cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3, min = 0x800, cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+void cli_str_add_utf8(cli_str *out, const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        size_t len;
+        while (run < n && u[run] != 0 && (len = cli_utf8_seq_len(u + run, n - run)) > 0)
+            run += len;
+        cli_str_addn(out, s + i, run - i);
+        if (run < n) {
+            cli_str_add(out, "\xef\xbf\xbd");
+            run++;
+        }
+        i = run;
+    }
+    if (out->data == NULL)
+        cli_str_addn(out, "", 0);
+}
+
 bool cli_read_file(const char *path, char **data, size_t *len) {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL)

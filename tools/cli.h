@@ -59,6 +59,14 @@ void cli_str_addn(cli_str *s, const char *text, size_t n);
 void cli_str_addf(cli_str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_str_free(cli_str *s);
 
+// Length of the valid UTF-8 sequence starting at s (at most n bytes), or 0
+// if the bytes there are not one (overlong, surrogate, beyond U+10FFFF,
+// truncated). ASCII gives 1, NUL too.
+size_t cli_utf8_seq_len(const unsigned char *s, size_t n);
+// Appends [s, s+n) with each byte that starts no valid UTF-8 sequence, and
+// each NUL, replaced by U+FFFD: the result is valid UTF-8 and a C string.
+void cli_str_add_utf8(cli_str *out, const char *s, size_t n);
+
 // Reads the whole file ("-" is stdin). Returns false and sets errno on
 // failure. The data is NUL-terminated (it may also hold NULs).
 bool cli_read_file(const char *path, char **data, size_t *len);

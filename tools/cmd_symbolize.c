@@ -4,7 +4,6 @@
 // program ran), with the library's own symbolizer reading the files from
 // disk. Lines it cannot improve are copied unchanged, byte for byte.
 #include "cli.h"
-#include "json.h"
 #include "logs.h"
 
 #include "report/report.h"
@@ -133,75 +132,61 @@ static bool text_summary(state *st, const char *line, FILE *out) {
 // JSON records
 // ---------------------------------------------------------------------------
 
-// Sets member `key` of obj to the string s (or the number n when s is
-// NULL), if it is absent or null. Returns whether it changed anything.
-static bool fill_member(cli_arena *a, cli_json *obj, const char *key, const char *s, long long n) {
-    cli_json *m = cli_json_get(obj, key);
-    if (m != NULL && m->type != CLI_JSON_NULL)
+// Sets member `key` of the frame to v if it is absent or null (taking the
+// reference either way). Returns whether it changed anything.
+static bool fill_member(json_t *frame, const char *key, json_t *v) {
+    const json_t *m = json_object_get(frame, key);
+    if (m != NULL && !json_is_null(m)) {
+        json_decref(v);
         return false;
-    if (m == NULL) {
-        m = cli_arena_alloc(a, sizeof *m);
-        m->key = key;
-        cli_json **tail = &obj->first;
-        while (*tail != NULL)
-            tail = &(*tail)->next;
-        *tail = m;
-        obj->count++;
     }
-    char num[32];
-    if (s == NULL) {
-        snprintf(num, sizeof num, "%lld", n);
-        m->type = CLI_JSON_NUMBER;
-        s = num;
-    } else {
-        m->type = CLI_JSON_STRING;
-    }
-    m->str = cli_arena_strdup(a, s);
-    m->len = strlen(s);
+    // An absent member goes last, a null one is replaced where it is.
+    json_object_set_new(frame, key, v);
     return true;
 }
 
-static bool json_stack(state *st, cli_arena *a, cli_json *stack) {
-    if (stack == NULL || stack->type != CLI_JSON_ARRAY)
+static bool json_stack(state *st, json_t *stack) {
+    if (!json_is_array(stack))
         return false;
     bool changed = false;
-    for (cli_json *f = stack->first; f != NULL; f = f->next) {
-        const char *module = cli_json_str(cli_json_get(f, "module"));
-        const char *offset = cli_json_str(cli_json_get(f, "offset"));
-        bool missing = cli_json_is_null(cli_json_get(f, "function")) ||
-                       cli_json_is_null(cli_json_get(f, "file"));
+    size_t i;
+    json_t *f;
+    json_array_foreach(stack, i, f) {
+        const char *module = json_string_value(json_object_get(f, "module"));
+        const char *offset = json_string_value(json_object_get(f, "offset"));
+        const json_t *function = json_object_get(f, "function"), *file = json_object_get(f, "file");
+        bool missing =
+            function == NULL || json_is_null(function) || file == NULL || json_is_null(file);
         if (module == NULL || offset == NULL || !missing)
             continue;
         cf_frame_info info;
         if (!lookup(st, module, (uintptr_t)strtoull(offset, NULL, 16), &info))
             continue;
         if (info.function[0] != '\0')
-            changed |= fill_member(a, f, "function", info.function, 0);
+            changed |= fill_member(f, "function", cli_json_string(info.function));
         if (info.file[0] != '\0') {
-            changed |= fill_member(a, f, "file", info.file, 0);
+            changed |= fill_member(f, "file", cli_json_string(info.file));
             if (info.line != 0)
-                changed |= fill_member(a, f, "line", NULL, info.line);
+                changed |= fill_member(f, "line", json_integer(info.line));
         }
     }
     return changed;
 }
 
+// A rewritten record is written compact, its members in their order.
 static bool json_line(state *st, const char *line, size_t len, FILE *out) {
-    cli_arena a = {0};
-    cli_json *v = cli_json_parse(&a, line, len, NULL);
+    json_t *v = cli_json_parse(line, len, NULL);
     bool changed = false;
-    if (v != NULL && cli_json_get(v, "crossfree") != NULL) {
-        changed |= json_stack(st, &a, cli_json_get(v, "deallocation_stack"));
-        changed |= json_stack(st, &a, cli_json_get(v, "allocation_stack"));
-        changed |= json_stack(st, &a, cli_json_get(cli_json_get(v, "first_free"), "stack"));
+    if (json_object_get(v, "crossfree") != NULL) {
+        changed |= json_stack(st, json_object_get(v, "deallocation_stack"));
+        changed |= json_stack(st, json_object_get(v, "allocation_stack"));
+        changed |= json_stack(st, json_object_get(json_object_get(v, "first_free"), "stack"));
     }
     if (changed) {
-        cli_jw w;
-        cli_jw_init(&w, out, 0);
-        cli_jw_value(&w, v);
+        json_dumpf(v, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fputc('\n', out);
     }
-    cli_arena_free(&a);
+    json_decref(v);
     return changed;
 }
 

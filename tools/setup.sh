@@ -8,9 +8,10 @@ set -euo pipefail
 CF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Build: compiler, meson, libunwind (never LLVM's libunwind-*-dev beside it:
-# the two conflict), elfutils' libdw, cmocka. Tests: the real programs and
-# FFI hosts that run under crossfree.
-CF_BUILD_PACKAGES=(gcc g++ meson ninja-build pkg-config libunwind-dev libdw-dev libcmocka-dev)
+# the two conflict), elfutils' libdw, jansson (the command's JSON), cmocka.
+# Tests: the real programs and FFI hosts that run under crossfree.
+CF_BUILD_PACKAGES=(gcc g++ meson ninja-build pkg-config libunwind-dev libdw-dev libjansson-dev
+    libcmocka-dev)
 CF_TEST_PACKAGES=(python3 python3-cffi sqlite3 git perl binutils clang-format
     luajit ruby ruby-ffi libjna-java mingw-w64 wine wine64)
 # JNA's test needs a JDK and koffi's needs npm (koffi itself comes from the
