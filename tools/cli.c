@@ -156,29 +156,44 @@ bool cli_read_file(const char *path, char **data, size_t *len) {
     return true;
 }
 
-bool cli_flag_value(int argc, char **argv, int *i, const char *name, const char **value,
-                    bool *missing) {
-    const char *arg = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0)
-        return false;
-    if (arg[n] == '=') {
-        *value = arg + n + 1;
-        return true;
+// Whether the long flag `arg` ("--name" or "--name=value") names one of
+// longopts in full.
+static bool whole_long_name(const char *arg, const struct option *longopts) {
+    size_t n = strcspn(arg + 2, "=");
+    for (const struct option *o = longopts; o->name != NULL; o++) {
+        if (strlen(o->name) == n && strncmp(arg + 2, o->name, n) == 0)
+            return true;
     }
-    // A short flag takes its value attached too: -okey=value.
-    if (arg[n] != '\0' && !(name[0] == '-' && name[1] != '-' && n == 2))
-        return false;
-    if (arg[n] != '\0') {
-        *value = arg + n;
-        return true;
+    return false;
+}
+
+int cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts) {
+    opterr = 0; // the messages below replace getopt's own
+    // The argument getopt_long reads now: inside a cluster such as "-ix"
+    // that is the cluster, and a long flag always stands alone.
+    const char *arg = optind < argc ? argv[optind] : "";
+    bool is_long = strncmp(arg, "--", 2) == 0 && arg[2] != '\0';
+    int c = getopt_long(argc, argv, optstring, longopts, NULL);
+    if (c == -1)
+        return -1;
+    if (is_long && !whole_long_name(arg, longopts)) {
+        cli_error("unknown flag '%s' (%s --help lists them)", arg, cli_prog);
+        return '?';
     }
-    if (*i + 1 >= argc) {
-        cli_error("%s needs a value", name);
-        *missing = true;
-        return true;
+    if (c == ':') {
+        if (is_long)
+            cli_error("%s needs a value", arg);
+        else
+            cli_error("-%c needs a value", optopt);
+        return '?';
     }
-    *i += 1;
-    *value = argv[*i];
-    return true;
+    if (c == '?') {
+        // A whole long name refused: it was given a value it takes none of.
+        if (is_long)
+            cli_error("%.*s takes no value", (int)strcspn(arg, "="), arg);
+        else
+            cli_error("unknown flag '-%c' (%s --help lists them)", optopt, cli_prog);
+        return '?';
+    }
+    return c;
 }

@@ -6,6 +6,7 @@
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -71,11 +72,14 @@ void cli_str_add_utf8(cli_str *out, const char *s, size_t n);
 // failure. The data is NUL-terminated (it may also hold NULs).
 bool cli_read_file(const char *path, char **data, size_t *len);
 
-// Whether `arg` is the flag `name` ("--log-dir"): with its value either in
-// the same argument after '=' or in the next one. Advances *i past what it
-// used and stores the value. A flag that needs a value and has none prints
-// an error and sets *missing.
-bool cli_flag_value(int argc, char **argv, int *i, const char *name, const char **value,
-                    bool *missing);
+// getopt_long for the subcommands, which pass an optstring starting with
+// "+:" (stop at the first operand, so a command's own flags are never
+// read; report a missing value apart from an unknown flag). Unlike bare
+// getopt_long it takes long flags only by their whole name ("--log" is
+// no "--log-dir"), and it prints each problem as one line: an unknown
+// flag, a flag without its value, a value given to a flag that takes
+// none. Returns the flag's value, -1 after the last flag, or '?' once the
+// problem is printed (the caller then exits with its usage status).
+int cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts);
 
 #endif

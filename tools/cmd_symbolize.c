@@ -261,48 +261,47 @@ static bool symbolize_file(state *st, const char *path, bool in_place) {
 // The subcommand
 // ---------------------------------------------------------------------------
 
+enum { OPT_DEBUG_DIR = 256 };
+
+static const struct option symbolize_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"in-place", no_argument, NULL, 'i'},
+    {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_cmd_symbolize(int argc, char **argv) {
     cli_prog = "crossfree symbolize";
     bool in_place = false;
     cli_str dirs = {0};
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value = NULL;
-        bool missing = false;
-        if (strcmp(arg, "--") == 0) {
-            i++;
-            break;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+    // '+': flags come before the logs; after the first log all are logs.
+    int c;
+    while ((c = cli_getopt(argc, argv, "+:hi", symbolize_options)) != -1) {
+        char real[PATH_MAX];
+        switch (c) {
+        case 'h':
             fputs(symbolize_usage, stdout);
             cli_str_free(&dirs);
             return 0;
-        }
-        if (strcmp(arg, "-i") == 0 || strcmp(arg, "--in-place") == 0) {
+        case 'i':
             in_place = true;
-        } else if (cli_flag_value(argc, argv, &i, "--debug-dir", &value, &missing)) {
-            char real[PATH_MAX];
-            if (missing) {
-                cli_str_free(&dirs);
-                return CLI_BAD_INPUT;
-            }
+            break;
+        case OPT_DEBUG_DIR:
             // elfutils reads a relative entry as relative to each module's
             // directory, so the directory is made absolute here.
-            if (realpath(value, real) == NULL) {
-                cli_error("--debug-dir %s: %s", value, strerror(errno));
+            if (realpath(optarg, real) == NULL) {
+                cli_error("--debug-dir %s: %s", optarg, strerror(errno));
                 cli_str_free(&dirs);
                 return CLI_BAD_INPUT;
             }
             cli_str_addf(&dirs, ":%s", real);
-        } else if (arg[0] == '-' && arg[1] != '\0') {
-            cli_error("unknown flag '%s' (crossfree symbolize --help lists them)", arg);
+            break;
+        default: // the problem is printed
             cli_str_free(&dirs);
             return CLI_BAD_INPUT;
-        } else {
-            break;
         }
     }
+    int i = optind;
     if (i >= argc) {
         cli_error("no log given (usage: crossfree symbolize [-i] [--debug-dir DIR] LOG...)");
         cli_str_free(&dirs);
