@@ -22,8 +22,8 @@ command -v npm >/dev/null || CF_TEST_PACKAGES+=(nodejs npm)
 # `crossfree report`'s tests validate SARIF with python3-jsonschema and JUnit
 # XML with xmllint (libxml2-utils).
 CF_TEST_PACKAGES+=(python3-jsonschema libxml2-utils)
-# tools/bench.py's scudo column preloads LLVM's Scudo allocator, which ships
-# in libclang-rt-14-dev (no libunwind-14-dev with it); its asan-preload
+# tests/bench/bench.py's scudo column preloads LLVM's Scudo allocator, which
+# ships in libclang-rt-14-dev (no libunwind-14-dev with it); its asan-preload
 # column uses gcc's own libasan, and dart_sass gets Dart from npm.
 CF_TEST_PACKAGES+=(libclang-rt-14-dev)
 

@@ -6,9 +6,9 @@
 # and output against native; prints median time, peak RSS, ratios, the options
 # matrix, the owner-record cost and the targets. Never asserts timings.
 #
-#   tools/bench.py                      native vs crossfree, 5 runs each
-#   tools/bench.py --full --markdown    what docs/performance.md shows
-#   tools/bench.py --quick              one tiny run of everything (CI)
+#   tests/bench/bench.py                      native vs crossfree, 5 runs each
+#   tests/bench/bench.py --full --markdown    what docs/performance.md shows
+#   tests/bench/bench.py --quick              one tiny run of everything (CI)
 import argparse
 import datetime
 import glob
@@ -26,10 +26,11 @@ import tempfile
 import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH_SRC = os.path.join(REPO, "tests", "bench")
-DOC_BEGIN = "<!-- BEGIN tools/bench.py --write-doc -->"
-DOC_END = "<!-- END tools/bench.py --write-doc -->"
+# This file sits in tests/bench/, beside the workloads it runs.
+BENCH_SRC = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(BENCH_SRC))
+DOC_BEGIN = "<!-- BEGIN tests/bench/bench.py --write-doc -->"
+DOC_END = "<!-- END tests/bench/bench.py --write-doc -->"
 
 # ---------------------------------------------------------------------------
 # Workloads
@@ -968,7 +969,7 @@ def main(argv):
 
     report = {
         "settings": {
-            "command": "tools/bench.py " + " ".join(argv),
+            "command": "tests/bench/bench.py " + " ".join(argv),
             "quick": args.quick,
             "options_matrix": args.options_matrix,
             "crossfree_options": args.crossfree_options,
