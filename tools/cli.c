@@ -83,6 +83,54 @@ void cli_str_free(cli_str *s) {
     s->len = s->cap = 0;
 }
 
+size_t cli_utf8_seq_len(const unsigned char *s, size_t n) {
+    if (n == 0)
+        return 0;
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned min, cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2, min = 0x80, cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3, min = 0x800, cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+void cli_str_add_utf8(cli_str *out, const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        size_t len;
+        while (run < n && u[run] != 0 && (len = cli_utf8_seq_len(u + run, n - run)) > 0)
+            run += len;
+        cli_str_addn(out, s + i, run - i);
+        if (run < n) {
+            cli_str_add(out, "\xef\xbf\xbd");
+            run++;
+        }
+        i = run;
+    }
+    if (out->data == NULL)
+        cli_str_addn(out, "", 0);
+}
+
 bool cli_read_file(const char *path, char **data, size_t *len) {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL)
@@ -108,29 +156,44 @@ bool cli_read_file(const char *path, char **data, size_t *len) {
     return true;
 }
 
-bool cli_flag_value(int argc, char **argv, int *i, const char *name, const char **value,
-                    bool *missing) {
-    const char *arg = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0)
-        return false;
-    if (arg[n] == '=') {
-        *value = arg + n + 1;
-        return true;
+// Whether the long flag `arg` ("--name" or "--name=value") names one of
+// longopts in full.
+static bool whole_long_name(const char *arg, const struct option *longopts) {
+    size_t n = strcspn(arg + 2, "=");
+    for (const struct option *o = longopts; o->name != NULL; o++) {
+        if (strlen(o->name) == n && strncmp(arg + 2, o->name, n) == 0)
+            return true;
     }
-    // A short flag takes its value attached too: -okey=value.
-    if (arg[n] != '\0' && !(name[0] == '-' && name[1] != '-' && n == 2))
-        return false;
-    if (arg[n] != '\0') {
-        *value = arg + n;
-        return true;
+    return false;
+}
+
+int cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts) {
+    opterr = 0; // the messages below replace getopt's own
+    // The argument getopt_long reads now: inside a cluster such as "-ix"
+    // that is the cluster, and a long flag always stands alone.
+    const char *arg = optind < argc ? argv[optind] : "";
+    bool is_long = strncmp(arg, "--", 2) == 0 && arg[2] != '\0';
+    int c = getopt_long(argc, argv, optstring, longopts, NULL);
+    if (c == -1)
+        return -1;
+    if (is_long && !whole_long_name(arg, longopts)) {
+        cli_error("unknown flag '%s' (%s --help lists them)", arg, cli_prog);
+        return '?';
     }
-    if (*i + 1 >= argc) {
-        cli_error("%s needs a value", name);
-        *missing = true;
-        return true;
+    if (c == ':') {
+        if (is_long)
+            cli_error("%s needs a value", arg);
+        else
+            cli_error("-%c needs a value", optopt);
+        return '?';
     }
-    *i += 1;
-    *value = argv[*i];
-    return true;
+    if (c == '?') {
+        // A whole long name refused: it was given a value it takes none of.
+        if (is_long)
+            cli_error("%.*s takes no value", (int)strcspn(arg, "="), arg);
+        else
+            cli_error("unknown flag '-%c' (%s --help lists them)", optopt, cli_prog);
+        return '?';
+    }
+    return c;
 }

@@ -6,6 +6,7 @@
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -59,15 +60,26 @@ void cli_str_addn(cli_str *s, const char *text, size_t n);
 void cli_str_addf(cli_str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_str_free(cli_str *s);
 
+// Length of the valid UTF-8 sequence starting at s (at most n bytes), or 0
+// if the bytes there are not one (overlong, surrogate, beyond U+10FFFF,
+// truncated). ASCII gives 1, NUL too.
+size_t cli_utf8_seq_len(const unsigned char *s, size_t n);
+// Appends [s, s+n) with each byte that starts no valid UTF-8 sequence, and
+// each NUL, replaced by U+FFFD: the result is valid UTF-8 and a C string.
+void cli_str_add_utf8(cli_str *out, const char *s, size_t n);
+
 // Reads the whole file ("-" is stdin). Returns false and sets errno on
 // failure. The data is NUL-terminated (it may also hold NULs).
 bool cli_read_file(const char *path, char **data, size_t *len);
 
-// Whether `arg` is the flag `name` ("--log-dir"): with its value either in
-// the same argument after '=' or in the next one. Advances *i past what it
-// used and stores the value. A flag that needs a value and has none prints
-// an error and sets *missing.
-bool cli_flag_value(int argc, char **argv, int *i, const char *name, const char **value,
-                    bool *missing);
+// getopt_long for the subcommands, which pass an optstring starting with
+// "+:" (stop at the first operand, so a command's own flags are never
+// read; report a missing value apart from an unknown flag). Unlike bare
+// getopt_long it takes long flags only by their whole name ("--log" is
+// no "--log-dir"), and it prints each problem as one line: an unknown
+// flag, a flag without its value, a value given to a flag that takes
+// none. Returns the flag's value, -1 after the last flag, or '?' once the
+// problem is printed (the caller then exits with its usage status).
+int cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts);
 
 #endif

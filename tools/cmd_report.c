@@ -5,6 +5,8 @@
 // GitHub writers (JUnit and SARIF have files of their own).
 #include "report_out.h"
 
+#include "support/fmt.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -104,7 +106,7 @@ void cli_process_name(const cli_record *r, cli_str *out) {
     const char *exe = r->executable;
     if (exe == NULL || exe[0] == '\0')
         exe = r->argc > 0 ? r->argv[0] : "process";
-    cli_str_add(out, cli_basename(exe));
+    cli_str_add(out, cf_path_base(exe));
     if (r->pid >= 0)
         cli_str_addf(out, " (pid %lld)", r->pid);
 }
@@ -165,7 +167,7 @@ void cli_frame_short(const cli_frame *f, cli_str *out) {
     if (f->function != NULL)
         cli_str_add(out, f->function);
     if (f->file != NULL) {
-        cli_str_addf(out, "%s%s", f->function != NULL ? " (" : "", cli_basename(f->file));
+        cli_str_addf(out, "%s%s", f->function != NULL ? " (" : "", cf_path_base(f->file));
         if (f->line > 0)
             cli_str_addf(out, ":%lld", f->line);
         if (f->function != NULL)
@@ -409,37 +411,40 @@ static void read_path(cli_logs *logs, const char *path) {
     free(names);
 }
 
+enum { OPT_FORMAT = 256, OPT_SOURCE_ROOT, OPT_OUTPUT };
+
+static const struct option report_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_cmd_report(int argc, char **argv) {
     cli_prog = "crossfree report";
     const char *format = "text", *root = NULL, *output = NULL;
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value = NULL;
-        bool missing = false;
-        if (strcmp(arg, "--") == 0) {
-            i++;
-            break;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+    // '+': flags come before the logs; after the first log all are logs.
+    int c;
+    while ((c = cli_getopt(argc, argv, "+:h", report_options)) != -1) {
+        switch (c) {
+        case 'h':
             fputs(report_usage, stdout);
             return 0;
-        }
-        if (cli_flag_value(argc, argv, &i, "--format", &value, &missing))
-            format = value;
-        else if (cli_flag_value(argc, argv, &i, "--source-root", &value, &missing))
-            root = value;
-        else if (cli_flag_value(argc, argv, &i, "--output", &value, &missing))
-            output = value;
-        else if (arg[0] == '-' && arg[1] != '\0') {
-            cli_error("unknown flag '%s' (crossfree report --help lists them)", arg);
-            return CLI_BAD_INPUT;
-        } else {
+        case OPT_FORMAT:
+            format = optarg;
             break;
-        }
-        if (missing)
+        case OPT_SOURCE_ROOT:
+            root = optarg;
+            break;
+        case OPT_OUTPUT:
+            output = optarg;
+            break;
+        default: // the problem is printed
             return CLI_BAD_INPUT;
+        }
     }
+    int i = optind;
     void (*writer)(const cli_logs *, const cli_report_opts *) = NULL;
     if (strcmp(format, "text") == 0)
         writer = cli_write_text;

@@ -10,6 +10,7 @@
 
 #include "platform/platform.h"
 #include "runtime/options.h"
+#include "support/fmt.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -211,7 +212,7 @@ static void add_other_preloads(const char *preload, cli_str *out) {
     char *save = NULL;
     for (char *e = strtok_r(copy, PRELOAD_SEPARATORS, &save); e != NULL;
          e = strtok_r(NULL, PRELOAD_SEPARATORS, &save)) {
-        const char *base = strrchr(e, '/') != NULL ? strrchr(e, '/') + 1 : e;
+        const char *base = cf_path_base(e);
         if (strncmp(base, LIBRARY_NAME, strlen(LIBRARY_NAME)) == 0)
             cli_error("note: %s left out of " PRELOAD_VAR " (another crossfree)", e);
         else
@@ -256,65 +257,74 @@ static int make_dirs(const char *dir) {
 // The subcommand
 // ---------------------------------------------------------------------------
 
+// Long flags without a short form get values past any character.
+enum { OPT_ONLY = 256, OPT_LOG_DIR, OPT_PRINT_LIBRARY };
+
+static const struct option run_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"option", required_argument, NULL, 'o'},
+    {"only", required_argument, NULL, OPT_ONLY},
+    {"log-dir", required_argument, NULL, OPT_LOG_DIR},
+    {"print-library", no_argument, NULL, OPT_PRINT_LIBRARY},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_cmd_run(int argc, char **argv) {
     cli_prog = "crossfree run";
     cli_str added = {0}; // ":k=v:k=v" in command-line order
     const char *log_dir = NULL;
     bool print_library = false;
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value = NULL;
-        bool missing = false;
-        if (strcmp(arg, "--") == 0) {
-            i++;
-            break;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+    // '+': the first operand is the command, and everything after it is
+    // its own, flags included.
+    int c;
+    while ((c = cli_getopt(argc, argv, "+:ho:", run_options)) != -1) {
+        const char *value = optarg;
+        switch (c) {
+        case 'h':
             fputs(run_usage, stdout);
             cli_str_free(&added);
             return 0;
-        }
-        if (strcmp(arg, "--print-library") == 0) {
+        case OPT_PRINT_LIBRARY:
             print_library = true;
-            continue;
-        }
-        if (cli_flag_value(argc, argv, &i, "-o", &value, &missing) ||
-            cli_flag_value(argc, argv, &i, "--option", &value, &missing)) {
-            if (missing || !check_option("-o", value)) {
+            break;
+        case 'o':
+            // -o=KEY=VALUE, as --option=KEY=VALUE, is -o KEY=VALUE.
+            if (value == argv[optind - 1] + 2 && value[0] == '=')
+                value++;
+            if (!check_option("-o", value)) {
                 cli_str_free(&added);
-                return missing ? CLI_RUN_USAGE : CLI_RUN_BAD_OPTION;
+                return CLI_RUN_BAD_OPTION;
             }
             cli_str_addf(&added, ":%s", value);
-            continue;
-        }
-        if (cli_flag_value(argc, argv, &i, "--only", &value, &missing)) {
+            break;
+        case OPT_ONLY: {
             cli_str pair = {0};
-            if (!missing)
-                cli_str_addf(&pair, "only=%s", value);
-            if (missing || !check_option("--only", pair.data)) {
-                cli_str_free(&pair);
-                cli_str_free(&added);
-                return missing ? CLI_RUN_USAGE : CLI_RUN_BAD_OPTION;
-            }
-            cli_str_addf(&added, ":%s", pair.data);
+            cli_str_addf(&pair, "only=%s", value);
+            bool ok = check_option("--only", pair.data);
+            if (ok)
+                cli_str_addf(&added, ":%s", pair.data);
             cli_str_free(&pair);
-            continue;
-        }
-        if (cli_flag_value(argc, argv, &i, "--log-dir", &value, &missing)) {
-            if (missing) {
+            if (!ok) {
                 cli_str_free(&added);
-                return CLI_RUN_USAGE;
+                return CLI_RUN_BAD_OPTION;
             }
-            log_dir = value;
-            continue;
+            break;
         }
-        if (arg[0] == '-') {
-            cli_error("unknown flag '%s' (crossfree run --help lists them)", arg);
+        case OPT_LOG_DIR:
+            log_dir = value;
+            break;
+        default: // the problem is printed
             cli_str_free(&added);
             return CLI_RUN_USAGE;
         }
-        break; // the command, without a "--" before it
+    }
+    int i = optind;
+    // getopt takes a lone "-" for an operand; before the command it is a
+    // mistyped flag, as it always was here (after "--" it is the command).
+    if (i < argc && strcmp(argv[i], "-") == 0 && strcmp(argv[i - 1], "--") != 0) {
+        cli_error("unknown flag '-' (crossfree run --help lists them)");
+        cli_str_free(&added);
+        return CLI_RUN_USAGE;
     }
 
     char lib[PATH_MAX];

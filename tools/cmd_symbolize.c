@@ -4,7 +4,6 @@
 // program ran), with the library's own symbolizer reading the files from
 // disk. Lines it cannot improve are copied unchanged, byte for byte.
 #include "cli.h"
-#include "json.h"
 #include "logs.h"
 
 #include "platform/platform.h"
@@ -122,8 +121,7 @@ static bool text_summary(state *st, const char *line, FILE *out) {
         if (f->line != 0)
             fprintf(out, ":%u", f->line);
     } else {
-        const char *base = strrchr(f->module, '/');
-        fprintf(out, " (%s+0x%lx)", base != NULL ? base + 1 : f->module, (unsigned long)f->offset);
+        fprintf(out, " (%s+0x%lx)", cf_path_base(f->module), (unsigned long)f->offset);
     }
     if (f->function[0] != '\0')
         fprintf(out, " in %s", f->function);
@@ -135,75 +133,61 @@ static bool text_summary(state *st, const char *line, FILE *out) {
 // JSON records
 // ---------------------------------------------------------------------------
 
-// Sets member `key` of obj to the string s (or the number n when s is
-// NULL), if it is absent or null. Returns whether it changed anything.
-static bool fill_member(cli_arena *a, cli_json *obj, const char *key, const char *s, long long n) {
-    cli_json *m = cli_json_get(obj, key);
-    if (m != NULL && m->type != CLI_JSON_NULL)
+// Sets member `key` of the frame to v if it is absent or null (taking the
+// reference either way). Returns whether it changed anything.
+static bool fill_member(json_t *frame, const char *key, json_t *v) {
+    const json_t *m = json_object_get(frame, key);
+    if (m != NULL && !json_is_null(m)) {
+        json_decref(v);
         return false;
-    if (m == NULL) {
-        m = cli_arena_alloc(a, sizeof *m);
-        m->key = key;
-        cli_json **tail = &obj->first;
-        while (*tail != NULL)
-            tail = &(*tail)->next;
-        *tail = m;
-        obj->count++;
     }
-    char num[32];
-    if (s == NULL) {
-        snprintf(num, sizeof num, "%lld", n);
-        m->type = CLI_JSON_NUMBER;
-        s = num;
-    } else {
-        m->type = CLI_JSON_STRING;
-    }
-    m->str = cli_arena_strdup(a, s);
-    m->len = strlen(s);
+    // An absent member goes last, a null one is replaced where it is.
+    json_object_set_new(frame, key, v);
     return true;
 }
 
-static bool json_stack(state *st, cli_arena *a, cli_json *stack) {
-    if (stack == NULL || stack->type != CLI_JSON_ARRAY)
+static bool json_stack(state *st, json_t *stack) {
+    if (!json_is_array(stack))
         return false;
     bool changed = false;
-    for (cli_json *f = stack->first; f != NULL; f = f->next) {
-        const char *module = cli_json_str(cli_json_get(f, "module"));
-        const char *offset = cli_json_str(cli_json_get(f, "offset"));
-        bool missing = cli_json_is_null(cli_json_get(f, "function")) ||
-                       cli_json_is_null(cli_json_get(f, "file"));
+    size_t i;
+    json_t *f;
+    json_array_foreach(stack, i, f) {
+        const char *module = json_string_value(json_object_get(f, "module"));
+        const char *offset = json_string_value(json_object_get(f, "offset"));
+        const json_t *function = json_object_get(f, "function"), *file = json_object_get(f, "file");
+        bool missing =
+            function == NULL || json_is_null(function) || file == NULL || json_is_null(file);
         if (module == NULL || offset == NULL || !missing)
             continue;
         cf_frame_info info;
         if (!lookup(st, module, (uintptr_t)strtoull(offset, NULL, 16), &info))
             continue;
         if (info.function[0] != '\0')
-            changed |= fill_member(a, f, "function", info.function, 0);
+            changed |= fill_member(f, "function", cli_json_string(info.function));
         if (info.file[0] != '\0') {
-            changed |= fill_member(a, f, "file", info.file, 0);
+            changed |= fill_member(f, "file", cli_json_string(info.file));
             if (info.line != 0)
-                changed |= fill_member(a, f, "line", NULL, info.line);
+                changed |= fill_member(f, "line", json_integer(info.line));
         }
     }
     return changed;
 }
 
+// A rewritten record is written compact, its members in their order.
 static bool json_line(state *st, const char *line, size_t len, FILE *out) {
-    cli_arena a = {0};
-    cli_json *v = cli_json_parse(&a, line, len, NULL);
+    json_t *v = cli_json_parse(line, len, NULL);
     bool changed = false;
-    if (v != NULL && cli_json_get(v, "crossfree") != NULL) {
-        changed |= json_stack(st, &a, cli_json_get(v, "deallocation_stack"));
-        changed |= json_stack(st, &a, cli_json_get(v, "allocation_stack"));
-        changed |= json_stack(st, &a, cli_json_get(cli_json_get(v, "first_free"), "stack"));
+    if (json_object_get(v, "crossfree") != NULL) {
+        changed |= json_stack(st, json_object_get(v, "deallocation_stack"));
+        changed |= json_stack(st, json_object_get(v, "allocation_stack"));
+        changed |= json_stack(st, json_object_get(json_object_get(v, "first_free"), "stack"));
     }
     if (changed) {
-        cli_jw w;
-        cli_jw_init(&w, out, 0);
-        cli_jw_value(&w, v);
+        json_dumpf(v, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fputc('\n', out);
     }
-    cli_arena_free(&a);
+    json_decref(v);
     return changed;
 }
 
@@ -278,48 +262,47 @@ static bool symbolize_file(state *st, const char *path, bool in_place) {
 // The subcommand
 // ---------------------------------------------------------------------------
 
+enum { OPT_DEBUG_DIR = 256 };
+
+static const struct option symbolize_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"in-place", no_argument, NULL, 'i'},
+    {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_cmd_symbolize(int argc, char **argv) {
     cli_prog = "crossfree symbolize";
     bool in_place = false;
     cli_str dirs = {0};
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value = NULL;
-        bool missing = false;
-        if (strcmp(arg, "--") == 0) {
-            i++;
-            break;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+    // '+': flags come before the logs; after the first log all are logs.
+    int c;
+    while ((c = cli_getopt(argc, argv, "+:hi", symbolize_options)) != -1) {
+        char real[PATH_MAX];
+        switch (c) {
+        case 'h':
             fputs(symbolize_usage, stdout);
             cli_str_free(&dirs);
             return 0;
-        }
-        if (strcmp(arg, "-i") == 0 || strcmp(arg, "--in-place") == 0) {
+        case 'i':
             in_place = true;
-        } else if (cli_flag_value(argc, argv, &i, "--debug-dir", &value, &missing)) {
-            char real[PATH_MAX];
-            if (missing) {
-                cli_str_free(&dirs);
-                return CLI_BAD_INPUT;
-            }
+            break;
+        case OPT_DEBUG_DIR:
             // elfutils reads a relative entry as relative to each module's
             // directory, so the directory is made absolute here.
-            if (realpath(value, real) == NULL) {
-                cli_error("--debug-dir %s: %s", value, strerror(errno));
+            if (realpath(optarg, real) == NULL) {
+                cli_error("--debug-dir %s: %s", optarg, strerror(errno));
                 cli_str_free(&dirs);
                 return CLI_BAD_INPUT;
             }
             cli_str_addf(&dirs, ":%s", real);
-        } else if (arg[0] == '-' && arg[1] != '\0') {
-            cli_error("unknown flag '%s' (crossfree symbolize --help lists them)", arg);
+            break;
+        default: // the problem is printed
             cli_str_free(&dirs);
             return CLI_BAD_INPUT;
-        } else {
-            break;
         }
     }
+    int i = optind;
     if (i >= argc) {
         cli_error("no log given (usage: crossfree symbolize [-i] [--debug-dir DIR] LOG...)");
         cli_str_free(&dirs);

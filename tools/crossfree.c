@@ -4,6 +4,7 @@
 // annotations, `symbolize` names the frames of logs written with
 // symbolize=0. This file only dispatches; each subcommand has its own file.
 #include "cli.h"
+#include "logs.h"
 
 #include <string.h>
 
@@ -25,6 +26,7 @@ static const char usage[] =
     "crossfree-options(7) have the details.\n";
 
 int main(int argc, char **argv) {
+    cli_json_init();
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_RUN_USAGE;

@@ -7,18 +7,69 @@
 
 #include "cli.h"
 
+#include "support/fmt.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 // ---------------------------------------------------------------------------
-// Small helpers
+// Arena
 // ---------------------------------------------------------------------------
 
-const char *cli_basename(const char *path) {
-    const char *slash = strrchr(path, '/');
-    return slash != NULL ? slash + 1 : path;
+struct cli_chunk {
+    struct cli_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+#define CHUNK_BYTES (64 * 1024)
+
+void *cli_arena_alloc(cli_arena *a, size_t bytes) {
+    size_t align = sizeof(max_align_t);
+    bytes = (bytes + align - 1) / align * align;
+    struct cli_chunk *c = a->chunks;
+    if (c == NULL || c->cap - c->used < bytes) {
+        size_t cap = bytes > CHUNK_BYTES ? bytes : CHUNK_BYTES;
+        c = cli_xmalloc(sizeof *c + cap);
+        c->used = 0;
+        c->cap = cap;
+        // A big block gets a chunk of its own behind the current one, so
+        // the space left in the current chunk stays usable.
+        if (a->chunks != NULL && bytes > CHUNK_BYTES) {
+            c->next = a->chunks->next;
+            a->chunks->next = c;
+        } else {
+            c->next = a->chunks;
+            a->chunks = c;
+        }
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += bytes;
+    memset(p, 0, bytes);
+    return p;
 }
+
+char *cli_arena_strdup(cli_arena *a, const char *s) {
+    size_t n = strlen(s);
+    char *p = cli_arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    return p;
+}
+
+void cli_arena_free(cli_arena *a) {
+    struct cli_chunk *c = a->chunks;
+    while (c != NULL) {
+        struct cli_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->chunks = NULL;
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------
 
 static bool starts_with(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -42,7 +93,7 @@ bool cli_frame_is_user(const cli_frame *f) {
         return false;
     if (f->module == NULL)
         return true;
-    const char *base = cli_basename(f->module);
+    const char *base = cf_path_base(f->module);
     for (size_t i = 0; i < sizeof runtime_modules / sizeof runtime_modules[0]; i++) {
         if (starts_with(base, runtime_modules[i]))
             return false;
@@ -75,93 +126,147 @@ void cli_logs_free(cli_logs *logs) {
 // JSON records
 // ---------------------------------------------------------------------------
 
-static const char *get_str(const cli_json *o, const char *key) {
-    return cli_json_str(cli_json_get(o, key));
+void cli_json_init(void) { json_set_alloc_funcs(cli_xmalloc, free); }
+
+json_t *cli_json_parse(const char *text, size_t len, json_error_t *err) {
+    // Most lines are valid UTF-8 and go to jansson as they are. A raw NUL
+    // becomes U+FFFD with the rest: a NUL in a string is repaired like any
+    // other bad byte, and outside strings the line stays malformed.
+    const unsigned char *u = (const unsigned char *)text;
+    size_t i = 0, n;
+    while (i < len && u[i] != 0 && (n = cli_utf8_seq_len(u + i, len - i)) > 0)
+        i += n;
+    if (i == len)
+        return json_loadb(text, len, JSON_ALLOW_NUL, err);
+    cli_str fixed = {0};
+    cli_str_add_utf8(&fixed, text, len);
+    json_t *v = json_loadb(fixed.data, fixed.len, JSON_ALLOW_NUL, err);
+    cli_str_free(&fixed);
+    return v;
 }
 
-static long long get_int(const cli_json *o, const char *key) {
-    long long v;
-    return cli_json_int(cli_json_get(o, key), &v) ? v : -1;
+json_t *cli_json_string(const char *s) {
+    if (s == NULL)
+        return json_null();
+    json_t *v = json_string(s); // NULL when s is not UTF-8
+    if (v == NULL) {
+        cli_str fixed = {0};
+        cli_str_add_utf8(&fixed, s, strlen(s));
+        v = json_stringn(fixed.data, fixed.len);
+        cli_str_free(&fixed);
+    }
+    return v;
 }
 
-static void read_side(const cli_json *o, cli_side *side) {
-    if (o == NULL || o->type != CLI_JSON_OBJECT)
+// v's string copied into the arena (an escaped NUL becomes U+FFFD), or
+// NULL when v is not a string.
+static const char *str_of(cli_arena *a, const json_t *v) {
+    if (!json_is_string(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (memchr(s, '\0', n) == NULL)
+        return arena_strndup(a, s, n);
+    cli_str fixed = {0};
+    cli_str_add_utf8(&fixed, s, n);
+    const char *copy = arena_strndup(a, fixed.data, fixed.len);
+    cli_str_free(&fixed);
+    return copy;
+}
+
+// The string member `key` of o; NULL when o is no object or has none.
+static const char *get_str(cli_arena *a, const json_t *o, const char *key) {
+    return str_of(a, json_object_get(o, key));
+}
+
+// An integer member, -1 when absent or not an integer.
+static long long get_int(const json_t *o, const char *key) {
+    const json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+static void read_side(cli_arena *a, const json_t *o, cli_side *side) {
+    if (!json_is_object(o))
         return;
     side->present = true;
-    side->family = get_str(o, "family");
-    side->function = get_str(o, "function");
+    side->family = get_str(a, o, "family");
+    side->function = get_str(a, o, "function");
     side->thread = get_int(o, "thread");
 }
 
-static void read_stack(cli_arena *a, const cli_json *arr, cli_stack *stack) {
-    if (arr == NULL || arr->type != CLI_JSON_ARRAY)
+static void read_stack(cli_arena *a, const json_t *arr, cli_stack *stack) {
+    if (!json_is_array(arr))
         return;
     stack->present = true;
-    stack->frames = cli_arena_alloc(a, (arr->count + 1) * sizeof *stack->frames);
-    for (const cli_json *f = arr->first; f != NULL; f = f->next) {
-        if (f->type != CLI_JSON_OBJECT)
+    stack->frames = cli_arena_alloc(a, (json_array_size(arr) + 1) * sizeof *stack->frames);
+    size_t i;
+    const json_t *f;
+    json_array_foreach(arr, i, f) {
+        if (!json_is_object(f))
             continue;
         cli_frame *out = &stack->frames[stack->n++];
-        out->pc = get_str(f, "pc");
-        out->module = get_str(f, "module");
-        out->offset = get_str(f, "offset");
-        out->function = get_str(f, "function");
-        out->file = get_str(f, "file");
+        out->pc = get_str(a, f, "pc");
+        out->module = get_str(a, f, "module");
+        out->offset = get_str(a, f, "offset");
+        out->function = get_str(a, f, "function");
+        out->file = get_str(a, f, "file");
         long long line = get_int(f, "line");
         out->line = line > 0 ? line : 0;
-        out->unloaded = cli_json_get(f, "unloaded") != NULL &&
-                        cli_json_get(f, "unloaded")->type == CLI_JSON_TRUE;
+        out->unloaded = json_is_true(json_object_get(f, "unloaded"));
     }
 }
 
-bool cli_record_from_json(cli_arena *a, const cli_json *o, cli_record *r, const char **why) {
-    if (o->type != CLI_JSON_OBJECT) {
+bool cli_record_from_json(cli_arena *a, const json_t *o, cli_record *r, const char **why) {
+    if (!json_is_object(o)) {
         *why = "a JSON value that is not an object";
         return false;
     }
-    if (cli_json_get(o, "crossfree") == NULL) {
+    if (json_object_get(o, "crossfree") == NULL) {
         *why = "a JSON object without \"crossfree\" (not a crossfree record)";
         return false;
     }
-    r->kind = get_str(o, "kind");
+    r->kind = get_str(a, o, "kind");
     if (r->kind == NULL || r->kind[0] == '\0') {
         *why = "a crossfree record without a \"kind\"";
         return false;
     }
-    const char *message = get_str(o, "message");
+    const char *message = get_str(a, o, "message");
     r->message = message != NULL ? message : "";
     // semantics=windows: a pair only Windows rejects reads "allocated by
     // malloc(), freed by free()" on Linux; the Windows view says what is wrong.
-    const cli_json *win = cli_json_get(o, "windows_view");
-    const char *win_linux = get_str(win, "linux");
-    if (get_str(win, "message") != NULL && win_linux != NULL && strcmp(win_linux, "works") == 0)
-        r->message = get_str(win, "message");
+    const json_t *win = json_object_get(o, "windows_view");
+    const char *win_message = get_str(a, win, "message");
+    const char *win_linux = json_string_value(json_object_get(win, "linux"));
+    if (win_message != NULL && win_linux != NULL && strcmp(win_linux, "works") == 0)
+        r->message = win_message;
     r->pid = get_int(o, "pid");
-    r->executable = get_str(o, "executable");
-    const cli_json *cmd = cli_json_get(o, "command_line");
-    if (cmd != NULL && cmd->type == CLI_JSON_ARRAY) {
-        r->argv = cli_arena_alloc(a, (cmd->count + 1) * sizeof *r->argv);
-        for (const cli_json *arg = cmd->first; arg != NULL; arg = arg->next) {
-            if (arg->type == CLI_JSON_STRING)
-                r->argv[r->argc++] = arg->str;
+    r->executable = get_str(a, o, "executable");
+    const json_t *cmd = json_object_get(o, "command_line");
+    if (json_is_array(cmd)) {
+        r->argv = cli_arena_alloc(a, (json_array_size(cmd) + 1) * sizeof *r->argv);
+        size_t i;
+        const json_t *v;
+        json_array_foreach(cmd, i, v) {
+            const char *arg = str_of(a, v);
+            if (arg != NULL)
+                r->argv[r->argc++] = arg;
         }
     }
     r->thread = get_int(o, "thread");
-    r->address = get_str(o, "address");
+    r->address = get_str(a, o, "address");
     r->size = get_int(o, "size");
-    read_side(cli_json_get(o, "allocated_by"), &r->allocated_by);
-    read_side(cli_json_get(o, "freed_by"), &r->freed_by);
-    const cli_json *first = cli_json_get(o, "first_free");
-    read_side(first, &r->first_free);
-    read_stack(a, cli_json_get(first, "stack"), &r->first_free_stack);
-    read_stack(a, cli_json_get(o, "deallocation_stack"), &r->dealloc_stack);
-    read_stack(a, cli_json_get(o, "allocation_stack"), &r->alloc_stack);
-    r->where = get_str(o, "where");
-    r->where_module = get_str(o, "where_module");
-    r->block_address = get_str(o, "block_address");
-    const cli_json *truncated = cli_json_get(o, "truncated");
-    r->truncated = truncated != NULL && truncated->type == CLI_JSON_TRUE;
-    r->time = get_str(o, "time");
+    read_side(a, json_object_get(o, "allocated_by"), &r->allocated_by);
+    read_side(a, json_object_get(o, "freed_by"), &r->freed_by);
+    const json_t *first = json_object_get(o, "first_free");
+    read_side(a, first, &r->first_free);
+    read_stack(a, json_object_get(first, "stack"), &r->first_free_stack);
+    read_stack(a, json_object_get(o, "deallocation_stack"), &r->dealloc_stack);
+    read_stack(a, json_object_get(o, "allocation_stack"), &r->alloc_stack);
+    r->where = get_str(a, o, "where");
+    r->where_module = get_str(a, o, "where_module");
+    r->block_address = get_str(a, o, "block_address");
+    r->truncated = json_is_true(json_object_get(o, "truncated"));
+    r->time = get_str(a, o, "time");
     return true;
 }
 
@@ -484,7 +589,13 @@ bool cli_logs_read(cli_logs *logs, const char *path) {
         logs->unreadable = true;
         return false;
     }
-    const char *name = cli_arena_strdup(&logs->arena, strcmp(path, "-") == 0 ? "<stdin>" : path);
+    cli_logs_parse(logs, strcmp(path, "-") == 0 ? "<stdin>" : path, data, size);
+    free(data);
+    return true;
+}
+
+void cli_logs_parse(cli_logs *logs, const char *label, char *data, size_t size) {
+    const char *name = cli_arena_strdup(&logs->arena, label);
     text_state st = {.cur = -1};
     size_t skipped = 0, first_skipped = 0, bad_json = 0;
     bool warned_version = false;
@@ -506,8 +617,8 @@ bool cli_logs_read(cli_logs *logs, const char *path) {
         }
         if (line[lead] == '{') {
             st.cur = -1;
-            cli_json_error err;
-            cli_json *v = cli_json_parse(&logs->arena, line, len, &err);
+            json_error_t err;
+            json_t *v = cli_json_parse(line, len, &err);
             const char *why = NULL;
             cli_record *r = NULL;
             if (v != NULL) {
@@ -520,8 +631,8 @@ bool cli_logs_read(cli_logs *logs, const char *path) {
             if (r == NULL) {
                 if (++bad_json <= MAX_LINE_WARNINGS) {
                     if (v == NULL)
-                        cli_error("%s:%zu: malformed JSON at column %zu: %s; line skipped", name,
-                                  line_no, err.offset + 1, err.message);
+                        cli_error("%s:%zu: malformed JSON at column %d: %s; line skipped", name,
+                                  line_no, err.column, err.text);
                     else
                         cli_error("%s:%zu: %s; line skipped", name, line_no, why);
                 }
@@ -534,6 +645,7 @@ bool cli_logs_read(cli_logs *logs, const char *path) {
                     warned_version = true;
                 }
             }
+            json_decref(v);
         } else if (!text_line(logs, &st, name, line_no, line, len)) {
             if (skipped++ == 0)
                 first_skipped = line_no;
@@ -547,6 +659,4 @@ bool cli_logs_read(cli_logs *logs, const char *path) {
                   "(the first is line %zu)",
                   name, skipped, skipped == 1 ? "" : "s", skipped == 1 ? "is" : "are",
                   first_skipped);
-    free(data);
-    return true;
 }

@@ -3,14 +3,42 @@
 // schema in docs/reports.md) and, for logs written without it, the text
 // reports. Both become the same error records, which the report writers
 // consume. Reading never fails on bad content: bad lines are counted and
-// reported once per file on stderr.
+// reported once per file on stderr. JSON is read with jansson, after bytes
+// that are not UTF-8 have been made U+FFFD (jansson refuses them, and a log
+// may hold a Latin-1 path or half a character where a line was cut).
 #ifndef CLI_LOGS_H
 #define CLI_LOGS_H
 
-#include "json.h"
-
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+// ---------------------------------------------------------------------------
+// Arena: every string and frame of the records read lives here
+// ---------------------------------------------------------------------------
+
+typedef struct cli_arena {
+    struct cli_chunk *chunks;
+} cli_arena;
+
+void *cli_arena_alloc(cli_arena *a, size_t bytes); // zeroed; exits on out-of-memory
+char *cli_arena_strdup(cli_arena *a, const char *s);
+void cli_arena_free(cli_arena *a);
+
+// ---------------------------------------------------------------------------
+// JSON, through jansson
+// ---------------------------------------------------------------------------
+
+// Parses one JSON value from [text, text+len) (one log line), invalid UTF-8
+// repaired first. NULL and *err filled when it is not JSON. Escaped NULs
+// are accepted (strings read through cli_record_from_json turn them into
+// U+FFFD).
+json_t *cli_json_parse(const char *text, size_t len, json_error_t *err);
+// A JSON string of s with invalid UTF-8 repaired; null for NULL.
+json_t *cli_json_string(const char *s);
+// Makes jansson allocate through cli_xmalloc, so that running out of
+// memory ends the command as everywhere else in it.
+void cli_json_init(void);
 
 typedef struct cli_frame {
     const char *pc;       // "0x7f..."; NULL if absent
@@ -69,9 +97,15 @@ typedef struct cli_logs {
 bool cli_logs_read(cli_logs *logs, const char *path);
 void cli_logs_free(cli_logs *logs);
 
-// Fills `r` from one parsed JSON record. Returns false (and a reason) when
-// the object is not a crossfree record.
-bool cli_record_from_json(cli_arena *arena, const cli_json *obj, cli_record *r, const char **why);
+// Appends the records in a log's bytes, [data, data+size), named `label` in
+// messages. It writes NULs over the line ends, data[size] included, so
+// data must have size+1 bytes (as cli_read_file gives).
+void cli_logs_parse(cli_logs *logs, const char *label, char *data, size_t size);
+
+// Fills `r` from one parsed JSON record, its strings copied into the
+// arena. Returns false (and a reason) when the value is not a crossfree
+// record.
+bool cli_record_from_json(cli_arena *arena, const json_t *obj, cli_record *r, const char **why);
 
 // A text report's frame line, "    #N 0xPC[ in FUNC[ FILE:LINE|+0xOFF]] (MODULE+0xOFF)".
 // Spans point into the line; a missing part has length 0.
@@ -94,8 +128,5 @@ bool cli_parse_frame_line(const char *line, size_t len, cli_text_frame *out);
 // Whether the frame belongs to user code: it has a file, and its module is
 // not the C or C++ runtime, the loader, libffi or crossfree itself.
 bool cli_frame_is_user(const cli_frame *f);
-
-// The path's last component.
-const char *cli_basename(const char *path);
 
 #endif

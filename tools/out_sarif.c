@@ -3,7 +3,11 @@
 // error whose first location is the first frame in user code, and the
 // error's stacks as SARIF stacks. Paths below --source-root become
 // relative URIs against the SRCROOT base; others become file:// URIs.
+// The document is built as a jansson tree, members in the order SARIF
+// viewers show them, and dumped with two-space indentation.
 #include "report_out.h"
+
+#include "support/fmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +29,14 @@ static void uri_path(const char *path, cli_str *out) {
     }
 }
 
+// Sets o[key] to v, taking the reference.
+static void set(json_t *o, const char *key, json_t *v) { json_object_set_new(o, key, v); }
+
+// {"text": s}: SARIF's message objects.
+static json_t *message(const char *s) { return json_pack("{so}", "text", cli_json_string(s)); }
+
 // {"uri": ..., "uriBaseId": ...} for a file or module path.
-static void artifact_location(cli_jw *w, const cli_report_opts *o, const char *path) {
+static json_t *artifact_location(const cli_report_opts *o, const char *path) {
     cli_str uri = {0};
     const char *rel = cli_relative_to_root(o, path);
     if (rel != NULL) {
@@ -36,64 +46,41 @@ static void artifact_location(cli_jw *w, const cli_report_opts *o, const char *p
             cli_str_add(&uri, "file://");
         uri_path(path, &uri);
     }
-    cli_jw_key(w, "artifactLocation");
-    cli_jw_begin_object(w);
-    cli_jw_key(w, "uri");
-    cli_jw_string(w, uri.data);
-    if (rel != NULL) {
-        cli_jw_key(w, "uriBaseId");
-        cli_jw_string(w, "SRCROOT");
-    }
-    cli_jw_end_object(w);
+    json_t *loc = json_pack("{so}", "uri", cli_json_string(uri.data));
+    if (rel != NULL)
+        set(loc, "uriBaseId", json_string("SRCROOT"));
     cli_str_free(&uri);
+    return loc;
 }
 
 // A location for a frame: the source line when known, else the module
 // (GitHub rejects results without a physical location), the function as
 // a logical location, and "function (module+offset)" as its message.
-static void frame_location(cli_jw *w, const cli_report_opts *o, const cli_frame *f,
-                           bool need_physical) {
-    cli_jw_begin_object(w);
+static json_t *frame_location(const cli_report_opts *o, const cli_frame *f, bool need_physical) {
+    json_t *loc = json_object();
     const char *path = f->file != NULL ? f->file : need_physical ? f->module : NULL;
     if (path != NULL) {
-        cli_jw_key(w, "physicalLocation");
-        cli_jw_begin_object(w);
-        artifact_location(w, o, path);
-        if (f->file != NULL && f->line > 0) {
-            cli_jw_key(w, "region");
-            cli_jw_begin_object(w);
-            cli_jw_key(w, "startLine");
-            cli_jw_int(w, f->line);
-            cli_jw_end_object(w);
-        }
-        cli_jw_end_object(w);
+        json_t *physical = json_pack("{so}", "artifactLocation", artifact_location(o, path));
+        if (f->file != NULL && f->line > 0)
+            set(physical, "region", json_pack("{sI}", "startLine", (json_int_t)f->line));
+        set(loc, "physicalLocation", physical);
     }
-    if (f->function != NULL) {
-        cli_jw_key(w, "logicalLocations");
-        cli_jw_begin_array(w);
-        cli_jw_begin_object(w);
-        cli_jw_key(w, "fullyQualifiedName");
-        cli_jw_string(w, f->function);
-        cli_jw_key(w, "kind");
-        cli_jw_string(w, "function");
-        cli_jw_end_object(w);
-        cli_jw_end_array(w);
-    }
+    if (f->function != NULL)
+        set(loc, "logicalLocations",
+            json_pack("[{soss}]", "fullyQualifiedName", cli_json_string(f->function), "kind",
+                      "function"));
     cli_str msg = {0};
     cli_str_add(&msg, f->function != NULL ? f->function : "??");
     if (f->module != NULL)
-        cli_str_addf(&msg, " (%s+%s)", cli_basename(f->module),
+        cli_str_addf(&msg, " (%s+%s)", cf_path_base(f->module),
                      f->offset != NULL ? f->offset : "?");
-    cli_jw_key(w, "message");
-    cli_jw_begin_object(w);
-    cli_jw_key(w, "text");
-    cli_jw_string(w, msg.data);
-    cli_jw_end_object(w);
+    set(loc, "message", message(msg.data));
     cli_str_free(&msg);
-    cli_jw_end_object(w);
+    return loc;
 }
 
-static void stack(cli_jw *w, const cli_report_opts *o, const cli_stack *s, const char *what,
+// Appends the stack to `stacks` when the record has it.
+static void stack(json_t *stacks, const cli_report_opts *o, const cli_stack *s, const char *what,
                   const cli_side *side) {
     if (!s->present)
         return;
@@ -101,31 +88,18 @@ static void stack(cli_jw *w, const cli_report_opts *o, const cli_stack *s, const
     cli_str_add(&msg, what);
     if (side->function != NULL)
         cli_str_addf(&msg, " (%s)", side->function);
-    cli_jw_begin_object(w);
-    cli_jw_key(w, "message");
-    cli_jw_begin_object(w);
-    cli_jw_key(w, "text");
-    cli_jw_string(w, msg.data);
-    cli_jw_end_object(w);
-    cli_jw_key(w, "frames");
-    cli_jw_begin_array(w);
+    json_t *frames = json_array();
     for (size_t i = 0; i < s->n; i++) {
         const cli_frame *f = &s->frames[i];
-        cli_jw_begin_object(w);
-        cli_jw_key(w, "location");
-        frame_location(w, o, f, false);
-        if (f->module != NULL) {
-            cli_jw_key(w, "module");
-            cli_jw_string(w, f->module);
-        }
-        if (side->thread >= 0) {
-            cli_jw_key(w, "threadId");
-            cli_jw_int(w, side->thread);
-        }
-        cli_jw_end_object(w);
+        json_t *frame = json_pack("{so}", "location", frame_location(o, f, false));
+        if (f->module != NULL)
+            set(frame, "module", cli_json_string(f->module));
+        if (side->thread >= 0)
+            set(frame, "threadId", json_integer(side->thread));
+        json_array_append_new(frames, frame);
     }
-    cli_jw_end_array(w);
-    cli_jw_end_object(w);
+    json_array_append_new(stacks,
+                          json_pack("{soso}", "message", message(msg.data), "frames", frames));
     cli_str_free(&msg);
 }
 
@@ -141,57 +115,22 @@ static size_t rule_index(const char *kind, const char **extra, size_t n_extra) {
     return (size_t)-1;
 }
 
-static void rule(cli_jw *w, const char *id, const cli_kind_info *k) {
-    cli_jw_begin_object(w);
-    cli_jw_key(w, "id");
-    cli_jw_string(w, id);
-    cli_jw_key(w, "name");
-    cli_jw_string(w, k->name);
-    static const char *const keys[] = {"shortDescription", "fullDescription", "help"};
-    const char *texts[] = {k->short_description, k->full_description, k->help};
-    for (size_t i = 0; i < 3; i++) {
-        cli_jw_key(w, keys[i]);
-        cli_jw_begin_object(w);
-        cli_jw_key(w, "text");
-        cli_jw_string(w, texts[i]);
-        cli_jw_end_object(w);
-    }
-    cli_jw_key(w, "defaultConfiguration");
-    cli_jw_begin_object(w);
-    cli_jw_key(w, "level");
-    cli_jw_string(w, "error");
-    cli_jw_end_object(w);
-    cli_jw_key(w, "properties");
-    cli_jw_begin_object(w);
-    cli_jw_key(w, "tags");
-    cli_jw_begin_array(w);
-    cli_jw_string(w, "memory");
-    cli_jw_string(w, "reliability");
-    cli_jw_end_array(w);
-    cli_jw_end_object(w);
-    cli_jw_end_object(w);
+static json_t *rule(const char *id, const cli_kind_info *k) {
+    return json_pack("{sosssososos{ss}s{s[ss]}}", "id", cli_json_string(id), "name", k->name,
+                     "shortDescription", message(k->short_description), "fullDescription",
+                     message(k->full_description), "help", message(k->help), "defaultConfiguration",
+                     "level", "error", "properties", "tags", "memory", "reliability");
 }
 
-static void result(cli_jw *w, const cli_report_opts *o, const cli_record *r, size_t rule_ix) {
-    cli_jw_begin_object(w);
-    cli_jw_key(w, "ruleId");
-    cli_jw_string(w, r->kind);
-    cli_jw_key(w, "ruleIndex");
-    cli_jw_int(w, (long long)rule_ix);
-    cli_jw_key(w, "level");
-    cli_jw_string(w, "error");
-
+static json_t *result(const cli_report_opts *o, const cli_record *r, size_t rule_ix) {
     cli_str msg = {0};
     cli_str_addf(&msg, "%s: %s", r->kind, r->message);
     if (r->size >= 0 && r->address != NULL)
         cli_str_addf(&msg, " (%lld-byte block at %s)", r->size, r->address);
     cli_str_add(&msg, " in ");
     cli_process_name(r, &msg);
-    cli_jw_key(w, "message");
-    cli_jw_begin_object(w);
-    cli_jw_key(w, "text");
-    cli_jw_string(w, msg.data);
-    cli_jw_end_object(w);
+    json_t *res = json_pack("{sosIssso}", "ruleId", cli_json_string(r->kind), "ruleIndex",
+                            (json_int_t)rule_ix, "level", "error", "message", message(msg.data));
     cli_str_free(&msg);
 
     // locations[0]: the first user frame; failing that, the first frame of
@@ -204,55 +143,40 @@ static void result(cli_jw *w, const cli_report_opts *o, const cli_record *r, siz
         fallback.module = r->executable;
         f = &fallback;
     }
-    cli_jw_key(w, "locations");
-    cli_jw_begin_array(w);
+    json_t *locations = json_array();
     if (f != NULL)
-        frame_location(w, o, f, true);
-    cli_jw_end_array(w);
+        json_array_append_new(locations, frame_location(o, f, true));
+    set(res, "locations", locations);
 
-    cli_jw_key(w, "stacks");
-    cli_jw_begin_array(w);
+    json_t *stacks = json_array();
     cli_side freed = r->freed_by;
     if (freed.thread < 0)
         freed.thread = r->thread;
-    stack(w, o, &r->dealloc_stack, "deallocation", &freed);
-    stack(w, o, &r->first_free_stack, "first deallocation", &r->first_free);
-    stack(w, o, &r->alloc_stack, "allocation", &r->allocated_by);
-    cli_jw_end_array(w);
+    stack(stacks, o, &r->dealloc_stack, "deallocation", &freed);
+    stack(stacks, o, &r->first_free_stack, "first deallocation", &r->first_free);
+    stack(stacks, o, &r->alloc_stack, "allocation", &r->allocated_by);
+    set(res, "stacks", stacks);
 
-    cli_jw_key(w, "properties");
-    cli_jw_begin_object(w);
-    if (r->pid >= 0) {
-        cli_jw_key(w, "pid");
-        cli_jw_int(w, r->pid);
-    }
-    if (r->executable != NULL) {
-        cli_jw_key(w, "executable");
-        cli_jw_string(w, r->executable);
-    }
+    json_t *props = json_object();
+    if (r->pid >= 0)
+        set(props, "pid", json_integer(r->pid));
+    if (r->executable != NULL)
+        set(props, "executable", cli_json_string(r->executable));
     if (r->argc > 0) {
-        cli_jw_key(w, "commandLine");
-        cli_jw_begin_array(w);
+        json_t *argv = json_array();
         for (size_t a = 0; a < r->argc; a++)
-            cli_jw_string(w, r->argv[a]);
-        cli_jw_end_array(w);
+            json_array_append_new(argv, cli_json_string(r->argv[a]));
+        set(props, "commandLine", argv);
     }
-    if (r->address != NULL) {
-        cli_jw_key(w, "address");
-        cli_jw_string(w, r->address);
-    }
-    if (r->size >= 0) {
-        cli_jw_key(w, "size");
-        cli_jw_int(w, r->size);
-    }
-    if (r->time != NULL) {
-        cli_jw_key(w, "time");
-        cli_jw_string(w, r->time);
-    }
-    cli_jw_key(w, "log");
-    cli_jw_string(w, r->log);
-    cli_jw_end_object(w);
-    cli_jw_end_object(w);
+    if (r->address != NULL)
+        set(props, "address", cli_json_string(r->address));
+    if (r->size >= 0)
+        set(props, "size", json_integer(r->size));
+    if (r->time != NULL)
+        set(props, "time", cli_json_string(r->time));
+    set(props, "log", cli_json_string(r->log));
+    set(res, "properties", props);
+    return res;
 }
 
 void cli_write_sarif(const cli_logs *logs, const cli_report_opts *o) {
@@ -265,60 +189,36 @@ void cli_write_sarif(const cli_logs *logs, const cli_report_opts *o) {
             extra[n_extra++] = logs->records[i].kind;
     }
 
-    cli_jw w;
-    cli_jw_init(&w, o->out, 2);
-    cli_jw_begin_object(&w);
-    cli_jw_key(&w, "$schema");
-    cli_jw_string(&w, "https://json.schemastore.org/sarif-2.1.0.json");
-    cli_jw_key(&w, "version");
-    cli_jw_string(&w, "2.1.0");
-    cli_jw_key(&w, "runs");
-    cli_jw_begin_array(&w);
-    cli_jw_begin_object(&w);
-
-    cli_jw_key(&w, "tool");
-    cli_jw_begin_object(&w);
-    cli_jw_key(&w, "driver");
-    cli_jw_begin_object(&w);
-    cli_jw_key(&w, "name");
-    cli_jw_string(&w, "crossfree");
-    cli_jw_key(&w, "version");
-    cli_jw_string(&w, CF_VERSION);
-    cli_jw_key(&w, "rules");
-    cli_jw_begin_array(&w);
+    json_t *rules = json_array();
     for (size_t i = 0; i < cli_n_known_kinds; i++)
-        rule(&w, cli_known_kinds[i].id, &cli_known_kinds[i]);
+        json_array_append_new(rules, rule(cli_known_kinds[i].id, &cli_known_kinds[i]));
     for (size_t i = 0; i < n_extra; i++)
-        rule(&w, extra[i], cli_kind_info_of(extra[i]));
-    cli_jw_end_array(&w);
-    cli_jw_end_object(&w);
-    cli_jw_end_object(&w);
+        json_array_append_new(rules, rule(extra[i], cli_kind_info_of(extra[i])));
+    json_t *run = json_pack("{s{s{ssssso}}}", "tool", "driver", "name", "crossfree", "version",
+                            CF_VERSION, "rules", rules);
 
     if (o->source_root != NULL) {
         cli_str uri = {0};
         cli_str_add(&uri, "file://");
         uri_path(o->source_root, &uri);
         cli_str_add(&uri, "/");
-        cli_jw_key(&w, "originalUriBaseIds");
-        cli_jw_begin_object(&w);
-        cli_jw_key(&w, "SRCROOT");
-        cli_jw_begin_object(&w);
-        cli_jw_key(&w, "uri");
-        cli_jw_string(&w, uri.data);
-        cli_jw_end_object(&w);
-        cli_jw_end_object(&w);
+        set(run, "originalUriBaseIds",
+            json_pack("{s{so}}", "SRCROOT", "uri", cli_json_string(uri.data)));
         cli_str_free(&uri);
     }
 
-    cli_jw_key(&w, "results");
-    cli_jw_begin_array(&w);
+    json_t *results = json_array();
     for (size_t i = 0; i < logs->n; i++) {
         const cli_record *r = &logs->records[i];
-        result(&w, o, r, rule_index(r->kind, extra, n_extra));
+        json_array_append_new(results, result(o, r, rule_index(r->kind, extra, n_extra)));
     }
-    cli_jw_end_array(&w);
-    cli_jw_end_object(&w);
-    cli_jw_end_array(&w);
-    cli_jw_end_object(&w);
+    set(run, "results", results);
+
+    json_t *doc =
+        json_pack("{sssss[o]}", "$schema", "https://json.schemastore.org/sarif-2.1.0.json",
+                  "version", "2.1.0", "runs", run);
+    json_dumpf(doc, o->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', o->out);
+    json_decref(doc);
     free(extra);
 }

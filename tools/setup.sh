@@ -8,9 +8,10 @@ set -euo pipefail
 CF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Build: compiler, meson, libunwind (never LLVM's libunwind-*-dev beside it:
-# the two conflict), elfutils' libdw, cmocka. Tests: the real programs and
-# FFI hosts that run under crossfree.
-CF_BUILD_PACKAGES=(gcc g++ meson ninja-build pkg-config libunwind-dev libdw-dev libcmocka-dev)
+# the two conflict), elfutils' libdw, jansson (the command's JSON), cmocka.
+# Tests: the real programs and FFI hosts that run under crossfree.
+CF_BUILD_PACKAGES=(gcc g++ meson ninja-build pkg-config libunwind-dev libdw-dev libjansson-dev
+    libcmocka-dev)
 CF_TEST_PACKAGES=(python3 python3-cffi sqlite3 git perl binutils clang-format
     luajit ruby ruby-ffi libjna-java mingw-w64 wine wine64)
 # JNA's test needs a JDK and koffi's needs npm (koffi itself comes from the
@@ -21,8 +22,8 @@ command -v npm >/dev/null || CF_TEST_PACKAGES+=(nodejs npm)
 # `crossfree report`'s tests validate SARIF with python3-jsonschema and JUnit
 # XML with xmllint (libxml2-utils).
 CF_TEST_PACKAGES+=(python3-jsonschema libxml2-utils)
-# tools/bench.py's scudo column preloads LLVM's Scudo allocator, which ships
-# in libclang-rt-14-dev (no libunwind-14-dev with it); its asan-preload
+# tests/bench/bench.py's scudo column preloads LLVM's Scudo allocator, which
+# ships in libclang-rt-14-dev (no libunwind-14-dev with it); its asan-preload
 # column uses gcc's own libasan, and dart_sass gets Dart from npm.
 CF_TEST_PACKAGES+=(libclang-rt-14-dev)
 
@@ -39,6 +40,97 @@ cf_install() {
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The macOS cross build (tests/macos) has no jansson to link, so Meson builds
+# it as a subproject (subprojects/jansson.wrap) from the upstream tarball in
+# Debian's source package. cf_fetch_jansson puts that tarball in
+# subprojects/packagecache/ unless it is there already, first adding a
+# deb-src entry for this machine's release (on the mirror its own deb entry
+# uses) when apt knows no source packages. It fails, saying why on stderr,
+# when the tarball cannot be had or is not the one the wrap names.
+cf_fetch_jansson() {
+    local wrap="$CF_ROOT/subprojects/jansson.wrap"
+    local cache="$CF_ROOT/subprojects/packagecache"
+    local file hash
+    file=$(sed -n 's/^source_filename *= *//p' "$wrap")
+    hash=$(sed -n 's/^source_hash *= *//p' "$wrap")
+    if [ -f "$cache/$file" ] && echo "$hash  $cache/$file" | sha256sum -c --status; then
+        return 0
+    fi
+    local known
+    known=$(apt-cache showsrc jansson 2>/dev/null || true)
+    if [[ "$known" != *"Package: jansson"* ]]; then
+        cf_add_deb_src || return 1
+    fi
+    local tmp out
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp" # apt's download user must be able to write there
+    if ! out=$(cd "$tmp" && apt-get source --download-only -qq jansson 2>&1) ||
+        [ ! -f "$tmp/$file" ]; then
+        echo "crossfree setup: apt-get source jansson did not give $file:" \
+            "$(echo "$out" | tail -n 1)" >&2
+        rm -rf "$tmp"
+        return 1
+    fi
+    if ! echo "$hash  $tmp/$file" | sha256sum -c --status; then
+        echo "crossfree setup: $file from apt is not the one subprojects/jansson.wrap names" \
+            "(sha256 $(sha256sum "$tmp/$file" | cut -d' ' -f1), expected $hash)" >&2
+        rm -rf "$tmp"
+        return 1
+    fi
+    mkdir -p "$cache"
+    mv "$tmp/$file" "$cache/$file"
+    rm -rf "$tmp"
+    echo "crossfree setup: $cache/$file from Debian's source package"
+}
+
+# Adds /etc/apt/sources.list.d/crossfree-src.sources: source packages of
+# this release's main component, from the mirror of the machine's own deb
+# entry (a deb822 .sources file or a one-line sources.list), then updates.
+cf_add_deb_src() {
+    local release uri signed
+    release=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    if [ -z "$release" ]; then
+        echo "crossfree setup: /etc/os-release names no release (VERSION_CODENAME)" >&2
+        return 1
+    fi
+    # The first deb822 stanza with Types: deb for the release: its URIs and Signed-By.
+    read -r uri signed < <(awk -v release="$release" '
+        function done() { if (deb && hit && u != "" && found == "") found = u " " s }
+        FNR == 1 || /^[[:space:]]*$/ { done(); deb = hit = 0; u = s = "" }
+        tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+        tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == release) hit = 1 }
+        tolower($1) == "uris:" { u = $2 }
+        tolower($1) == "signed-by:" { s = $2 }
+        END { done(); print found }' /etc/apt/sources.list.d/*.sources 2>/dev/null) || true
+    if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+        uri=$(sed -E 's/\[[^]]*\]//' /etc/apt/sources.list |
+            awk -v release="$release" '$1 == "deb" && $3 == release { print $2; exit }')
+    fi
+    if [ -z "$uri" ]; then
+        echo "crossfree setup: no deb entry for $release in /etc/apt to take a mirror from" >&2
+        return 1
+    fi
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    local entry="Types: deb-src
+URIs: $uri
+Suites: $release
+Components: main
+"
+    [ -z "$signed" ] || entry+="Signed-By: $signed
+"
+    local list=/etc/apt/sources.list.d/crossfree-src.sources out
+    echo "crossfree setup: adding deb-src $uri $release main to apt's sources"
+    if ! echo -n "$entry" | $sudo tee "$list" >/dev/null 2>&1; then
+        echo "crossfree setup: cannot write $list (root needed)" >&2
+        return 1
+    fi
+    if ! out=$($sudo apt-get update -qq 2>&1); then
+        echo "crossfree setup: apt-get update failed: $(echo "$out" | tail -n 1)" >&2
+        return 1
+    fi
 }
 
 # cf_configure BUILD_DIR [meson options...]

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The launcher tools/bench.py starts each measured process through: Linux
+// The launcher tests/bench/bench.py starts each measured process through: Linux
 // counts the resident set before exec in a child's peak RSS, so a child forked
 // from Python would start at Python's ~18 MiB. Writes the peak RSS and CPU time
 // of PROG (and the descendants it waited for) to RUSAGE_FILE. Allocates nothing.

@@ -106,6 +106,16 @@ def fixtures_mode():
     expect_status(run([crossfree, "report"]), 2)
     expect_status(run([crossfree, "report", "--format", "pdf", two]), 2)
     expect_status(run([crossfree, "report", "--bogus", two]), 2)
+    for args, message in [(["--form", "text", two], "unknown flag '--form'"),
+                          (["--format"], "--format needs a value"),
+                          (["--help=x"], "--help takes no value")]:
+        p = run([crossfree, "report"] + args)
+        expect_status(p, 2)
+        check(p.stderr == f"crossfree report: {message} (crossfree report --help lists them)\n"
+              if "unknown" in message else p.stderr == f"crossfree report: {message}\n", show(p))
+    # After the first log every argument is a log.
+    p = report("text", two, "--format", status=2)
+    check("cannot read --format" in p.stderr and "3 errors in 2 processes" in p.stdout, show(p))
 
     # Text: each process, each error with both stacks, and the counts.
     p = report("text", two)

@@ -49,6 +49,18 @@ def body():
     one_error_line(run([crossfree, "run", "-o", "halt_on_error=0", "--"]), 125, r"no command")
     one_error_line(run([crossfree, "run", "--bogus", "--", "true"]), 125, r"unknown flag '--bogus'")
     one_error_line(run([crossfree, "run", "--log-dir"]), 125, r"--log-dir needs a value")
+    one_error_line(run([crossfree, "run", "-o"]), 125, r"-o needs a value")
+    # Long flags only by their whole name, and no value for one that takes none.
+    one_error_line(run([crossfree, "run", "--log", tmp, "true"]), 125, r"unknown flag '--log'")
+    one_error_line(run([crossfree, "run", "--print-library=x"]), 125,
+                   r"--print-library takes no value")
+    one_error_line(run([crossfree, "run", "-x", "true"]), 125, r"unknown flag '-x'")
+    # Everything after the command's name is the command's, flags included;
+    # -okey=value and --option=key=value are -o key=value.
+    p = run([crossfree, "run", "-ohalt_on_error=0", "--option=verbosity=0", "/bin/sh", "-c",
+             'echo "$CROSSFREE_OPTIONS|$*"', "sh", "-o", "--bogus", "--", "-h"])
+    expect_status(p, 0)
+    check(p.stdout == "halt_on_error=0:verbosity=0|-o --bogus -- -h\n", show(p))
 
     # Bad -o: each is one line, exit 124, and the command never starts.
     marker = os.path.join(tmp, "ran")

@@ -9,7 +9,9 @@
 # the CPU that imports from libSystem only and has `crossfree run`'s macOS
 # strings (DYLD_INSERT_LIBRARIES, libcrossfree.dylib, the path to libdir
 # that `meson install` gives) and not Linux's. Finally it damages copies of
-# both and requires each check to catch its damage.
+# both and requires each check to catch its damage. The command links
+# jansson built from source (subprojects/jansson.wrap), whose tarball
+# tools/setup.sh fetches from Debian's source package; exit 77 if it cannot.
 import argparse
 import contextlib
 import fcntl
@@ -521,6 +523,41 @@ def zig_env(cache):
     return None
 
 
+def jansson_source(source_root, cache, meson):
+    """Makes subprojects/jansson-* ready for Meson: the tarball fetched by
+    tools/setup.sh (cf_fetch_jansson) if missing, then extracted with our
+    meson.build. Returns None, or why it cannot be had."""
+    subprojects = os.path.join(source_root, "subprojects")
+    ours = os.path.join(subprojects, "packagefiles", "jansson", "meson.build")
+    with open(os.path.join(subprojects, "jansson.wrap")) as f:
+        directory = re.search(r"^directory = (\S+)", f.read(), re.M).group(1)
+    tree = os.path.join(subprojects, directory)
+    with open(os.path.join(cache, "jansson.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # both architectures' tests may get here at once
+        r = subprocess.run(["bash", "-c", 'source "$1/tools/setup.sh" && cf_fetch_jansson', "bash",
+                            source_root], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        print(r.stdout, end="", flush=True)
+        if r.returncode != 0:
+            lines = r.stdout.strip().splitlines()
+            return lines[-1] if lines else f"cf_fetch_jansson failed with status {r.returncode}"
+        # An extracted tree keeps the meson.build it was extracted with:
+        # extract it again when ours has changed since.
+        built = os.path.join(tree, "meson.build")
+        if os.path.exists(built):
+            with open(built, "rb") as a, open(ours, "rb") as b:
+                if a.read() != b.read():
+                    shutil.rmtree(tree)
+        if not os.path.exists(built):
+            r = subprocess.run(meson + ["subprojects", "download", "--sourcedir", source_root,
+                                        "jansson"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0 or not os.path.exists(built):
+                print(r.stdout)
+                return f"meson could not extract {directory} from the tarball"
+    return None
+
+
 def run(cmd, env, quiet=False):
     print("+ " + " ".join(cmd), flush=True)
     r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
@@ -554,13 +591,17 @@ def main():
     if env is None:
         print(f"SKIP: cannot install {ZIGLANG} from PyPI (no network?)")
         return SKIP
+    meson = args.meson.split()
+    missing = jansson_source(args.source_root, cache, meson)
+    if missing is not None:
+        print(f"SKIP: the command needs jansson's source for macOS: {missing}")
+        return SKIP
     cross = os.path.join(args.source_root, "cross", f"zig-macos-{args.arch}.txt")
     arch, minos = cross_target(cross)
     if arch != args.arch:
         raise SystemExit(f"{cross} targets {arch}, not {args.arch}")
 
     build = os.path.join(cache, f"build-{args.arch}")
-    meson = args.meson.split()
     if os.path.exists(os.path.join(build, "build.ninja")):
         run(meson + ["setup", "--reconfigure", build, args.source_root], env)
     else:

@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 # crossfree's benchmark runner: runs each tests/bench workload natively, under
-# crossfree, and under the peers (LLVM's Scudo and gcc's libasan preloaded,
-# heaptrack, valgrind), alternating run by run; checks each run's exit status
-# and output against native; prints median time, peak RSS, ratios, the options
-# matrix, the owner-record cost and the targets. Never asserts timings.
+# crossfree, under an older crossfree (--base-lib) and under the peers (LLVM's
+# Scudo and gcc's libasan preloaded, heaptrack, valgrind), alternating run by
+# run; checks each run's exit status and output against native; prints median
+# time, peak RSS, ratios, the options matrix, the owner-record cost and the
+# targets. Never asserts timings.
 #
-#   tools/bench.py                      native vs crossfree, 5 runs each
-#   tools/bench.py --full --markdown    what docs/performance.md shows
-#   tools/bench.py --quick              one tiny run of everything (CI)
+#   tests/bench/bench.py                      native vs crossfree, 5 runs each
+#   tests/bench/bench.py --full --markdown    what docs/performance.md shows
+#   tests/bench/bench.py --quick              one tiny run of everything (CI)
+#   tests/bench/bench.py --base-lib OLD/src/libcrossfree.so    before and after
 import argparse
 import datetime
 import glob
@@ -26,10 +28,11 @@ import tempfile
 import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH_SRC = os.path.join(REPO, "tests", "bench")
-DOC_BEGIN = "<!-- BEGIN tools/bench.py --write-doc -->"
-DOC_END = "<!-- END tools/bench.py --write-doc -->"
+# This file sits in tests/bench/, beside the workloads it runs.
+BENCH_SRC = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(BENCH_SRC))
+DOC_BEGIN = "<!-- BEGIN tests/bench/bench.py --write-doc -->"
+DOC_END = "<!-- END tests/bench/bench.py --write-doc -->"
 
 # ---------------------------------------------------------------------------
 # Workloads
@@ -195,8 +198,14 @@ MATRIX = [
     ("unw0", "fast_unwind=0"),
 ]
 
-TOOLS = ("native", "crossfree", "scudo", "asan-preload", "heaptrack", "valgrind")
-PEERS = ("scudo", "asan-preload", "heaptrack", "valgrind")  # failures noted, not ours
+TOOLS = ("native", "crossfree", "crossfree-base", "scudo", "asan-preload", "heaptrack",
+         "valgrind")
+# Failures noted, not ours to fix here: the peers', and those of the older
+# build that crossfree-base preloads (--base-lib) in place of this one.
+PEERS = ("crossfree-base", "scudo", "asan-preload", "heaptrack", "valgrind")
+# Both preload a libcrossfree.so, each with the same options: this build's
+# (--lib) and an older one (--base-lib), for before-and-after in one run.
+CROSSFREE_TOOLS = ("crossfree", "crossfree-base")
 QUICK_TOOLS = "native,crossfree,scudo,asan-preload"
 
 # The preloaded peers: the library, and the environment each run gets.
@@ -233,7 +242,8 @@ def find_libasan():
 
 def preload_problem(lib, tool):
     """None if LIB preloads cleanly into /bin/true, else why not."""
-    env = dict(os.environ, LD_PRELOAD=lib, **PRELOAD_ENV[tool])
+    env = dict(os.environ, LD_PRELOAD=lib, **PRELOAD_ENV.get(tool, {}))
+    env.pop("CROSSFREE_OPTIONS", None)
     try:
         p = subprocess.run(["/bin/true"], env=env, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as e:
@@ -276,8 +286,8 @@ def tool_env(config, spec, ctx, extra_options=""):
         env.pop(k, None)
     env.update({"LC_ALL": "C", "TZ": "UTC"})
     env.update(spec.env)
-    if config.tool == "crossfree":
-        env["LD_PRELOAD"] = ctx.args.lib
+    if config.tool in CROSSFREE_TOOLS:
+        env["LD_PRELOAD"] = ctx.args.lib if config.tool == "crossfree" else ctx.args.base_lib
         opts = join_options(ctx.args.crossfree_options, config.options, extra_options)
         if opts:
             env["CROSSFREE_OPTIONS"] = opts
@@ -384,7 +394,7 @@ def run_once(config, spec, ctx, extra_options=""):
             r.problem = "no output: %s" % e
     r.output = stdout
     r.output_sha = hashlib.sha256(stdout.encode()).hexdigest()[:16]
-    if config.tool == "crossfree":
+    if config.tool in CROSSFREE_TOOLS:
         if "ERROR: crossfree" in stderr:
             r.problem = r.problem or "crossfree reported an error"
         m = re.search(r"^.*crossfree: warning:.*$", stderr, re.M)
@@ -401,6 +411,11 @@ def tool_problem(tool, args):
     """None if TOOL can run here, else why its columns are left out."""
     if tool in ("native", "crossfree"):
         return None
+    if tool == "crossfree-base":
+        if args.base_lib is None:
+            return "crossfree-base needs --base-lib (an older build's libcrossfree.so)"
+        why = preload_problem(args.base_lib, tool)
+        return None if why is None else "crossfree-base cannot be preloaded: %s" % why
     if tool in PRELOAD_ENV:
         lib = args.preload.get(tool)
         if lib is None:
@@ -551,7 +566,10 @@ def main_table(report, markdown):
                "crossfree MiB", "RSS ratio"]
     extra = [t for t in tools if t != "crossfree"]
     for t in extra:
-        headers += [t + " s", t + " ratio", t + " MiB"]
+        if t == "crossfree-base":  # before and after: the same columns as crossfree
+            headers += [t + " s", t + " ratio", t + " CPU ratio", t + " MiB", t + " RSS ratio"]
+        else:
+            headers += [t + " s", t + " ratio", t + " MiB"]
     headers.append("notes")
     rows = []
     for w in report["workloads"]:
@@ -563,9 +581,14 @@ def main_table(report, markdown):
                fmt_mib(cf.get("median_maxrss_kib")), fmt_ratio(cf.get("rss_ratio"))]
         notes = list(w.get("notes", []))
         for t in extra:
-            v = s.get(t)
-            row += [fmt_s(v and v["median_s"]), fmt_ratio(v and v["ratio"]),
-                    fmt_mib(v and v["median_maxrss_kib"])]
+            v = s.get(t) or {}
+            if t == "crossfree-base":
+                row += [fmt_s(v.get("median_s")), fmt_ratio(v.get("ratio")),
+                        fmt_ratio(v.get("cpu_ratio")), fmt_mib(v.get("median_maxrss_kib")),
+                        fmt_ratio(v.get("rss_ratio"))]
+            else:
+                row += [fmt_s(v.get("median_s")), fmt_ratio(v.get("ratio")),
+                        fmt_mib(v.get("median_maxrss_kib"))]
         for key, v in s.items():
             for p in v["problems"]:
                 notes.append("%s %s: %s" % (key, "failed" if key in PEERS else "FAILED", p))
@@ -740,6 +763,10 @@ def machine_info(args):
     info["scudo"] = ("LLVM %s" % m.group(1) if m else scudo) if scudo else "not installed"
     asan = args.preload.get("asan-preload")
     info["libasan"] = os.path.basename(asan) if asan else "not installed"
+    if args.base_lib and os.path.exists(args.base_lib):
+        built = datetime.datetime.fromtimestamp(os.path.getmtime(args.base_lib),
+                                                datetime.timezone.utc)
+        info["base_lib_date"] = built.strftime("built %Y-%m-%d %H:%M UTC")
     for key, tool in (("scudo", "scudo"), ("libasan", "asan-preload")):
         if tool not in args.preload:
             info[key] = "not run"
@@ -779,6 +806,10 @@ def full_report_text(report, markdown):
             m["glibc"], m["gcc"], m["python3"], m["sqlite3"], m.get("sass", "?"),
             m.get("scudo", "?"), m.get("libasan", "?"), m["heaptrack"], m["valgrind"],
             m["commit"]))
+    if "crossfree-base" in report["tools"]:
+        parts[-1] += " crossfree-base preloads %s%s instead of %s, with the same options." % (
+            a["base_lib"], " (%s)" % m["base_lib_date"] if m.get("base_lib_date") else "",
+            a["lib"])
     parts.append("")
     parts.append("Command: `%s`" % a["command"] if markdown else "Command: %s" % a["command"])
     parts.append("Runs: %s. Times are medians of wall-clock seconds, RSS is the median of each "
@@ -839,9 +870,13 @@ def parse_args(argv):
     p.add_argument("--build", default=os.path.join(REPO, "build"),
                    help="meson build directory (default: %(default)s)")
     p.add_argument("--lib", help="libcrossfree.so (default: BUILD/src/libcrossfree.so)")
+    p.add_argument("--base-lib", metavar="PATH",
+                   help="an older build's libcrossfree.so: adds the crossfree-base column, "
+                        "preloaded as crossfree preloads --lib, in the same alternating runs")
     p.add_argument("--bin-dir", help="the bench programs (default: BUILD/tests/bench)")
     p.add_argument("--tools", help="comma-separated, from %s (default: native,crossfree; "
-                   "--quick: %s; --full: all; those not installed are left out)"
+                   "--quick: %s; --full: all but crossfree-base, which --base-lib adds; "
+                   "those not installed are left out)"
                    % (",".join(TOOLS), QUICK_TOOLS))
     p.add_argument("--scudo-lib", help="Scudo to preload (default: the newest "
                    "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.scudo_standalone-ARCH.so)")
@@ -883,7 +918,7 @@ def parse_args(argv):
     a.bin_dir = os.path.abspath(a.bin_dir or os.path.join(a.build, "tests", "bench"))
     a.sass_prefix = os.path.abspath(a.sass_prefix or os.path.join(a.bin_dir, "sass-embedded"))
     if a.full:
-        a.tools = a.tools or ",".join(TOOLS)
+        a.tools = a.tools or ",".join(t for t in TOOLS if t != "crossfree-base")
         a.options_matrix = True
         a.runs = a.runs or 5
         a.heaptrack_runs = a.heaptrack_runs or 1
@@ -898,6 +933,12 @@ def parse_args(argv):
         a.tools.insert(0, "native")  # the reference for outputs and ratios
     if a.options_matrix and "crossfree" not in a.tools:
         a.tools.insert(1, "crossfree")
+    a.base_lib = os.path.abspath(a.base_lib) if a.base_lib else None
+    if a.base_lib and "crossfree-base" not in a.tools:
+        a.tools.insert(a.tools.index("crossfree") + 1 if "crossfree" in a.tools else 1,
+                       "crossfree-base")
+    if "crossfree-base" in a.tools and not a.base_lib:
+        p.error("the crossfree-base tool needs --base-lib PATH")
     if a.quick:
         a.runs = a.runs or 1
     a.runs = a.runs or 5
@@ -937,6 +978,8 @@ def main(argv):
     for path, what in ((args.lib, "libcrossfree.so"), (args.bin_dir, "bench programs")):
         if not os.path.exists(path):
             sys.exit("bench: %s not found at %s (build first: ninja -C build)" % (what, path))
+    if args.base_lib and not os.path.exists(args.base_lib):
+        sys.exit("bench: --base-lib %s not found" % args.base_lib)
 
     def progress(msg):
         if not args.quiet:
@@ -968,11 +1011,12 @@ def main(argv):
 
     report = {
         "settings": {
-            "command": "tools/bench.py " + " ".join(argv),
+            "command": "tests/bench/bench.py " + " ".join(argv),
             "quick": args.quick,
             "options_matrix": args.options_matrix,
             "crossfree_options": args.crossfree_options,
             "lib": args.lib,
+            "base_lib": args.base_lib,
             "runs": {c.key: runs_for(c) for c in configs},
         },
         "tools": tools,
