@@ -902,9 +902,10 @@ void cf_rt_at_exit(void) {
         cf_buf_dec(&b, ds.used_bytes);
         cf_buf_str(&b, " bytes\n");
         emit_stderr(&b);
-        cf_fast_unwind_stats us;
-        cf_fast_unwind_get_stats(&us);
-        if (cf_flags.fast_unwind && cf_fast_unwind_available()) {
+#if CF_FAST_UNWIND
+        if (cf_flags.fast_unwind) {
+            cf_fast_unwind_stats us;
+            cf_fast_unwind_get_stats(&us);
             cf_buf_init(&b, s, sizeof s);
             pid_line_start(&b);
             cf_buf_str(&b, "crossfree: at exit: unwinder: ");
@@ -922,6 +923,7 @@ void cf_rt_at_exit(void) {
             cf_buf_char(&b, '\n');
             emit_stderr(&b);
         }
+#endif
     }
     cf_lock_acquire(&report_lock);
     exit_summary_done = true;
