@@ -211,7 +211,7 @@ static void assert_row_at(const uint8_t *insns, size_t n, uint64_t offset, want 
 }
 
 // ---------------------------------------------------------------------------
-// Typical frames
+// Programs and a module to hold them
 // ---------------------------------------------------------------------------
 
 // push %rbp; mov %rsp,%rbp; ...; leave; ret, as gcc -O0 describes it.
@@ -227,51 +227,6 @@ static const uint8_t gcc_prologue[] = {
     DW_CFA_nop, DW_CFA_nop,
 };
 // clang-format on
-
-static void test_gcc_prologue(void **state) {
-    (void)state;
-    const size_t n = sizeof gcc_prologue;
-    assert_row_at(gcc_prologue, n, 0, (want){RSP, 8, CF_CFI_OFFSET, -8, CF_CFI_SAME, 0});
-    for (uint64_t at = 1; at < 4; at++)
-        assert_row_at(gcc_prologue, n, at, (want){RSP, 16, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
-    for (uint64_t at = 4; at < 0x20; at++)
-        assert_row_at(gcc_prologue, n, at, (want){RBP, 16, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
-    // gcc leaves rbp's rule alone after leave: the saved value is still there.
-    assert_row_at(gcc_prologue, n, 0x20, (want){RSP, 8, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
-    assert_row_at(gcc_prologue, n, 0x1000, (want){RSP, 8, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
-}
-
-// The same frame through whole records: CIE and FDE parsed from .eh_frame.
-static void test_gcc_prologue_records(void **state) {
-    (void)state;
-    bytes eh = {.n = 0};
-    cie_spec cs = default_cie();
-    size_t cie = add_cie(&eh, &cs);
-    size_t fde = add_fde(&eh, cie, FUNC, 0x21, gcc_prologue, sizeof gcc_prologue);
-    put_u32(&eh, 0); // the terminator
-
-    cf_cfi_fde f;
-    cf_cfi_cie c;
-    assert_true(cf_cfi_parse_fde(span_of(&eh, EH_FRAME_VADDR), fde, &f, &c));
-    assert_int_equal(f.pc_begin, FUNC);
-    assert_int_equal(f.pc_range, 0x21);
-    assert_int_equal(f.insns.size, sizeof gcc_prologue);
-    assert_memory_equal(f.insns.data, gcc_prologue, sizeof gcc_prologue);
-    assert_int_equal(f.insns.vaddr, EH_FRAME_VADDR + (uint64_t)(f.insns.data - eh.b));
-    assert_int_equal(c.code_align, 1);
-    assert_int_equal(c.data_align, -8);
-    assert_int_equal(c.ra_reg, RA);
-    assert_int_equal(c.fde_enc, PCREL_SDATA4);
-    assert_true(c.has_z);
-    assert_false(c.signal);
-    assert_memory_equal(c.insns.data, x86_cie_insns, sizeof x86_cie_insns);
-
-    cf_cfi_row row;
-    assert_true(row_at(&eh, fde, FUNC + 5, &row));
-    assert_row(&row, (want){RBP, 16, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
-    // An FDE's offset is no CIE's.
-    assert_false(cf_cfi_parse_cie(span_of(&eh, EH_FRAME_VADDR), fde, &c));
-}
 
 // push %rbx; sub $0x30,%rsp; ...; add $0x30,%rsp; pop %rbx; ret: the CFA
 // moves with rsp, and rbx (not tracked) never shows in the row.
@@ -292,6 +247,110 @@ static const uint8_t frameless[] = {
     DW_CFA_def_cfa_sf, RSP, 0x7e,       //   -2 * -8
 };
 // clang-format on
+
+// A frame-pointer function with an early return: gcc saves the row before
+// the first epilogue and brings it back after its ret.
+// clang-format off
+static const uint8_t early_return[] = {
+    DW_CFA_advance_loc | 1,
+    DW_CFA_def_cfa_offset, 16,
+    DW_CFA_offset | RBP, 2,
+    DW_CFA_advance_loc | 3,
+    DW_CFA_def_cfa_register, RBP,
+    DW_CFA_advance_loc | 10,            // at 14, after pop %rbp
+    DW_CFA_remember_state,
+    DW_CFA_def_cfa, RSP, 8,
+    DW_CFA_restore | RBP,
+    DW_CFA_advance_loc | 1,             // at 15, after ret: the rest of the body
+    DW_CFA_restore_state,
+    DW_CFA_advance_loc | 10,            // at 25, after the last leave
+    DW_CFA_def_cfa, RSP, 8,
+};
+// clang-format on
+
+// A header with `count` entries: entry i starts at FUNC + 0x100 * i and
+// names an FDE at EH_FRAME_VADDR + 0x20 * i.
+static void build_hdr(bytes *h, uint32_t count) {
+    h->n = 0;
+    put_u8(h, 1);
+    put_u8(h, PCREL_SDATA4);    // eh_frame_ptr
+    put_u8(h, DW_EH_PE_udata4); // fde_count
+    put_u8(h, DW_EH_PE_datarel | DW_EH_PE_sdata4);
+    put_u32(h, (uint32_t)(EH_FRAME_VADDR - (HDR_VADDR + 4)));
+    put_u32(h, count);
+    for (uint32_t i = 0; i < count; i++) {
+        put_u32(h, (uint32_t)(FUNC + 0x100 * i - HDR_VADDR)); // negative: code lies below
+        put_u32(h, (uint32_t)(EH_FRAME_VADDR + 0x20 * i - HDR_VADDR));
+    }
+}
+
+// A module's worth of call-frame information: one CIE, an FDE running
+// `first` for [FUNC, FUNC + 0x40), one running `frameless` for
+// [FUNC + 0x40, FUNC + 0x240), and the .eh_frame_hdr that indexes both.
+typedef struct module {
+    bytes eh, hdr;
+    size_t cie, fde_a, fde_b;
+} module;
+
+static void build_module(module *m, const uint8_t *first, size_t first_n) {
+    m->eh.n = 0;
+    cie_spec s = default_cie();
+    m->cie = add_cie(&m->eh, &s);
+    m->fde_a = add_fde(&m->eh, m->cie, FUNC, 0x40, first, first_n);
+    m->fde_b = add_fde(&m->eh, m->cie, FUNC + 0x40, 0x200, frameless, sizeof frameless);
+    build_hdr(&m->hdr, 2);
+    put_u32_at(&m->hdr, 12 + 4, (uint32_t)(EH_FRAME_VADDR + m->fde_a - HDR_VADDR));
+    put_u32_at(&m->hdr, 12 + 8, (uint32_t)(FUNC + 0x40 - HDR_VADDR));
+    put_u32_at(&m->hdr, 12 + 12, (uint32_t)(EH_FRAME_VADDR + m->fde_b - HDR_VADDR));
+}
+
+// ---------------------------------------------------------------------------
+// Typical frames
+// ---------------------------------------------------------------------------
+
+static void test_gcc_prologue(void **state) {
+    (void)state;
+    const size_t n = sizeof gcc_prologue;
+    assert_row_at(gcc_prologue, n, 0, (want){RSP, 8, CF_CFI_OFFSET, -8, CF_CFI_SAME, 0});
+    for (uint64_t at = 1; at < 4; at++)
+        assert_row_at(gcc_prologue, n, at, (want){RSP, 16, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
+    for (uint64_t at = 4; at < 0x20; at++)
+        assert_row_at(gcc_prologue, n, at, (want){RBP, 16, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
+    // gcc leaves rbp's rule alone after leave: the saved value is still there.
+    assert_row_at(gcc_prologue, n, 0x20, (want){RSP, 8, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
+    assert_row_at(gcc_prologue, n, 0x1000, (want){RSP, 8, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
+}
+
+// The same frame through whole records: CIE and FDE parsed from .eh_frame.
+static void test_gcc_prologue_records(void **state) {
+    (void)state;
+    module m;
+    build_module(&m, gcc_prologue, sizeof gcc_prologue);
+    const bytes *eh = &m.eh;
+    size_t fde = m.fde_a;
+
+    cf_cfi_fde f;
+    cf_cfi_cie c;
+    assert_true(cf_cfi_parse_fde(span_of(eh, EH_FRAME_VADDR), fde, &f, &c));
+    assert_int_equal(f.pc_begin, FUNC);
+    assert_int_equal(f.pc_range, 0x40);
+    assert_int_equal(f.insns.size, sizeof gcc_prologue);
+    assert_memory_equal(f.insns.data, gcc_prologue, sizeof gcc_prologue);
+    assert_int_equal(f.insns.vaddr, EH_FRAME_VADDR + (uint64_t)(f.insns.data - eh->b));
+    assert_int_equal(c.code_align, 1);
+    assert_int_equal(c.data_align, -8);
+    assert_int_equal(c.ra_reg, RA);
+    assert_int_equal(c.fde_enc, PCREL_SDATA4);
+    assert_true(c.has_z);
+    assert_false(c.signal);
+    assert_memory_equal(c.insns.data, x86_cie_insns, sizeof x86_cie_insns);
+
+    cf_cfi_row row;
+    assert_true(row_at(eh, fde, FUNC + 5, &row));
+    assert_row(&row, (want){RBP, 16, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
+    // An FDE's offset is no CIE's.
+    assert_false(cf_cfi_parse_cie(span_of(eh, EH_FRAME_VADDR), fde, &c));
+}
 
 static void test_frameless(void **state) {
     (void)state;
@@ -335,26 +394,6 @@ static void test_code_align(void **state) {
 // ---------------------------------------------------------------------------
 // remember_state / restore_state and restore
 // ---------------------------------------------------------------------------
-
-// A frame-pointer function with an early return: gcc saves the row before
-// the first epilogue and brings it back after its ret.
-// clang-format off
-static const uint8_t early_return[] = {
-    DW_CFA_advance_loc | 1,
-    DW_CFA_def_cfa_offset, 16,
-    DW_CFA_offset | RBP, 2,
-    DW_CFA_advance_loc | 3,
-    DW_CFA_def_cfa_register, RBP,
-    DW_CFA_advance_loc | 10,            // at 14, after pop %rbp
-    DW_CFA_remember_state,
-    DW_CFA_def_cfa, RSP, 8,
-    DW_CFA_restore | RBP,
-    DW_CFA_advance_loc | 1,             // at 15, after ret: the rest of the body
-    DW_CFA_restore_state,
-    DW_CFA_advance_loc | 10,            // at 25, after the last leave
-    DW_CFA_def_cfa, RSP, 8,
-};
-// clang-format on
 
 static void test_remember_restore(void **state) {
     (void)state;
@@ -500,64 +539,62 @@ static void test_set_loc(void **state) {
 // Records
 // ---------------------------------------------------------------------------
 
+// Writes the CIE `s` alone into *eh and parses it.
+static bool parse_alone(bytes *eh, const cie_spec *s, cf_cfi_cie *c) {
+    eh->n = 0;
+    size_t at = add_cie(eh, s);
+    return cf_cfi_parse_cie(span_of(eh, EH_FRAME_VADDR), at, c);
+}
+
 static void test_cie_augmentations(void **state) {
     (void)state;
+    bytes eh;
     cf_cfi_cie c;
     // zPLR, with an indirect personality pointer, as g++ writes for C++.
     const uint8_t zplr[] = {
         DW_EH_PE_indirect | PCREL_SDATA4, 1, 2, 3, 4, PCREL_SDATA4, PCREL_SDATA4};
-    bytes eh = {.n = 0};
     cie_spec s = default_cie();
     s.aug = "zPLR";
     s.aug_data = zplr;
     s.aug_data_len = sizeof zplr;
-    size_t at = add_cie(&eh, &s);
-    assert_true(cf_cfi_parse_cie(span_of(&eh, EH_FRAME_VADDR), at, &c));
+    assert_true(parse_alone(&eh, &s, &c));
     assert_int_equal(c.fde_enc, PCREL_SDATA4);
     assert_false(c.signal);
     assert_memory_equal(c.insns.data, x86_cie_insns, sizeof x86_cie_insns);
 
     // zRS: a signal frame (glibc's __restore_rt); version 3 spells the
     // return-address column in ULEB128.
-    eh.n = 0;
     s = default_cie();
     s.aug = "zRS";
     s.version = 3;
     s.ra = 200;
-    at = add_cie(&eh, &s);
-    assert_true(cf_cfi_parse_cie(span_of(&eh, EH_FRAME_VADDR), at, &c));
+    assert_true(parse_alone(&eh, &s, &c));
     assert_true(c.signal);
     assert_int_equal(c.ra_reg, 200);
 
     // No augmentation at all: absolute 8-byte FDE addresses.
-    eh.n = 0;
     s = default_cie();
     s.aug = "";
     s.code_align = 4;
     s.data_align = -4;
-    at = add_cie(&eh, &s);
-    assert_true(cf_cfi_parse_cie(span_of(&eh, EH_FRAME_VADDR), at, &c));
+    assert_true(parse_alone(&eh, &s, &c));
     assert_false(c.has_z);
     assert_int_equal(c.fde_enc, DW_EH_PE_absptr);
     assert_int_equal(c.code_align, 4);
     assert_int_equal(c.data_align, -4);
 
-    // Refused: an unknown letter, "eh", letters without "z", versions 2 and 4.
+    // Refused: an unknown letter, "eh", letters without "z", versions 0, 2
+    // and 4.
     const char *bad_aug[] = {"zRX", "eh", "R", "zR\x01"};
-    for (size_t i = 0; i < sizeof bad_aug / sizeof bad_aug[0]; i++) {
-        eh.n = 0;
-        s = default_cie();
-        s.aug = bad_aug[i];
-        at = add_cie(&eh, &s);
-        assert_false(cf_cfi_parse_cie(span_of(&eh, EH_FRAME_VADDR), at, &c));
-    }
     const unsigned bad_version[] = {0, 2, 4};
-    for (size_t i = 0; i < sizeof bad_version / sizeof bad_version[0]; i++) {
-        eh.n = 0;
+    const size_t n_aug = sizeof bad_aug / sizeof bad_aug[0];
+    for (size_t i = 0; i < n_aug + sizeof bad_version / sizeof bad_version[0]; i++) {
         s = default_cie();
-        s.version = bad_version[i];
-        at = add_cie(&eh, &s);
-        assert_false(cf_cfi_parse_cie(span_of(&eh, EH_FRAME_VADDR), at, &c));
+        if (i < n_aug)
+            s.aug = bad_aug[i];
+        else
+            s.version = bad_version[i - n_aug];
+        assert_false(parse_alone(&eh, &s, &c));
     }
 }
 
@@ -608,10 +645,10 @@ static void test_fde_encodings(void **state) {
 
 static void test_bad_records(void **state) {
     (void)state;
-    bytes eh = {.n = 0};
-    cie_spec s = default_cie();
-    size_t cie = add_cie(&eh, &s);
-    size_t fde = add_fde(&eh, cie, FUNC, 0x21, gcc_prologue, sizeof gcc_prologue);
+    module mod;
+    build_module(&mod, gcc_prologue, sizeof gcc_prologue);
+    const bytes eh = mod.eh;
+    const size_t cie = mod.cie, fde = mod.fde_a;
     cf_cfi_span sec = span_of(&eh, EH_FRAME_VADDR);
     cf_cfi_fde f;
     cf_cfi_cie c;
@@ -675,22 +712,6 @@ static void test_bad_records(void **state) {
 // .eh_frame_hdr
 // ---------------------------------------------------------------------------
 
-// A header with `count` entries: entry i starts at FUNC + 0x100 * i and
-// names an FDE at EH_FRAME_VADDR + 0x20 * i.
-static void build_hdr(bytes *h, uint32_t count) {
-    h->n = 0;
-    put_u8(h, 1);
-    put_u8(h, PCREL_SDATA4);    // eh_frame_ptr
-    put_u8(h, DW_EH_PE_udata4); // fde_count
-    put_u8(h, DW_EH_PE_datarel | DW_EH_PE_sdata4);
-    put_u32(h, (uint32_t)(EH_FRAME_VADDR - (HDR_VADDR + 4)));
-    put_u32(h, count);
-    for (uint32_t i = 0; i < count; i++) {
-        put_u32(h, (uint32_t)(FUNC + 0x100 * i - HDR_VADDR)); // negative: code lies below
-        put_u32(h, (uint32_t)(EH_FRAME_VADDR + 0x20 * i - HDR_VADDR));
-    }
-}
-
 static void test_hdr_search(void **state) {
     (void)state;
     bytes h;
@@ -741,31 +762,17 @@ static void test_bad_hdr(void **state) {
 // The whole slow path of the unwinder on bytes: header, FDE, CIE, program.
 static void test_header_to_row(void **state) {
     (void)state;
-    bytes eh = {.n = 0};
-    cie_spec s = default_cie();
-    size_t cie = add_cie(&eh, &s);
-    size_t fde_a = add_fde(&eh, cie, FUNC, 0x21, gcc_prologue, sizeof gcc_prologue);
-    size_t fde_b = add_fde(&eh, cie, FUNC + 0x40, 0x200, frameless, sizeof frameless);
-    bytes h = {.n = 0};
-    put_u8(&h, 1);
-    put_u8(&h, PCREL_SDATA4);
-    put_u8(&h, DW_EH_PE_udata4);
-    put_u8(&h, DW_EH_PE_datarel | DW_EH_PE_sdata4);
-    put_u32(&h, (uint32_t)(EH_FRAME_VADDR - (HDR_VADDR + 4)));
-    put_u32(&h, 2);
-    put_u32(&h, (uint32_t)(FUNC - HDR_VADDR));
-    put_u32(&h, (uint32_t)(EH_FRAME_VADDR + fde_a - HDR_VADDR));
-    put_u32(&h, (uint32_t)(FUNC + 0x40 - HDR_VADDR));
-    put_u32(&h, (uint32_t)(EH_FRAME_VADDR + fde_b - HDR_VADDR));
-
+    module m;
+    build_module(&m, gcc_prologue, sizeof gcc_prologue);
     uint64_t at;
     cf_cfi_row row;
-    assert_true(cf_cfi_hdr_search(span_of(&h, HDR_VADDR), FUNC + 0x40 + 100, &at));
-    assert_int_equal(at, EH_FRAME_VADDR + fde_b);
-    assert_true(row_at(&eh, (size_t)(at - EH_FRAME_VADDR), FUNC + 0x40 + 100, &row));
+    assert_true(cf_cfi_hdr_search(span_of(&m.hdr, HDR_VADDR), FUNC + 0x40 + 100, &at));
+    assert_int_equal(at, EH_FRAME_VADDR + m.fde_b);
+    assert_true(row_at(&m.eh, (size_t)(at - EH_FRAME_VADDR), FUNC + 0x40 + 100, &row));
     assert_row(&row, (want){RSP, 64, CF_CFI_OFFSET, -8, CF_CFI_SAME, 0});
-    assert_true(cf_cfi_hdr_search(span_of(&h, HDR_VADDR), FUNC + 0x10, &at));
-    assert_true(row_at(&eh, (size_t)(at - EH_FRAME_VADDR), FUNC + 0x10, &row));
+    assert_true(cf_cfi_hdr_search(span_of(&m.hdr, HDR_VADDR), FUNC + 0x10, &at));
+    assert_int_equal(at, EH_FRAME_VADDR + m.fde_a);
+    assert_true(row_at(&m.eh, (size_t)(at - EH_FRAME_VADDR), FUNC + 0x10, &row));
     assert_row(&row, (want){RBP, 16, CF_CFI_OFFSET, -8, CF_CFI_OFFSET, -16});
 }
 
@@ -867,16 +874,10 @@ static void run_everything(const uint8_t *eh, size_t eh_n, const uint8_t *hdr, s
 
 static void test_truncated_and_mutated(void **state) {
     (void)state;
-    bytes eh = {.n = 0};
-    cie_spec s = default_cie();
-    size_t cie = add_cie(&eh, &s);
-    size_t fde_a = add_fde(&eh, cie, FUNC, 0x40, early_return, sizeof early_return);
-    size_t fde_b = add_fde(&eh, cie, FUNC + 0x40, 0x200, frameless, sizeof frameless);
-    bytes h = {.n = 0};
-    build_hdr(&h, 2);
-    put_u32_at(&h, 12 + 4, (uint32_t)(EH_FRAME_VADDR + fde_a - HDR_VADDR));
-    put_u32_at(&h, 12 + 12, (uint32_t)(EH_FRAME_VADDR + fde_b - HDR_VADDR));
-    put_u32_at(&h, 12 + 8, (uint32_t)(FUNC + 0x40 - HDR_VADDR));
+    static module m; // the mutation loop's inputs
+    build_module(&m, early_return, sizeof early_return);
+    const bytes eh = m.eh, h = m.hdr;
+    const size_t fde_b = m.fde_b;
 
     for (size_t n = 0; n <= eh.n; n++) {
         uint8_t *e = malloc(n + (n == 0));
@@ -925,18 +926,14 @@ static void test_truncated_and_mutated(void **state) {
 #if CF_TEST_COUNTS_ALLOCS
 static void test_no_malloc(void **state) {
     (void)state;
-    bytes eh = {.n = 0};
-    cie_spec s = default_cie();
-    size_t cie = add_cie(&eh, &s);
-    size_t fde = add_fde(&eh, cie, FUNC, 0x40, early_return, sizeof early_return);
-    bytes h;
-    build_hdr(&h, 3);
+    module m;
+    build_module(&m, early_return, sizeof early_return);
     cf_cfi_row row;
     uint64_t at;
 
     cf_test_alloc_count_start();
-    bool ok = row_at(&eh, fde, FUNC + 20, &row);
-    ok = ok && cf_cfi_hdr_search(span_of(&h, HDR_VADDR), FUNC + 0x150, &at);
+    bool ok = cf_cfi_hdr_search(span_of(&m.hdr, HDR_VADDR), FUNC + 20, &at);
+    ok = ok && row_at(&m.eh, (size_t)(at - EH_FRAME_VADDR), FUNC + 20, &row);
     ok = ok && !run_insns((const uint8_t[]){DW_CFA_def_cfa_offset, 0x80}, 2, FUNC, &row);
     unsigned long calls = cf_test_alloc_count_stop();
     assert_true(ok);
