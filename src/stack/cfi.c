@@ -70,8 +70,9 @@ static uint64_t sign_extend(uint64_t v, unsigned bits) {
     return (v ^ sign) - sign;
 }
 
-// A LEB128 number. Bits past the 64th are dropped, as libunwind and
-// elfutils drop them; a number the span ends in the middle of fails.
+// A LEB128 number; one the span ends in the middle of fails. Bits past the
+// 64th are dropped: no field is that wide, and what would matter (offsets,
+// lengths) is range-checked where it is used.
 static uint64_t get_leb(cursor *c, bool is_signed) {
     uint64_t v = 0;
     unsigned shift = 0;
