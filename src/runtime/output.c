@@ -207,9 +207,10 @@ void cf_rt_at_exit(void) {
         cf_buf_dec(&b, ds.used_bytes);
         cf_buf_str(&b, " bytes\n");
         cf_rt_emit_stderr(&b);
-        cf_fast_unwind_stats us;
-        cf_fast_unwind_get_stats(&us);
-        if (cf_flags.fast_unwind && cf_fast_unwind_available()) {
+#if CF_FAST_UNWIND
+        if (cf_flags.fast_unwind) {
+            cf_fast_unwind_stats us;
+            cf_fast_unwind_get_stats(&us);
             cf_buf_init(&b, s, sizeof s);
             cf_rt_pid_line_start(&b);
             cf_buf_str(&b, "crossfree: at exit: unwinder: ");
@@ -227,6 +228,7 @@ void cf_rt_at_exit(void) {
             cf_buf_char(&b, '\n');
             cf_rt_emit_stderr(&b);
         }
+#endif
     }
     cf_lock_acquire(&report_lock);
     exit_summary_done = true;

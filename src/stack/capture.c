@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Stack capture: crossfree's cached DWARF unwinder (fast_unwind.h) where it
-// exists, libunwind's fast local backtrace otherwise and wherever the former
-// gives up. The frames of crossfree's wrappers (and of any inlined helper)
+// exists (CF_FAST_UNWIND), libunwind's fast local backtrace otherwise and
+// wherever the former gives up. The frames of crossfree's wrappers (and of any inlined helper)
 // sit at the top of every capture; they are recognised by address, not by a
 // fixed skip count, so inlining decisions of the compiler cannot shift the
 // user's frames.
@@ -17,9 +17,11 @@
 #include "support/fmt.h"
 
 static uintptr_t self_lo, self_hi;
+#if CF_FAST_UNWIND
 static bool use_fast;
 static bool check_fast; // fast_unwind=2
 static atomic_uint_fast64_t mismatches;
+#endif
 
 void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
     self_lo = lo;
@@ -66,6 +68,7 @@ static unsigned capture_libunwind(uintptr_t *pcs, unsigned max) {
     return n;
 }
 
+#if CF_FAST_UNWIND
 // fast_unwind=2: the stack libunwind gives here must be the same.
 static void check_against_libunwind(const uintptr_t *pcs, unsigned n, unsigned max) {
     uintptr_t ref[CF_DEPOT_MAX_FRAMES];
@@ -92,12 +95,14 @@ static void check_against_libunwind(const uintptr_t *pcs, unsigned n, unsigned m
     cf_buf_char(&b, '\n');
     cf_os_write_all(CF_FD_STDERR, b.data, b.len);
 }
+#endif
 
 static unsigned capture(uintptr_t *pcs, unsigned max, uint32_t *id) {
     if (max == 0)
         return 0;
     if (max > CF_DEPOT_MAX_FRAMES)
         max = CF_DEPOT_MAX_FRAMES;
+#if CF_FAST_UNWIND
     if (use_fast) {
         void **fp = outer_frame();
         unsigned n = fp == NULL ? 0
@@ -109,6 +114,7 @@ static unsigned capture(uintptr_t *pcs, unsigned max, uint32_t *id) {
             return n;
         }
     }
+#endif
     unsigned n = capture_libunwind(pcs, max);
     if (id != NULL)
         *id = cf_depot_put(pcs, n);
@@ -125,16 +131,28 @@ uint32_t cf_capture_id(unsigned max) {
 }
 
 void cf_capture_set_fast(unsigned mode, unsigned max_frames) {
-    use_fast = mode != 0 && cf_fast_unwind_init(max_frames); // false where it does not exist
+#if CF_FAST_UNWIND
+    use_fast = mode != 0 && cf_fast_unwind_init(max_frames);
     check_fast = use_fast && mode == 2;
+#else
+    (void)mode, (void)max_frames; // libunwind takes every stack
+#endif
 }
 
 void cf_capture_modules_changed(void) {
+#if CF_FAST_UNWIND
     cf_fast_unwind_forget();
+#endif
     unw_flush_cache(unw_local_addr_space, 0, 0);
 }
 
-uint64_t cf_capture_mismatches(void) { return atomic_load(&mismatches); }
+uint64_t cf_capture_mismatches(void) {
+#if CF_FAST_UNWIND
+    return atomic_load(&mismatches);
+#else
+    return 0;
+#endif
+}
 
 uintptr_t cf_capture_caller(void) {
     void **fp = outer_frame();

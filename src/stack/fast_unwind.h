@@ -13,15 +13,29 @@
 // unwind returns. Anything the rule format cannot express (signal frames,
 // CFA expressions, registers other than rsp/rbp as the CFA base) makes the
 // walk give up, and the caller unwinds with libunwind instead.
+//
+// It exists on x86_64 Linux only: CF_FAST_UNWIND is 1 there and 0 elsewhere,
+// where nothing of it is compiled (src/meson.build builds unwind_x86_64.c
+// and cfi.c under the same condition) and callers leave it out with
+// `#if CF_FAST_UNWIND`.
 #ifndef CF_STACK_FAST_UNWIND_H
 #define CF_STACK_FAST_UNWIND_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform/platform.h"
+
+#if CF_OS_LINUX && defined(__x86_64__)
+#define CF_FAST_UNWIND 1
+#else
+#define CF_FAST_UNWIND 0
+#endif
+
+#if CF_FAST_UNWIND
+
 // Maps the chain cache for stacks of up to `max_frames` frames (called once,
-// at start-up). False if the mapping failed, or where there is no fast
-// unwinder (not x86_64 Linux): every walk then returns 0.
+// at start-up). False if the mapping failed: every walk then returns 0.
 bool cf_fast_unwind_init(unsigned max_frames);
 
 // Walks the stack starting at a return address `pc`, with `sp` the stack
@@ -44,7 +58,6 @@ typedef struct cf_fast_unwind_stats {
 } cf_fast_unwind_stats;
 void cf_fast_unwind_get_stats(cf_fast_unwind_stats *s);
 
-// False on platforms without the fast unwinder (every call returns 0).
-bool cf_fast_unwind_available(void);
+#endif // CF_FAST_UNWIND
 
 #endif

@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: MIT
 // The x86_64 allocation-path unwinder (see fast_unwind.h). Three parts:
-// finding and interpreting a return address's FDE (slow, once per address),
-// the rule cache, and the chain cache. Both caches are global, fixed-size,
-// two-way set-associative arrays (the rules in .bss, the chains in one
-// mapping) guarded per entry by a sequence counter: a reader that sees the
-// counter odd or changed treats the entry as missing, a writer that finds
-// it odd skips the update. No locks, no allocation, no syscalls once warm.
+// finding a return address's FDE and turning the row cfi.c computes from it
+// into a one-word rule (slow, once per address), the rule cache, and the
+// chain cache. Both caches are global, fixed-size, two-way set-associative
+// arrays (the rules in .bss, the chains in one mapping) guarded per entry by
+// a sequence counter: a reader that sees the counter odd or changed treats
+// the entry as missing, a writer that finds it odd skips the update. No
+// locks, no allocation, no syscalls once warm.
 #include "stack/fast_unwind.h"
 
-#if defined(__x86_64__) && defined(__linux__)
+#if !CF_FAST_UNWIND
+#error "built only for x86_64 Linux: src/meson.build and CF_FAST_UNWIND must agree"
+#endif
 
 #include <link.h>
 #include <stdatomic.h>
 #include <stddef.h>
-#include <string.h>
 
 #include "platform/platform.h"
+#include "stack/cfi.h"
 #include "stack/depot.h"
 
 // ---------------------------------------------------------------------------
@@ -56,497 +59,107 @@ static inline rule rule_make(unsigned kind, int64_t cfa_off, int64_t ra_off, boo
 }
 
 // ---------------------------------------------------------------------------
-// Reading .eh_frame
+// Finding a return address's rule
 
-enum {
-    DW_EH_PE_omit = 0xff,
-    DW_EH_PE_absptr = 0x00,
-    DW_EH_PE_uleb128 = 0x01,
-    DW_EH_PE_udata2 = 0x02,
-    DW_EH_PE_udata4 = 0x03,
-    DW_EH_PE_udata8 = 0x04,
-    DW_EH_PE_sleb128 = 0x09,
-    DW_EH_PE_sdata2 = 0x0a,
-    DW_EH_PE_sdata4 = 0x0b,
-    DW_EH_PE_sdata8 = 0x0c,
-    DW_EH_PE_pcrel = 0x10,
-    DW_EH_PE_datarel = 0x30,
-};
-
+// DWARF register numbers of the x86-64 psABI.
 enum { REG_RBP = 6, REG_RSP = 7, REG_RA = 16 };
 
-typedef struct cursor {
-    const uint8_t *p, *end;
-    bool bad;
-} cursor;
-
-// Reads a LEB128 number; *shift ends as the number of bits it had and
-// *last as its final byte (for the sign of an SLEB128).
-static uint64_t get_leb(cursor *c, unsigned *shift, uint8_t *last) {
-    uint64_t v = 0;
-    *shift = 0;
-    while (c->p < c->end) {
-        uint8_t b = *c->p++;
-        if (*shift < 64)
-            v |= (uint64_t)(b & 0x7f) << *shift;
-        *shift += 7;
-        if ((b & 0x80) == 0) {
-            *last = b;
-            return v;
-        }
-    }
-    c->bad = true;
-    *last = 0;
-    return 0;
-}
-
-static uint64_t get_uleb(cursor *c) {
-    unsigned shift;
-    uint8_t last;
-    return get_leb(c, &shift, &last);
-}
-
-static int64_t get_sleb(cursor *c) {
-    unsigned shift;
-    uint8_t last;
-    uint64_t v = get_leb(c, &shift, &last);
-    if (shift < 64 && (last & 0x40) != 0)
-        v |= ~UINT64_C(0) << shift;
-    return (int64_t)v;
-}
-
-static uint64_t get_fixed(cursor *c, unsigned bytes) {
-    if ((size_t)(c->end - c->p) < bytes) {
-        c->bad = true;
-        return 0;
-    }
-    uint64_t v = 0;
-    memcpy(&v, c->p, bytes); // little endian
-    c->p += bytes;
-    return v;
-}
-
-static uint8_t get_u8(cursor *c) { return (uint8_t)get_fixed(c, 1); }
-
-// Reads a pointer in encoding `enc`; `datarel` is the base of datarel
-// values (the .eh_frame_hdr section), 0 where none applies.
-static uintptr_t get_encoded(cursor *c, uint8_t enc, uintptr_t datarel) {
-    if (enc == DW_EH_PE_omit)
-        return 0;
-    uintptr_t here = (uintptr_t)c->p;
-    uint64_t v;
-    switch (enc & 0x0f) {
-    case DW_EH_PE_absptr:
-        v = get_fixed(c, 8);
-        break;
-    case DW_EH_PE_uleb128:
-        v = get_uleb(c);
-        break;
-    case DW_EH_PE_udata2:
-        v = get_fixed(c, 2);
-        break;
-    case DW_EH_PE_udata4:
-        v = get_fixed(c, 4);
-        break;
-    case DW_EH_PE_udata8:
-        v = get_fixed(c, 8);
-        break;
-    case DW_EH_PE_sleb128:
-        v = (uint64_t)get_sleb(c);
-        break;
-    case DW_EH_PE_sdata2:
-        v = (uint64_t)(int64_t)(int16_t)get_fixed(c, 2);
-        break;
-    case DW_EH_PE_sdata4:
-        v = (uint64_t)(int64_t)(int32_t)get_fixed(c, 4);
-        break;
-    case DW_EH_PE_sdata8:
-        v = get_fixed(c, 8);
-        break;
-    default:
-        c->bad = true;
-        return 0;
-    }
-    switch (enc & 0x70) {
-    case 0:
-        break;
-    case DW_EH_PE_pcrel:
-        v += here;
-        break;
-    case DW_EH_PE_datarel:
-        if (datarel == 0)
-            c->bad = true;
-        v += datarel;
-        break;
-    default:
-        c->bad = true;
-        return 0;
-    }
-    return (uintptr_t)v; // indirect pointers are never dereferenced here
-}
-
-typedef struct cie_info {
-    const uint8_t *insns, *end;
-    uint64_t code_align;
-    int64_t data_align;
-    uint8_t fde_enc;
-    bool has_z;
-    bool signal;
-} cie_info;
-
-static bool parse_cie(const uint8_t *cie, cie_info *out) {
-    cursor c = {cie, cie + 4, false};
-    uint64_t len = get_fixed(&c, 4);
-    if (len == 0 || len == 0xffffffffu)
-        return false;
-    c.end = cie + 4 + len;
-    if (get_fixed(&c, 4) != 0) // CIE id
-        return false;
-    uint8_t version = get_u8(&c);
-    if (version != 1 && version != 3)
-        return false;
-    const char *aug = (const char *)c.p;
-    size_t aug_len = strnlen(aug, (size_t)(c.end - c.p));
-    if (aug_len == (size_t)(c.end - c.p))
-        return false;
-    c.p += aug_len + 1;
-    if (aug[0] == 'e' && aug[1] == 'h')
-        return false; // the GCC 2 "eh" pointer: never seen on x86_64
-    out->code_align = get_uleb(&c);
-    out->data_align = get_sleb(&c);
-    uint64_t ra = version == 1 ? get_u8(&c) : get_uleb(&c);
-    if (ra != REG_RA)
-        return false;
-    out->fde_enc = DW_EH_PE_absptr;
-    out->has_z = aug[0] == 'z';
-    out->signal = false;
-    const uint8_t *after_aug = NULL;
-    if (out->has_z) {
-        uint64_t n = get_uleb(&c);
-        after_aug = c.p + n;
-        for (size_t i = 1; i < aug_len && !c.bad; i++) {
-            switch (aug[i]) {
-            case 'L':
-                get_u8(&c);
-                break;
-            case 'R':
-                out->fde_enc = get_u8(&c);
-                break;
-            case 'P': {
-                uint8_t enc = get_u8(&c);
-                get_encoded(&c, (uint8_t)(enc & 0x7f), 0);
-                break;
-            }
-            case 'S':
-                out->signal = true;
-                break;
-            default:
-                return false; // unknown augmentation: its data cannot be skipped safely
-            }
-        }
-        if (after_aug > c.end)
-            return false;
-        c.p = after_aug;
-    } else if (aug_len != 0) {
-        return false;
-    }
-    out->insns = c.p;
-    out->end = c.end;
-    return !c.bad;
-}
-
-// One register's rule, for the two registers that matter: rbp and the
-// return address.
-enum { R_SAME = 0, R_UNDEF = 1, R_OFFSET = 2, R_OTHER = 3 };
-typedef struct regrule {
-    uint8_t how;
-    int64_t off;
-} regrule;
-
-typedef struct frame_state {
-    unsigned cfa_reg;
-    int64_t cfa_off;
-    bool cfa_expr;
-    regrule bp, ra;
-} frame_state;
-
-#define STATE_STACK 8
-
-static regrule *tracked(frame_state *st, uint64_t reg) {
-    if (reg == REG_RBP)
-        return &st->bp;
-    if (reg == REG_RA)
-        return &st->ra;
-    return NULL;
-}
-
-// Runs CFA instructions from `c` until the location passes `target`.
-// `initial` is the CIE's state (for DW_CFA_restore), NULL while running the
-// CIE's own instructions. Returns false on anything malformed.
-static bool run_cfa(cursor *c, const cie_info *ci, uintptr_t loc, uintptr_t target, frame_state *st,
-                    const frame_state *initial) {
-    frame_state saved[STATE_STACK];
-    unsigned depth = 0;
-    while (c->p < c->end && !c->bad) {
-        uint8_t op = get_u8(c);
-        uint64_t reg = 0;
-        int64_t off = 0;
-        uint64_t delta = 0;
-        switch (op & 0xc0) {
-        case 0x40: // DW_CFA_advance_loc
-            delta = op & 0x3f;
-            goto advance;
-        case 0x80: // DW_CFA_offset
-            reg = op & 0x3f;
-            off = (int64_t)get_uleb(c) * ci->data_align;
-            goto set_offset;
-        case 0xc0: // DW_CFA_restore
-            reg = op & 0x3f;
-            goto restore;
-        default:
-            break;
-        }
-        switch (op) {
-        case 0x00:
-            break; // DW_CFA_nop
-        case 0x01: // DW_CFA_set_loc
-            loc = get_encoded(c, ci->fde_enc, 0);
-            if (loc > target)
-                return true;
-            break;
-        case 0x02:
-            delta = get_fixed(c, 1);
-            goto advance;
-        case 0x03:
-            delta = get_fixed(c, 2);
-            goto advance;
-        case 0x04:
-            delta = get_fixed(c, 4);
-            goto advance;
-        case 0x05: // DW_CFA_offset_extended
-            reg = get_uleb(c);
-            off = (int64_t)get_uleb(c) * ci->data_align;
-            goto set_offset;
-        case 0x11: // DW_CFA_offset_extended_sf
-            reg = get_uleb(c);
-            off = get_sleb(c) * ci->data_align;
-            goto set_offset;
-        case 0x2f: // DW_CFA_GNU_negative_offset_extended
-            reg = get_uleb(c);
-            off = -(int64_t)get_uleb(c) * ci->data_align;
-            goto set_offset;
-        case 0x06: // DW_CFA_restore_extended
-            reg = get_uleb(c);
-            goto restore;
-        case 0x07: // DW_CFA_undefined
-        case 0x08: // DW_CFA_same_value
-        {
-            reg = get_uleb(c);
-            regrule *r = tracked(st, reg);
-            if (r != NULL)
-                r->how = op == 0x07 ? R_UNDEF : R_SAME;
-            break;
-        }
-        case 0x09: // DW_CFA_register
-        {
-            reg = get_uleb(c);
-            get_uleb(c);
-            regrule *r = tracked(st, reg);
-            if (r != NULL)
-                r->how = R_OTHER;
-            break;
-        }
-        case 0x0a: // DW_CFA_remember_state
-            if (depth == STATE_STACK)
-                return false;
-            saved[depth++] = *st;
-            break;
-        case 0x0b: // DW_CFA_restore_state
-            if (depth == 0)
-                return false;
-            *st = saved[--depth];
-            break;
-        case 0x0c: // DW_CFA_def_cfa
-            st->cfa_reg = (unsigned)get_uleb(c);
-            st->cfa_off = (int64_t)get_uleb(c);
-            st->cfa_expr = false;
-            break;
-        case 0x12: // DW_CFA_def_cfa_sf
-            st->cfa_reg = (unsigned)get_uleb(c);
-            st->cfa_off = get_sleb(c) * ci->data_align;
-            st->cfa_expr = false;
-            break;
-        case 0x0d: // DW_CFA_def_cfa_register
-            st->cfa_reg = (unsigned)get_uleb(c);
-            st->cfa_expr = false;
-            break;
-        case 0x0e: // DW_CFA_def_cfa_offset
-            st->cfa_off = (int64_t)get_uleb(c);
-            break;
-        case 0x13: // DW_CFA_def_cfa_offset_sf
-            st->cfa_off = get_sleb(c) * ci->data_align;
-            break;
-        case 0x0f: // DW_CFA_def_cfa_expression
-            st->cfa_expr = true;
-            c->p += get_uleb(c);
-            break;
-        case 0x10: // DW_CFA_expression
-        case 0x16: // DW_CFA_val_expression
-        {
-            reg = get_uleb(c);
-            c->p += get_uleb(c);
-            regrule *r = tracked(st, reg);
-            if (r != NULL)
-                r->how = R_OTHER;
-            break;
-        }
-        case 0x14: // DW_CFA_val_offset
-        case 0x15: // DW_CFA_val_offset_sf
-        {
-            reg = get_uleb(c);
-            if (op == 0x14)
-                get_uleb(c);
-            else
-                get_sleb(c);
-            regrule *r = tracked(st, reg);
-            if (r != NULL)
-                r->how = R_OTHER;
-            break;
-        }
-        case 0x2e: // DW_CFA_GNU_args_size
-            get_uleb(c);
-            break;
-        default:
-            return false;
-        }
-        continue;
-    advance:
-        loc += delta * ci->code_align;
-        if (loc > target)
-            return true;
-        continue;
-    set_offset : {
-        regrule *r = tracked(st, reg);
-        if (r != NULL) {
-            r->how = R_OFFSET;
-            r->off = off;
-        }
-        continue;
-    }
-    restore : {
-        regrule *r = tracked(st, reg);
-        if (r != NULL) {
-            if (initial == NULL)
-                return false;
-            *r = *tracked((frame_state *)initial, reg);
-        }
-        continue;
-    }
-    }
-    return !c->bad && c->p <= c->end;
-}
+// Where the FDE for a pc is, as dl_iterate_phdr's callback found it.
+enum { FOUND_NO_MODULE, FOUND_NO_FDE, FOUND_FDE_ASTRAY, FOUND_FDE };
 
 typedef struct find_ctx {
     uintptr_t pc;
-    uintptr_t eh_hdr;
-    bool in_module;
+    int found;
+    cf_cfi_span segment; // the loaded segment that holds the FDE
+    size_t fde_off;      // the FDE's offset in it
 } find_ctx;
 
-static int find_module(struct dl_phdr_info *info, size_t size, void *data) {
-    (void)size;
-    find_ctx *ctx = data;
-    uintptr_t hdr = 0;
-    bool inside = false;
+// The whole of the module's PT_LOAD segment that holds `addr`, as bytes.
+static bool segment_of(const struct dl_phdr_info *info, uintptr_t addr, cf_cfi_span *out) {
     for (unsigned i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && ctx->pc >= start && ctx->pc - start < ph->p_memsz)
-            inside = true;
-        else if (ph->p_type == PT_GNU_EH_FRAME)
-            hdr = start;
+        if (ph->p_type == PT_LOAD && addr >= start && addr - start < ph->p_memsz) {
+            out->data = (const uint8_t *)start;
+            out->size = ph->p_memsz;
+            out->vaddr = start;
+            return true;
+        }
     }
-    if (!inside)
+    return false;
+}
+
+// Finds the module that holds ctx->pc and, through its .eh_frame_hdr search
+// table, the FDE whose range starts last at or below it. The FDE and the
+// CIE it names are then read within the loaded segment that holds the FDE,
+// so a corrupt table or record cannot make the reader leave mapped memory.
+static int find_module(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    find_ctx *ctx = data;
+    cf_cfi_span text, hdr = {NULL, 0, 0};
+    if (!segment_of(info, ctx->pc, &text))
         return 0;
-    ctx->in_module = true;
-    ctx->eh_hdr = hdr;
+    for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_GNU_EH_FRAME) {
+            hdr.vaddr = info->dlpi_addr + ph->p_vaddr;
+            hdr.data = (const uint8_t *)hdr.vaddr;
+            hdr.size = ph->p_memsz;
+        }
+    }
+    uint64_t fde;
+    if (hdr.data == NULL || !cf_cfi_hdr_search(hdr, ctx->pc, &fde))
+        ctx->found = FOUND_NO_FDE;
+    else if (!segment_of(info, fde, &ctx->segment))
+        ctx->found = FOUND_FDE_ASTRAY;
+    else {
+        ctx->found = FOUND_FDE;
+        ctx->fde_off = (size_t)(fde - ctx->segment.vaddr);
+    }
     return 1;
 }
 
-// Finds the FDE covering `target` through the module's .eh_frame_hdr
-// binary-search table. NULL when there is none.
-static const uint8_t *find_fde(uintptr_t hdr_addr, uintptr_t target) {
-    const uint8_t *hdr = (const uint8_t *)hdr_addr;
-    if (hdr[0] != 1 || hdr[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
-        return NULL;
-    cursor c = {hdr + 4, hdr + 4 + 16, false};
-    get_encoded(&c, hdr[1], hdr_addr); // .eh_frame itself: not needed
-    uint64_t count = get_encoded(&c, hdr[2], hdr_addr);
-    if (c.bad || count == 0)
-        return NULL;
-    const int32_t *table = (const int32_t *)(const void *)c.p;
-    uint64_t lo = 0, hi = count;
-    while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (hdr_addr + (uintptr_t)(intptr_t)table[2 * mid] <= target)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    if (hdr_addr + (uintptr_t)(intptr_t)table[2 * lo] > target)
-        return NULL;
-    return hdr + table[2 * lo + 1];
+static bool fits_i16_slot(int64_t off) { return off >= -32768 && off <= 32760 && (off & 7) == 0; }
+
+// The rule of a row, if the rule format can express it.
+static rule rule_of_row(const cf_cfi_row *row) {
+    if (row->ra.how == CF_CFI_UNDEFINED)
+        return rule_make(K_END, 0, 0, false, 0);
+    if (row->cfa_expr || (row->cfa_reg != REG_RSP && row->cfa_reg != REG_RBP) ||
+        row->ra.how != CF_CFI_OFFSET || row->fp.how == CF_CFI_UNDEFINED ||
+        row->fp.how == CF_CFI_OTHER)
+        return rule_make(K_BAD, 0, 0, false, 0);
+    if (row->cfa_off < INT32_MIN || row->cfa_off > INT32_MAX || !fits_i16_slot(row->ra.off) ||
+        (row->fp.how == CF_CFI_OFFSET && !fits_i16_slot(row->fp.off)))
+        return rule_make(K_BAD, 0, 0, false, 0);
+    return rule_make(row->cfa_reg == REG_RSP ? K_CFA_SP : K_CFA_BP, row->cfa_off, row->ra.off,
+                     row->fp.how == CF_CFI_OFFSET, row->fp.off);
 }
 
-// Computes the rule for return address `pc`: the state at the call
-// instruction, pc - 1.
+// Computes the rule for return address `pc`: the row at the call
+// instruction, pc - 1. No FDE at all: K_GUESS, as libunwind guesses; an FDE
+// this cannot read or follow: K_BAD, and libunwind takes the whole stack.
 static rule compute_rule(uintptr_t pc) {
     uintptr_t target = pc - 1;
-    find_ctx ctx = {target, 0, false};
+    find_ctx ctx = {target, FOUND_NO_MODULE, {NULL, 0, 0}, 0};
     dl_iterate_phdr(find_module, &ctx);
-    if (!ctx.in_module || ctx.eh_hdr == 0)
+    if (ctx.found == FOUND_NO_MODULE || ctx.found == FOUND_NO_FDE)
         return rule_make(K_GUESS, 0, 0, false, 0);
-    const uint8_t *fde = find_fde(ctx.eh_hdr, target);
-    if (fde == NULL)
+    cf_cfi_fde fde;
+    cf_cfi_cie cie;
+    if (ctx.found != FOUND_FDE || !cf_cfi_parse_fde(ctx.segment, ctx.fde_off, &fde, &cie) ||
+        cie.signal || cie.ra_reg != REG_RA)
+        return rule_make(K_BAD, 0, 0, false, 0);
+    if (target < fde.pc_begin || target - fde.pc_begin >= fde.pc_range)
         return rule_make(K_GUESS, 0, 0, false, 0);
-    cursor c = {fde, fde + 8, false};
-    uint64_t len = get_fixed(&c, 4);
-    if (len == 0 || len == 0xffffffffu)
+    cf_cfi_params params = {cie.code_align, cie.data_align, REG_RA,
+                            REG_RBP,        cie.fde_enc,    fde.pc_begin};
+    // Before any instruction (at a function's first byte): the call just
+    // pushed the return address, and nothing else is saved.
+    cf_cfi_row row = {false, REG_RSP, 8, {CF_CFI_SAME, 0}, {CF_CFI_SAME, 0}};
+    if (!cf_cfi_run(&params, cie.insns, fde.insns, target, &row))
         return rule_make(K_BAD, 0, 0, false, 0);
-    c.end = fde + 4 + len;
-    const uint8_t *id_field = c.p;
-    uint32_t cie_off = (uint32_t)get_fixed(&c, 4);
-    if (cie_off == 0)
-        return rule_make(K_BAD, 0, 0, false, 0);
-    cie_info ci;
-    if (!parse_cie(id_field - cie_off, &ci) || ci.signal)
-        return rule_make(K_BAD, 0, 0, false, 0);
-    uintptr_t begin = get_encoded(&c, ci.fde_enc, 0);
-    uintptr_t range = get_encoded(&c, (uint8_t)(ci.fde_enc & 0x0f), 0);
-    if (c.bad || target < begin || target - begin >= range)
-        return rule_make(K_GUESS, 0, 0, false, 0);
-    if (ci.has_z)
-        c.p += get_uleb(&c);
-
-    frame_state st = {REG_RSP, 8, false, {R_SAME, 0}, {R_SAME, 0}};
-    cursor cc = {ci.insns, ci.end, false};
-    if (!run_cfa(&cc, &ci, begin, target, &st, NULL))
-        return rule_make(K_BAD, 0, 0, false, 0);
-    frame_state initial = st;
-    if (!run_cfa(&c, &ci, begin, target, &st, &initial))
-        return rule_make(K_BAD, 0, 0, false, 0);
-
-    if (st.ra.how == R_UNDEF)
-        return rule_make(K_END, 0, 0, false, 0);
-    if (st.cfa_expr || (st.cfa_reg != REG_RSP && st.cfa_reg != REG_RBP) || st.ra.how != R_OFFSET ||
-        st.bp.how == R_UNDEF || st.bp.how == R_OTHER)
-        return rule_make(K_BAD, 0, 0, false, 0);
-    if (st.cfa_off < INT32_MIN || st.cfa_off > INT32_MAX || st.ra.off < -32768 ||
-        st.ra.off > 32760 || (st.ra.off & 7) != 0 ||
-        (st.bp.how == R_OFFSET &&
-         (st.bp.off < -32768 || st.bp.off > 32760 || (st.bp.off & 7) != 0)))
-        return rule_make(K_BAD, 0, 0, false, 0);
-    return rule_make(st.cfa_reg == REG_RSP ? K_CFA_SP : K_CFA_BP, st.cfa_off, st.ra.off,
-                     st.bp.how == R_OFFSET, st.bp.off);
+    return rule_of_row(&row);
 }
 
 // ---------------------------------------------------------------------------
@@ -861,28 +474,3 @@ void cf_fast_unwind_get_stats(cf_fast_unwind_stats *st) {
     st->rule_fills = atomic_load(&n_rule_fills);
     st->fallbacks = atomic_load(&n_fallbacks);
 }
-
-bool cf_fast_unwind_available(void) { return true; }
-
-#else // not x86_64 Linux: libunwind does every walk
-
-unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs, unsigned max,
-                        uint32_t *id) {
-    (void)pc, (void)sp, (void)bp, (void)pcs, (void)max, (void)id;
-    return 0;
-}
-
-bool cf_fast_unwind_init(unsigned max_frames) {
-    (void)max_frames;
-    return false;
-}
-
-void cf_fast_unwind_forget(void) {}
-
-void cf_fast_unwind_get_stats(cf_fast_unwind_stats *st) {
-    st->chain_fills = st->rule_fills = st->fallbacks = 0;
-}
-
-bool cf_fast_unwind_available(void) { return false; }
-
-#endif
