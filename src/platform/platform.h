@@ -155,9 +155,25 @@ struct cf_tls *cf_platform_tls(void);
 #endif
 
 // ---------------------------------------------------------------------------
-// 4. Raw backtrace: see stack/capture.h, which each port implements over
-// its walker (libunwind and the cached unwinder on Linux, backtrace(3) on
-// macOS, RtlCaptureStackBackTrace on Windows).
+// 4. Raw backtrace
+
+// stack/capture.c drops crossfree's own frames from these, keeps the
+// depot, and on x86_64 Linux puts its cached unwinder in front.
+
+// Prepares the walker; called once, from cf_capture_set_self during
+// cf_platform_init.
+void cf_os_backtrace_init(void);
+
+// Fills raw with up to `max` return addresses of the calling thread,
+// innermost first, crossfree's own frames included; returns the count. A
+// null entry ends the walk. Runs on every allocation the cached unwinder
+// does not serve: never allocates, takes no lock of crossfree's, makes no
+// syscall once warm.
+unsigned cf_os_backtrace(void **raw, unsigned max);
+
+// Code was loaded or unloaded: the walker forgets what it cached about
+// code addresses. Safe before initialisation.
+void cf_os_backtrace_forget(void);
 
 // ---------------------------------------------------------------------------
 // 5. Modules and symbols

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Stack capture: crossfree's cached DWARF unwinder (fast_unwind.h) where it
-// exists (CF_FAST_UNWIND), libunwind's fast local backtrace otherwise and
-// wherever the former gives up. The frames of crossfree's wrappers (and of any inlined helper)
-// sit at the top of every capture; they are recognised by address, not by a
-// fixed skip count, so inlining decisions of the compiler cannot shift the
-// user's frames.
-#define UNW_LOCAL_ONLY
+// Stack capture, on every platform: crossfree's cached DWARF unwinder
+// (fast_unwind.h) where it exists (CF_FAST_UNWIND), the port's raw
+// backtrace (platform.h, section 4: libunwind on Linux, backtrace(3) on
+// macOS, RtlCaptureStackBackTrace on Windows) otherwise and wherever the
+// former gives up. The frames of crossfree's wrappers (and of any inlined
+// helper) sit at the top of every capture; they are recognised by address,
+// not by a fixed skip count, so inlining decisions of the compiler cannot
+// shift the user's frames.
 #include "stack/capture.h"
 
-#include <libunwind.h>
 #include <stdatomic.h>
 
 #include "platform/platform.h"
@@ -26,17 +26,16 @@ static atomic_uint_fast64_t mismatches;
 void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
     self_lo = lo;
     self_hi = hi;
-    // libunwind's default global cache takes a lock that blocks signals
-    // (two rt_sigprocmask syscalls) whenever a new code address is looked
-    // up; per-thread caches need no lock, so the hot path makes no syscall.
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    cf_os_backtrace_init();
 }
 
+#if CF_OS_LINUX
 // The frame pointer of the outermost crossfree frame: its [0] is the
 // caller's rbp, its [1] the return address into the caller, and the
 // caller's stack pointer after that return is just above both. Every
 // function in libcrossfree is built with frame pointers, so the chain
 // through crossfree's own frames is exact. NULL if it cannot be found.
+// (Linux only: MinGW's frame pointer need not sit at the frame's base.)
 static void **outer_frame(void) {
     void **fp = __builtin_frame_address(0);
     for (int depth = 0; depth < 16 && fp != NULL; depth++) {
@@ -50,20 +49,19 @@ static void **outer_frame(void) {
     }
     return NULL;
 }
+#endif
 
-static unsigned capture_libunwind(uintptr_t *pcs, unsigned max) {
+// The port's backtrace, crossfree's own frames dropped from the top.
+static unsigned capture_raw(uintptr_t *pcs, unsigned max) {
     // Room for crossfree's own frames above the ones we keep.
     enum { SELF_FRAMES = 8 };
     void *raw[CF_DEPOT_MAX_FRAMES + SELF_FRAMES];
-    int got = unw_backtrace(raw, (int)(max + SELF_FRAMES));
-    if (got <= 0)
-        return 0;
+    unsigned got = cf_os_backtrace(raw, max + SELF_FRAMES);
     unsigned start = 0;
-    while (start < (unsigned)got && (uintptr_t)raw[start] >= self_lo &&
-           (uintptr_t)raw[start] < self_hi)
+    while (start < got && (uintptr_t)raw[start] >= self_lo && (uintptr_t)raw[start] < self_hi)
         start++;
     unsigned n = 0;
-    for (unsigned i = start; i < (unsigned)got && n < max; i++)
+    for (unsigned i = start; i < got && n < max && raw[i] != NULL; i++)
         pcs[n++] = (uintptr_t)raw[i];
     return n;
 }
@@ -72,7 +70,7 @@ static unsigned capture_libunwind(uintptr_t *pcs, unsigned max) {
 // fast_unwind=2: the stack libunwind gives here must be the same.
 static void check_against_libunwind(const uintptr_t *pcs, unsigned n, unsigned max) {
     uintptr_t ref[CF_DEPOT_MAX_FRAMES];
-    unsigned m = capture_libunwind(ref, max);
+    unsigned m = capture_raw(ref, max);
     bool same = m == n;
     for (unsigned i = 0; same && i < n; i++)
         same = ref[i] == pcs[i];
@@ -115,7 +113,7 @@ static unsigned capture(uintptr_t *pcs, unsigned max, uint32_t *id) {
         }
     }
 #endif
-    unsigned n = capture_libunwind(pcs, max);
+    unsigned n = capture_raw(pcs, max);
     if (id != NULL)
         *id = cf_depot_put(pcs, n);
     return n;
@@ -143,7 +141,7 @@ void cf_capture_modules_changed(void) {
 #if CF_FAST_UNWIND
     cf_fast_unwind_forget();
 #endif
-    unw_flush_cache(unw_local_addr_space, 0, 0);
+    cf_os_backtrace_forget();
 }
 
 uint64_t cf_capture_mismatches(void) {
@@ -155,6 +153,11 @@ uint64_t cf_capture_mismatches(void) {
 }
 
 uintptr_t cf_capture_caller(void) {
+#if CF_OS_LINUX
     void **fp = outer_frame();
     return fp == NULL ? 0 : (uintptr_t)fp[1];
+#else
+    uintptr_t pc = 0; // one frame of a normal capture
+    return cf_capture(&pc, 1) == 1 ? pc : 0;
+#endif
 }

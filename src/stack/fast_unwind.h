@@ -15,7 +15,7 @@
 // walk give up, and the caller unwinds with libunwind instead.
 //
 // It exists on x86_64 Linux only: CF_FAST_UNWIND is 1 there and 0 elsewhere,
-// where nothing of it is compiled (src/meson.build builds unwind_x86_64.c
+// where nothing of it is compiled (platform/linux/meson.build builds unwind_x86_64.c
 // and cfi.c under the same condition) and callers leave it out with
 // `#if CF_FAST_UNWIND`.
 #ifndef CF_STACK_FAST_UNWIND_H

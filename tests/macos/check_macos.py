@@ -435,14 +435,12 @@ def check_command_build(build, dylib, linux_build, arch, minos, env, meson):
 # ---------------------------------------------------------------------------
 # Same code as the Linux tests
 
-# The Linux core's files that are not portable: the platform layer, the
-# stack capture and symbolizer of each OS, and the x86_64 Linux unwinder with
-# its CFI reader (built only where CF_FAST_UNWIND is 1, src/meson.build).
-PLATFORM_FILE = re.compile(
-    r"/src/platform/|/src/stack/(capture|symbolize)[^/]*\.c$|/src/stack/(unwind_x86_64|cfi)\.c$")
-# Shared POSIX platform code (src/platform/posix) is macOS's as much as Linux's;
-# capture_one.c is shared by the platforms where one unwinder does everything.
-MACOS_FILE = re.compile(r"/src/platform/(macos|posix)/|/src/stack/([^/]*_macos|capture_one)\.c$")
+# The Linux core's files that are not portable: the platform layer (every
+# OS's code lives under src/platform/<os>/) and the x86_64 Linux unwinder
+# with its CFI reader (built only where CF_FAST_UNWIND is 1).
+PLATFORM_FILE = re.compile(r"/src/platform/|/src/stack/cfi\.c$")
+# Shared POSIX platform code (src/platform/posix) is macOS's as much as Linux's.
+MACOS_FILE = re.compile(r"/src/platform/(macos|posix)/")
 
 
 def find_target(build_dir, name, kind):

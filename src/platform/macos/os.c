@@ -6,6 +6,7 @@
 // from inside libSystem's initializer, before `environ` is set.
 #include <crt_externs.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <libproc.h>
 #include <pthread.h>
@@ -184,3 +185,18 @@ bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap) {
         name[0] = '\0';
     return false;
 }
+
+// ---------------------------------------------------------------------------
+// Raw backtrace
+
+// backtrace(3) walks the frame-pointer chain (both macOS ABIs keep frame
+// pointers) within the thread's stack bounds and strips pointer
+// authentication bits from return addresses. It caches nothing.
+void cf_os_backtrace_init(void) {}
+
+unsigned cf_os_backtrace(void **raw, unsigned max) {
+    int got = backtrace(raw, (int)max);
+    return got > 0 ? (unsigned)got : 0;
+}
+
+void cf_os_backtrace_forget(void) {}

@@ -313,3 +313,18 @@ bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap) {
         name[0] = '\0';
     return false;
 }
+
+// ---------------------------------------------------------------------------
+// Raw backtrace
+
+// RtlCaptureStackBackTrace walks the x64 unwind tables (.pdata), which
+// MinGW-w64 and MSVC emit for every function. Past the thread's first frame
+// (RtlUserThreadStart) a zero return address ends the walk; Wine's unwinder
+// can report stale slots after it, which capture ignores.
+void cf_os_backtrace_init(void) {}
+
+unsigned cf_os_backtrace(void **raw, unsigned max) {
+    return RtlCaptureStackBackTrace(0, (DWORD)max, raw, NULL);
+}
+
+void cf_os_backtrace_forget(void) {}
