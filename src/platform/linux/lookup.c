@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+// Finding the real functions behind the Linux shim's wrappers, and the
+// loader's entry points crossfree exports: dlsym and dlvsym (so a lookup
+// through a library's own handle still reaches a wrapper) and dlopen and
+// dlmopen (so the unwinders forget code addresses before a module loads).
+// The entry points are short assembly trampolines that leave the caller's
+// address alone, since the loader's answer depends on it.
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "platform/linux/real.h"
+#include "platform/linux/resolve.h"
+#include "platform/platform.h"
+#include "runtime/runtime.h"
+#include "support/fmt.h"
+
+// ---------------------------------------------------------------------------
+// The real functions
+
+_Atomic uintptr_t cf_linux_real[W_COUNT];
+
+#define CF_STRING_(s) #s
+#define CF_STRING(s) CF_STRING_(s)
+static const char *const wrapped_names[W_COUNT] = {
+#define X(id, sym) [W_##id] = CF_STRING(sym),
+    CF_WRAPPED_ALL(X)
+#undef X
+};
+
+// Set by cf_resolve_dlsyms; read by the assembly entry points below.
+__attribute__((used)) uintptr_t cf_real_dlsym;
+__attribute__((used)) uintptr_t cf_real_dlvsym;
+// Set by cf_before_dlopen.
+__attribute__((used)) uintptr_t cf_real_dlopen;
+__attribute__((used)) uintptr_t cf_real_dlmopen;
+
+typedef void *(*dlsym_fn)(void *, const char *);
+typedef void *(*dlvsym_fn)(void *, const char *, const char *);
+
+void cf_resolve_dlsyms(void) {
+    if (cf_real_dlsym != 0)
+        return;
+    uintptr_t s = cf_linux_libc_symbol("dlsym");
+    uintptr_t v = cf_linux_libc_symbol("dlvsym");
+    if (s == 0 || v == 0) {
+        static const char msg[] = "crossfree: cannot find dlsym in the C library (crossfree "
+                                  "supports glibc on Linux); exiting\n";
+        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        _exit(127);
+    }
+    cf_real_dlvsym = v;
+    cf_real_dlsym = s;
+}
+
+uintptr_t cf_linux_resolve_next(unsigned idx) {
+    uintptr_t r = atomic_load_explicit(&cf_linux_real[idx], memory_order_relaxed);
+    if (r != 0)
+        return r;
+    cf_resolve_dlsyms();
+    // Called from crossfree's own code, so RTLD_NEXT means "after crossfree".
+    r = (uintptr_t)((dlsym_fn)cf_real_dlsym)(RTLD_NEXT, wrapped_names[idx]);
+    atomic_store_explicit(&cf_linux_real[idx], r, memory_order_relaxed);
+    return r;
+}
+
+// ---------------------------------------------------------------------------
+// dlsym, dlvsym, dlopen
+
+// A lookup through a library's own handle (CDLL("libc.so.6").free) finds
+// the library's definition, not the interposed one; answer it with our
+// wrapper when the definition is the very function we wrap.
+static void *substitute(const char *name, void *found) {
+    if (found == NULL || name == NULL)
+        return found;
+    for (unsigned i = 0; i < W_COUNT; i++) {
+        if (cf_strcmp(wrapped_names[i], name) != 0)
+            continue;
+        if ((uintptr_t)found == cf_linux_resolve_next(i) && cf_linux_wrapper[i] != 0)
+            return (void *)cf_linux_wrapper[i];
+        break;
+    }
+    return found;
+}
+
+// RTLD_DEFAULT and RTLD_NEXT depend on who calls dlsym, so the assembly
+// entry below jumps to the real dlsym for them without a frame of ours.
+// Explicit handles do not, and come here.
+__attribute__((used)) void *cf_dlsym_handle(void *handle, const char *name);
+void *cf_dlsym_handle(void *handle, const char *name) {
+    cf_resolve_dlsyms();
+    return substitute(name, ((dlsym_fn)cf_real_dlsym)(handle, name));
+}
+
+__attribute__((used)) void *cf_dlvsym_handle(void *handle, const char *name, const char *ver);
+void *cf_dlvsym_handle(void *handle, const char *name, const char *ver) {
+    cf_resolve_dlsyms();
+    return substitute(name, ((dlvsym_fn)cf_real_dlvsym)(handle, name, ver));
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl dlsym\n"
+        ".type dlsym,@function\n"
+        "dlsym:\n"
+        "  .cfi_startproc\n"
+        "  testq %rdi, %rdi\n"
+        "  je 1f\n"
+        "  cmpq $-1, %rdi\n"
+        "  jne cf_dlsym_handle\n"
+        "1:\n"
+        "  movq cf_real_dlsym(%rip), %rax\n"
+        "  testq %rax, %rax\n"
+        "  je 2f\n"
+        "  jmp *%rax\n"
+        "2:\n"
+        "  pushq %rdi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rsi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  subq $8, %rsp\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  call cf_resolve_dlsyms\n"
+        "  addq $8, %rsp\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rsi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rdi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  jmp *cf_real_dlsym(%rip)\n"
+        "  .cfi_endproc\n"
+        ".size dlsym, .-dlsym\n"
+        ".globl dlvsym\n"
+        ".type dlvsym,@function\n"
+        "dlvsym:\n"
+        "  .cfi_startproc\n"
+        "  testq %rdi, %rdi\n"
+        "  je 1f\n"
+        "  cmpq $-1, %rdi\n"
+        "  jne cf_dlvsym_handle\n"
+        "1:\n"
+        "  movq cf_real_dlvsym(%rip), %rax\n"
+        "  testq %rax, %rax\n"
+        "  je 2f\n"
+        "  jmp *%rax\n"
+        "2:\n"
+        "  pushq %rdi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rsi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  pushq %rdx\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  call cf_resolve_dlsyms\n"
+        "  popq %rdx\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rsi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  popq %rdi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  jmp *cf_real_dlvsym(%rip)\n"
+        "  .cfi_endproc\n"
+        ".size dlvsym, .-dlvsym\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".globl dlsym\n"
+        ".type dlsym,%function\n"
+        "dlsym:\n"
+        "  cbz x0, 1f\n"
+        "  cmn x0, #1\n"
+        "  b.eq 1f\n"
+        "  b cf_dlsym_handle\n"
+        "1:\n"
+        "  adrp x16, cf_real_dlsym\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlsym]\n"
+        "  cbz x16, 2f\n"
+        "  br x16\n"
+        "2:\n"
+        "  stp x29, x30, [sp, #-32]!\n"
+        "  mov x29, sp\n"
+        "  stp x0, x1, [sp, #16]\n"
+        "  bl cf_resolve_dlsyms\n"
+        "  ldp x0, x1, [sp, #16]\n"
+        "  ldp x29, x30, [sp], #32\n"
+        "  adrp x16, cf_real_dlsym\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlsym]\n"
+        "  br x16\n"
+        ".size dlsym, .-dlsym\n"
+        ".globl dlvsym\n"
+        ".type dlvsym,%function\n"
+        "dlvsym:\n"
+        "  cbz x0, 1f\n"
+        "  cmn x0, #1\n"
+        "  b.eq 1f\n"
+        "  b cf_dlvsym_handle\n"
+        "1:\n"
+        "  adrp x16, cf_real_dlvsym\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlvsym]\n"
+        "  cbz x16, 2f\n"
+        "  br x16\n"
+        "2:\n"
+        "  stp x29, x30, [sp, #-48]!\n"
+        "  mov x29, sp\n"
+        "  stp x0, x1, [sp, #16]\n"
+        "  str x2, [sp, #32]\n"
+        "  bl cf_resolve_dlsyms\n"
+        "  ldp x0, x1, [sp, #16]\n"
+        "  ldr x2, [sp, #32]\n"
+        "  ldp x29, x30, [sp], #48\n"
+        "  adrp x16, cf_real_dlvsym\n"
+        "  ldr x16, [x16, :lo12:cf_real_dlvsym]\n"
+        "  br x16\n"
+        ".size dlvsym, .-dlvsym\n");
+#else
+#error "crossfree: write the dlsym/dlvsym entry points for this architecture"
+#endif
+
+// A module may now load where code without unwind information (JIT code,
+// since unmapped) or an unloaded module was: the unwinders must not keep
+// what they learnt about those addresses. Done before the real call, by
+// the entry points below, so that dlopen still sees its real caller (its
+// RUNPATH and $ORIGIN, its namespace); nothing can run at the new module's
+// addresses before it is loaded, so forgetting first is enough.
+__attribute__((used)) void cf_before_dlopen(void);
+void cf_before_dlopen(void) {
+    if (cf_real_dlopen == 0)
+        cf_real_dlopen = cf_linux_resolve_next(W_DLOPEN);
+    if (cf_real_dlmopen == 0)
+        cf_real_dlmopen = cf_linux_resolve_next(W_DLMOPEN);
+    cf_rt_modules_changed();
+}
+
+// One entry point: NAME saves its three argument registers, calls
+// cf_before_dlopen, restores them and jumps to *REAL with the caller's
+// return address still on top.
+#if defined(__x86_64__)
+#define CF_DLOPEN_ENTRY(name, real)                                                                \
+    ".text\n"                                                                                      \
+    ".globl " name "\n"                                                                            \
+    ".type " name ",@function\n" name ":\n"                                                        \
+    "  .cfi_startproc\n"                                                                           \
+    "  pushq %rdi\n"                                                                               \
+    "  .cfi_adjust_cfa_offset 8\n"                                                                 \
+    "  pushq %rsi\n"                                                                               \
+    "  .cfi_adjust_cfa_offset 8\n"                                                                 \
+    "  pushq %rdx\n"                                                                               \
+    "  .cfi_adjust_cfa_offset 8\n"                                                                 \
+    "  call cf_before_dlopen\n"                                                                    \
+    "  popq %rdx\n"                                                                                \
+    "  .cfi_adjust_cfa_offset -8\n"                                                                \
+    "  popq %rsi\n"                                                                                \
+    "  .cfi_adjust_cfa_offset -8\n"                                                                \
+    "  popq %rdi\n"                                                                                \
+    "  .cfi_adjust_cfa_offset -8\n"                                                                \
+    "  jmp *" real "(%rip)\n"                                                                      \
+    "  .cfi_endproc\n"                                                                             \
+    ".size " name ", .-" name "\n"
+#elif defined(__aarch64__)
+#define CF_DLOPEN_ENTRY(name, real)                                                                \
+    ".text\n"                                                                                      \
+    ".globl " name "\n"                                                                            \
+    ".type " name ",%function\n" name ":\n"                                                        \
+    "  stp x29, x30, [sp, #-48]!\n"                                                                \
+    "  mov x29, sp\n"                                                                              \
+    "  stp x0, x1, [sp, #16]\n"                                                                    \
+    "  str x2, [sp, #32]\n"                                                                        \
+    "  bl cf_before_dlopen\n"                                                                      \
+    "  ldp x0, x1, [sp, #16]\n"                                                                    \
+    "  ldr x2, [sp, #32]\n"                                                                        \
+    "  ldp x29, x30, [sp], #48\n"                                                                  \
+    "  adrp x16, " real "\n"                                                                       \
+    "  ldr x16, [x16, :lo12:" real "]\n"                                                           \
+    "  br x16\n"                                                                                   \
+    ".size " name ", .-" name "\n"
+#endif
+__asm__(CF_DLOPEN_ENTRY("dlopen", "cf_real_dlopen") CF_DLOPEN_ENTRY("dlmopen", "cf_real_dlmopen"));

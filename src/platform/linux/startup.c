@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// Start-up and exit of the Linux platform: the real functions are found
+// (with fallbacks for what an old or non-glibc C library lacks), capture
+// learns where crossfree's own code is, fork handlers are registered, and
+// a constructor and a destructor bracket the program's run.
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "platform/linux/real.h"
+#include "platform/linux/resolve.h"
+#include "platform/platform.h"
+#include "runtime/runtime.h"
+#include "stack/capture.h"
+
+// Fallbacks for allocation functions the C library does not export. They
+// are built only from the four every C library has, or from each other.
+static int fallback_posix_memalign(void **out, size_t align, size_t n) {
+    // Over-allocate and align by hand is impossible without a header, so
+    // without any aligned allocator only malloc's own alignment is offered.
+    if (align == 0 || (align & (align - 1)) != 0 || align % sizeof(void *) != 0)
+        return EINVAL;
+    if (align > 16)
+        return ENOMEM;
+    void *p = REAL(MALLOC, malloc_fn)(n ? n : 1);
+    if (p == NULL)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+static void *fallback_memalign(size_t align, size_t n) {
+    void *p = NULL;
+    int (*pm)(void **, size_t, size_t) = REAL(POSIX_MEMALIGN, posix_memalign_fn);
+    int err = pm(&p, align < sizeof(void *) ? sizeof(void *) : align, n);
+    if (err != 0) {
+        errno = err;
+        return NULL;
+    }
+    return p;
+}
+
+static void *fallback_valloc(size_t n) { return REAL(MEMALIGN, memalign_fn)(cf_os_page_size(), n); }
+
+static void *fallback_pvalloc(size_t n) {
+    size_t page = cf_os_page_size();
+    size_t rounded = (n + page - 1) & ~(page - 1);
+    if (rounded < n) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return REAL(MEMALIGN, memalign_fn)(page, rounded ? rounded : page);
+}
+
+static size_t fallback_usable_size(void *p) {
+    (void)p;
+    return 0; // unknown: callers of this glibc extension must cope
+}
+
+bool cf_platform_init(void) {
+    cf_resolve_dlsyms();
+    static const unsigned required[] = {W_MALLOC, W_FREE, W_CALLOC, W_REALLOC};
+    for (unsigned i = 0; i < W_COUNT; i++) {
+        // C++ operators resolve on first use: libstdc++ may not be loaded yet.
+        if (i < W_NEW_SINGLE)
+            cf_linux_resolve_next(i);
+    }
+    for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (atomic_load(&cf_linux_real[required[i]]) == 0) {
+            static const char msg[] = "crossfree: cannot find the real malloc/free after "
+                                      "crossfree in the lookup order; exiting\n";
+            cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+            return false;
+        }
+    }
+    // Functions a very old or a non-glibc C library may lack fall back to
+    // relatives, so that no wrapper ever calls a null pointer.
+    static const struct {
+        unsigned idx;
+        uintptr_t fallback;
+    } fallbacks[] = {
+        {W_MEMALIGN, (uintptr_t)fallback_memalign},
+        {W_ALIGNED_ALLOC, (uintptr_t)fallback_memalign},
+        {W_POSIX_MEMALIGN, (uintptr_t)fallback_posix_memalign},
+        {W_VALLOC, (uintptr_t)fallback_valloc},
+        {W_PVALLOC, (uintptr_t)fallback_pvalloc},
+        {W_MALLOC_USABLE_SIZE, (uintptr_t)fallback_usable_size},
+    };
+    for (unsigned i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++)
+        if (atomic_load(&cf_linux_real[fallbacks[i].idx]) == 0)
+            atomic_store(&cf_linux_real[fallbacks[i].idx], fallbacks[i].fallback);
+
+    uintptr_t lo, hi;
+    if (cf_linux_object_range((uintptr_t)&cf_platform_init, &lo, &hi))
+        cf_capture_set_self(lo, hi);
+    pthread_atfork(cf_rt_fork_prepare, cf_rt_fork_parent, cf_rt_fork_child);
+    return true;
+}
+
+__attribute__((constructor)) static void crossfree_start(void) { (void)cf_rt_enter(); }
+
+__attribute__((destructor)) static void crossfree_stop(void) { cf_rt_at_exit(); }
