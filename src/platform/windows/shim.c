@@ -2,124 +2,23 @@
 // The Windows shim: wrappers for the CRT heaps (msvcrt.dll, ucrtbase.dll),
 // CoTaskMem*, the C++ operators a MinGW libstdc++ exports, and the loader
 // calls that reach them by name (GetProcAddress) or bring in new modules
-// (LoadLibrary*); and crossfree.dll's start-up. Each wrapper calls the real
-// function and hands the result to the runtime; pointing import slots at
-// the wrappers is patch.c's mechanism, which never calls back here.
+// (LoadLibrary*). Each wrapper calls the real function (providers.h) and
+// hands the result to the runtime; this is the hot path, and nothing else
+// lives here: finding the providers and start-up are startup.c's, pointing
+// import slots at the wrappers is patch.c's.
 #include <errno.h>
 #include <objbase.h>
-#include <psapi.h>
 #include <windows.h>
 
 #include "core/quarantine.h"
 #include "platform/platform.h"
 #include "platform/shim.h"
 #include "platform/windows/patch.h"
+#include "platform/windows/providers.h"
 #include "runtime/runtime.h"
 #include "stack/capture.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
-
-// ---------------------------------------------------------------------------
-// What is hooked: one line per function, by provider
-
-// X(id, name): each C runtime's heap functions. Each has a wrapper
-// crtI_<name> per C runtime slot I.
-#define CF_WIN_CRT_FUNCTIONS(X)                                                                    \
-    X(MALLOC, malloc)                                                                              \
-    X(CALLOC, calloc)                                                                              \
-    X(REALLOC, realloc)                                                                            \
-    X(FREE, free)                                                                                  \
-    X(RECALLOC, _recalloc)                                                                         \
-    X(MSIZE, _msize)                                                                               \
-    X(ALIGNED_MALLOC, _aligned_malloc)                                                             \
-    X(ALIGNED_REALLOC, _aligned_realloc)                                                           \
-    X(ALIGNED_FREE, _aligned_free)                                                                 \
-    X(STRDUP, _strdup)                                                                             \
-    X(WCSDUP, _wcsdup)
-
-// X(id, name): COM's task allocator (ole32, forwarded to combase), and the
-// loader (kernel32, forwarded to kernelbase). Each has a wrapper
-// wrap_<name>.
-#define CF_WIN_COM_FUNCTIONS(X)                                                                    \
-    X(ALLOC, CoTaskMemAlloc)                                                                       \
-    X(REALLOC, CoTaskMemRealloc)                                                                   \
-    X(FREE, CoTaskMemFree)
-#define CF_WIN_LOADER_FUNCTIONS(X)                                                                 \
-    X(LOADLIBRARYA, LoadLibraryA)                                                                  \
-    X(LOADLIBRARYW, LoadLibraryW)                                                                  \
-    X(LOADLIBRARYEXA, LoadLibraryExA)                                                              \
-    X(LOADLIBRARYEXW, LoadLibraryExW)                                                              \
-    X(FREELIBRARY, FreeLibrary)                                                                    \
-    X(GETPROCADDRESS, GetProcAddress)
-
-// The C++ operators are platform/shim.h's list; each has a wrapper
-// w<mangled name>.
-
-enum { CF_CRT_MSVCRT, CF_CRT_UCRTBASE, CF_CRT_COUNT };
-#define X(id, name) CF_C_##id,
-enum { CF_WIN_CRT_FUNCTIONS(X) CF_C_COUNT };
-#undef X
-#define X(id, name) CF_COM_##id,
-enum { CF_WIN_COM_FUNCTIONS(X) CF_COM_COUNT };
-#undef X
-#define X(id, name) CF_L_##id,
-enum { CF_WIN_LOADER_FUNCTIONS(X) CF_L_COUNT };
-#undef X
-#define X(id, symbol, shape, fn) CF_X_##id,
-enum { CF_CXX_OPERATORS(X) CF_X_COUNT };
-#undef X
-#define CF_STRING_(s) #s
-#define CF_STRING(s) CF_STRING_(s)
-
-// ---------------------------------------------------------------------------
-// Providers: the modules whose functions crossfree wraps, found by address
-
-static const wchar_t *const crt_dll[CF_CRT_COUNT] = {L"msvcrt.dll", L"ucrtbase.dll"};
-static const char *const crt_label[CF_CRT_COUNT] = {"msvcrt.dll", "ucrtbase.dll"};
-
-static const char *const crt_names[CF_C_COUNT] = {
-#define X(id, name) [CF_C_##id] = #name,
-    CF_WIN_CRT_FUNCTIONS(X)
-#undef X
-};
-
-typedef struct crt_state {
-    uintptr_t real[CF_C_COUNT];
-    HANDLE heap;             // _get_heap_handle(): validates blocks we never saw
-    unsigned heap_family;    // "malloc (msvcrt.dll)" / "free (msvcrt.dll)"
-    unsigned aligned_family; // "_aligned_malloc (...)" / "_aligned_free (...)"
-    volatile LONG present;   // set last, after everything above
-} crt_state;
-
-static crt_state crts[CF_CRT_COUNT];
-
-static const char *const com_names[CF_COM_COUNT] = {
-#define X(id, name) [CF_COM_##id] = #name,
-    CF_WIN_COM_FUNCTIONS(X)
-#undef X
-};
-static uintptr_t com_real[CF_COM_COUNT];
-static IMalloc *com_malloc; // the task allocator, to recognise blocks we never saw
-
-static const char *const cxx_names[CF_X_COUNT] = {
-#define X(id, symbol, shape, fn) [CF_X_##id] = CF_STRING(symbol),
-    CF_CXX_OPERATORS(X)
-#undef X
-};
-static uintptr_t cxx_real[CF_X_COUNT];
-static HMODULE cxx_module;
-
-static const char *const loader_names[CF_L_COUNT] = {
-#define X(id, name) [CF_L_##id] = #name,
-    CF_WIN_LOADER_FUNCTIONS(X)
-#undef X
-};
-static uintptr_t loader_real[CF_L_COUNT];
-
-// The real GetProcAddress of crossfree's own import table: never a wrapper.
-static uintptr_t lookup(HMODULE m, const char *name) {
-    return m != NULL ? (uintptr_t)GetProcAddress(m, name) : 0;
-}
 
 // ---------------------------------------------------------------------------
 // Small helpers for the wrappers
@@ -176,18 +75,19 @@ static bool tracked(void *p) {
 // COM for the caller, like _strdup inside msvcrt) may still be a valid block
 // of the allocator asked to release it: then it is released without a word.
 static bool crt_owns(unsigned i, void *p) {
-    return crts[i].heap != NULL && HeapValidate(crts[i].heap, 0, p);
+    return cf_win_crts[i].heap != NULL && HeapValidate(cf_win_crts[i].heap, 0, p);
 }
 
 static bool any_crt_owns(void *p) {
     for (unsigned i = 0; i < CF_CRT_COUNT; i++)
-        if (crts[i].present && crt_owns(i, p))
+        if (cf_win_crts[i].present && crt_owns(i, p))
             return true;
     return false;
 }
 
 static bool com_owns(void *p) {
-    return com_malloc != NULL && com_malloc->lpVtbl->DidAlloc(com_malloc, p) == 1;
+    return cf_win_com_malloc != NULL &&
+           cf_win_com_malloc->lpVtbl->DidAlloc(cf_win_com_malloc, p) == 1;
 }
 
 // ---------------------------------------------------------------------------
@@ -199,9 +99,7 @@ static bool com_owns(void *p) {
 // look like malloc'd memory released by operator delete. So malloc called
 // from the body of a real operator new records that operator's family, and
 // free called from anywhere in the C++ runtime accepts any new family.
-static uintptr_t cxx_lo, cxx_hi;
-
-static bool in_cxx_module(uintptr_t ret) { return ret >= cxx_lo && ret < cxx_hi; }
+static bool in_cxx_module(uintptr_t ret) { return ret >= cf_win_cxx_lo && ret < cf_win_cxx_hi; }
 
 // The operator new whose body holds `ret` (a return address into it), as an
 // allocation kind; CF_ALLOC_CUSTOM when `ret` is anywhere else.
@@ -222,7 +120,7 @@ static cf_alloc_fn cxx_new_kind(uintptr_t ret) {
 #undef X
     };
     for (unsigned k = 0; k < sizeof news / sizeof news[0]; k++)
-        if (cxx_real[news[k].x] == begin)
+        if (cf_win_cxx_real[news[k].x] == begin)
             return news[k].kind;
     return CF_ALLOC_CUSTOM;
 }
@@ -239,39 +137,39 @@ static void *record_crt(unsigned family, void *p, size_t n, uintptr_t ret) {
 // CRT heap wrappers, one set per C runtime
 
 static void *crt_malloc(unsigned i, size_t n, uintptr_t ret) {
-    void *p = REAL(malloc_fn, crts[i].real[CF_C_MALLOC])(n);
+    void *p = REAL(malloc_fn, cf_win_crts[i].real[CF_C_MALLOC])(n);
     if (!checking_call())
         return p;
-    return record_crt(crts[i].heap_family, p, n, ret);
+    return record_crt(cf_win_crts[i].heap_family, p, n, ret);
 }
 
 static void *crt_calloc(unsigned i, size_t n, size_t size) {
-    void *p = REAL(calloc_fn, crts[i].real[CF_C_CALLOC])(n, size);
+    void *p = REAL(calloc_fn, cf_win_crts[i].real[CF_C_CALLOC])(n, size);
     if (!checking_call())
         return p;
-    return record(CF_ALLOC_CUSTOM, crts[i].heap_family, p, n * size);
+    return record(CF_ALLOC_CUSTOM, cf_win_crts[i].heap_family, p, n * size);
 }
 
 static char *crt_strdup(unsigned i, const char *s) {
-    char *p = REAL(strdup_fn, crts[i].real[CF_C_STRDUP])(s);
+    char *p = REAL(strdup_fn, cf_win_crts[i].real[CF_C_STRDUP])(s);
     if (!checking_call())
         return p;
-    return record(CF_ALLOC_CUSTOM, crts[i].heap_family, p, p != NULL ? cf_strlen(p) + 1 : 0);
+    return record(CF_ALLOC_CUSTOM, cf_win_crts[i].heap_family, p, p != NULL ? cf_strlen(p) + 1 : 0);
 }
 
 static wchar_t *crt_wcsdup(unsigned i, const wchar_t *s) {
-    wchar_t *p = REAL(wcsdup_fn, crts[i].real[CF_C_WCSDUP])(s);
+    wchar_t *p = REAL(wcsdup_fn, cf_win_crts[i].real[CF_C_WCSDUP])(s);
     if (!checking_call() || p == NULL)
         return p;
     size_t n = 0;
     while (p[n] != 0)
         n++;
-    return record(CF_ALLOC_CUSTOM, crts[i].heap_family, p, (n + 1) * sizeof(wchar_t));
+    return record(CF_ALLOC_CUSTOM, cf_win_crts[i].heap_family, p, (n + 1) * sizeof(wchar_t));
 }
 
 // free and _aligned_free: `family` is the CRT family that owns the call.
 static void crt_release_checked(unsigned i, void *p, unsigned family, bool aligned, uintptr_t ret) {
-    uintptr_t real = crts[i].real[aligned ? CF_C_ALIGNED_FREE : CF_C_FREE];
+    uintptr_t real = cf_win_crts[i].real[aligned ? CF_C_ALIGNED_FREE : CF_C_FREE];
     if (p == NULL)
         return;
     if (!checking_call()) {
@@ -296,11 +194,11 @@ static void crt_release_checked(unsigned i, void *p, unsigned family, bool align
 }
 
 static void crt_free(unsigned i, void *p, uintptr_t ret) {
-    crt_release_checked(i, p, crts[i].heap_family, false, ret);
+    crt_release_checked(i, p, cf_win_crts[i].heap_family, false, ret);
 }
 
 static void crt_aligned_free(unsigned i, void *p, uintptr_t ret) {
-    crt_release_checked(i, p, crts[i].aligned_family, true, ret);
+    crt_release_checked(i, p, cf_win_crts[i].aligned_family, true, ret);
 }
 
 // The resizing calls share one path: `resize` performs the real call on p.
@@ -308,18 +206,18 @@ typedef void *(*resize_fn)(unsigned i, void *p, size_t a, size_t b);
 
 static void *real_realloc(unsigned i, void *p, size_t a, size_t b) {
     (void)b;
-    return REAL(realloc_fn, crts[i].real[CF_C_REALLOC])(p, a);
+    return REAL(realloc_fn, cf_win_crts[i].real[CF_C_REALLOC])(p, a);
 }
 static void *real_recalloc(unsigned i, void *p, size_t a, size_t b) {
-    return REAL(recalloc_fn, crts[i].real[CF_C_RECALLOC])(p, a, b);
+    return REAL(recalloc_fn, cf_win_crts[i].real[CF_C_RECALLOC])(p, a, b);
 }
 static void *real_aligned_realloc(unsigned i, void *p, size_t a, size_t b) {
-    return REAL(aligned_realloc_fn, crts[i].real[CF_C_ALIGNED_REALLOC])(p, a, b);
+    return REAL(aligned_realloc_fn, cf_win_crts[i].real[CF_C_ALIGNED_REALLOC])(p, a, b);
 }
 
 static void *crt_resize(unsigned i, resize_fn resize, void *p, size_t a, size_t b, size_t total,
                         bool aligned) {
-    unsigned family = aligned ? crts[i].aligned_family : crts[i].heap_family;
+    unsigned family = aligned ? cf_win_crts[i].aligned_family : cf_win_crts[i].heap_family;
     if (!checking_call())
         return resize(i, p, a, b);
     if (p == NULL)
@@ -371,14 +269,14 @@ static void *crt_recalloc(unsigned i, void *p, size_t n, size_t size) {
 static size_t crt_msize(unsigned i, void *p) {
     if (p != NULL && cf_rt_is_bootstrap(p))
         return cf_rt_bootstrap_size(p);
-    return REAL(msize_fn, crts[i].real[CF_C_MSIZE])(p);
+    return REAL(msize_fn, cf_win_crts[i].real[CF_C_MSIZE])(p);
 }
 
 static void *crt_aligned_malloc(unsigned i, size_t n, size_t align, uintptr_t ret) {
-    void *p = REAL(aligned_malloc_fn, crts[i].real[CF_C_ALIGNED_MALLOC])(n, align);
+    void *p = REAL(aligned_malloc_fn, cf_win_crts[i].real[CF_C_ALIGNED_MALLOC])(n, align);
     if (!checking_call())
         return p;
-    return record_crt(crts[i].aligned_family, p, n, ret);
+    return record_crt(cf_win_crts[i].aligned_family, p, n, ret);
 }
 
 static void *crt_aligned_realloc(unsigned i, void *p, size_t n, size_t align) {
@@ -413,7 +311,7 @@ CRT_WRAPPERS(1)
 #define CRT_WRAPPER_CELL(I, id, name) [CF_C_##id] = (uintptr_t)crt##I##_##name,
 #define CRT0_CELL(id, name) CRT_WRAPPER_CELL(0, id, name)
 #define CRT1_CELL(id, name) CRT_WRAPPER_CELL(1, id, name)
-static const uintptr_t crt_wrapper[CF_CRT_COUNT][CF_C_COUNT] = {
+const uintptr_t cf_win_crt_wrapper[CF_CRT_COUNT][CF_C_COUNT] = {
     {CF_WIN_CRT_FUNCTIONS(CRT0_CELL)},
     {CF_WIN_CRT_FUNCTIONS(CRT1_CELL)},
 };
@@ -422,7 +320,7 @@ static const uintptr_t crt_wrapper[CF_CRT_COUNT][CF_C_COUNT] = {
 // CoTaskMem
 
 static LPVOID WINAPI wrap_CoTaskMemAlloc(SIZE_T n) {
-    void *p = REAL(com_alloc_fn, com_real[CF_COM_ALLOC])(n);
+    void *p = REAL(com_alloc_fn, cf_win_com_real[CF_COM_ALLOC])(n);
     if (!checking_call())
         return p;
     return record(CF_ALLOC_COTASKMEMALLOC, CF_FAM_COTASKMEM, p, n);
@@ -430,7 +328,7 @@ static LPVOID WINAPI wrap_CoTaskMemAlloc(SIZE_T n) {
 
 static void com_free_checked(void *p, cf_dealloc_fn fn) {
     if (!tracked(p) && com_owns(p))
-        REAL(com_free_fn, com_real[CF_COM_FREE])(p);
+        REAL(com_free_fn, cf_win_com_real[CF_COM_FREE])(p);
     else
         cf_rt_on_free(fn, CF_FAM_COTASKMEM, p);
 }
@@ -439,7 +337,7 @@ static void WINAPI wrap_CoTaskMemFree(LPVOID p) {
     if (p == NULL)
         return;
     if (!checking_call()) {
-        REAL(com_free_fn, com_real[CF_COM_FREE])(p);
+        REAL(com_free_fn, cf_win_com_real[CF_COM_FREE])(p);
         return;
     }
     saved_errors s = save_errors();
@@ -448,7 +346,7 @@ static void WINAPI wrap_CoTaskMemFree(LPVOID p) {
 }
 
 static LPVOID WINAPI wrap_CoTaskMemRealloc(LPVOID p, SIZE_T n) {
-    com_realloc_fn real = REAL(com_realloc_fn, com_real[CF_COM_REALLOC]);
+    com_realloc_fn real = REAL(com_realloc_fn, cf_win_com_real[CF_COM_REALLOC]);
     if (!checking_call())
         return real(p, n);
     if (p == NULL)
@@ -483,7 +381,7 @@ static LPVOID WINAPI wrap_CoTaskMemRealloc(LPVOID p, SIZE_T n) {
     return q;
 }
 
-static const uintptr_t com_wrapper[CF_COM_COUNT] = {
+const uintptr_t cf_win_com_wrapper[CF_COM_COUNT] = {
 #define X(id, name) [CF_COM_##id] = (uintptr_t)wrap_##name,
     CF_WIN_COM_FUNCTIONS(X)
 #undef X
@@ -500,7 +398,7 @@ typedef void (*delete_align_fn)(void *, size_t);
 static void *new_common(cf_alloc_fn kind, unsigned x, size_t n, size_t align, bool nothrow,
                         const void *tag) {
     bool checking = checking_call();
-    void *p = cf_shim_real_new(cxx_real[x], n, align, nothrow, tag);
+    void *p = cf_shim_real_new(cf_win_cxx_real[x], n, align, nothrow, tag);
     return checking ? record(kind, cf_family_of_alloc(kind), p, n) : p;
 }
 
@@ -524,9 +422,9 @@ static unsigned plain_delete(cf_dealloc_fn fn) {
 static void real_delete(unsigned x, void *p, size_t align) {
     CF_RT_GUARDED;
     if (x == CF_X_DELETE_ALIGN || x == CF_X_DELETE_ARRAY_ALIGN)
-        ((delete_align_fn)cxx_real[x])(p, align);
+        ((delete_align_fn)cf_win_cxx_real[x])(p, align);
     else
-        ((delete_fn)cxx_real[x])(p);
+        ((delete_fn)cf_win_cxx_real[x])(p);
 }
 
 static void delete_common(cf_dealloc_fn fn, void *p, size_t align) {
@@ -550,7 +448,7 @@ static void delete_common(cf_dealloc_fn fn, void *p, size_t align) {
 #define CF_SHIM_DELETE(id, fn, p, align) delete_common(fn, p, align)
 CF_CXX_OPERATORS(CF_SHIM_CXX_WRAPPER)
 
-static const uintptr_t cxx_wrapper[CF_X_COUNT] = {
+const uintptr_t cf_win_cxx_wrapper[CF_X_COUNT] = {
 #define X(id, symbol, shape, fn) [CF_X_##id] = (uintptr_t)CF_CXX_PASTE(w, symbol, ),
     CF_CXX_OPERATORS(X)
 #undef X
@@ -558,9 +456,6 @@ static const uintptr_t cxx_wrapper[CF_X_COUNT] = {
 
 // ---------------------------------------------------------------------------
 // The loader: late modules get patched, lookups by name get wrappers
-
-static void patch_all(void);
-static void find_providers(void);
 
 typedef HMODULE(WINAPI *load_a_fn)(LPCSTR);
 typedef HMODULE(WINAPI *load_w_fn)(LPCWSTR);
@@ -576,24 +471,24 @@ static HMODULE after_load(HMODULE m, DWORD flags) {
                   LOAD_LIBRARY_AS_IMAGE_RESOURCE)) == 0 &&
         cf_rt_enter()) {
         saved_errors s = save_errors();
-        patch_all();
+        cf_win_patch_all();
         restore_errors(s);
     }
     return m;
 }
 
 static HMODULE WINAPI wrap_LoadLibraryA(LPCSTR name) {
-    return after_load(REAL(load_a_fn, loader_real[CF_L_LOADLIBRARYA])(name), 0);
+    return after_load(REAL(load_a_fn, cf_win_loader_real[CF_L_LOADLIBRARYA])(name), 0);
 }
 static HMODULE WINAPI wrap_LoadLibraryW(LPCWSTR name) {
-    return after_load(REAL(load_w_fn, loader_real[CF_L_LOADLIBRARYW])(name), 0);
+    return after_load(REAL(load_w_fn, cf_win_loader_real[CF_L_LOADLIBRARYW])(name), 0);
 }
 static HMODULE WINAPI wrap_LoadLibraryExA(LPCSTR name, HANDLE file, DWORD flags) {
-    return after_load(REAL(load_exa_fn, loader_real[CF_L_LOADLIBRARYEXA])(name, file, flags),
+    return after_load(REAL(load_exa_fn, cf_win_loader_real[CF_L_LOADLIBRARYEXA])(name, file, flags),
                       flags);
 }
 static HMODULE WINAPI wrap_LoadLibraryExW(LPCWSTR name, HANDLE file, DWORD flags) {
-    return after_load(REAL(load_exw_fn, loader_real[CF_L_LOADLIBRARYEXW])(name, file, flags),
+    return after_load(REAL(load_exw_fn, cf_win_loader_real[CF_L_LOADLIBRARYEXW])(name, file, flags),
                       flags);
 }
 
@@ -602,7 +497,7 @@ static BOOL WINAPI wrap_FreeLibrary(HMODULE m) {
     saved_errors s = save_errors();
     cf_shim_before_unload(ready);
     restore_errors(s);
-    BOOL ok = REAL(free_library_fn, loader_real[CF_L_FREELIBRARY])(m);
+    BOOL ok = REAL(free_library_fn, cf_win_loader_real[CF_L_FREELIBRARY])(m);
     s = save_errors();
     cf_shim_after_unload(ready);
     restore_errors(s);
@@ -615,10 +510,10 @@ static bool is_wrapped_name(LPCSTR name) {
     if ((uintptr_t)name <= 0xffff)
         return false;
     for (unsigned f = 0; f < CF_C_COUNT; f++)
-        if (cf_strcmp(name, crt_names[f]) == 0)
+        if (cf_strcmp(name, cf_win_crt_names[f]) == 0)
             return true;
     for (unsigned f = 0; f < CF_COM_COUNT; f++)
-        if (cf_strcmp(name, com_names[f]) == 0)
+        if (cf_strcmp(name, cf_win_com_names[f]) == 0)
             return true;
     return false;
 }
@@ -626,235 +521,53 @@ static bool is_wrapped_name(LPCSTR name) {
 // GetProcAddress(LoadLibrary("ole32.dll"), "CoTaskMemFree") -- what the Dart
 // VM does -- gets the wrapper whenever the real answer is a wrapped function.
 static FARPROC WINAPI wrap_GetProcAddress(HMODULE m, LPCSTR name) {
-    FARPROC f = REAL(get_proc_fn, loader_real[CF_L_GETPROCADDRESS])(m, name);
+    FARPROC f = REAL(get_proc_fn, cf_win_loader_real[CF_L_GETPROCADDRESS])(m, name);
     if (f == NULL)
         return f;
     DWORD last = GetLastError();
     uintptr_t w = cf_win_hook_find((uintptr_t)f);
     if (w == 0 && is_wrapped_name(name) && cf_rt_enter()) {
         // A C runtime or COM loaded by a system DLL behind our back: look again.
-        find_providers();
+        cf_win_find_providers();
         w = cf_win_hook_find((uintptr_t)f);
     }
     SetLastError(last);
     return w != 0 ? (FARPROC)w : f;
 }
 
-static const uintptr_t loader_wrapper[CF_L_COUNT] = {
+const uintptr_t cf_win_loader_wrapper[CF_L_COUNT] = {
 #define X(id, name) [CF_L_##id] = (uintptr_t)wrap_##name,
     CF_WIN_LOADER_FUNCTIONS(X)
 #undef X
 };
 
 // ---------------------------------------------------------------------------
-// Finding the providers
-
-static SRWLOCK providers_lock = SRWLOCK_INIT;
-
-static void find_crt(unsigned i) {
-    HMODULE m = GetModuleHandleW(crt_dll[i]);
-    if (m == NULL)
-        return;
-    crt_state *c = &crts[i];
-    for (unsigned f = 0; f < CF_C_COUNT; f++)
-        c->real[f] = lookup(m, crt_names[f]);
-    if (c->real[CF_C_MALLOC] == 0 || c->real[CF_C_FREE] == 0)
-        return;
-    typedef HANDLE(__cdecl * heap_handle_fn)(void);
-    uintptr_t hh = lookup(m, "_get_heap_handle");
-    c->heap = hh != 0 ? REAL(heap_handle_fn, hh)() : NULL;
-    char name[64], alloc_w[64], free_w[64];
-    cf_buf b;
-    static const char *const words[2][2] = {{"malloc", "free"},
-                                            {"_aligned_malloc", "_aligned_free"}};
-    for (unsigned k = 0; k < 2; k++) {
-        cf_buf_init(&b, alloc_w, sizeof alloc_w);
-        cf_buf_str(&b, words[k][0]);
-        cf_buf_str(&b, " (");
-        cf_buf_str(&b, crt_label[i]);
-        cf_buf_str(&b, ")");
-        cf_buf_char(&b, '\0');
-        cf_buf_init(&b, free_w, sizeof free_w);
-        cf_buf_str(&b, words[k][1]);
-        cf_buf_str(&b, " (");
-        cf_buf_str(&b, crt_label[i]);
-        cf_buf_str(&b, ")");
-        cf_buf_char(&b, '\0');
-        cf_strlcpy(name, alloc_w, sizeof name);
-        unsigned id = cf_family_register(name, alloc_w, free_w);
-        if (k == 0)
-            c->heap_family = id;
-        else
-            c->aligned_family = id;
-    }
-    for (unsigned f = 0; f < CF_C_COUNT; f++)
-        cf_win_hook_add(c->real[f], crt_wrapper[i][f]);
-    InterlockedExchange(&c->present, 1);
-}
-
-static void find_com(void) {
-    // ole32 forwards CoTaskMem* to combase where combase exists: asking
-    // ole32 gives the final address, which is what import tables hold.
-    HMODULE m = GetModuleHandleW(L"ole32.dll");
-    if (m == NULL)
-        m = GetModuleHandleW(L"combase.dll");
-    if (m == NULL)
-        return;
-    uintptr_t r[CF_COM_COUNT];
-    for (unsigned f = 0; f < CF_COM_COUNT; f++)
-        if ((r[f] = lookup(m, com_names[f])) == 0)
-            return;
-    co_get_malloc_fn get_malloc = REAL(co_get_malloc_fn, lookup(m, "CoGetMalloc"));
-    if (get_malloc != NULL)
-        get_malloc(1, &com_malloc);
-    for (unsigned f = 0; f < CF_COM_COUNT; f++)
-        com_real[f] = r[f];
-    for (unsigned f = 0; f < CF_COM_COUNT; f++)
-        cf_win_hook_add(r[f], com_wrapper[f]);
-    // combase's own entries, where they differ from what ole32 answered.
-    HMODULE cb = GetModuleHandleW(L"combase.dll");
-    for (unsigned f = 0; cb != NULL && cb != m && f < CF_COM_COUNT; f++)
-        cf_win_hook_add(lookup(cb, com_names[f]), com_wrapper[f]);
-}
-
-// Offers a module as the C++ runtime (it exports operator new/delete).
-static void note_cxx_module(HMODULE m) {
-    if (cxx_module != NULL || m == NULL)
-        return;
-    uintptr_t r[CF_X_COUNT];
-    for (unsigned x = 0; x < CF_X_COUNT; x++)
-        r[x] = lookup(m, cxx_names[x]);
-    if (r[CF_X_NEW_SINGLE] == 0 || r[CF_X_DELETE_SINGLE] == 0 || r[CF_X_NEW_ARRAY] == 0 ||
-        r[CF_X_DELETE_ARRAY] == 0)
-        return;
-    // Missing variants fall back to their plain relatives.
-    for (unsigned x = 0; x < CF_X_COUNT; x++)
-        cxx_real[x] = r[x];
-    cxx_module = m;
-    const IMAGE_DOS_HEADER *dos = (const IMAGE_DOS_HEADER *)(const void *)m;
-    const IMAGE_NT_HEADERS *nt =
-        (const IMAGE_NT_HEADERS *)(const void *)((const char *)m + dos->e_lfanew);
-    cxx_lo = (uintptr_t)m;
-    cxx_hi = cxx_lo + nt->OptionalHeader.SizeOfImage;
-    for (unsigned x = 0; x < CF_X_COUNT; x++)
-        cf_win_hook_add(r[x], cxx_wrapper[x]);
-}
-
-// Finds the C runtimes and COM whenever a module may have brought one in,
-// and registers their families.
-static void find_providers(void) {
-    AcquireSRWLockExclusive(&providers_lock);
-    for (unsigned i = 0; i < CF_CRT_COUNT; i++)
-        if (!crts[i].present)
-            find_crt(i);
-    if (com_real[CF_COM_FREE] == 0)
-        find_com();
-    ReleaseSRWLockExclusive(&providers_lock);
-}
+// Releasing a block
 
 void cf_platform_release(uintptr_t addr, unsigned family) {
     void *p = (void *)addr;
     for (unsigned i = 0; i < CF_CRT_COUNT; i++) {
-        if (!crts[i].present)
+        if (!cf_win_crts[i].present)
             continue;
-        if (family == crts[i].heap_family) {
-            REAL(free_fn, crts[i].real[CF_C_FREE])(p);
+        if (family == cf_win_crts[i].heap_family) {
+            REAL(free_fn, cf_win_crts[i].real[CF_C_FREE])(p);
             return;
         }
-        if (family == crts[i].aligned_family) {
-            REAL(free_fn, crts[i].real[CF_C_ALIGNED_FREE])(p);
+        if (family == cf_win_crts[i].aligned_family) {
+            REAL(free_fn, cf_win_crts[i].real[CF_C_ALIGNED_FREE])(p);
             return;
         }
     }
     if (family == CF_FAM_COTASKMEM) {
-        REAL(com_free_fn, com_real[CF_COM_FREE])(p);
+        REAL(com_free_fn, cf_win_com_real[CF_COM_FREE])(p);
     } else if (cf_family_is_new(family)) {
         unsigned x = plain_delete(cf_family_dealloc_fn(family));
-        if (cxx_real[x] != 0)
+        if (cf_win_cxx_real[x] != 0)
             real_delete(x, p, 16); // libstdc++ ignores the alignment here
     } else if (family == CF_FAM_MALLOC) {
         // Only crossfree's own dependencies make these; they use msvcrt.
-        if (crts[CF_CRT_MSVCRT].present)
-            REAL(free_fn, crts[CF_CRT_MSVCRT].real[CF_C_FREE])(p);
+        if (cf_win_crts[CF_CRT_MSVCRT].present)
+            REAL(free_fn, cf_win_crts[CF_CRT_MSVCRT].real[CF_C_FREE])(p);
     }
     // Otherwise a program-registered family: the program releases it.
-}
-
-static void find_loader(void) {
-    HMODULE k = GetModuleHandleW(L"kernel32.dll");
-    for (unsigned f = 0; f < CF_L_COUNT; f++) {
-        loader_real[f] = lookup(k, loader_names[f]);
-        cf_win_hook_add(loader_real[f], loader_wrapper[f]);
-    }
-    // kernel32 forwards most of these to kernelbase; modules built against
-    // the api-ms-win-core sets import kernelbase's directly.
-    HMODULE kb = GetModuleHandleW(L"kernelbase.dll");
-    for (unsigned f = 0; kb != NULL && f < CF_L_COUNT; f++)
-        cf_win_hook_add(lookup(kb, loader_names[f]), loader_wrapper[f]);
-}
-
-// ---------------------------------------------------------------------------
-// Start-up and exit
-
-static HMODULE self_module;
-static SRWLOCK patch_lock = SRWLOCK_INIT;
-
-// Re-reads the providers and patches the import tables of every loaded
-// module that is not crossfree's or the system's.
-static void patch_all(void) {
-    HMODULE mods[1024];
-    DWORD needed = 0;
-    AcquireSRWLockExclusive(&patch_lock);
-    find_providers();
-    if (K32EnumProcessModules(GetCurrentProcess(), mods, sizeof mods, &needed)) {
-        unsigned n = needed / sizeof(HMODULE);
-        if (n > sizeof mods / sizeof mods[0])
-            n = sizeof mods / sizeof mods[0];
-        unsigned kept = 0;
-        for (unsigned i = 0; i < n; i++)
-            if (cf_win_patchable(mods[i]))
-                mods[kept++] = mods[i];
-        // First every C++ runtime among them, so their operators are known
-        // before any import table is read.
-        for (unsigned i = 0; i < kept; i++)
-            note_cxx_module(mods[i]);
-        for (unsigned i = 0; i < kept; i++)
-            cf_win_patch_module(mods[i]);
-    }
-    ReleaseSRWLockExclusive(&patch_lock);
-}
-
-// Runs under the loader lock (from DllMain): nothing here loads a library
-// or waits for another thread.
-bool cf_platform_init(void) {
-    const IMAGE_NT_HEADERS *nt = cf_win_nt_headers(self_module);
-    if (nt != NULL)
-        cf_capture_set_self((uintptr_t)self_module,
-                            (uintptr_t)self_module + nt->OptionalHeader.SizeOfImage);
-    cf_win_patch_init(self_module);
-    find_loader();
-    patch_all();
-    return true;
-}
-
-BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved);
-BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved) {
-    switch (reason) {
-    case DLL_PROCESS_ATTACH: {
-        self_module = inst;
-        // Wrappers live here: the DLL must never be unloaded.
-        HMODULE pinned;
-        GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
-                           (LPCWSTR)(uintptr_t)&DllMain, &pinned);
-        (void)cf_rt_enter();
-        break;
-    }
-    case DLL_PROCESS_DETACH:
-        if (reserved != NULL) // process exit, not FreeLibrary
-            cf_rt_at_exit();
-        break;
-    default:
-        break;
-    }
-    return TRUE;
 }
