@@ -89,7 +89,7 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_
     const host_rule *bridge = NULL;
     bool jit = false;
     for (unsigned i = 0; i < n; i++) {
-        cf_report_resolve(sym, pcs[i], false, &f);
+        cf_frame_resolve(sym, pcs[i], false, &f);
         const host_rule *r = rule_for(&f);
         if (r == NULL && !f.jit)
             continue;
@@ -147,11 +147,11 @@ static bool is_runtime_module(const char *module) {
 int cf_hosts_native_frame(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool names,
                           cf_frame_info *f) {
     for (unsigned i = 0; i < n; i++) {
-        cf_report_resolve(sym, pcs[i], false, f);
+        cf_frame_resolve(sym, pcs[i], false, f);
         if (f->module[0] == '\0' || is_runtime_module(f->module))
             continue;
         if (names)
-            cf_report_resolve(sym, pcs[i], true, f);
+            cf_frame_resolve(sym, pcs[i], true, f);
         return (int)i;
     }
     return -1;

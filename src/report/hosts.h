@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "report/report.h"
+#include "stack/symbolize.h"
 #include "support/fmt.h"
 
 typedef struct cf_host_side {

@@ -235,7 +235,7 @@ static void write_stack(jw *w, const char *key, const uintptr_t *pcs, unsigned n
     cf_frame_info f;
     open_value(w, key, '[');
     for (unsigned i = 0; i < n && !w->cut; i++) {
-        cf_report_resolve(sym, pcs[i], names, &f);
+        cf_frame_resolve(sym, pcs[i], names, &f);
         write_frame(w, &f);
     }
     close_value(w, ']');

@@ -69,18 +69,6 @@ static void format_frame_tagged(cf_buf *out, unsigned n, const cf_frame_info *f,
     cf_buf_str(out, "]\n");
 }
 
-void cf_report_resolve(cf_symbolizer sym, uintptr_t pc, bool names, cf_frame_info *f) {
-    f->pc = pc;
-    f->module[0] = f->function[0] = f->file[0] = '\0';
-    f->offset = f->func_offset = 0;
-    f->line = 0;
-    f->unloaded = false;
-    f->jit = false;
-    if (sym != NULL && !sym(pc, names, f))
-        f->module[0] = '\0';
-    f->pc = pc;
-}
-
 static void format_stack_marked(cf_buf *out, const uintptr_t *pcs, unsigned n, bool names,
                                 cf_symbolizer sym, const cf_host_side *side) {
     cf_frame_info f;
@@ -89,7 +77,7 @@ static void format_stack_marked(cf_buf *out, const uintptr_t *pcs, unsigned n, b
         return;
     }
     for (unsigned i = 0; i < n; i++) {
-        cf_report_resolve(sym, pcs[i], names, &f);
+        cf_frame_resolve(sym, pcs[i], names, &f);
         bool boundary = side != NULL && side->found && side->frame == i && side->host[0] != '\0';
         format_frame_tagged(out, i, &f, boundary ? side->host : NULL);
     }
@@ -140,7 +128,7 @@ static void format_summary(cf_buf *out, const cf_error *e, bool names, cf_symbol
     cf_buf_str(out, cf_error_kind_name(e->kind));
     if (e->n_pcs > 0) {
         cf_frame_info f;
-        cf_report_resolve(sym, e->pcs[0], names, &f);
+        cf_frame_resolve(sym, e->pcs[0], names, &f);
         if (f.file[0] != '\0') {
             cf_buf_char(out, ' ');
             cf_buf_str(out, f.file);

@@ -254,7 +254,7 @@ static rule *match_frame(int kind, const cf_frame_info *f) {
 static rule *match_stack(int kind, const uintptr_t *pcs, unsigned n, cf_symbolizer sym) {
     cf_frame_info f;
     for (unsigned i = 0; i < n; i++) {
-        cf_report_resolve(sym, pcs[i], true, &f);
+        cf_frame_resolve(sym, pcs[i], true, &f);
         rule *r = match_frame(kind, &f);
         if (r != NULL)
             return r;

@@ -226,7 +226,7 @@ static bool host_module(const char *base) {
 static unsigned classify(uintptr_t pc, cf_symbolizer sym) {
     cf_frame_info f;
     bool names = atomic_load_explicit(&ha_count, memory_order_acquire) > 0;
-    cf_report_resolve(sym, pc, names, &f);
+    cf_frame_resolve(sym, pc, names, &f);
     unsigned d;
     if (f.module[0] == '\0') {
         d = C_JIT; // JIT code, or code a runtime mapped by hand
@@ -528,7 +528,7 @@ static void module_words(const uintptr_t *pcs, unsigned n, int frame, bool funct
     if (frame < 0 || (unsigned)frame >= n)
         return;
     cf_frame_info f;
-    cf_report_resolve(sym, pcs[frame], function, &f);
+    cf_frame_resolve(sym, pcs[frame], function, &f);
     if (!function) {
         cf_strlcpy(out, cf_path_base(f.module), cap);
         return;
