@@ -11,47 +11,20 @@
 #include <stdatomic.h>
 
 #include "core/family.h"
+#include "core/hosts.h"
 #include "platform/platform.h"
+#include "runtime/options.h"
 #include "stack/depot.h"
 #include "support/fmt.h"
 #include "support/glob.h"
 #include "support/lock.h"
+#include "support/log.h"
 
 // ---------------------------------------------------------------------------
-// Host profiles
-
-typedef struct profile {
-    const char *name;
-    const char *words;   // who frees on the host side, for reports
-    bool cotaskmem;      // the host's Windows allocator is COM's task allocator
-    bool jit;            // code outside any module (JIT, hand-mapped AOT code) is the host's
-    bool bridge;         // calls made through libffi are the host's
-    const char *modules; // globs over module file names: the host's own code
-} profile;
-
-// What each host's FFI uses on Windows. Dart's package:ffi and .NET's
-// marshaller call CoTaskMemAlloc/CoTaskMemFree there; the others call the C
-// runtime the interpreter was built with, the shared UCRT in the usual
-// builds. The Flutter engine and the Dart VM's own C++ code are not here:
-// on Windows they use the CRT like any native module, only Dart code calls
-// package:ffi.
-static const profile profiles[] = {
-    {"none", "the host", false, false, false, ""},
-    {"dart", "Dart's package:ffi", true, true, false, "libapp.so"},
-    {"dotnet", ".NET's marshaller", true, true, false, "libSystem.Native.so"},
-    {"python", "Python's ctypes/cffi", false, false, true, "_ctypes*.so,_cffi_backend*.so"},
-    {"node", "Node.js's koffi", false, false, false, "koffi.node"},
-    {"ruby", "Ruby's ffi gem/Fiddle", false, false, true, "ffi_c.so,fiddle.so"},
-    {"lua", "LuaJIT's ffi", false, true, false, "luajit*,libluajit*.so*"},
-    {"java", "Java's JNA", false, false, true, "libjnidispatch*.so"},
-};
-
-// The C and C++ runtimes (and the loader): their frames are charged to
-// whoever called them, as the CRT on Windows serves the module that calls it.
-static const char runtime_globs[] = "libc.so*,libc-*.so,libm.so*,libpthread.so*,libdl.so*,"
-                                    "libstdc++.so*,libc++.so*,libc++abi.so*,libgcc_s.so*,"
-                                    "ld-linux*.so*,libcrossfree.so*";
-static const char bridge_globs[] = "libffi.so*";
+// State
+//
+// The hosts, and which modules are whose, are in core/hosts.h (shared with
+// the reports); host_modules entries are read from there too.
 
 #define LIST_MAX 1024
 #define HA_MAX 32
@@ -60,9 +33,8 @@ static const char bridge_globs[] = "libffi.so*";
 #define NAME_LEN 96
 
 static bool enabled;
-static const profile *active = &profiles[0];
-static char host_extra[LIST_MAX];   // host_modules globs (the part before '=')
-static char static_globs[LIST_MAX]; // static_crt_modules
+static cf_host_id active_id = CF_HOST_NONE; // host=
+static char static_globs[LIST_MAX];         // static_crt_modules
 
 static char ha_globs[HA_MAX][HA_LEN];
 static atomic_uint ha_count;
@@ -216,10 +188,12 @@ static bool is_host_allocator(const char *function) {
     return false;
 }
 
-static bool host_module(const char *base) {
-    if (active->modules[0] != '\0' && cf_glob_match_list(active->modules, base))
-        return true;
-    return active != &profiles[0] && host_extra[0] != '\0' && cf_glob_match_list(host_extra, base);
+// The active host's own code: its modules that call its FFI, and every
+// host_modules entry.
+static bool host_module(const cf_host_module *m) {
+    if (m == NULL || active_id == CF_HOST_NONE)
+        return false;
+    return m->given || (m->host == active_id && m->code);
 }
 
 // Class data for one pc, without the generation.
@@ -231,15 +205,16 @@ static unsigned classify(uintptr_t pc, cf_symbolizer sym) {
     if (f.module[0] == '\0') {
         d = C_JIT; // JIT code, or code a runtime mapped by hand
     } else {
-        const char *base = cf_path_base(f.module);
-        if (cf_glob_match_list(runtime_globs, base))
-            d = C_RUNTIME;
-        else if (cf_glob_match_list(bridge_globs, base))
+        // A bridge is a runtime module too: ask about bridges first.
+        const cf_host_module *m = cf_host_module_of(f.module);
+        if (m != NULL && m->bridge)
             d = C_BRIDGE;
+        else if (cf_runtime_module(f.module))
+            d = C_RUNTIME;
         else
-            d = host_module(base) ? C_HOST : C_NATIVE;
+            d = host_module(m) ? C_HOST : C_NATIVE;
         if (d == C_HOST || d == C_NATIVE)
-            d |= static_heap(base) << 4;
+            d |= static_heap(cf_path_base(f.module)) << 4;
     }
     if (names && is_host_allocator(f.function))
         d |= 1u << 3;
@@ -286,16 +261,6 @@ static void next_generation(void) {
 // ---------------------------------------------------------------------------
 // Configuration
 
-static void warn(cf_buf *w, const char *what, const char *value, const char *expected) {
-    cf_buf_str(w, "crossfree: warning: option '");
-    cf_buf_str(w, what);
-    cf_buf_str(w, "' has a malformed value '");
-    cf_buf_strn(w, value, 64);
-    cf_buf_str(w, "' (expected ");
-    cf_buf_str(w, expected);
-    cf_buf_str(w, "); keeping the default\n");
-}
-
 static bool add_host_allocator(const char *glob, size_t len) {
     if (len == 0 || len >= HA_LEN)
         return false;
@@ -312,53 +277,34 @@ static bool add_host_allocator(const char *glob, size_t len) {
 
 bool cf_winsem_configure(const char *semantics, const char *host, const char *host_allocators,
                          const char *static_crt_modules, const char *host_modules, cf_buf *w) {
+    (void)host_modules; // its entries are in core/hosts.h (cf_hosts_configure)
     enabled = false;
-    active = &profiles[0];
+    active_id = CF_HOST_NONE;
     atomic_store(&ha_count, 0);
     atomic_store(&static_count, 0);
-    host_extra[0] = static_globs[0] = '\0';
+    static_globs[0] = '\0';
     if (cf_strcmp(semantics, "windows") == 0)
         enabled = true;
     else if (cf_strcmp(semantics, "linux") != 0)
-        warn(w, "semantics", semantics, "linux or windows");
-    bool known = false;
-    for (unsigned i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
-        if (cf_strcmp(host, profiles[i].name) == 0) {
-            active = &profiles[i];
-            known = true;
-        }
+        cf_options_warn_malformed(w, "semantics", semantics, "linux or windows");
+    if (!cf_host_find(host, &active_id)) {
+        char names[128];
+        cf_buf nb;
+        cf_buf_init(&nb, names, sizeof names);
+        cf_host_names(&nb);
+        cf_options_warn_malformed(w, "host", host, names);
     }
-    if (!known)
-        warn(w, "host", host, "dart, dotnet, python, node, ruby, lua, java or none");
     cf_strlcpy(static_globs, static_crt_modules, sizeof static_globs);
-
-    // host_modules is GLOB=Name,...: the globs name more of the host's code.
-    cf_buf hb;
-    cf_buf_init(&hb, host_extra, sizeof host_extra);
-    for (const char *p = host_modules; *p != '\0';) {
-        const char *end = p;
-        while (*end != '\0' && *end != ',')
-            end++;
-        const char *eq = p;
-        while (eq < end && *eq != '=')
-            eq++;
-        if (eq > p) {
-            if (hb.len > 0)
-                cf_buf_char(&hb, ',');
-            cf_buf_strn(&hb, p, (size_t)(eq - p));
-        }
-        p = *end == ',' ? end + 1 : end;
-    }
 
     for (const char *p = host_allocators; *p != '\0';) {
         const char *end = p;
         while (*end != '\0' && *end != ',')
             end++;
-        if (end > p && !add_host_allocator(p, (size_t)(end - p))) {
-            cf_buf_str(w, "crossfree: warning: host_allocators entry '");
-            cf_buf_strn(w, p, (size_t)(end - p) > 64 ? 64 : (size_t)(end - p));
-            cf_buf_str(w, "' ignored (at most 32 entries of fewer than 128 bytes)\n");
-        }
+        if (end > p && !add_host_allocator(p, (size_t)(end - p)))
+            cf_log_append(w, CF_LOG_WARNING,
+                          "option 'host_allocators': entry '%.*s' ignored (at most %d entries "
+                          "of fewer than %d bytes)",
+                          end - p > 64 ? 64 : (int)(end - p), p, HA_MAX, HA_LEN);
         p = *end == ',' ? end + 1 : end;
     }
 
@@ -420,7 +366,9 @@ static uint8_t kind_of_family(unsigned family) {
     }
 }
 
-static uint8_t host_kind(void) { return active->cotaskmem ? CF_WIN_COTASKMEM : CF_WIN_CRT; }
+static uint8_t host_kind(void) {
+    return cf_host_get(active_id)->cotaskmem ? CF_WIN_COTASKMEM : CF_WIN_CRT;
+}
 
 // The host's side of a call: the CRT calls (malloc/free) go to the host's
 // Windows allocator; C++ operators stay what they are.
@@ -466,11 +414,11 @@ static void eval_side(const uintptr_t *pcs, unsigned n, uint8_t linux_kind, cf_s
         s->frame = 0;
         return;
     case C_JIT:
-        if (active->jit)
+        if (cf_host_get(active_id)->jit)
             host_side(s, linux_kind, 0, -1);
         return; // otherwise unknown code on the shared CRT heap
     case C_BRIDGE:
-        if (active->bridge) {
+        if (cf_host_get(active_id)->bridge) {
             // The host module that called through libffi, for its name.
             for (unsigned i = 1; i < n; i++) {
                 unsigned c = class_of(pcs[i], sym);
@@ -592,8 +540,8 @@ int cf_winsem_judge(const cf_record *rec, unsigned dealloc_fn, unsigned dealloc_
     fill_side(&v->dealloc, &d, pcs, n, dcall, sym);
     v->linux_ok = linux_ok;
     v->windows_ok = ok;
-    v->host = active->name;
-    v->host_words = active->words;
+    v->host = cf_host_get(active_id)->name;
+    v->host_words = cf_host_get(active_id)->words;
     v->linux_alloc = cf_alloc_fn_words((cf_alloc_fn)afn, afam);
     v->linux_dealloc = cf_dealloc_fn_words((cf_dealloc_fn)dealloc_fn, dfam);
     return ok ? 1 : 0;

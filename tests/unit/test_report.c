@@ -619,13 +619,10 @@ static void test_host_modules_option(void **state) {
     cf_buf w;
     cf_buf_init(&w, storage, sizeof storage);
     cf_hosts_configure("libgodot*.so=Godot,=Nameless,no-equals,libx.so=", &w);
-    assert_string_equal(storage,
-                        "crossfree: warning: host_modules entry '=Nameless' ignored (expected "
-                        "GLOB=Name, at most 16 entries)\n"
-                        "crossfree: warning: host_modules entry 'no-equals' ignored (expected "
-                        "GLOB=Name, at most 16 entries)\n"
-                        "crossfree: warning: host_modules entry 'libx.so=' ignored (expected "
-                        "GLOB=Name, at most 16 entries)\n");
+    // The warnings' words are test_hosts.c's: here, one line for each bad entry.
+    assert_contains(storage, "entry '=Nameless' ignored");
+    assert_contains(storage, "entry 'no-equals' ignored");
+    assert_contains(storage, "entry 'libx.so=' ignored");
 
     const char *t = render(&e, true);
     assert_contains(t, "\nfreed from Godot (frame #0); allocated in libbuffers.so by operator "
@@ -650,8 +647,8 @@ static void test_host_modules_option(void **state) {
     cf_hosts_configure("a1=A,a2=A,a3=A,a4=A,a5=A,a6=A,a7=A,a8=A,a9=A,a10=A,a11=A,a12=A,a13=A,"
                        "a14=A,a15=A",
                        &w);
-    assert_string_equal(storage, "crossfree: warning: host_modules entry 'a15=A' ignored "
-                                 "(expected GLOB=Name, at most 16 entries)\n");
+    assert_contains(storage, "entry 'a15=A' ignored");
+    assert_lacks(storage, "entry 'a14=A'");
 }
 
 // ---------------------------------------------------------------------------
