@@ -8,6 +8,7 @@
 #include "stack/depot.h"
 #include "support/fmt.h"
 #include "support/glob.h"
+#include "support/names.h"
 
 #define KIND_ANY (-1)
 
@@ -194,57 +195,20 @@ unsigned cf_suppressions_parse(const char *file, const char *text, size_t len, c
 // ---------------------------------------------------------------------------
 // Matching
 
-static bool ends_with(const char *s, size_t n, const char *suffix) {
-    size_t k = cf_strlen(suffix);
-    return n >= k && cf_streqn(s + n - k, suffix, k);
-}
-
-// Length of a demangled C++ name without its parameter list and the
-// qualifiers after it: "ns::f(int) const" -> "ns::f", "operator new[](unsigned
-// long)" -> "operator new[]"; the whole length when there is no list.
-// The list is the last balanced (...) group, so parentheses inside the name
-// ("(anonymous namespace)::g()", "std::function<void (int)>::operator()()")
-// stay.
-static size_t without_parameters(const char *s, size_t n) {
-    static const char *const quals[] = {" const", " volatile", " &&", " &", " noexcept"};
-    bool more = true;
-    while (more) {
-        more = false;
-        for (size_t i = 0; i < sizeof quals / sizeof quals[0]; i++) {
-            if (ends_with(s, n, quals[i])) {
-                n -= cf_strlen(quals[i]);
-                more = true;
-            }
-        }
-    }
-    if (n == 0 || s[n - 1] != ')')
-        return cf_strlen(s);
-    int depth = 0;
-    for (size_t i = n; i > 0; i--) {
-        if (s[i - 1] == ')')
-            depth++;
-        else if (s[i - 1] == '(' && --depth == 0)
-            return i - 1 > 0 ? i - 1 : cf_strlen(s);
-    }
-    return cf_strlen(s); // unbalanced: match the name as it is
-}
-
 static bool match_text(const rule *r, const char *text) {
     return text[0] != '\0' && cf_glob_match(r->pattern, r->len, text);
 }
 
 static rule *match_frame(int kind, const cf_frame_info *f) {
-    // The function as demangled, and without its parameter list.
-    char bare[sizeof f->function];
-    size_t full = cf_strlen(f->function);
-    size_t n = without_parameters(f->function, full);
-    cf_strlcpy(bare, n < full ? f->function : "", n + 1 < sizeof bare ? n + 1 : sizeof bare);
+    // The function in the forms every glob over function names sees.
+    cf_function_names names;
+    cf_function_names_of(f->function, &names);
     const char *file_name = cf_path_base(f->module);
     for (unsigned i = 0; i < n_rules; i++) {
         rule *r = &rules[i];
         if (r->kind != KIND_ANY && r->kind != kind)
             continue;
-        if (match_text(r, f->function) || match_text(r, bare) || match_text(r, f->module) ||
+        if (cf_function_names_match(&names, r->pattern, r->len) || match_text(r, f->module) ||
             match_text(r, file_name))
             return r;
     }

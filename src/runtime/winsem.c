@@ -19,6 +19,7 @@
 #include "support/glob.h"
 #include "support/lock.h"
 #include "support/log.h"
+#include "support/names.h"
 
 // ---------------------------------------------------------------------------
 // State
@@ -90,101 +91,17 @@ static unsigned static_heap(const char *base) {
     return found != 0 ? found : STATIC_MAX;
 }
 
-// The names of a mangled C++ function ("_ZL11dart_mallocm" ->
-// "dart_malloc", "_ZN2ns4Pool5allocEm" -> "ns::Pool::alloc"), for a
-// process with no C++ runtime loaded to demangle them: a C host that
-// dlopens a plugin whose only C++ is class-level operators has none. Stops
-// at the first thing that is not a plain name (templates, operators).
-static bool unmangle_names(const char *m, char *out, size_t cap) {
-    if (m[0] != '_' || m[1] != 'Z')
-        return false;
-    const char *p = m + 2;
-    if (*p == 'L')
-        p++;
-    bool nested = *p == 'N';
-    if (nested) {
-        p++;
-        while (*p == 'K' || *p == 'V' || *p == 'r' || *p == 'L')
-            p++;
-    }
-    cf_buf b;
-    cf_buf_init(&b, out, cap);
-    while (*p >= '0' && *p <= '9') {
-        size_t len = 0;
-        while (*p >= '0' && *p <= '9')
-            len = len * 10 + (size_t)(*p++ - '0');
-        if (len == 0 || len > cf_strlen(p))
-            return false;
-        if (b.len > 0)
-            cf_buf_str(&b, "::");
-        cf_buf_strn(&b, p, len);
-        p += len;
-        if (!nested)
-            break;
-    }
-    return b.len > 0 && !b.truncated;
-}
-
-// The part of a symbol name that host_allocators globs see: the demangled
-// name without its parameter list, qualifiers or clone suffix, in full
-// ("ns::dart_malloc") and unqualified ("dart_malloc").
-static void plain_name(const char *function, char *full, size_t cap, const char **unqualified) {
-    if (!unmangle_names(function, full, cap))
-        cf_strlcpy(full, function, cap);
-    size_t len = cf_strlen(full);
-    for (size_t i = 0; i + 7 < len; i++) {
-        if (cf_streqn(full + i, " [clone", 7)) {
-            full[i] = '\0';
-            len = i;
-            break;
-        }
-    }
-    bool cxx = false;
-    for (size_t i = 0; i < len; i++)
-        cxx = cxx || full[i] == '(';
-    if (!cxx) {
-        // A C clone: "dart_malloc.constprop.0", "dart_free.cold".
-        for (size_t i = 1; i < len; i++) {
-            if (full[i] == '.') {
-                full[i] = '\0';
-                len = i;
-                break;
-            }
-        }
-    }
-    while (len > 6 && cf_streqn(full + len - 6, " const", 6))
-        full[len -= 6] = '\0';
-    if (len > 0 && full[len - 1] == ')') {
-        int depth = 0;
-        for (size_t i = len; i-- > 0;) {
-            if (full[i] == ')')
-                depth++;
-            else if (full[i] == '(' && --depth == 0) {
-                full[i] = '\0';
-                len = i;
-                break;
-            }
-        }
-    }
-    const char *u = full;
-    for (size_t i = 0; i + 1 < len; i++)
-        if (full[i] == ':' && full[i + 1] == ':')
-            u = full + i + 2;
-    *unqualified = u;
-}
-
+// host_allocators globs see a function's name in the three forms of
+// support/names.h, as suppressions do.
 static bool is_host_allocator(const char *function) {
     unsigned n = atomic_load_explicit(&ha_count, memory_order_acquire);
     if (n == 0 || function[0] == '\0')
         return false;
-    char full[512];
-    const char *unq;
-    plain_name(function, full, sizeof full, &unq);
-    for (unsigned i = 0; i < n; i++) {
-        size_t len = cf_strlen(ha_globs[i]);
-        if (cf_glob_match(ha_globs[i], len, full) || cf_glob_match(ha_globs[i], len, unq))
+    cf_function_names names;
+    cf_function_names_of(function, &names);
+    for (unsigned i = 0; i < n; i++)
+        if (cf_function_names_match(&names, ha_globs[i], cf_strlen(ha_globs[i])))
             return true;
-    }
     return false;
 }
 
@@ -481,10 +398,9 @@ static void module_words(const uintptr_t *pcs, unsigned n, int frame, bool funct
         cf_strlcpy(out, cf_path_base(f.module), cap);
         return;
     }
-    char full[512];
-    const char *unq;
-    plain_name(f.function, full, sizeof full, &unq);
-    cf_strlcpy(out, full, cap);
+    cf_function_names names;
+    cf_function_names_of(f.function, &names);
+    cf_strlcpy(out, names.qualified, cap);
 }
 
 static void fill_side(cf_win_side *w, const side_eval *s, const uintptr_t *pcs, unsigned n,
