@@ -12,14 +12,11 @@
 static void name_host(cf_host_side *out, const cf_host_module *host, const cf_host_module *bridge) {
     cf_buf b;
     cf_buf_init(&b, out->host, sizeof out->host);
-    cf_buf_str(&b, host->label);
-    if (bridge != NULL)
-        cf_buf_printf(&b, " via %s", bridge->label);
     bool open = false;
     for (const char *c = host->label; *c != '\0'; c++)
         open = *c == '(' ? true : *c == ')' ? false : open;
-    if (open)
-        cf_buf_char(&b, ')');
+    cf_buf_printf(&b, "%s%s%s%s", host->label, bridge != NULL ? " via " : "",
+                  bridge != NULL ? bridge->label : "", open ? ")" : "");
 }
 
 void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_side *out) {

@@ -5,9 +5,12 @@
 // gets an error message, never an allocation or a crash.
 #include "report/suppress.h"
 
+#include <stdarg.h>
+
 #include "stack/depot.h"
 #include "support/fmt.h"
 #include "support/glob.h"
+#include "support/log.h"
 #include "support/names.h"
 
 #define KIND_ANY (-1)
@@ -43,17 +46,20 @@ static void trim(const char **s, size_t *n) {
         (*n)--;
 }
 
-// Quotes at most 64 bytes of user text, with anything unprintable as '?',
-// so a binary file cannot put escape sequences on the user's terminal.
-static void quote(cf_buf *b, const char *s, size_t n) {
-    cf_buf_char(b, '\'');
+// Quotes at most 64 bytes of user text into `out`, with anything
+// unprintable as '?', so a binary file cannot put escape sequences on the
+// user's terminal.
+#define QUOTE_CAP (64 + 6)
+static const char *quote(char out[QUOTE_CAP], const char *s, size_t n) {
+    cf_buf b;
+    cf_buf_init(&b, out, QUOTE_CAP);
+    cf_buf_char(&b, '\'');
     for (size_t i = 0; i < n && i < 64; i++) {
         unsigned char c = (unsigned char)s[i];
-        cf_buf_char(b, c >= 0x20 && c < 0x7f ? (char)c : '?');
+        cf_buf_char(&b, c >= 0x20 && c < 0x7f ? (char)c : '?');
     }
-    if (n > 64)
-        cf_buf_str(b, "...");
-    cf_buf_char(b, '\'');
+    cf_buf_printf(&b, "%s'", n > 64 ? "..." : "");
+    return out;
 }
 
 typedef struct parser {
@@ -62,21 +68,23 @@ typedef struct parser {
     unsigned problems;
 } parser;
 
-// Starts the message for a problem on `line`; false once enough messages
-// were written (the problem is then only counted).
-static bool problem(parser *p, unsigned line) {
+// One error line for a problem on `line`: "suppressions file 'F', line N:
+// WHAT". Past CF_SUPP_MAX_MESSAGES the problem is only counted.
+static void problem(parser *p, unsigned line, const char *fmt, ...) CF_PRINTF_FORMAT(3, 4);
+static void problem(parser *p, unsigned line, const char *fmt, ...) {
     p->problems++;
     if (p->problems > CF_SUPP_MAX_MESSAGES)
-        return false;
-    cf_buf_str(p->errors, "crossfree: error: suppressions file '");
-    cf_buf_str(p->errors, p->file);
-    cf_buf_str(p->errors, "', line ");
-    cf_buf_dec(p->errors, line);
-    cf_buf_str(p->errors, ": ");
-    return true;
+        return;
+    char what[512];
+    cf_buf b;
+    cf_buf_init(&b, what, sizeof what);
+    va_list ap;
+    va_start(ap, fmt);
+    cf_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    cf_log_append(p->errors, CF_LOG_ERROR, "suppressions file '%s', line %u: %s", p->file, line,
+                  what);
 }
-
-static void ignored(parser *p) { cf_buf_str(p->errors, "; the line is ignored\n"); }
 
 static int parse_kind(const char *s, size_t n) {
     if (n == 1 && s[0] == '*')
@@ -97,22 +105,17 @@ static bool parse_line(parser *p, unsigned line, const char *s, size_t n) {
         return true;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\0') {
-            if (problem(p, line)) {
-                cf_buf_str(p->errors, "contains a NUL byte (is this a text file?)");
-                ignored(p);
-            }
+            problem(p, line, "contains a NUL byte (is this a text file?); the line is ignored");
             return true;
         }
     }
     size_t colon = 0;
     while (colon < n && s[colon] != ':')
         colon++;
+    char q[QUOTE_CAP];
     if (colon == n) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "expected KIND:PATTERN, found no ':' in ");
-            quote(p->errors, s, n);
-            ignored(p);
-        }
+        problem(p, line, "expected KIND:PATTERN, found no ':' in %s; the line is ignored",
+                quote(q, s, n));
         return true;
     }
     const char *k = s;
@@ -123,40 +126,27 @@ static bool parse_line(parser *p, unsigned line, const char *s, size_t n) {
     trim(&pat, &plen);
     int kind = parse_kind(k, klen);
     if (kind == -2) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "unknown kind ");
-            quote(p->errors, k, klen);
-            cf_buf_str(p->errors, " (expected alloc-dealloc-mismatch, double-free, invalid-free "
-                                  "or *)");
-            ignored(p);
-        }
+        problem(p, line,
+                "unknown kind %s (expected alloc-dealloc-mismatch, double-free, invalid-free or "
+                "*); the line is ignored",
+                quote(q, k, klen));
         return true;
     }
     if (plen == 0) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "empty pattern after ");
-            quote(p->errors, k, klen);
-            cf_buf_str(p->errors, " (write KIND:PATTERN; '*' matches everything)");
-            ignored(p);
-        }
+        problem(p, line,
+                "empty pattern after %s (write KIND:PATTERN; '*' matches everything); the line "
+                "is ignored",
+                quote(q, k, klen));
         return true;
     }
     if (plen > CF_SUPP_PATTERN_MAX) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "pattern of ");
-            cf_buf_dec(p->errors, plen);
-            cf_buf_str(p->errors, " bytes is longer than the limit of ");
-            cf_buf_dec(p->errors, CF_SUPP_PATTERN_MAX);
-            ignored(p);
-        }
+        problem(p, line, "pattern of %zu bytes is longer than the limit of %d; the line is ignored",
+                plen, CF_SUPP_PATTERN_MAX);
         return true;
     }
     if (n_rules == CF_SUPP_MAX_RULES) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "more than ");
-            cf_buf_dec(p->errors, CF_SUPP_MAX_RULES);
-            cf_buf_str(p->errors, " rules; this line and the rest of the file are ignored\n");
-        }
+        problem(p, line, "more than %d rules; this line and the rest of the file are ignored",
+                CF_SUPP_MAX_RULES);
         return false;
     }
     rule *r = &rules[n_rules++];
@@ -182,13 +172,11 @@ unsigned cf_suppressions_parse(const char *file, const char *text, size_t len, c
         line++;
         start = i + 1;
     }
-    if (p.problems > CF_SUPP_MAX_MESSAGES) {
-        cf_buf_str(errors, "crossfree: error: suppressions file '");
-        cf_buf_str(errors, p.file);
-        cf_buf_str(errors, "': ");
-        cf_buf_dec(errors, p.problems - CF_SUPP_MAX_MESSAGES);
-        cf_buf_str(errors, " more problem(s) not shown; those lines are ignored too\n");
-    }
+    if (p.problems > CF_SUPP_MAX_MESSAGES)
+        cf_log_append(errors, CF_LOG_ERROR,
+                      "suppressions file '%s': %u more problem(s) not shown; those lines are "
+                      "ignored too",
+                      p.file, p.problems - CF_SUPP_MAX_MESSAGES);
     return p.problems;
 }
 
@@ -254,14 +242,8 @@ void cf_suppressions_format_used(cf_buf *out, const char *line_prefix) {
         const rule *r = &rules[i];
         if (r->hits == 0)
             continue;
-        cf_buf_str(out, line_prefix);
-        cf_buf_dec(out, r->hits);
-        cf_buf_char(out, ' ');
-        cf_buf_str(out, r->kind == KIND_ANY ? "*" : cf_error_kind_name((cf_error_kind)r->kind));
-        cf_buf_char(out, ':');
-        cf_buf_str(out, r->pattern);
-        cf_buf_str(out, " (line ");
-        cf_buf_dec(out, r->line);
-        cf_buf_str(out, ")\n");
+        cf_buf_printf(out, "%s%llu %s:%s (line %u)\n", line_prefix, (unsigned long long)r->hits,
+                      r->kind == KIND_ANY ? "*" : cf_error_kind_name((cf_error_kind)r->kind),
+                      r->pattern, r->line);
     }
 }

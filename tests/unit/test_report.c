@@ -19,8 +19,10 @@
 
 #include <cmocka.h>
 
+#include "alloc_counter.h"
 #include "core/family.h"
 #include "report/hosts.h"
+#include "report/json.h"
 #include "stack/depot.h"
 
 // ---------------------------------------------------------------------------
@@ -829,6 +831,43 @@ static void test_tiny_buffer(void **state) {
         assert_int_equal(area[i], 0x11);
 }
 
+#if CF_TEST_COUNTS_ALLOCS
+// Reports are made inside free: formatting one, as text or JSON, must never
+// call the allocator (the symbolizer may; this fake one does not).
+static void test_no_malloc(void **state) {
+    (void)state;
+    cf_error errors[] = {
+        mismatch_error(),
+        double_free_error(true),
+        double_free_error(false),
+        invalid_free_error(CF_WHERE_UNKNOWN),
+        invalid_free_error(CF_WHERE_INTERIOR),
+        invalid_free_error(CF_WHERE_STACK),
+        invalid_free_error(CF_WHERE_STATIC),
+        ffi_mismatch_error(ctypes_free_pcs, 3),
+    };
+    cf_report_meta meta = {"/usr/bin/app", "app\0--flag", 11, 1700000000000000};
+    static char small[512];
+    cf_buf b;
+    unsigned long bytes = 0;
+    cf_test_alloc_count_start();
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        for (int names = 0; names < 2; names++) {
+            cf_buf_init(&b, text, sizeof text);
+            cf_report_format(&errors[i], names, fake_symbolize, &b);
+            cf_report_format_json(&errors[i], &meta, names, fake_symbolize, &b);
+            bytes += b.len;
+            cf_buf_init(&b, small, sizeof small); // truncated on the way
+            cf_report_format(&errors[i], names, fake_symbolize, &b);
+            cf_report_format_json(&errors[i], &meta, names, fake_symbolize, &b);
+        }
+    }
+    unsigned long calls = cf_test_alloc_count_stop();
+    assert_int_equal(calls, 0);
+    assert_true(bytes > 8 * 1000);
+}
+#endif
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mismatch_full_text),
@@ -855,6 +894,9 @@ int main(void) {
         cmocka_unit_test(test_truncation_every_size),
         cmocka_unit_test(test_truncation_host_report),
         cmocka_unit_test(test_tiny_buffer),
+#if CF_TEST_COUNTS_ALLOCS
+        cmocka_unit_test(test_no_malloc),
+#endif
         cmocka_unit_test(test_host_modules_option), // last: its rules stay
     };
     return cmocka_run_group_tests(tests, setup_depot, NULL);
