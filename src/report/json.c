@@ -291,6 +291,7 @@ static void write_windows_view(jw *w, const cf_winview *v) {
 
 void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool names,
                            cf_symbolizer sym, cf_buf *out) {
+    cf_error_check(e);
     jw w = {out, CF_JSON_RESERVE, false, true};
     cf_buf_char(out, '{');
     // Hold the reserve back; a buffer smaller than it starts in short form.

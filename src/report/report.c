@@ -8,6 +8,7 @@
 
 #include "core/family.h"
 #include "stack/depot.h"
+#include "support/check.h"
 #include "support/fmt.h"
 
 static const char *const kind_names[CF_ERR_KIND_COUNT] = {
@@ -18,6 +19,13 @@ static const char *const kind_names[CF_ERR_KIND_COUNT] = {
 
 const char *cf_error_kind_name(cf_error_kind kind) {
     return (unsigned)kind < CF_ERR_KIND_COUNT ? kind_names[kind] : "unknown-error";
+}
+
+void cf_error_check(const cf_error *e) {
+    CF_CHECK((unsigned)e->kind < CF_ERR_KIND_COUNT);
+    CF_CHECK(e->n_pcs == 0 || e->pcs != NULL);
+    CF_CHECK(e->has_alloc || (e->kind == CF_ERR_INVALID_FREE && e->where != CF_WHERE_INTERIOR));
+    CF_CHECK(!e->has_prev_free || e->kind == CF_ERR_DOUBLE_FREE);
 }
 
 // The frame line without its newline, and with a tag where an FFI host
@@ -254,6 +262,7 @@ void cf_report_format_message(const cf_error *e, cf_buf *out) {
 }
 
 void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *out) {
+    cf_error_check(e);
     cf_buf_printf(out, "==%d==ERROR: crossfree: %s on address %p in thread T%u\n", e->pid,
                   cf_error_kind_name(e->kind), (void *)e->addr, e->tid);
     cf_report_format_message(e, out);

@@ -48,6 +48,12 @@ typedef struct cf_error {
     const cf_winview *win; // semantics=windows: the Windows view of a mismatch, or NULL
 } cf_error;
 
+// Aborts (CF_CHECK) unless `e` is an error a report can describe: a known
+// kind, a stack wherever n_pcs says there is one, the allocation record of
+// a mismatch, a double free or an interior pointer, a first free only for
+// a double free. Both renderings check it first.
+void cf_error_check(const cf_error *e);
+
 // Stable kind names: "alloc-dealloc-mismatch", "double-free", "invalid-free".
 const char *cf_error_kind_name(cf_error_kind kind);
 

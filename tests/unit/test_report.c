@@ -7,6 +7,7 @@
 // text is the contract in docs/reports.md.
 #include "report/report.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <setjmp.h>
 
@@ -831,6 +834,39 @@ static void test_tiny_buffer(void **state) {
         assert_int_equal(area[i], 0x11);
 }
 
+// A report of an impossible error stops the process with one line naming
+// the check, rather than describe nonsense (or read a stack from NULL).
+static void test_impossible_error_aborts(void **state) {
+    (void)state;
+    cf_error bad[3] = {mismatch_error(), mismatch_error(), invalid_free_error(CF_WHERE_INTERIOR)};
+    bad[0].kind = CF_ERR_KIND_COUNT;
+    bad[1].pcs = NULL; // with n_pcs 2
+    // bad[2]: an interior pointer without its block
+    for (size_t i = 0; i < 3; i++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+            dup2(fds[1], 2);
+            cf_buf b;
+            cf_buf_init(&b, text, sizeof text);
+            cf_report_format(&bad[i], true, fake_symbolize, &b);
+            _exit(0);
+        }
+        close(fds[1]);
+        char got[512] = "";
+        ssize_t n = read(fds[0], got, sizeof got - 1);
+        close(fds[0]);
+        got[n > 0 ? n : 0] = '\0';
+        int status;
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+        assert_contains(got, "==crossfree: error: internal check failed at ");
+        assert_contains(got, "report.c:");
+    }
+}
+
 #if CF_TEST_COUNTS_ALLOCS
 // Reports are made inside free: formatting one, as text or JSON, must never
 // call the allocator (the symbolizer may; this fake one does not).
@@ -846,6 +882,9 @@ static void test_no_malloc(void **state) {
         invalid_free_error(CF_WHERE_STATIC),
         ffi_mismatch_error(ctypes_free_pcs, 3),
     };
+    errors[4].has_alloc = true; // the interior pointer's block
+    errors[4].alloc =
+        cf_record_make(ADDR, 160, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 0);
     cf_report_meta meta = {"/usr/bin/app", "app\0--flag", 11, 1700000000000000};
     static char small[512];
     cf_buf b;
@@ -894,6 +933,7 @@ int main(void) {
         cmocka_unit_test(test_truncation_every_size),
         cmocka_unit_test(test_truncation_host_report),
         cmocka_unit_test(test_tiny_buffer),
+        cmocka_unit_test(test_impossible_error_aborts),
 #if CF_TEST_COUNTS_ALLOCS
         cmocka_unit_test(test_no_malloc),
 #endif
