@@ -67,6 +67,7 @@ void cf_log_write(const cf_buf *b) {
         cf_os_write_all(cf_log_fd(), b->data, b->len);
 }
 
+static void write_line(cf_log_level level, const char *fmt, va_list ap) CF_PRINTF_FORMAT(2, 0);
 static void write_line(cf_log_level level, const char *fmt, va_list ap) {
     char line[CF_LOG_LINE_MAX];
     cf_buf b;
