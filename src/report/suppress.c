@@ -237,13 +237,24 @@ bool cf_suppressions_match(const cf_error *e, cf_symbolizer sym) {
     return true;
 }
 
+static const char *rule_kind(const rule *r) {
+    return r->kind == KIND_ANY ? "*" : cf_error_kind_name((cf_error_kind)r->kind);
+}
+
+void cf_suppressions_log_used(cf_buf *out) {
+    for (unsigned i = 0; i < n_rules; i++) {
+        const rule *r = &rules[i];
+        if (r->hits > 0)
+            cf_log_append(out, CF_LOG_NOTE, "  %llu %s:%s (line %u)", (unsigned long long)r->hits,
+                          rule_kind(r), r->pattern, r->line);
+    }
+}
+
 void cf_suppressions_format_used(cf_buf *out, const char *line_prefix) {
     for (unsigned i = 0; i < n_rules; i++) {
         const rule *r = &rules[i];
-        if (r->hits == 0)
-            continue;
-        cf_buf_printf(out, "%s%llu %s:%s (line %u)\n", line_prefix, (unsigned long long)r->hits,
-                      r->kind == KIND_ANY ? "*" : cf_error_kind_name((cf_error_kind)r->kind),
-                      r->pattern, r->line);
+        if (r->hits > 0)
+            cf_buf_printf(out, "%s%llu %s:%s (line %u)\n", line_prefix, (unsigned long long)r->hits,
+                          rule_kind(r), r->pattern, r->line);
     }
 }

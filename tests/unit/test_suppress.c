@@ -413,6 +413,16 @@ static void test_hits(void **state) {
     cf_suppressions_format_used(&b, "> ");
     assert_string_equal(used, "> 1 *:main (line 2)\n"
                               "> 2 alloc-dealloc-mismatch:release_buffer (line 3)\n");
+    // As log lines.
+    cf_buf_init(&b, used, sizeof used);
+    cf_suppressions_log_used(&b);
+    char want[256];
+    int pid = (int)getpid();
+    snprintf(want, sizeof want,
+             "==%d==crossfree:   1 *:main (line 2)\n"
+             "==%d==crossfree:   2 alloc-dealloc-mismatch:release_buffer (line 3)\n",
+             pid, pid);
+    assert_string_equal(used, want);
 }
 
 int main(void) {
