@@ -123,12 +123,13 @@ static bool check_option(const char *flag, const char *kv) {
     cf_buf_init(&warnings, text, sizeof text);
     if (cf_options_parse(&scratch, kv, &warnings) == 0)
         return true;
-    // The library's warning, without its prefix and its "keeping the
-    // default" (here nothing is kept: the command does not start).
+    // The library's warning, without its "==PID==crossfree: warning: "
+    // and its "keeping the default" (here nothing is kept: the command
+    // does not start).
     const char *w = text;
     static const char prefix[] = "crossfree: warning: ";
-    if (strncmp(w, prefix, sizeof prefix - 1) == 0)
-        w += sizeof prefix - 1;
+    if (strstr(w, prefix) != NULL)
+        w = strstr(w, prefix) + sizeof prefix - 1;
     size_t n = strcspn(w, "\n");
     static const char suffix[] = "; keeping the default";
     if (n >= sizeof suffix - 1 &&

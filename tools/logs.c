@@ -7,6 +7,7 @@
 
 #include "cli.h"
 
+#include "core/hosts.h"
 #include "support/fmt.h"
 
 #include <errno.h>
@@ -81,24 +82,13 @@ static char *arena_strndup(cli_arena *a, const char *s, size_t n) {
     return p;
 }
 
-// Modules whose frames are never "user code": the C and C++ runtimes, the
-// loader, libffi (FFI hosts call through it) and crossfree itself.
-static const char *const runtime_modules[] = {
-    "libc.so",     "libc-",    "libstdc++.so", "libc++.so", "libc++abi.so",
-    "libgcc_s.so", "ld-linux", "ld-musl",      "libffi.so", "libcrossfree.so",
-};
-
 bool cli_frame_is_user(const cli_frame *f) {
     if (f->file == NULL || f->file[0] == '\0')
         return false;
     if (f->module == NULL)
         return true;
-    const char *base = cf_path_base(f->module);
-    for (size_t i = 0; i < sizeof runtime_modules / sizeof runtime_modules[0]; i++) {
-        if (starts_with(base, runtime_modules[i]))
-            return false;
-    }
-    return true;
+    // Never "user code": the C and C++ runtimes, the loader, libffi, crossfree.
+    return !cf_runtime_module(f->module);
 }
 
 static cli_record *new_record(cli_logs *logs, const char *path, size_t line_no) {

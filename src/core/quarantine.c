@@ -6,6 +6,7 @@
 #include "core/quarantine.h"
 
 #include "platform/platform.h"
+#include "support/check.h"
 #include "support/lock.h"
 
 #define QSHARDS 8u
@@ -85,6 +86,7 @@ bool cf_quarantine_find(uintptr_t addr, cf_qentry *out) {
     for (unsigned s = 0; s < QSHARDS && !(found && !out->ghost); s++) {
         qshard *q = &qshards[s];
         cf_lock_acquire(&q->lock);
+        CF_CHECK(q->count <= RING && q->head < RING);
         for (uint32_t i = 0; q->ring != NULL && i < q->count; i++) {
             const cf_qentry *e = &q->ring[(q->head + i) % RING];
             // Within a shard the newest entry wins; a real free wins over

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
-// Which side of an FFI made a call: the modules of known FFI hosts
-// (Python ctypes/cffi, Ruby, Java JNA, Node koffi, LuaJIT, Dart) and the
-// bridges they call through (libffi), found in a stack by module name.
-// Error path only; never allocates itself (the symbolizer may).
+// Which side of an FFI made a call: the innermost frame of a stack in a
+// known FFI host or bridge (core/hosts.h has the table, and the
+// host_modules option that adds to it), or in JIT code. Error path only;
+// never allocates itself (the symbolizer may).
 #ifndef CF_REPORT_HOSTS_H
 #define CF_REPORT_HOSTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "report/report.h"
-#include "support/fmt.h"
+#include "core/hosts.h"
+#include "stack/symbolize.h"
 
 typedef struct cf_host_side {
     bool found;
@@ -19,17 +19,13 @@ typedef struct cf_host_side {
     bool dart;      // the host is Dart (package:ffi frees with CoTaskMemFree on Windows)
 } cf_host_side;
 
-// Adds host modules from the host_modules option: "GLOB=Name,GLOB=Name",
-// GLOB matched against a module's file name. Problems become warnings.
-void cf_hosts_configure(const char *spec, cf_buf *warnings);
-
 // Finds the innermost frame of `pcs` that belongs to an FFI host or bridge
 // (or to JIT code), and names the host.
 void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_side *out);
 
-// The native side of an allocation: the innermost frame outside the C and
-// C++ runtimes and crossfree. Fills `f` (with names when `names`) and returns
-// its index, or -1 when every frame is a runtime frame.
+// The native side of an allocation: the innermost frame outside the
+// runtime modules (cf_runtime_module). Fills `f` (with names when `names`)
+// and returns its index, or -1 when every frame is a runtime frame.
 int cf_hosts_native_frame(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool names,
                           cf_frame_info *f);
 

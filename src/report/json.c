@@ -58,11 +58,10 @@ static void sep(jw *w) {
     w->fresh = false;
 }
 
+// Keys are crossfree's own words: no escaping needed.
 static void raw_key(jw *w, const char *key) {
     sep(w);
-    cf_buf_char(w->b, '"');
-    cf_buf_str(w->b, key);
-    cf_buf_str(w->b, "\":");
+    cf_buf_printf(w->b, "\"%s\":", key);
 }
 
 static void raw_string(cf_buf *b, const char *s) {
@@ -127,9 +126,7 @@ static void member_hex(jw *w, const char *key, uint64_t v) {
     for (;;) {
         jmark m = mark(w);
         raw_key(w, key);
-        cf_buf_char(w->b, '"');
-        cf_buf_hex(w->b, v);
-        cf_buf_char(w->b, '"');
+        cf_buf_printf(w->b, "\"0x%llx\"", (unsigned long long)v);
         if (fit(w, m))
             break;
     }
@@ -139,7 +136,7 @@ static void member_dec(jw *w, const char *key, int64_t v) {
     for (;;) {
         jmark m = mark(w);
         raw_key(w, key);
-        cf_buf_sdec(w->b, v);
+        cf_buf_printf(w->b, "%lld", (long long)v);
         if (fit(w, m))
             break;
     }
@@ -174,16 +171,6 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-// `v` in exactly `width` decimal digits, zero-padded (width <= 8).
-static void put_digits(cf_buf *out, unsigned v, unsigned width) {
-    char tmp[8];
-    for (unsigned i = 0; i < width; i++) {
-        tmp[width - 1 - i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    cf_buf_strn(out, tmp, width);
-}
-
 void cf_json_format_time(cf_buf *out, uint64_t us) {
     uint64_t secs = us / 1000000u;
     int64_t days = (int64_t)(secs / 86400u);
@@ -191,20 +178,9 @@ void cf_json_format_time(cf_buf *out, uint64_t us) {
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    put_digits(out, (unsigned)y, 4); // years past 9999 are not a concern
-    cf_buf_char(out, '-');
-    put_digits(out, m, 2);
-    cf_buf_char(out, '-');
-    put_digits(out, d, 2);
-    cf_buf_char(out, 'T');
-    put_digits(out, sod / 3600, 2);
-    cf_buf_char(out, ':');
-    put_digits(out, sod / 60 % 60, 2);
-    cf_buf_char(out, ':');
-    put_digits(out, sod % 60, 2);
-    cf_buf_char(out, '.');
-    put_digits(out, (unsigned)(us % 1000000u), 6);
-    cf_buf_char(out, 'Z');
+    // Years past 9999 are not a concern.
+    cf_buf_printf(out, "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ", (unsigned)y, m, d, sod / 3600,
+                  sod / 60 % 60, sod % 60, (unsigned)(us % 1000000u));
 }
 
 // ---------------------------------------------------------------------------
@@ -235,7 +211,7 @@ static void write_stack(jw *w, const char *key, const uintptr_t *pcs, unsigned n
     cf_frame_info f;
     open_value(w, key, '[');
     for (unsigned i = 0; i < n && !w->cut; i++) {
-        cf_report_resolve(sym, pcs[i], names, &f);
+        cf_frame_resolve(sym, pcs[i], names, &f);
         write_frame(w, &f);
     }
     close_value(w, ']');
@@ -315,6 +291,7 @@ static void write_windows_view(jw *w, const cf_winview *v) {
 
 void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool names,
                            cf_symbolizer sym, cf_buf *out) {
+    cf_error_check(e);
     jw w = {out, CF_JSON_RESERVE, false, true};
     cf_buf_char(out, '{');
     // Hold the reserve back; a buffer smaller than it starts in short form.

@@ -48,7 +48,11 @@ typedef struct cf_error {
     const cf_winview *win; // semantics=windows: the Windows view of a mismatch, or NULL
 } cf_error;
 
-typedef bool (*cf_symbolizer)(uintptr_t pc, bool names, cf_frame_info *out);
+// Aborts (CF_CHECK) unless `e` is an error a report can describe: a known
+// kind, a stack wherever n_pcs says there is one, the allocation record of
+// a mismatch, a double free or an interior pointer, a first free only for
+// a double free. Both renderings check it first.
+void cf_error_check(const cf_error *e);
 
 // Stable kind names: "alloc-dealloc-mismatch", "double-free", "invalid-free".
 const char *cf_error_kind_name(cf_error_kind kind);
@@ -61,10 +65,6 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
 // by operator new[], freed by free()", "freed twice: ...", "free() on an
 // address that no tracked allocator handed out: ...". JSON's "message".
 void cf_report_format_message(const cf_error *e, cf_buf *out);
-
-// Symbolizes one pc into `f` (cleared first; module "" when unknown). A
-// NULL `sym` leaves everything but the pc empty.
-void cf_report_resolve(cf_symbolizer sym, uintptr_t pc, bool names, cf_frame_info *f);
 
 // One frame line "    #n 0xPC in FUNC FILE:LINE (MODULE+0xOFF)\n".
 void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f);

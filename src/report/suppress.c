@@ -5,9 +5,13 @@
 // gets an error message, never an allocation or a crash.
 #include "report/suppress.h"
 
+#include <stdarg.h>
+
 #include "stack/depot.h"
 #include "support/fmt.h"
 #include "support/glob.h"
+#include "support/log.h"
+#include "support/names.h"
 
 #define KIND_ANY (-1)
 
@@ -42,17 +46,20 @@ static void trim(const char **s, size_t *n) {
         (*n)--;
 }
 
-// Quotes at most 64 bytes of user text, with anything unprintable as '?',
-// so a binary file cannot put escape sequences on the user's terminal.
-static void quote(cf_buf *b, const char *s, size_t n) {
-    cf_buf_char(b, '\'');
+// Quotes at most 64 bytes of user text into `out`, with anything
+// unprintable as '?', so a binary file cannot put escape sequences on the
+// user's terminal.
+#define QUOTE_CAP (64 + 6)
+static const char *quote(char out[QUOTE_CAP], const char *s, size_t n) {
+    cf_buf b;
+    cf_buf_init(&b, out, QUOTE_CAP);
+    cf_buf_char(&b, '\'');
     for (size_t i = 0; i < n && i < 64; i++) {
         unsigned char c = (unsigned char)s[i];
-        cf_buf_char(b, c >= 0x20 && c < 0x7f ? (char)c : '?');
+        cf_buf_char(&b, c >= 0x20 && c < 0x7f ? (char)c : '?');
     }
-    if (n > 64)
-        cf_buf_str(b, "...");
-    cf_buf_char(b, '\'');
+    cf_buf_printf(&b, "%s'", n > 64 ? "..." : "");
+    return out;
 }
 
 typedef struct parser {
@@ -61,21 +68,23 @@ typedef struct parser {
     unsigned problems;
 } parser;
 
-// Starts the message for a problem on `line`; false once enough messages
-// were written (the problem is then only counted).
-static bool problem(parser *p, unsigned line) {
+// One error line for a problem on `line`: "suppressions file 'F', line N:
+// WHAT". Past CF_SUPP_MAX_MESSAGES the problem is only counted.
+static void problem(parser *p, unsigned line, const char *fmt, ...) CF_PRINTF_FORMAT(3, 4);
+static void problem(parser *p, unsigned line, const char *fmt, ...) {
     p->problems++;
     if (p->problems > CF_SUPP_MAX_MESSAGES)
-        return false;
-    cf_buf_str(p->errors, "crossfree: error: suppressions file '");
-    cf_buf_str(p->errors, p->file);
-    cf_buf_str(p->errors, "', line ");
-    cf_buf_dec(p->errors, line);
-    cf_buf_str(p->errors, ": ");
-    return true;
+        return;
+    char what[512];
+    cf_buf b;
+    cf_buf_init(&b, what, sizeof what);
+    va_list ap;
+    va_start(ap, fmt);
+    cf_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    cf_log_append(p->errors, CF_LOG_ERROR, "suppressions file '%s', line %u: %s", p->file, line,
+                  what);
 }
-
-static void ignored(parser *p) { cf_buf_str(p->errors, "; the line is ignored\n"); }
 
 static int parse_kind(const char *s, size_t n) {
     if (n == 1 && s[0] == '*')
@@ -96,22 +105,17 @@ static bool parse_line(parser *p, unsigned line, const char *s, size_t n) {
         return true;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\0') {
-            if (problem(p, line)) {
-                cf_buf_str(p->errors, "contains a NUL byte (is this a text file?)");
-                ignored(p);
-            }
+            problem(p, line, "contains a NUL byte (is this a text file?); the line is ignored");
             return true;
         }
     }
     size_t colon = 0;
     while (colon < n && s[colon] != ':')
         colon++;
+    char q[QUOTE_CAP];
     if (colon == n) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "expected KIND:PATTERN, found no ':' in ");
-            quote(p->errors, s, n);
-            ignored(p);
-        }
+        problem(p, line, "expected KIND:PATTERN, found no ':' in %s; the line is ignored",
+                quote(q, s, n));
         return true;
     }
     const char *k = s;
@@ -122,40 +126,27 @@ static bool parse_line(parser *p, unsigned line, const char *s, size_t n) {
     trim(&pat, &plen);
     int kind = parse_kind(k, klen);
     if (kind == -2) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "unknown kind ");
-            quote(p->errors, k, klen);
-            cf_buf_str(p->errors, " (expected alloc-dealloc-mismatch, double-free, invalid-free "
-                                  "or *)");
-            ignored(p);
-        }
+        problem(p, line,
+                "unknown kind %s (expected alloc-dealloc-mismatch, double-free, invalid-free or "
+                "*); the line is ignored",
+                quote(q, k, klen));
         return true;
     }
     if (plen == 0) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "empty pattern after ");
-            quote(p->errors, k, klen);
-            cf_buf_str(p->errors, " (write KIND:PATTERN; '*' matches everything)");
-            ignored(p);
-        }
+        problem(p, line,
+                "empty pattern after %s (write KIND:PATTERN; '*' matches everything); the line "
+                "is ignored",
+                quote(q, k, klen));
         return true;
     }
     if (plen > CF_SUPP_PATTERN_MAX) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "pattern of ");
-            cf_buf_dec(p->errors, plen);
-            cf_buf_str(p->errors, " bytes is longer than the limit of ");
-            cf_buf_dec(p->errors, CF_SUPP_PATTERN_MAX);
-            ignored(p);
-        }
+        problem(p, line, "pattern of %zu bytes is longer than the limit of %d; the line is ignored",
+                plen, CF_SUPP_PATTERN_MAX);
         return true;
     }
     if (n_rules == CF_SUPP_MAX_RULES) {
-        if (problem(p, line)) {
-            cf_buf_str(p->errors, "more than ");
-            cf_buf_dec(p->errors, CF_SUPP_MAX_RULES);
-            cf_buf_str(p->errors, " rules; this line and the rest of the file are ignored\n");
-        }
+        problem(p, line, "more than %d rules; this line and the rest of the file are ignored",
+                CF_SUPP_MAX_RULES);
         return false;
     }
     rule *r = &rules[n_rules++];
@@ -181,70 +172,31 @@ unsigned cf_suppressions_parse(const char *file, const char *text, size_t len, c
         line++;
         start = i + 1;
     }
-    if (p.problems > CF_SUPP_MAX_MESSAGES) {
-        cf_buf_str(errors, "crossfree: error: suppressions file '");
-        cf_buf_str(errors, p.file);
-        cf_buf_str(errors, "': ");
-        cf_buf_dec(errors, p.problems - CF_SUPP_MAX_MESSAGES);
-        cf_buf_str(errors, " more problem(s) not shown; those lines are ignored too\n");
-    }
+    if (p.problems > CF_SUPP_MAX_MESSAGES)
+        cf_log_append(errors, CF_LOG_ERROR,
+                      "suppressions file '%s': %u more problem(s) not shown; those lines are "
+                      "ignored too",
+                      p.file, p.problems - CF_SUPP_MAX_MESSAGES);
     return p.problems;
 }
 
 // ---------------------------------------------------------------------------
 // Matching
 
-static bool ends_with(const char *s, size_t n, const char *suffix) {
-    size_t k = cf_strlen(suffix);
-    return n >= k && cf_streqn(s + n - k, suffix, k);
-}
-
-// Length of a demangled C++ name without its parameter list and the
-// qualifiers after it: "ns::f(int) const" -> "ns::f", "operator new[](unsigned
-// long)" -> "operator new[]"; the whole length when there is no list.
-// The list is the last balanced (...) group, so parentheses inside the name
-// ("(anonymous namespace)::g()", "std::function<void (int)>::operator()()")
-// stay.
-static size_t without_parameters(const char *s, size_t n) {
-    static const char *const quals[] = {" const", " volatile", " &&", " &", " noexcept"};
-    bool more = true;
-    while (more) {
-        more = false;
-        for (size_t i = 0; i < sizeof quals / sizeof quals[0]; i++) {
-            if (ends_with(s, n, quals[i])) {
-                n -= cf_strlen(quals[i]);
-                more = true;
-            }
-        }
-    }
-    if (n == 0 || s[n - 1] != ')')
-        return cf_strlen(s);
-    int depth = 0;
-    for (size_t i = n; i > 0; i--) {
-        if (s[i - 1] == ')')
-            depth++;
-        else if (s[i - 1] == '(' && --depth == 0)
-            return i - 1 > 0 ? i - 1 : cf_strlen(s);
-    }
-    return cf_strlen(s); // unbalanced: match the name as it is
-}
-
 static bool match_text(const rule *r, const char *text) {
     return text[0] != '\0' && cf_glob_match(r->pattern, r->len, text);
 }
 
 static rule *match_frame(int kind, const cf_frame_info *f) {
-    // The function as demangled, and without its parameter list.
-    char bare[sizeof f->function];
-    size_t full = cf_strlen(f->function);
-    size_t n = without_parameters(f->function, full);
-    cf_strlcpy(bare, n < full ? f->function : "", n + 1 < sizeof bare ? n + 1 : sizeof bare);
+    // The function in the forms every glob over function names sees.
+    cf_function_names names;
+    cf_function_names_of(f->function, &names);
     const char *file_name = cf_path_base(f->module);
     for (unsigned i = 0; i < n_rules; i++) {
         rule *r = &rules[i];
         if (r->kind != KIND_ANY && r->kind != kind)
             continue;
-        if (match_text(r, f->function) || match_text(r, bare) || match_text(r, f->module) ||
+        if (cf_function_names_match(&names, r->pattern, r->len) || match_text(r, f->module) ||
             match_text(r, file_name))
             return r;
     }
@@ -254,7 +206,7 @@ static rule *match_frame(int kind, const cf_frame_info *f) {
 static rule *match_stack(int kind, const uintptr_t *pcs, unsigned n, cf_symbolizer sym) {
     cf_frame_info f;
     for (unsigned i = 0; i < n; i++) {
-        cf_report_resolve(sym, pcs[i], true, &f);
+        cf_frame_resolve(sym, pcs[i], true, &f);
         rule *r = match_frame(kind, &f);
         if (r != NULL)
             return r;
@@ -285,19 +237,24 @@ bool cf_suppressions_match(const cf_error *e, cf_symbolizer sym) {
     return true;
 }
 
+static const char *rule_kind(const rule *r) {
+    return r->kind == KIND_ANY ? "*" : cf_error_kind_name((cf_error_kind)r->kind);
+}
+
+void cf_suppressions_log_used(cf_buf *out) {
+    for (unsigned i = 0; i < n_rules; i++) {
+        const rule *r = &rules[i];
+        if (r->hits > 0)
+            cf_log_append(out, CF_LOG_NOTE, "  %llu %s:%s (line %u)", (unsigned long long)r->hits,
+                          rule_kind(r), r->pattern, r->line);
+    }
+}
+
 void cf_suppressions_format_used(cf_buf *out, const char *line_prefix) {
     for (unsigned i = 0; i < n_rules; i++) {
         const rule *r = &rules[i];
-        if (r->hits == 0)
-            continue;
-        cf_buf_str(out, line_prefix);
-        cf_buf_dec(out, r->hits);
-        cf_buf_char(out, ' ');
-        cf_buf_str(out, r->kind == KIND_ANY ? "*" : cf_error_kind_name((cf_error_kind)r->kind));
-        cf_buf_char(out, ':');
-        cf_buf_str(out, r->pattern);
-        cf_buf_str(out, " (line ");
-        cf_buf_dec(out, r->line);
-        cf_buf_str(out, ")\n");
+        if (r->hits > 0)
+            cf_buf_printf(out, "%s%llu %s:%s (line %u)\n", line_prefix, (unsigned long long)r->hits,
+                          rule_kind(r), r->pattern, r->line);
     }
 }

@@ -40,8 +40,13 @@ void cf_suppressions_clear(void);
 // Callers serialise calls (the runtime holds its report lock).
 bool cf_suppressions_match(const cf_error *e, cf_symbolizer sym);
 
-// Appends one line "LINE_PREFIX N KIND:PATTERN (line L)\n" for each
-// rule that matched at least once, in file order.
+// Appends one log line (support/log.h) "==PID==crossfree:   N KIND:PATTERN
+// (line L)" for each rule that matched at least once, in file order.
+void cf_suppressions_log_used(cf_buf *out);
+
+// The same with a prefix of the caller's instead of the log's: what
+// runtime/output.c calls until it uses cf_suppressions_log_used; then it
+// goes.
 void cf_suppressions_format_used(cf_buf *out, const char *line_prefix);
 
 #endif

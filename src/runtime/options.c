@@ -4,6 +4,8 @@
 // every byte of the input as hostile: no value can overflow a field.
 #include "runtime/options.h"
 
+#include "support/log.h"
+
 cf_options cf_flags;
 
 void cf_options_set_defaults(cf_options *o) {
@@ -20,15 +22,22 @@ static bool is_separator(char c) {
     return c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// Values are quoted up to this many bytes: enough to recognise them, and a
+// hostile environment variable cannot fill the warning buffer.
+#define SHOWN_MAX 64
+
+static int shown(size_t len) { return len > SHOWN_MAX ? SHOWN_MAX : (int)len; }
+
 static void warn_value(cf_buf *w, const char *key, size_t key_len, const char *val, size_t val_len,
                        const char *expected) {
-    cf_buf_str(w, "crossfree: warning: option '");
-    cf_buf_strn(w, key, key_len);
-    cf_buf_str(w, "' has a malformed value '");
-    cf_buf_strn(w, val, val_len > 64 ? 64 : val_len);
-    cf_buf_str(w, "' (expected ");
-    cf_buf_str(w, expected);
-    cf_buf_str(w, "); keeping the default\n");
+    cf_log_append(w, CF_LOG_WARNING,
+                  "option '%.*s' has a malformed value '%.*s' (expected %s); keeping the default",
+                  (int)key_len, key, shown(val_len), val, expected);
+}
+
+void cf_options_warn_malformed(cf_buf *w, const char *key, const char *value,
+                               const char *expected) {
+    warn_value(w, key, cf_strlen(key), value, cf_strlen(value), expected);
 }
 
 static bool parse_bool(const char *v, size_t n, bool *out) {
@@ -49,7 +58,7 @@ static bool parse_bool(const char *v, size_t n, bool *out) {
 
 static void append_valid_keys(cf_buf *w) {
     const char *sep = "";
-#define CF_OPTION_BOOL(name, def, doc) cf_buf_str(w, sep), cf_buf_str(w, #name), sep = ", ";
+#define CF_OPTION_BOOL(name, def, doc) cf_buf_printf(w, "%s%s", sep, #name), sep = ", ";
 #define CF_OPTION_INT(name, def, lo, hi, doc) CF_OPTION_BOOL(name, def, doc)
 #define CF_OPTION_STR(name, def, doc) CF_OPTION_BOOL(name, def, doc)
 #include "runtime/options.inc"
@@ -99,11 +108,12 @@ static bool apply(cf_options *o, const char *key, size_t klen, const char *val, 
     (void)val;
     (void)vlen;
     (void)has_value;
-    cf_buf_str(w, "crossfree: warning: unknown option '");
-    cf_buf_strn(w, key, klen > 64 ? 64 : klen);
-    cf_buf_str(w, "' ignored; valid options: ");
-    append_valid_keys(w);
-    cf_buf_char(w, '\n');
+    char valid[1024];
+    cf_buf vb;
+    cf_buf_init(&vb, valid, sizeof valid);
+    append_valid_keys(&vb);
+    cf_log_append(w, CF_LOG_WARNING, "unknown option '%.*s' ignored; valid options: %s",
+                  shown(klen), key, valid);
     return false;
 }
 
@@ -136,9 +146,8 @@ int cf_options_parse(cf_options *o, const char *text, cf_buf *w) {
             vlen = (size_t)(p - val);
         }
         if (klen == 0) {
-            cf_buf_str(w, "crossfree: warning: option without a name ('=");
-            cf_buf_strn(w, val, vlen > 64 ? 64 : vlen);
-            cf_buf_str(w, "') ignored\n");
+            cf_log_append(w, CF_LOG_WARNING, "option without a name ('=%.*s') ignored", shown(vlen),
+                          val);
             problems++;
             continue;
         }
@@ -149,16 +158,11 @@ int cf_options_parse(cf_options *o, const char *text, cf_buf *w) {
 }
 
 void cf_options_help(cf_buf *out) {
-    cf_buf_str(out, "crossfree options (CROSSFREE_OPTIONS=key=value:key=value):\n");
-#define CF_OPTION_BOOL(name, def, doc)                                                             \
-    cf_buf_str(out, "  " #name "=");                                                               \
-    cf_buf_dec(out, (def) != 0);                                                                   \
-    cf_buf_str(out, "  " doc "\n");
+    cf_buf_printf(out, "crossfree options (CROSSFREE_OPTIONS=key=value:key=value):\n");
+#define CF_OPTION_BOOL(name, def, doc) cf_buf_printf(out, "  %s=%d  %s\n", #name, (def) != 0, doc);
 #define CF_OPTION_INT(name, def, lo, hi, doc)                                                      \
-    cf_buf_str(out, "  " #name "=");                                                               \
-    cf_buf_sdec(out, (def));                                                                       \
-    cf_buf_str(out, "  " doc "\n");
-#define CF_OPTION_STR(name, def, doc) cf_buf_str(out, "  " #name "=" def "  " doc "\n");
+    cf_buf_printf(out, "  %s=%lld  %s\n", #name, (long long)(def), doc);
+#define CF_OPTION_STR(name, def, doc) cf_buf_printf(out, "  %s=%s  %s\n", #name, def, doc);
 #include "runtime/options.inc"
 #undef CF_OPTION_BOOL
 #undef CF_OPTION_INT

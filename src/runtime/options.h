@@ -27,9 +27,16 @@ extern cf_options cf_flags;
 void cf_options_set_defaults(cf_options *o);
 
 // Parses "key=value:key=value" (':' or whitespace between pairs) into `o`.
-// Each problem appends one line "crossfree: warning: ...\n" to `warnings`.
+// Each problem appends one line "==PID==crossfree: warning: ...\n" (see
+// support/log.h) to `warnings`.
 // Returns the number of problems found.
 int cf_options_parse(cf_options *o, const char *text, cf_buf *warnings);
+
+// Appends the warning line for a malformed value of option `key` (the
+// first 64 bytes of it), naming what was `expected`, to `warnings`. For
+// checks made outside the parser (semantics=windows' options).
+void cf_options_warn_malformed(cf_buf *warnings, const char *key, const char *value,
+                               const char *expected);
 
 // Appends the help text: one line per option with its default.
 void cf_options_help(cf_buf *out);

@@ -11,47 +11,21 @@
 #include <stdatomic.h>
 
 #include "core/family.h"
+#include "core/hosts.h"
 #include "platform/platform.h"
+#include "runtime/options.h"
 #include "stack/depot.h"
 #include "support/fmt.h"
 #include "support/glob.h"
 #include "support/lock.h"
+#include "support/log.h"
+#include "support/names.h"
 
 // ---------------------------------------------------------------------------
-// Host profiles
-
-typedef struct profile {
-    const char *name;
-    const char *words;   // who frees on the host side, for reports
-    bool cotaskmem;      // the host's Windows allocator is COM's task allocator
-    bool jit;            // code outside any module (JIT, hand-mapped AOT code) is the host's
-    bool bridge;         // calls made through libffi are the host's
-    const char *modules; // globs over module file names: the host's own code
-} profile;
-
-// What each host's FFI uses on Windows. Dart's package:ffi and .NET's
-// marshaller call CoTaskMemAlloc/CoTaskMemFree there; the others call the C
-// runtime the interpreter was built with, the shared UCRT in the usual
-// builds. The Flutter engine and the Dart VM's own C++ code are not here:
-// on Windows they use the CRT like any native module, only Dart code calls
-// package:ffi.
-static const profile profiles[] = {
-    {"none", "the host", false, false, false, ""},
-    {"dart", "Dart's package:ffi", true, true, false, "libapp.so"},
-    {"dotnet", ".NET's marshaller", true, true, false, "libSystem.Native.so"},
-    {"python", "Python's ctypes/cffi", false, false, true, "_ctypes*.so,_cffi_backend*.so"},
-    {"node", "Node.js's koffi", false, false, false, "koffi.node"},
-    {"ruby", "Ruby's ffi gem/Fiddle", false, false, true, "ffi_c.so,fiddle.so"},
-    {"lua", "LuaJIT's ffi", false, true, false, "luajit*,libluajit*.so*"},
-    {"java", "Java's JNA", false, false, true, "libjnidispatch*.so"},
-};
-
-// The C and C++ runtimes (and the loader): their frames are charged to
-// whoever called them, as the CRT on Windows serves the module that calls it.
-static const char runtime_globs[] = "libc.so*,libc-*.so,libm.so*,libpthread.so*,libdl.so*,"
-                                    "libstdc++.so*,libc++.so*,libc++abi.so*,libgcc_s.so*,"
-                                    "ld-linux*.so*,libcrossfree.so*";
-static const char bridge_globs[] = "libffi.so*";
+// State
+//
+// The hosts, and which modules are whose, are in core/hosts.h (shared with
+// the reports); host_modules entries are read from there too.
 
 #define LIST_MAX 1024
 #define HA_MAX 32
@@ -60,9 +34,8 @@ static const char bridge_globs[] = "libffi.so*";
 #define NAME_LEN 96
 
 static bool enabled;
-static const profile *active = &profiles[0];
-static char host_extra[LIST_MAX];   // host_modules globs (the part before '=')
-static char static_globs[LIST_MAX]; // static_crt_modules
+static cf_host_id active_id = CF_HOST_NONE; // host=
+static char static_globs[LIST_MAX];         // static_crt_modules
 
 static char ha_globs[HA_MAX][HA_LEN];
 static atomic_uint ha_count;
@@ -118,128 +91,47 @@ static unsigned static_heap(const char *base) {
     return found != 0 ? found : STATIC_MAX;
 }
 
-// The names of a mangled C++ function ("_ZL11dart_mallocm" ->
-// "dart_malloc", "_ZN2ns4Pool5allocEm" -> "ns::Pool::alloc"), for a
-// process with no C++ runtime loaded to demangle them: a C host that
-// dlopens a plugin whose only C++ is class-level operators has none. Stops
-// at the first thing that is not a plain name (templates, operators).
-static bool unmangle_names(const char *m, char *out, size_t cap) {
-    if (m[0] != '_' || m[1] != 'Z')
-        return false;
-    const char *p = m + 2;
-    if (*p == 'L')
-        p++;
-    bool nested = *p == 'N';
-    if (nested) {
-        p++;
-        while (*p == 'K' || *p == 'V' || *p == 'r' || *p == 'L')
-            p++;
-    }
-    cf_buf b;
-    cf_buf_init(&b, out, cap);
-    while (*p >= '0' && *p <= '9') {
-        size_t len = 0;
-        while (*p >= '0' && *p <= '9')
-            len = len * 10 + (size_t)(*p++ - '0');
-        if (len == 0 || len > cf_strlen(p))
-            return false;
-        if (b.len > 0)
-            cf_buf_str(&b, "::");
-        cf_buf_strn(&b, p, len);
-        p += len;
-        if (!nested)
-            break;
-    }
-    return b.len > 0 && !b.truncated;
-}
-
-// The part of a symbol name that host_allocators globs see: the demangled
-// name without its parameter list, qualifiers or clone suffix, in full
-// ("ns::dart_malloc") and unqualified ("dart_malloc").
-static void plain_name(const char *function, char *full, size_t cap, const char **unqualified) {
-    if (!unmangle_names(function, full, cap))
-        cf_strlcpy(full, function, cap);
-    size_t len = cf_strlen(full);
-    for (size_t i = 0; i + 7 < len; i++) {
-        if (cf_streqn(full + i, " [clone", 7)) {
-            full[i] = '\0';
-            len = i;
-            break;
-        }
-    }
-    bool cxx = false;
-    for (size_t i = 0; i < len; i++)
-        cxx = cxx || full[i] == '(';
-    if (!cxx) {
-        // A C clone: "dart_malloc.constprop.0", "dart_free.cold".
-        for (size_t i = 1; i < len; i++) {
-            if (full[i] == '.') {
-                full[i] = '\0';
-                len = i;
-                break;
-            }
-        }
-    }
-    while (len > 6 && cf_streqn(full + len - 6, " const", 6))
-        full[len -= 6] = '\0';
-    if (len > 0 && full[len - 1] == ')') {
-        int depth = 0;
-        for (size_t i = len; i-- > 0;) {
-            if (full[i] == ')')
-                depth++;
-            else if (full[i] == '(' && --depth == 0) {
-                full[i] = '\0';
-                len = i;
-                break;
-            }
-        }
-    }
-    const char *u = full;
-    for (size_t i = 0; i + 1 < len; i++)
-        if (full[i] == ':' && full[i + 1] == ':')
-            u = full + i + 2;
-    *unqualified = u;
-}
-
+// host_allocators globs see a function's name in the three forms of
+// support/names.h, as suppressions do.
 static bool is_host_allocator(const char *function) {
     unsigned n = atomic_load_explicit(&ha_count, memory_order_acquire);
     if (n == 0 || function[0] == '\0')
         return false;
-    char full[512];
-    const char *unq;
-    plain_name(function, full, sizeof full, &unq);
-    for (unsigned i = 0; i < n; i++) {
-        size_t len = cf_strlen(ha_globs[i]);
-        if (cf_glob_match(ha_globs[i], len, full) || cf_glob_match(ha_globs[i], len, unq))
+    cf_function_names names;
+    cf_function_names_of(function, &names);
+    for (unsigned i = 0; i < n; i++)
+        if (cf_function_names_match(&names, ha_globs[i], cf_strlen(ha_globs[i])))
             return true;
-    }
     return false;
 }
 
-static bool host_module(const char *base) {
-    if (active->modules[0] != '\0' && cf_glob_match_list(active->modules, base))
-        return true;
-    return active != &profiles[0] && host_extra[0] != '\0' && cf_glob_match_list(host_extra, base);
+// The active host's own code: its modules that call its FFI, and every
+// host_modules entry.
+static bool host_module(const cf_host_module *m) {
+    if (m == NULL || active_id == CF_HOST_NONE)
+        return false;
+    return m->given || (m->host == active_id && m->code);
 }
 
 // Class data for one pc, without the generation.
 static unsigned classify(uintptr_t pc, cf_symbolizer sym) {
     cf_frame_info f;
     bool names = atomic_load_explicit(&ha_count, memory_order_acquire) > 0;
-    cf_report_resolve(sym, pc, names, &f);
+    cf_frame_resolve(sym, pc, names, &f);
     unsigned d;
     if (f.module[0] == '\0') {
         d = C_JIT; // JIT code, or code a runtime mapped by hand
     } else {
-        const char *base = cf_path_base(f.module);
-        if (cf_glob_match_list(runtime_globs, base))
-            d = C_RUNTIME;
-        else if (cf_glob_match_list(bridge_globs, base))
+        // A bridge is a runtime module too: ask about bridges first.
+        const cf_host_module *m = cf_host_module_of(f.module);
+        if (m != NULL && m->bridge)
             d = C_BRIDGE;
+        else if (cf_runtime_module(f.module))
+            d = C_RUNTIME;
         else
-            d = host_module(base) ? C_HOST : C_NATIVE;
+            d = host_module(m) ? C_HOST : C_NATIVE;
         if (d == C_HOST || d == C_NATIVE)
-            d |= static_heap(base) << 4;
+            d |= static_heap(cf_path_base(f.module)) << 4;
     }
     if (names && is_host_allocator(f.function))
         d |= 1u << 3;
@@ -286,16 +178,6 @@ static void next_generation(void) {
 // ---------------------------------------------------------------------------
 // Configuration
 
-static void warn(cf_buf *w, const char *what, const char *value, const char *expected) {
-    cf_buf_str(w, "crossfree: warning: option '");
-    cf_buf_str(w, what);
-    cf_buf_str(w, "' has a malformed value '");
-    cf_buf_strn(w, value, 64);
-    cf_buf_str(w, "' (expected ");
-    cf_buf_str(w, expected);
-    cf_buf_str(w, "); keeping the default\n");
-}
-
 static bool add_host_allocator(const char *glob, size_t len) {
     if (len == 0 || len >= HA_LEN)
         return false;
@@ -312,53 +194,34 @@ static bool add_host_allocator(const char *glob, size_t len) {
 
 bool cf_winsem_configure(const char *semantics, const char *host, const char *host_allocators,
                          const char *static_crt_modules, const char *host_modules, cf_buf *w) {
+    (void)host_modules; // its entries are in core/hosts.h (cf_hosts_configure)
     enabled = false;
-    active = &profiles[0];
+    active_id = CF_HOST_NONE;
     atomic_store(&ha_count, 0);
     atomic_store(&static_count, 0);
-    host_extra[0] = static_globs[0] = '\0';
+    static_globs[0] = '\0';
     if (cf_strcmp(semantics, "windows") == 0)
         enabled = true;
     else if (cf_strcmp(semantics, "linux") != 0)
-        warn(w, "semantics", semantics, "linux or windows");
-    bool known = false;
-    for (unsigned i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
-        if (cf_strcmp(host, profiles[i].name) == 0) {
-            active = &profiles[i];
-            known = true;
-        }
+        cf_options_warn_malformed(w, "semantics", semantics, "linux or windows");
+    if (!cf_host_find(host, &active_id)) {
+        char names[128];
+        cf_buf nb;
+        cf_buf_init(&nb, names, sizeof names);
+        cf_host_names(&nb);
+        cf_options_warn_malformed(w, "host", host, names);
     }
-    if (!known)
-        warn(w, "host", host, "dart, dotnet, python, node, ruby, lua, java or none");
     cf_strlcpy(static_globs, static_crt_modules, sizeof static_globs);
-
-    // host_modules is GLOB=Name,...: the globs name more of the host's code.
-    cf_buf hb;
-    cf_buf_init(&hb, host_extra, sizeof host_extra);
-    for (const char *p = host_modules; *p != '\0';) {
-        const char *end = p;
-        while (*end != '\0' && *end != ',')
-            end++;
-        const char *eq = p;
-        while (eq < end && *eq != '=')
-            eq++;
-        if (eq > p) {
-            if (hb.len > 0)
-                cf_buf_char(&hb, ',');
-            cf_buf_strn(&hb, p, (size_t)(eq - p));
-        }
-        p = *end == ',' ? end + 1 : end;
-    }
 
     for (const char *p = host_allocators; *p != '\0';) {
         const char *end = p;
         while (*end != '\0' && *end != ',')
             end++;
-        if (end > p && !add_host_allocator(p, (size_t)(end - p))) {
-            cf_buf_str(w, "crossfree: warning: host_allocators entry '");
-            cf_buf_strn(w, p, (size_t)(end - p) > 64 ? 64 : (size_t)(end - p));
-            cf_buf_str(w, "' ignored (at most 32 entries of fewer than 128 bytes)\n");
-        }
+        if (end > p && !add_host_allocator(p, (size_t)(end - p)))
+            cf_log_append(w, CF_LOG_WARNING,
+                          "option 'host_allocators': entry '%.*s' ignored (at most %d entries "
+                          "of fewer than %d bytes)",
+                          end - p > 64 ? 64 : (int)(end - p), p, HA_MAX, HA_LEN);
         p = *end == ',' ? end + 1 : end;
     }
 
@@ -420,7 +283,9 @@ static uint8_t kind_of_family(unsigned family) {
     }
 }
 
-static uint8_t host_kind(void) { return active->cotaskmem ? CF_WIN_COTASKMEM : CF_WIN_CRT; }
+static uint8_t host_kind(void) {
+    return cf_host_get(active_id)->cotaskmem ? CF_WIN_COTASKMEM : CF_WIN_CRT;
+}
 
 // The host's side of a call: the CRT calls (malloc/free) go to the host's
 // Windows allocator; C++ operators stay what they are.
@@ -466,11 +331,11 @@ static void eval_side(const uintptr_t *pcs, unsigned n, uint8_t linux_kind, cf_s
         s->frame = 0;
         return;
     case C_JIT:
-        if (active->jit)
+        if (cf_host_get(active_id)->jit)
             host_side(s, linux_kind, 0, -1);
         return; // otherwise unknown code on the shared CRT heap
     case C_BRIDGE:
-        if (active->bridge) {
+        if (cf_host_get(active_id)->bridge) {
             // The host module that called through libffi, for its name.
             for (unsigned i = 1; i < n; i++) {
                 unsigned c = class_of(pcs[i], sym);
@@ -528,15 +393,14 @@ static void module_words(const uintptr_t *pcs, unsigned n, int frame, bool funct
     if (frame < 0 || (unsigned)frame >= n)
         return;
     cf_frame_info f;
-    cf_report_resolve(sym, pcs[frame], function, &f);
+    cf_frame_resolve(sym, pcs[frame], function, &f);
     if (!function) {
         cf_strlcpy(out, cf_path_base(f.module), cap);
         return;
     }
-    char full[512];
-    const char *unq;
-    plain_name(f.function, full, sizeof full, &unq);
-    cf_strlcpy(out, full, cap);
+    cf_function_names names;
+    cf_function_names_of(f.function, &names);
+    cf_strlcpy(out, names.qualified, cap);
 }
 
 static void fill_side(cf_win_side *w, const side_eval *s, const uintptr_t *pcs, unsigned n,
@@ -592,8 +456,8 @@ int cf_winsem_judge(const cf_record *rec, unsigned dealloc_fn, unsigned dealloc_
     fill_side(&v->dealloc, &d, pcs, n, dcall, sym);
     v->linux_ok = linux_ok;
     v->windows_ok = ok;
-    v->host = active->name;
-    v->host_words = active->words;
+    v->host = cf_host_get(active_id)->name;
+    v->host_words = cf_host_get(active_id)->words;
     v->linux_alloc = cf_alloc_fn_words((cf_alloc_fn)afn, afam);
     v->linux_dealloc = cf_dealloc_fn_words((cf_dealloc_fn)dealloc_fn, dfam);
     return ok ? 1 : 0;

@@ -21,10 +21,13 @@
 #include "report/windows_view.h"
 #include "support/fmt.h"
 
-// Reads the four options (and host_modules, whose globs count as the
-// host's modules). Problems become one warning line each and keep the
-// default. Returns true when semantics=windows is on. May be called again
-// (tests): the previous configuration and cache are dropped.
+// Reads the four options. Problems become one warning line each and keep
+// the default. host_modules is not read here any more: its entries, which
+// count as the active host's code, come from the table in core/hosts.h
+// (cf_hosts_configure, which the runtime calls first); the parameter stays
+// until runtime.c stops passing it. Returns true when semantics=windows is
+// on. May be called again (tests): the previous configuration and cache
+// are dropped.
 bool cf_winsem_configure(const char *semantics, const char *host, const char *host_allocators,
                          const char *static_crt_modules, const char *host_modules,
                          cf_buf *warnings);

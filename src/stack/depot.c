@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "platform/platform.h"
+#include "support/check.h"
 
 #define BUCKET_BITS 16 // 256 KiB of heads: chains stay short up to ~100K stacks
 #define BUCKETS (1u << BUCKET_BITS)
@@ -120,6 +121,9 @@ unsigned cf_depot_get(uint32_t id, const uintptr_t **pcs) {
         return 0;
     }
     const node *nd = node_at(id);
+    // An id inside the arena that is not a node's (a corrupt record) would
+    // have a report read frames from anywhere.
+    CF_CHECK(nd->n > 0 && nd->n <= CF_DEPOT_MAX_FRAMES);
     *pcs = nd->pcs;
     return nd->n;
 }

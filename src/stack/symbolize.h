@@ -24,4 +24,15 @@ typedef struct cf_frame_info {
 // The functions that fill it are part of the platform contract
 // (platform/platform.h, section 5): each port has its own symbolizer.
 
+// A symbolizer as the report and the checks built on stacks take it: a pure
+// function of the pc, so tests can pass a table of made-up frames (the
+// runtime passes the port's cf_symbolize, with JIT frames named from perf
+// maps). Returns false when not even the module is known.
+typedef bool (*cf_symbolizer)(uintptr_t pc, bool names, cf_frame_info *out);
+
+// Symbolizes one pc through `sym` into `f`, cleared first (module "" when
+// unknown). A NULL `sym` leaves everything but the pc empty. (stack/frame.c,
+// built on every platform.)
+void cf_frame_resolve(cf_symbolizer sym, uintptr_t pc, bool names, cf_frame_info *f);
+
 #endif

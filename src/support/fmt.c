@@ -3,6 +3,8 @@
 // safe inside malloc and free: no allocation, no stdio, no locale.
 #include "support/fmt.h"
 
+#include <limits.h>
+
 void cf_buf_init(cf_buf *b, char *storage, size_t cap) {
     b->data = storage;
     b->cap = cap;
@@ -64,6 +66,269 @@ void cf_buf_hex(cf_buf *b, uint64_t v) {
     cf_buf_str(b, "0x");
     while (n > 0)
         cf_buf_char(b, tmp[--n]);
+}
+
+// ---------------------------------------------------------------------------
+// cf_buf_printf
+//
+// A directive is parsed whole before any argument is read, so a directive
+// outside the subset stops the formatting before it can take an argument
+// of a type it does not know (the compiler checked the call against real
+// printf, which knows more conversions than this does).
+
+enum { LEN_NONE, LEN_L, LEN_LL, LEN_Z };
+
+typedef struct directive {
+    bool left; // '-'
+    bool zero; // '0'
+    bool star_width;
+    bool star_prec;
+    unsigned width; // 0: none
+    int precision;  // -1: none
+    int length;     // LEN_*
+    char conv;
+} directive;
+
+// Widths and precisions past this are clamped: nothing that long fits in a
+// report buffer, and the clamp keeps the arithmetic far from overflow.
+#define FIELD_MAX 65536u
+
+static unsigned read_count(const char **p) {
+    unsigned v = 0;
+    while (**p >= '0' && **p <= '9') {
+        v = v * 10 + (unsigned)(**p - '0');
+        if (v > FIELD_MAX)
+            v = FIELD_MAX;
+        (*p)++;
+    }
+    return v;
+}
+
+// Parses the directive after '%' at *p; false when it is outside the
+// subset (*p then points past what was read of it).
+static bool parse_directive(const char **p, directive *d) {
+    const char *s = *p;
+    d->left = d->zero = d->star_width = d->star_prec = false;
+    d->width = 0;
+    d->precision = -1;
+    d->length = LEN_NONE;
+    for (;; s++) {
+        if (*s == '-')
+            d->left = true;
+        else if (*s == '0')
+            d->zero = true;
+        else
+            break;
+    }
+    if (*s == '*') {
+        d->star_width = true;
+        s++;
+    } else {
+        d->width = read_count(&s);
+    }
+    if (*s == '.') {
+        s++;
+        if (*s == '*') {
+            d->star_prec = true;
+            s++;
+        } else {
+            d->precision = (int)read_count(&s);
+        }
+    }
+    if (*s == 'l') {
+        s++;
+        d->length = LEN_L;
+        if (*s == 'l') {
+            s++;
+            d->length = LEN_LL;
+        }
+    } else if (*s == 'z') {
+        s++;
+        d->length = LEN_Z;
+    }
+    d->conv = *s;
+    if (*s != '\0')
+        s++;
+    *p = s;
+    bool has_prec = d->star_prec || d->precision >= 0;
+    switch (d->conv) {
+    case 'd':
+    case 'i':
+    case 'u':
+    case 'x':
+        return !has_prec;
+    case 's':
+        return d->length == LEN_NONE;
+    case 'c':
+    case 'p':
+        return d->length == LEN_NONE && !has_prec;
+    default:
+        return false;
+    }
+}
+
+static void pad(cf_buf *b, char c, size_t n) {
+    for (; n > 0 && !b->truncated; n--)
+        cf_buf_char(b, c);
+}
+
+// Writes `prefix` (a sign or "0x") and `len` bytes of `body` in a field of
+// the directive's width.
+static void put_field(cf_buf *b, const directive *d, const char *prefix, const char *body,
+                      size_t len) {
+    size_t plen = cf_strlen(prefix);
+    size_t fill = d->width > plen + len ? d->width - plen - len : 0;
+    bool zeros = d->zero && !d->left && d->conv != 's' && d->conv != 'c';
+    if (!d->left && !zeros)
+        pad(b, ' ', fill);
+    cf_buf_str(b, prefix);
+    if (zeros)
+        pad(b, '0', fill);
+    for (size_t i = 0; i < len; i++)
+        cf_buf_char(b, body[i]); // exactly len bytes: %c may be a NUL
+    if (d->left)
+        pad(b, ' ', fill);
+}
+
+static void put_number(cf_buf *b, const directive *d, uint64_t magnitude, bool negative, bool hex,
+                       const char *prefix) {
+    static const char digits[] = "0123456789abcdef";
+    char tmp[24];
+    size_t n = sizeof tmp;
+    unsigned base = hex ? 16 : 10;
+    do {
+        tmp[--n] = digits[magnitude % base];
+        magnitude /= base;
+    } while (magnitude != 0);
+    put_field(b, d, negative ? "-" : prefix, tmp + n, sizeof tmp - n);
+}
+
+static void put_signed(cf_buf *b, const directive *d, va_list *ap) {
+    int64_t v;
+    switch (d->length) {
+    case LEN_L:
+        v = va_arg(*ap, long);
+        break;
+    case LEN_LL:
+        v = va_arg(*ap, long long);
+        break;
+    case LEN_Z:
+        v = va_arg(*ap, ptrdiff_t); // the signed type of size_t's width
+        break;
+    default:
+        v = va_arg(*ap, int);
+        break;
+    }
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    put_number(b, d, m, v < 0, false, "");
+}
+
+static void put_unsigned(cf_buf *b, const directive *d, va_list *ap) {
+    uint64_t v;
+    switch (d->length) {
+    case LEN_L:
+        v = va_arg(*ap, unsigned long);
+        break;
+    case LEN_LL:
+        v = va_arg(*ap, unsigned long long);
+        break;
+    case LEN_Z:
+        v = va_arg(*ap, size_t);
+        break;
+    default:
+        v = va_arg(*ap, unsigned);
+        break;
+    }
+    put_number(b, d, v, false, d->conv == 'x', "");
+}
+
+static void put_string(cf_buf *b, const directive *d, const char *s) {
+    if (s == NULL)
+        s = "(null)";
+    size_t n = 0;
+    while ((d->precision < 0 || n < (size_t)d->precision) && s[n] != '\0')
+        n++;
+    put_field(b, d, "", s, n);
+}
+
+// The directive as written, marked, then the rest of the format as it is.
+static void put_unknown(cf_buf *b, const char *directive_start, const char *rest) {
+    cf_buf_str(b, "%!");
+    cf_buf_strn(b, directive_start + 1, (size_t)(rest - directive_start - 1));
+    cf_buf_str(b, rest);
+}
+
+// ap is passed by address: a va_list handed to another function may not be
+// used again by the caller, and on some ABIs it is an array.
+static void format(cf_buf *b, const char *fmt, va_list *ap) {
+    const char *p = fmt;
+    while (*p != '\0') {
+        if (*p != '%') {
+            const char *run = p;
+            while (*p != '\0' && *p != '%')
+                p++;
+            cf_buf_strn(b, run, (size_t)(p - run));
+            continue;
+        }
+        const char *start = p++;
+        if (*p == '%') {
+            cf_buf_char(b, '%');
+            p++;
+            continue;
+        }
+        directive d;
+        if (!parse_directive(&p, &d)) {
+            put_unknown(b, start, p);
+            return;
+        }
+        if (d.star_width) {
+            int w = va_arg(*ap, int);
+            if (w < 0) {
+                d.left = true;
+                w = w == INT_MIN ? (int)FIELD_MAX : -w;
+            }
+            d.width = (unsigned)w > FIELD_MAX ? FIELD_MAX : (unsigned)w;
+        }
+        if (d.star_prec) {
+            int pr = va_arg(*ap, int);
+            d.precision = pr < 0 ? -1 : pr; // negative: as if none was given
+        }
+        switch (d.conv) {
+        case 'd':
+        case 'i':
+            put_signed(b, &d, ap);
+            break;
+        case 'u':
+        case 'x':
+            put_unsigned(b, &d, ap);
+            break;
+        case 'c': {
+            char c = (char)va_arg(*ap, int);
+            put_field(b, &d, "", &c, 1);
+            break;
+        }
+        case 's':
+            put_string(b, &d, va_arg(*ap, const char *));
+            break;
+        default: // 'p'
+            put_number(b, &d, (uintptr_t)va_arg(*ap, void *), false, true, "0x");
+            break;
+        }
+    }
+}
+
+void cf_buf_vprintf(cf_buf *b, const char *fmt, va_list ap) {
+    va_list copy;
+    va_copy(copy, ap);
+    format(b, fmt, &copy);
+    va_end(copy);
+}
+
+void cf_buf_printf(cf_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    format(b, fmt, &ap);
+    va_end(ap);
 }
 
 // Length of the valid UTF-8 sequence starting at s (2 to 4), or 0 when the

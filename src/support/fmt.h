@@ -5,9 +5,19 @@
 #ifndef CF_SUPPORT_FMT_H
 #define CF_SUPPORT_FMT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+// Marks a function that takes a printf format, so the compiler checks each
+// call's arguments against it. MinGW's GCC reads "printf" as the Microsoft
+// runtime's dialect (no %zu); the C99 one it calls gnu_printf.
+#if defined(__MINGW32__) && !defined(__clang__)
+#define CF_PRINTF_FORMAT(fmt, first) __attribute__((format(gnu_printf, fmt, first)))
+#else
+#define CF_PRINTF_FORMAT(fmt, first) __attribute__((format(printf, fmt, first)))
+#endif
 
 typedef struct cf_buf {
     char *data;
@@ -23,6 +33,20 @@ void cf_buf_char(cf_buf *b, char c);
 void cf_buf_dec(cf_buf *b, uint64_t v);
 void cf_buf_sdec(cf_buf *b, int64_t v);
 void cf_buf_hex(cf_buf *b, uint64_t v); // "0x" followed by lowercase hex
+
+// Appends `fmt` with its conversions, printf-style, for a checked subset:
+//   %s %c %p %%  and  %d %i %u %x  with no length, l, ll or z;
+//   flags '-' (left-justify) and '0' (zero-pad numbers), a width (digits
+//   or '*'), and for %s a precision (digits or '*': at most that many
+//   bytes are read, so the string need not end in a NUL).
+// %s of NULL prints "(null)"; %p prints "0x" and lowercase hex, 0x0 for
+// NULL (as cf_buf_hex). Anything else (%f, %X, %hd, '#', '+', a precision
+// on a number, a '%' at the end) prints "%!" and the directive as written,
+// then the rest of `fmt` literally: no argument is read past the first
+// directive it does not know. Never allocates, never writes past the
+// buffer (see `truncated`).
+void cf_buf_printf(cf_buf *b, const char *fmt, ...) CF_PRINTF_FORMAT(2, 3);
+void cf_buf_vprintf(cf_buf *b, const char *fmt, va_list ap) CF_PRINTF_FORMAT(2, 0);
 // Appends the JSON string body of s (no quotes): escapes ", \ and controls,
 // copies valid UTF-8 as it is, and writes each byte that is not part of a
 // valid UTF-8 sequence as \u00XX, so any input gives valid JSON.

@@ -28,14 +28,14 @@ char *helper_make(std::size_t n); // libsupp_helper.so: new[]
 // EXPECT-FREE-FRAME[other-kind]: #0 legacy_release(char*) @sp_legacy
 // EXPECT-ALLOC-FRAME[other-kind]: #0 make(unsigned long) @sp_alloc
 //
-// EXPECT-STDERR[malformed]: ^crossfree: error: suppressions file '.*/malformed\.supp', line 2: expected KIND:PATTERN, found no ':' in 'alloc-dealloc-mismatch legacy_release'; the line is ignored$
-// EXPECT-STDERR[malformed]: ^crossfree: error: suppressions file '.*/malformed\.supp', line 3: unknown kind 'double_free'
-// EXPECT-STDERR[malformed]: ^crossfree: error: suppressions file '.*/malformed\.supp', line 4: empty pattern after 'invalid-free'
+// EXPECT-STDERR[malformed]: ^==%pid==crossfree: error: suppressions file '.*/malformed\.supp', line 2: expected KIND:PATTERN, found no ':' in 'alloc-dealloc-mismatch legacy_release'; the line is ignored$
+// EXPECT-STDERR[malformed]: ^==%pid==crossfree: error: suppressions file '.*/malformed\.supp', line 3: unknown kind 'double_free'
+// EXPECT-STDERR[malformed]: ^==%pid==crossfree: error: suppressions file '.*/malformed\.supp', line 4: empty pattern after 'invalid-free'
 // EXPECT-NO-LINE[malformed]: line [156]:
 //
 // EXPECT[unreadable]: alloc-dealloc-mismatch
 // EXPECT-EXIT[unreadable]: SIGABRT
-// EXPECT-STDERR[unreadable]: ^crossfree: error: cannot read suppressions file '/nonexistent/cf\.supp': No such file or directory; no error is suppressed$
+// EXPECT-STDERR[unreadable]: ^(==%pid==)?crossfree: error: cannot read suppressions file '/nonexistent/cf\.supp': No such file or directory; no error is suppressed$
 //
 // EXPECT[counted]: alloc-dealloc-mismatch
 // EXPECT-EXIT[counted]: 23

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Unit tests for the bounded text buffer and its helpers: number formatting
 // at the edges of each type, truncation that never writes past the buffer,
+// cf_buf_printf against the C library's printf and outside its subset,
 // decimal parsing at the int64 bounds, and JSON string escaping.
 #include "support/fmt.h"
 
@@ -8,11 +9,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <setjmp.h>
 
 #include <cmocka.h>
+
+#include "alloc_counter.h"
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -167,6 +171,203 @@ static void test_truncation(void **state) {
     assert_true(b.truncated);
     assert_int_equal(b.len, 0);
 }
+
+// ---------------------------------------------------------------------------
+// cf_buf_printf
+// ---------------------------------------------------------------------------
+
+// Formats with both cf_buf_printf and the C library and compares: inside
+// the subset the two must agree byte for byte.
+#define SAME_AS_LIBC(...)                                                                          \
+    do {                                                                                           \
+        char want_[256];                                                                           \
+        snprintf(want_, sizeof want_, __VA_ARGS__);                                                \
+        reset(NULL);                                                                               \
+        cf_buf_printf(&buf, __VA_ARGS__);                                                          \
+        assert_buf(want_);                                                                         \
+    } while (0)
+
+static void test_printf_like_libc(void **state) {
+    (void)state;
+    SAME_AS_LIBC("plain text, no directive");
+    SAME_AS_LIBC("%d %i %d %d", 0, -1, INT32_MAX, INT32_MIN);
+    SAME_AS_LIBC("%u %u", 0u, UINT32_MAX);
+    SAME_AS_LIBC("%ld %lu %li", (long)INT64_MIN, (unsigned long)UINT64_MAX, -5L);
+    SAME_AS_LIBC("%lld %llu", (long long)INT64_MIN, (unsigned long long)UINT64_MAX);
+    SAME_AS_LIBC("%zu %zd %zx", (size_t)SIZE_MAX, (ptrdiff_t)-7, (size_t)0xbeef);
+    SAME_AS_LIBC("%x %lx %llx", 0xdeadu, 0xabcdef01UL, (unsigned long long)UINT64_MAX);
+    SAME_AS_LIBC("[%5d] [%-5d] [%05d] [%05d] [%2d]", 42, 42, 42, -42, 12345);
+    SAME_AS_LIBC("[%8x] [%08x] [%-8x] [%1x]", 0xabu, 0xabu, 0xabu, 0xabcu);
+    SAME_AS_LIBC("[%s] [%10s] [%-10s] [%.2s] [%8.3s] [%-8.3s] [%.0s]", "abc", "abc", "abc", "abc",
+                 "abcdef", "abcdef", "abc");
+    SAME_AS_LIBC("[%.*s] [%*s] [%-*s] [%*d]", 3, "abcdef", 6, "ab", 6, "ab", -6, 7);
+    SAME_AS_LIBC("[%c%c] [%3c] [%-3c]", 'o', 'k', 'x', 'y');
+    SAME_AS_LIBC("100%% %s%%", "sure");
+    SAME_AS_LIBC("%s", "");
+    SAME_AS_LIBC("%.*s", -1, "negative precision: none"); // as if none was given
+}
+
+// Calls cf_buf_vprintf with a format the compiler cannot check (and so
+// cannot refuse): the directives outside the subset, on purpose.
+static void vprintf_helper(cf_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    cf_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+static void test_printf_own_choices(void **state) {
+    (void)state;
+    // %p is cf_buf_hex: "0x" and lowercase digits, 0x0 for NULL (glibc
+    // prints "(nil)").
+    cf_buf_printf(&buf, "%p %p %p", (void *)0x7f00dead, (void *)0, (void *)UINTPTR_MAX);
+    assert_buf("0x7f00dead 0x0 0xffffffffffffffff");
+    reset(NULL);
+    cf_buf_printf(&buf, "[%14p] [%-14p]", (void *)0xabc, (void *)0xabc);
+    assert_buf("[         0xabc] [0xabc         ]");
+    // '0' with '-': the '-' wins, as in C.
+    reset(NULL);
+    vprintf_helper(&buf, "[%-05d] [%014p]", 42, (void *)0xabc);
+    assert_buf("[42   ] [0x000000000abc]");
+    // %s of NULL, with a precision too.
+    reset(NULL);
+    vprintf_helper(&buf, "%s|%.3s", (const char *)NULL, (const char *)NULL);
+    assert_buf("(null)|(nu");
+    // A precision reads no further than it says: the bytes need no NUL.
+    reset(NULL);
+    const char unterminated[4] = {'w', 'x', 'y', 'z'};
+    cf_buf_printf(&buf, "%.*s", 4, unterminated);
+    assert_buf("wxyz");
+    // %c of a NUL puts the byte in the buffer.
+    reset(NULL);
+    cf_buf_printf(&buf, "a%cb", '\0');
+    assert_int_equal(buf.len, 3);
+    assert_memory_equal(buf.data, "a\0b", 4);
+    // Appends to what the buffer holds.
+    reset(NULL);
+    cf_buf_str(&buf, "x=");
+    cf_buf_printf(&buf, "%d", 1);
+    cf_buf_printf(&buf, ", y=%s", "2");
+    assert_buf("x=1, y=2");
+}
+
+// Directives outside the subset print "%!", the directive and the rest of
+// the format, and read no argument from there on.
+static void test_printf_outside_subset(void **state) {
+    (void)state;
+    static const struct {
+        const char *fmt;
+        const char *want;
+    } cases[] = {
+        {"pi=%f, then %s", "pi=%!f, then %s"},
+        {"%X", "%!X"},
+        {"%hd and %d", "%!hd and %d"},
+        {"%#x", "%!#x"},
+        {"%+d", "%!+d"},
+        {"% d", "%! d"},
+        {"%.3d", "%!.3d"},
+        {"%lc", "%!lc"},
+        {"%zs", "%!zs"},
+        {"%.2p", "%!.2p"},
+        {"%o", "%!o"},
+        {"%n", "%!n"},
+        {"%jd", "%!jd"},
+        {"tail %", "tail %!"},
+        {"tail %-08", "tail %!-08"},
+        {"%lll", "%!lll"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        reset(NULL);
+        vprintf_helper(&buf, cases[i].fmt, 1, 2, 3);
+        if (strcmp(buf.data, cases[i].want) != 0)
+            fail_msg("format \"%s\": got \"%s\", want \"%s\"", cases[i].fmt, buf.data,
+                     cases[i].want);
+    }
+    // What came before the unknown directive is formatted as usual.
+    reset(NULL);
+    vprintf_helper(&buf, "%s=%d %q %s", "n", 5, "never read");
+    assert_buf("n=5 %!q %s");
+}
+
+static void test_printf_truncation(void **state) {
+    (void)state;
+    char area[64];
+    cf_buf b;
+    // Every directive is cut at the buffer end; nothing past it is written.
+    static const char *const fmts[] = {"%s-%d", "%10s|", "%-10s|", "%08x", "%p", "%c%c%c%c%c"};
+    for (size_t cap = 1; cap <= 12; cap++) {
+        for (size_t f = 0; f < sizeof fmts / sizeof fmts[0]; f++) {
+            char want[128];
+            memset(area, 0x41, sizeof area);
+            cf_buf_init(&b, area, cap);
+            switch (f) {
+            case 0:
+                cf_buf_printf(&b, "%s-%d", "abcdef", -12345);
+                snprintf(want, sizeof want, "%s-%d", "abcdef", -12345);
+                break;
+            case 1:
+                cf_buf_printf(&b, "%10s|", "ab");
+                snprintf(want, sizeof want, "%10s|", "ab");
+                break;
+            case 2:
+                cf_buf_printf(&b, "%-10s|", "ab");
+                snprintf(want, sizeof want, "%-10s|", "ab");
+                break;
+            case 3:
+                cf_buf_printf(&b, "%08x", 0xabcu);
+                snprintf(want, sizeof want, "%08x", 0xabcu);
+                break;
+            case 4:
+                cf_buf_printf(&b, "%p", (void *)0x123456789);
+                snprintf(want, sizeof want, "0x%llx", 0x123456789ULL);
+                break;
+            default:
+                cf_buf_printf(&b, "%c%c%c%c%c", 'v', 'w', 'x', 'y', 'z');
+                snprintf(want, sizeof want, "vwxyz");
+                break;
+            }
+            size_t full = strlen(want);
+            assert_int_equal(b.truncated, full > cap - 1);
+            assert_int_equal(b.len, full < cap - 1 ? full : cap - 1);
+            assert_memory_equal(area, want, b.len);
+            assert_int_equal(area[b.len], '\0');
+            for (size_t i = cap; i < sizeof area; i++)
+                assert_int_equal(area[i], 0x41);
+        }
+    }
+    // A huge width costs nothing once the buffer is full.
+    cf_buf_init(&b, area, 8);
+    volatile int huge = 1 << 30; // volatile: the compiler would warn about the total
+    cf_buf_printf(&b, "%*d|%*s", huge, 1, huge, "x");
+    assert_true(b.truncated);
+    assert_int_equal(b.len, 7);
+    // cap 0: nothing is ever written.
+    cf_buf_init(&b, NULL, 0);
+    cf_buf_printf(&b, "%s %d %p", "x", 1, (void *)&b);
+    assert_true(b.truncated);
+    assert_int_equal(b.len, 0);
+}
+
+#if CF_TEST_COUNTS_ALLOCS
+// cf_buf_printf runs inside malloc and free: it must never call them.
+static void test_printf_no_malloc(void **state) {
+    (void)state;
+    char area[4096];
+    cf_buf b;
+    cf_buf_init(&b, area, sizeof area);
+    cf_test_alloc_count_start();
+    for (int i = 0; i < 100; i++) {
+        cf_buf_printf(&b, "%s %.*s %c %d %i %u %ld %lu %lld %llu %zu %zd %x %lx %llx %zx %p %%\n",
+                      "s", 2, "prec", 'c', -1, 2, 3u, -4L, 5UL, -6LL, 7ULL, (size_t)8,
+                      (ptrdiff_t)-9, 10u, 11UL, 12ULL, (size_t)13, (void *)&b);
+        cf_buf_printf(&b, "%-20s|%020d|%*s|%-*d", "left", i, 12, "right", 5, i);
+    }
+    vprintf_helper(&b, "%f %s", 1.0, "x");
+    unsigned long calls = cf_test_alloc_count_stop();
+    assert_int_equal(calls, 0);
+    assert_true(b.truncated);
+}
+#endif
 
 // ---------------------------------------------------------------------------
 // JSON escaping
@@ -333,6 +534,13 @@ int main(void) {
         cmocka_unit_test_setup(test_hex, reset),
         cmocka_unit_test_setup(test_str_and_strn, reset),
         cmocka_unit_test_setup(test_truncation, reset),
+        cmocka_unit_test_setup(test_printf_like_libc, reset),
+        cmocka_unit_test_setup(test_printf_own_choices, reset),
+        cmocka_unit_test_setup(test_printf_outside_subset, reset),
+        cmocka_unit_test_setup(test_printf_truncation, reset),
+#if CF_TEST_COUNTS_ALLOCS
+        cmocka_unit_test_setup(test_printf_no_malloc, reset),
+#endif
         cmocka_unit_test_setup(test_json_escaping, reset),
         cmocka_unit_test_setup(test_parse_i64_valid, reset),
         cmocka_unit_test_setup(test_parse_i64_invalid, reset),

@@ -346,8 +346,12 @@ static void test_bad_options_warn_and_keep_defaults(void **state) {
     (void)state;
     configure("macos", "flutter", "", "");
     assert_false(cf_winsem_enabled());
-    assert_non_null(strstr(warnings, "option 'semantics' has a malformed value 'macos'"));
-    assert_non_null(strstr(warnings, "option 'host' has a malformed value 'flutter'"));
+    assert_non_null(strstr(warnings, "==crossfree: warning: option 'semantics' has a malformed "
+                                     "value 'macos' (expected linux or windows); keeping the "
+                                     "default\n"));
+    assert_non_null(strstr(warnings, "==crossfree: warning: option 'host' has a malformed value "
+                                     "'flutter' (expected dart, dotnet, python, node, ruby, lua, "
+                                     "java or none); keeping the default\n"));
     // host fell back to none: Dart's code is judged as native code.
     configure("windows", "flutter", "", "");
     uint32_t a = stack_of(1, PC_PLUGIN);
@@ -359,7 +363,8 @@ static void test_bad_options_warn_and_keep_defaults(void **state) {
     for (int i = 0; i < 33; i++)
         strcat(list, i == 0 ? "f0" : ",fn");
     configure("windows", "dart", list, "");
-    assert_non_null(strstr(warnings, "host_allocators entry 'fn' ignored"));
+    assert_non_null(
+        strstr(warnings, "==crossfree: warning: option 'host_allocators': entry 'fn' ignored"));
 }
 
 static void test_cache_follows_unloaded_modules(void **state) {
