@@ -17,6 +17,7 @@
 #include "platform/platform.h"
 #include "runtime/runtime.h"
 #include "stack/symbolize.h"
+#include "support/log.h"
 
 // ---------------------------------------------------------------------------
 // The replaceable operators
@@ -159,9 +160,8 @@ static inline void *cf_shim_real_new(uintptr_t real, size_t n, size_t align, boo
     if (real == 0) {
         if (nothrow)
             return NULL;
-        static const char msg[] = "crossfree: operator new failed and no C++ runtime is "
-                                  "loaded to throw std::bad_alloc; aborting\n";
-        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        cf_log_error("operator new failed and no C++ runtime is loaded to throw "
+                     "std::bad_alloc; aborting");
         cf_os_abort();
     }
     CF_RT_GUARDED;

@@ -40,10 +40,9 @@ void cf_rt_report_error(cf_error *e);
 // perf map (or marked as JIT), so no frame is ever just "unknown".
 bool cf_rt_symbolize_for_report(uintptr_t pc, bool names, cf_frame_info *out);
 
-// Start-up and warnings write whole lines to stderr.
+// Writes lines that must go to stderr whatever log_path says (the help
+// text, verbosity's notes).
 void cf_rt_emit_stderr(const cf_buf *b);
-// Starts a line with "==PID==".
-void cf_rt_pid_line_start(cf_buf *b);
 
 // The fork handlers hold the report lock across fork.
 void cf_rt_output_lock(void);

@@ -13,6 +13,7 @@
 #include "stack/fast_unwind.h"
 #include "support/fmt.h"
 #include "support/lock.h"
+#include "support/log.h"
 
 static atomic_uint_fast64_t error_counts[CF_ERR_KIND_COUNT];
 // Errors a suppression rule matched: counted, never reported.
@@ -20,12 +21,6 @@ static atomic_uint_fast64_t suppressed_count;
 static bool exit_summary_done;
 
 void cf_rt_emit_stderr(const cf_buf *b) { cf_os_write_all(CF_FD_STDERR, b->data, b->len); }
-
-void cf_rt_pid_line_start(cf_buf *b) {
-    cf_buf_str(b, "==");
-    cf_buf_sdec(b, cf_os_getpid());
-    cf_buf_str(b, "==");
-}
 
 // ---------------------------------------------------------------------------
 // Reports
@@ -48,53 +43,46 @@ static int log_descriptor(void) {
     char name[CF_OPTION_STR_MAX + 32];
     cf_buf b;
     cf_buf_init(&b, name, sizeof name);
-    cf_buf_str(&b, path);
-    cf_buf_char(&b, '.');
-    cf_buf_sdec(&b, pid);
+    cf_buf_printf(&b, "%s.%d", path, pid);
     int fd = cf_os_open_log(name);
     log_pid = pid;
     if (fd < 0) {
         char s[CF_OPTION_STR_MAX + 256];
         cf_buf w;
         cf_buf_init(&w, s, sizeof s);
-        cf_rt_pid_line_start(&w);
-        cf_buf_str(&w, "crossfree: cannot open log file '");
-        cf_buf_str(&w, name);
-        cf_buf_str(&w, "': ");
-        cf_buf_str(&w, cf_os_strerror(-fd));
-        cf_buf_str(&w, "; writing reports to stderr\n");
+        cf_log_append(&w, CF_LOG_WARNING,
+                      "cannot open log file '%s': %s; writing reports to stderr", name,
+                      cf_os_strerror(-fd));
         cf_rt_emit_stderr(&w);
         fd = CF_FD_STDERR;
     }
+    // crossfree's own lines follow the text reports (a JSON log holds only
+    // JSON lines).
+    cf_log_set_fd(cf_rt_set.json_reports ? CF_FD_STDERR : fd);
     log_fd = fd;
     return fd;
 }
 
 static void write_summary(int fd) {
+    char counts[256];
+    cf_buf c;
+    cf_buf_init(&c, counts, sizeof counts);
+    for (unsigned k = 0; k < CF_ERR_KIND_COUNT; k++)
+        cf_buf_printf(&c, "%s%s: %llu", k > 0 ? ", " : "", cf_error_kind_name((cf_error_kind)k),
+                      (unsigned long long)atomic_load(&error_counts[k]));
+    char suppressed[64] = "";
+    uint64_t n_suppressed = atomic_load(&suppressed_count);
+    if (n_suppressed > 0) {
+        cf_buf sb;
+        cf_buf_init(&sb, suppressed, sizeof suppressed);
+        cf_buf_printf(&sb, ", %llu suppressed", (unsigned long long)n_suppressed);
+    }
     char s[512];
     cf_buf b;
     cf_buf_init(&b, s, sizeof s);
-    cf_rt_pid_line_start(&b);
-    cf_buf_str(&b, "crossfree: ");
-    cf_buf_dec(&b, cf_rt_error_count());
-    cf_buf_str(&b, " error(s) reported (");
-    for (unsigned k = 0; k < CF_ERR_KIND_COUNT; k++) {
-        if (k > 0)
-            cf_buf_str(&b, ", ");
-        cf_buf_str(&b, cf_error_kind_name((cf_error_kind)k));
-        cf_buf_str(&b, ": ");
-        cf_buf_dec(&b, atomic_load(&error_counts[k]));
-    }
-    cf_buf_char(&b, ')');
-    uint64_t suppressed = atomic_load(&suppressed_count);
-    if (suppressed > 0) {
-        cf_buf_str(&b, ", ");
-        cf_buf_dec(&b, suppressed);
-        cf_buf_str(&b, " suppressed");
-    }
-    cf_buf_str(&b, "; exit status ");
-    cf_buf_sdec(&b, cf_flags.exitcode);
-    cf_buf_char(&b, '\n');
+    cf_log_append(&b, CF_LOG_NOTE, "%llu error(s) reported (%s)%s; exit status %lld",
+                  (unsigned long long)cf_rt_error_count(), counts, suppressed,
+                  (long long)cf_flags.exitcode);
     cf_os_write_all(fd, b.data, b.len);
 }
 
@@ -149,11 +137,20 @@ static bool write_report(cf_error *e, bool *after_exit) {
         cf_report_format_json(e, &meta, cf_flags.symbolize, cf_rt_symbolize_for_report, &b);
     } else {
         cf_report_format(e, cf_flags.symbolize, cf_rt_symbolize_for_report, &b);
-        if (b.truncated)
-            cf_buf_str(&b, "crossfree: (report truncated)\n");
     }
     int fd = log_descriptor();
     cf_os_write_all(fd, b.data, b.len);
+    if (b.truncated && !cf_rt_set.json_reports) {
+        // The full buffer has no room for it: the note comes on its own
+        // line. (A JSON record says "truncated": true itself.)
+        char note[128];
+        cf_buf nb;
+        cf_buf_init(&nb, note, sizeof note);
+        if (b.len > 0 && b.data[b.len - 1] != '\n')
+            cf_buf_char(&nb, '\n');
+        cf_log_append(&nb, CF_LOG_NOTE, "(report truncated)");
+        cf_os_write_all(fd, nb.data, nb.len);
+    }
     atomic_fetch_add(&error_counts[e->kind], 1);
     *after_exit = exit_summary_done;
     if (*after_exit && !cf_flags.halt_on_error)
@@ -191,41 +188,32 @@ void cf_rt_at_exit(void) {
         cf_depot_stats ds;
         cf_table_get_stats(&ts);
         cf_depot_get_stats(&ds);
+        // On stderr, whatever log_path says (verbosity in options.inc).
         char s[512];
         cf_buf b;
         cf_buf_init(&b, s, sizeof s);
-        cf_rt_pid_line_start(&b);
-        cf_buf_str(&b, "crossfree: at exit: ");
-        cf_buf_dec(&b, ts.records);
-        cf_buf_str(&b, " records in ");
-        cf_buf_dec(&b, ts.slots);
-        cf_buf_str(&b, " slots (");
-        cf_buf_dec(&b, ts.mapped_bytes);
-        cf_buf_str(&b, " bytes; 16 per compact slot, 24 per full one), depot: ");
-        cf_buf_dec(&b, ds.stacks);
-        cf_buf_str(&b, " stacks in ");
-        cf_buf_dec(&b, ds.used_bytes);
-        cf_buf_str(&b, " bytes\n");
+        cf_log_append(&b, CF_LOG_NOTE,
+                      "at exit: %zu records in %zu slots (%zu bytes; 16 per compact slot, 24 per "
+                      "full one), depot: %zu stacks in %zu bytes",
+                      (size_t)ts.records, (size_t)ts.slots, (size_t)ts.mapped_bytes,
+                      (size_t)ds.stacks, (size_t)ds.used_bytes);
         cf_rt_emit_stderr(&b);
 #if CF_FAST_UNWIND
         if (cf_flags.fast_unwind) {
             cf_fast_unwind_stats us;
             cf_fast_unwind_get_stats(&us);
+            char diffs[64] = "";
+            cf_buf db;
+            cf_buf_init(&db, diffs, sizeof diffs);
+            if (cf_flags.fast_unwind == 2)
+                cf_buf_printf(&db, ", %llu differences from libunwind",
+                              (unsigned long long)cf_capture_mismatches());
             cf_buf_init(&b, s, sizeof s);
-            cf_rt_pid_line_start(&b);
-            cf_buf_str(&b, "crossfree: at exit: unwinder: ");
-            cf_buf_dec(&b, us.chain_fills);
-            cf_buf_str(&b, " chains and ");
-            cf_buf_dec(&b, us.rule_fills);
-            cf_buf_str(&b, " rules computed, ");
-            cf_buf_dec(&b, us.fallbacks);
-            cf_buf_str(&b, " stacks left to libunwind");
-            if (cf_flags.fast_unwind == 2) {
-                cf_buf_str(&b, ", ");
-                cf_buf_dec(&b, cf_capture_mismatches());
-                cf_buf_str(&b, " differences from libunwind");
-            }
-            cf_buf_char(&b, '\n');
+            cf_log_append(&b, CF_LOG_NOTE,
+                          "at exit: unwinder: %llu chains and %llu rules computed, %llu stacks "
+                          "left to libunwind%s",
+                          (unsigned long long)us.chain_fills, (unsigned long long)us.rule_fills,
+                          (unsigned long long)us.fallbacks, diffs);
             cf_rt_emit_stderr(&b);
         }
 #endif
@@ -242,16 +230,8 @@ void cf_rt_at_exit(void) {
         static char used[CF_SUPP_MAX_RULES * (CF_SUPP_PATTERN_MAX + 64) + 128];
         cf_buf b;
         cf_buf_init(&b, used, sizeof used);
-        cf_rt_pid_line_start(&b);
-        cf_buf_str(&b, "crossfree: ");
-        cf_buf_dec(&b, suppressed);
-        cf_buf_str(&b, " error(s) suppressed\n");
-        char prefix[64];
-        cf_buf p;
-        cf_buf_init(&p, prefix, sizeof prefix);
-        cf_rt_pid_line_start(&p);
-        cf_buf_str(&p, "crossfree:   ");
-        cf_suppressions_format_used(&b, prefix);
+        cf_log_append(&b, CF_LOG_NOTE, "%llu error(s) suppressed", (unsigned long long)suppressed);
+        cf_suppressions_log_used(&b);
         cf_rt_emit_stderr(&b);
     }
     cf_lock_release(&report_lock);

@@ -14,6 +14,7 @@
 #include "stack/depot.h"
 #include "support/fmt.h"
 #include "support/glob.h"
+#include "support/log.h"
 
 atomic_int cf_rt_state;
 #if !CF_OS_MACOS // the platform keeps it there (platform.h)
@@ -68,29 +69,24 @@ static void init_options(void) {
     cf_buf_init(&w, storage, sizeof storage);
     cf_options_set_defaults(&cf_flags);
     cf_options_parse(&cf_flags, cf_os_getenv("CROSSFREE_OPTIONS"), &w);
-    if (w.len > 0)
-        cf_rt_emit_stderr(&w);
+    cf_log_write(&w);
     if (cf_strcmp(cf_flags.report_format, "text") != 0 &&
         cf_strcmp(cf_flags.report_format, "json") != 0) {
         cf_buf_init(&w, storage, sizeof storage);
-        cf_buf_str(&w, "crossfree: warning: option 'report_format' has a malformed value '");
-        cf_buf_strn(&w, cf_flags.report_format, 64);
-        cf_buf_str(&w, "' (expected text or json); keeping the default\n");
-        cf_rt_emit_stderr(&w);
+        cf_options_warn_malformed(&w, "report_format", cf_flags.report_format, "text or json");
+        cf_log_write(&w);
         cf_strlcpy(cf_flags.report_format, "text", sizeof cf_flags.report_format);
     }
     if (cf_flags.host_modules[0] != '\0') {
         cf_buf_init(&w, storage, sizeof storage);
         cf_hosts_configure(cf_flags.host_modules, &w);
-        if (w.len > 0)
-            cf_rt_emit_stderr(&w);
+        cf_log_write(&w);
     }
     cf_buf_init(&w, storage, sizeof storage);
     cf_rt_set.winsem =
         cf_winsem_configure(cf_flags.semantics, cf_flags.host, cf_flags.host_allocators,
                             cf_flags.static_crt_modules, cf_flags.host_modules, &w);
-    if (w.len > 0)
-        cf_rt_emit_stderr(&w);
+    cf_log_write(&w);
     cf_capture_set_fast((unsigned)cf_flags.fast_unwind, (unsigned)cf_flags.malloc_context_size);
     cf_rt_set.context_size = (unsigned)cf_flags.malloc_context_size;
     cf_rt_set.free_context = (unsigned)cf_flags.free_context_size;
@@ -138,12 +134,8 @@ static void load_suppressions(void) {
     cf_buf_init(&w, storage, sizeof storage);
     long n = cf_os_read_file(path, file_text, sizeof file_text);
     if (n < 0) {
-        cf_buf_str(&w, "crossfree: error: cannot read suppressions file '");
-        cf_buf_str(&w, path);
-        cf_buf_str(&w, "': ");
-        cf_buf_str(&w, cf_os_strerror((int)-n));
-        cf_buf_str(&w, "; no error is suppressed\n");
-        cf_rt_emit_stderr(&w);
+        cf_log_error("cannot read suppressions file '%s': %s; no error is suppressed", path,
+                     cf_os_strerror((int)-n));
         return;
     }
     size_t len = (size_t)n;
@@ -153,29 +145,18 @@ static void load_suppressions(void) {
         len = CF_SUPP_FILE_MAX;
         while (len > 0 && file_text[len - 1] != '\n')
             len--;
-        cf_buf_str(&w, "crossfree: error: suppressions file '");
-        cf_buf_str(&w, path);
-        cf_buf_str(&w, "' is larger than ");
-        cf_buf_dec(&w, CF_SUPP_FILE_MAX);
-        cf_buf_str(&w, " bytes; only the lines in its first ");
-        cf_buf_dec(&w, CF_SUPP_FILE_MAX);
-        cf_buf_str(&w, " bytes are used\n");
+        cf_log_append(&w, CF_LOG_ERROR,
+                      "suppressions file '%s' is larger than %u bytes; only the lines in its "
+                      "first %u bytes are used",
+                      path, CF_SUPP_FILE_MAX, CF_SUPP_FILE_MAX);
     }
     cf_suppressions_parse(path, file_text, len, &w);
+    cf_log_write(&w);
+    // A full buffer has no room left for this line: it comes on its own.
     if (w.truncated)
-        cf_buf_str(&w, "crossfree: (more suppression errors not shown)\n");
-    if (w.len > 0)
-        cf_rt_emit_stderr(&w);
-    if (cf_flags.verbosity >= 1) {
-        cf_buf_init(&w, storage, sizeof storage);
-        cf_rt_pid_line_start(&w);
-        cf_buf_str(&w, "crossfree: ");
-        cf_buf_dec(&w, cf_suppressions_count());
-        cf_buf_str(&w, " suppression rule(s) loaded from '");
-        cf_buf_str(&w, path);
-        cf_buf_str(&w, "'\n");
-        cf_rt_emit_stderr(&w);
-    }
+        cf_log_error("suppressions file '%s': more errors not shown", path);
+    if (cf_flags.verbosity >= 1)
+        cf_log_note("%u suppression rule(s) loaded from '%s'", cf_suppressions_count(), path);
 }
 
 static bool init_everything(void) {
@@ -187,9 +168,7 @@ static bool init_everything(void) {
                                !cf_quarantine_init((size_t)cf_flags.quarantine_size_mb << 20))) {
         // Without its tables crossfree cannot check, but the program can
         // still run: every call passes straight through.
-        static const char msg[] = "crossfree: cannot map memory for its tables; "
-                                  "checking is off in this process\n";
-        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        cf_log_error("cannot map memory for its tables; checking is off in this process");
         cf_rt_set.checking = false;
     }
     if (cf_rt_set.checking)
@@ -218,15 +197,9 @@ bool cf_rt_enter_slow(void) {
         if (!ok)
             cf_os_exit_now(127); // no real allocator to call: nothing can run
         atomic_store_explicit(&cf_rt_state, CF_RT_READY, memory_order_release);
-        if (cf_flags.verbosity >= 1) {
-            char s[256];
-            cf_buf b;
-            cf_buf_init(&b, s, sizeof s);
-            cf_rt_pid_line_start(&b);
-            cf_buf_str(&b, cf_rt_set.checking ? "crossfree: checking this process\n"
-                                              : "crossfree: not checking this process (only=)\n");
-            cf_rt_emit_stderr(&b);
-        }
+        if (cf_flags.verbosity >= 1)
+            cf_log_note("%s", cf_rt_set.checking ? "checking this process"
+                                                 : "not checking this process (only=)");
         return true;
     }
     while (atomic_load_explicit(&cf_rt_state, memory_order_acquire) != CF_RT_READY)
@@ -263,6 +236,7 @@ void cf_rt_fork_parent(void) {
 
 void cf_rt_fork_child(void) {
     // Only the forking thread exists in the child; it held every lock.
+    cf_log_set_fd(CF_FD_STDERR); // until the child opens its own log file
     cf_winsem_fork_child();
     cf_table_unlock_all();
     cf_quarantine_unlock_all();

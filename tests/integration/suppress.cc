@@ -35,7 +35,7 @@ char *helper_make(std::size_t n); // libsupp_helper.so: new[]
 //
 // EXPECT[unreadable]: alloc-dealloc-mismatch
 // EXPECT-EXIT[unreadable]: SIGABRT
-// EXPECT-STDERR[unreadable]: ^(==%pid==)?crossfree: error: cannot read suppressions file '/nonexistent/cf\.supp': No such file or directory; no error is suppressed$
+// EXPECT-STDERR[unreadable]: ^==%pid==crossfree: error: cannot read suppressions file '/nonexistent/cf\.supp': No such file or directory; no error is suppressed$
 //
 // EXPECT[counted]: alloc-dealloc-mismatch
 // EXPECT-EXIT[counted]: 23

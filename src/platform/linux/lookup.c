@@ -15,6 +15,7 @@
 #include "platform/platform.h"
 #include "runtime/runtime.h"
 #include "support/fmt.h"
+#include "support/log.h"
 
 // ---------------------------------------------------------------------------
 // The real functions
@@ -45,9 +46,8 @@ void cf_resolve_dlsyms(void) {
     uintptr_t s = cf_linux_libc_symbol("dlsym");
     uintptr_t v = cf_linux_libc_symbol("dlvsym");
     if (s == 0 || v == 0) {
-        static const char msg[] = "crossfree: cannot find dlsym in the C library (crossfree "
-                                  "supports glibc on Linux); exiting\n";
-        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        cf_log_error("cannot find dlsym in the C library (crossfree supports glibc on "
+                     "Linux); exiting");
         _exit(127);
     }
     cf_real_dlvsym = v;

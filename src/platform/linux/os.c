@@ -232,9 +232,7 @@ bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap) {
     char path[64];
     cf_buf b;
     cf_buf_init(&b, path, sizeof path);
-    cf_buf_str(&b, "/tmp/perf-");
-    cf_buf_sdec(&b, getpid());
-    cf_buf_str(&b, ".map");
+    cf_buf_printf(&b, "/tmp/perf-%d.map", (int)getpid());
     each_line(path, perf_map_line, &q);
     return true;
 }

@@ -13,6 +13,7 @@
 #include "platform/platform.h"
 #include "runtime/runtime.h"
 #include "stack/capture.h"
+#include "support/log.h"
 
 // Fallbacks for allocation functions the C library does not export. They
 // are built only from the four every C library has, or from each other.
@@ -68,9 +69,8 @@ bool cf_platform_init(void) {
     }
     for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++) {
         if (atomic_load(&cf_linux_real[required[i]]) == 0) {
-            static const char msg[] = "crossfree: cannot find the real malloc/free after "
-                                      "crossfree in the lookup order; exiting\n";
-            cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+            cf_log_error("cannot find the real malloc/free after crossfree in the lookup "
+                         "order; exiting");
             return false;
         }
     }

@@ -363,11 +363,10 @@ static void fill_names(Dwfl_Module *mod, uintptr_t pc, cf_frame_info *out) {
     // usable from anywhere; a relative one (-fdebug-prefix-map, as Debian's
     // libc has) is already part of the name and would only repeat it.
     const char *dir = file[0] == '/' ? NULL : dwfl_line_comp_dir(line);
-    if (dir != NULL && dir[0] == '/') {
-        cf_buf_str(&b, dir);
-        cf_buf_char(&b, '/');
-    }
-    cf_buf_str(&b, file);
+    if (dir != NULL && dir[0] == '/')
+        cf_buf_printf(&b, "%s/%s", dir, file);
+    else
+        cf_buf_str(&b, file);
     if (out->file[0] == '/')
         normalize_path(out->file);
 }

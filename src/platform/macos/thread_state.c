@@ -12,6 +12,7 @@
 #include "platform/platform.h"
 #include "runtime/runtime.h"
 #include "support/lock.h"
+#include "support/log.h"
 
 // Before the key exists every thread uses `early`; the thread that creates
 // the key keeps it as its own record.
@@ -89,9 +90,8 @@ void cf_macos_threads_start(void) {
     if (atomic_load(&key_ready))
         return;
     if (pthread_key_create(&key, slot_release) != 0) {
-        static const char msg[] = "crossfree: cannot create a pthread key; all threads share "
-                                  "one state record and reports may name the wrong thread\n";
-        cf_os_write_all(CF_FD_STDERR, msg, sizeof msg - 1);
+        cf_log_warn("cannot create a pthread key; all threads share one state record and "
+                    "reports may name the wrong thread");
         return;
     }
     pthread_setspecific(key, &early);

@@ -87,17 +87,9 @@ static void find_crt(unsigned i) {
                                             {"_aligned_malloc", "_aligned_free"}};
     for (unsigned k = 0; k < 2; k++) {
         cf_buf_init(&b, alloc_w, sizeof alloc_w);
-        cf_buf_str(&b, words[k][0]);
-        cf_buf_str(&b, " (");
-        cf_buf_str(&b, crt_label[i]);
-        cf_buf_str(&b, ")");
-        cf_buf_char(&b, '\0');
+        cf_buf_printf(&b, "%s (%s)", words[k][0], crt_label[i]);
         cf_buf_init(&b, free_w, sizeof free_w);
-        cf_buf_str(&b, words[k][1]);
-        cf_buf_str(&b, " (");
-        cf_buf_str(&b, crt_label[i]);
-        cf_buf_str(&b, ")");
-        cf_buf_char(&b, '\0');
+        cf_buf_printf(&b, "%s (%s)", words[k][1], crt_label[i]);
         cf_strlcpy(name, alloc_w, sizeof name);
         unsigned id = cf_family_register(name, alloc_w, free_w);
         if (k == 0)
