@@ -134,11 +134,6 @@ static void format_summary(cf_buf *out, const cf_error *e, bool names, cf_symbol
     cf_buf_char(out, '\n');
 }
 
-static bool is_new_family(unsigned fam) {
-    return fam == CF_FAM_NEW || fam == CF_FAM_NEW_ARRAY || fam == CF_FAM_NEW_ALIGN ||
-           fam == CF_FAM_NEW_ARRAY_ALIGN;
-}
-
 // The fix for a mismatch, naming the host and the native module when the
 // report knows them.
 static void format_mismatch_hint(cf_buf *out, const cf_error *e, const cf_host_side *side,
@@ -152,14 +147,14 @@ static void format_mismatch_hint(cf_buf *out, const cf_error *e, const cf_host_s
     const char *release = cf_dealloc_fn_words(CF_DEALLOC_CUSTOM, fam);
     unsigned freeing = e->dealloc_family;
     cf_buf_printf(out, "memory from %s must be released with %s", alloc_words(&e->alloc), release);
-    if (is_new_family(fam) && side->found && side->host[0] != '\0') {
+    if (cf_family_is_new(fam) && side->found && side->host[0] != '\0') {
         cf_buf_printf(out,
                       "; export a release function from %s that uses %s and call it from %s "
                       "instead of %s, or allocate the buffer with malloc() if the host must free "
                       "it",
                       native_module[0] != '\0' ? native_module : "the native library", release,
                       side->host, dealloc_words(e->dealloc_fn, e->dealloc_family));
-    } else if (is_new_family(fam)) {
+    } else if (cf_family_is_new(fam)) {
         cf_buf_printf(out,
                       "; if another language frees it, export a release function that uses %s "
                       "and call that instead, or allocate the buffer with %s",
