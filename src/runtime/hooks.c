@@ -127,6 +127,46 @@ void *cf_rt_on_alloc_header(cf_alloc_fn fn, void *real, size_t size) {
     return (void *)user;
 }
 
+// crossfree's own dependencies free what they allocated: no checks.
+static inline void release_own(uintptr_t p) {
+    cf_record r;
+    if (take_record(p, &r))
+        cf_platform_release(cf_record_real_addr(&r), cf_record_family(&r));
+    else
+        cf_platform_release(p, CF_FAM_MALLOC);
+}
+
+// The stack of this release that the quarantine keeps: `depth` frames (by
+// default just the calling pc, found without unwinding).
+static inline unsigned release_stack(uintptr_t *pcs, unsigned depth) {
+    if (depth == 1) {
+        pcs[0] = cf_capture_caller();
+        return pcs[0] != 0;
+    }
+    if (depth == 0)
+        return 0;
+    CF_RT_GUARDED;
+    return cf_capture(pcs, depth);
+}
+
+// Parks the released block in the calling thread's quarantine shard; false
+// when the quarantine would not take it (the caller releases it now).
+static inline bool quarantine(const cf_record *rec, cf_dealloc_fn fn, const uintptr_t *pcs,
+                              unsigned n) {
+    cf_qentry q = {0};
+    q.rec = *rec;
+    // One frame (free_context_size=1, the default) waits in the entry
+    // itself: hashing it into the depot on every free would cost more
+    // than the rare report that reads it.
+    if (n == 1)
+        q.free_pc = pcs[0];
+    else
+        q.free_stack = cf_depot_put(pcs, n);
+    q.free_tid = cf_rt_tid();
+    q.dealloc_fn = (uint8_t)fn;
+    return cf_quarantine_push(q.free_tid, &q, cf_platform_release);
+}
+
 bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     if (cf_rt_is_bootstrap(p))
         return true;
@@ -134,71 +174,41 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
         cf_platform_release((uintptr_t)p, family);
         return true;
     }
-    cf_tls *t = &cf_tls_data;
     if (!cf_rt_set.headers)
         cf_table_prefetch((uintptr_t)p);
-    if (t->guard > 0) {
-        // crossfree's own dependencies free what they allocated: no checks.
-        cf_record r;
-        if (take_record((uintptr_t)p, &r))
-            cf_platform_release(cf_record_real_addr(&r), cf_record_family(&r));
-        else
-            cf_platform_release((uintptr_t)p, CF_FAM_MALLOC);
+    if (cf_tls_data.guard > 0) {
+        release_own((uintptr_t)p);
         return true;
     }
     // Blocks of program-registered families are remembered in the
     // quarantine too (for double frees), but the program releases them
-    // itself: cf_platform_release ignores them.
-    bool quarantine = cf_quarantine_enabled();
-    uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
-    unsigned n = 0;
-    // The quarantine keeps free_context_size frames of each free (by
-    // default just the calling pc, found without unwinding); semantics=
-    // windows needs the whole stack to see which side freed.
+    // itself: cf_platform_release ignores them. semantics=windows needs the
+    // whole stack to see which side freed.
+    bool quarantined = cf_quarantine_enabled();
     unsigned depth = cf_rt_set.winsem ? cf_rt_set.context_size : cf_rt_set.free_context;
-    if (quarantine && depth == 1) {
-        pcs[0] = cf_capture_caller();
-        n = pcs[0] != 0;
-    } else if (quarantine && depth > 1) {
-        CF_RT_GUARDED;
-        n = cf_capture(pcs, depth);
-    }
+    uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
+    unsigned n = quarantined ? release_stack(pcs, depth) : 0;
     // A report shows the whole stack of the bad call: a shallower capture
     // is passed as none, and the report takes it again (error path).
     bool whole = depth >= cf_rt_set.context_size;
-    const uintptr_t *report_pcs = whole ? pcs : NULL;
-    unsigned report_n = whole ? n : 0;
+
     cf_record rec;
     if (!take_record((uintptr_t)p, &rec)) {
         // A double free if the quarantine remembers the block, else invalid.
-        cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, report_pcs, report_n, NULL);
+        cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, whole ? pcs : NULL,
+                              whole ? n : 0, NULL);
         return false; // halt_on_error=0: never hand the real allocator a foreign or held pointer
     }
     unsigned fam = cf_record_family(&rec);
-    bool ok = fam == family;
-    if (!ok) {
+    bool ok = true;
+    if (fam != family)
         ok = cf_rt_judge_mismatch(fn, family, p, &rec, pcs, n, whole);
-    } else if (cf_rt_set.winsem) {
+    else if (cf_rt_set.winsem)
         ok = cf_rt_windows_accepts(fn, family, p, &rec, pcs, n);
-    }
-    if (quarantine) {
-        cf_qentry q = {0};
-        q.rec = rec;
-        // One frame (free_context_size=1, the default) waits in the entry
-        // itself: hashing it into the depot on every free would cost more
-        // than the rare report that reads it.
-        if (n == 1)
-            q.free_pc = pcs[0];
-        else
-            q.free_stack = cf_depot_put(pcs, n);
-        q.free_tid = cf_rt_tid();
-        q.dealloc_fn = (uint8_t)fn;
-        if (cf_quarantine_push(q.free_tid, &q, cf_platform_release))
-            return ok;
-    }
     // The block goes back through the deallocator of the family that made
     // it, which is the safest thing to do after a mismatch too.
-    cf_platform_release(cf_record_real_addr(&rec), fam);
+    if (!quarantined || !quarantine(&rec, fn, pcs, n))
+        cf_platform_release(cf_record_real_addr(&rec), fam);
     return ok;
 }
 
