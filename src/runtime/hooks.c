@@ -14,7 +14,9 @@
 #include "stack/depot.h"
 
 // The depot id of the calling thread's stack (0 with malloc_context_size=0).
-static uint32_t current_stack_id(void) {
+// Always inline: a frame of its own would be one more crossfree frame for
+// every capture to walk past.
+static inline __attribute__((always_inline)) uint32_t current_stack_id(void) {
     if (cf_rt_set.context_size == 0)
         return 0;
     CF_RT_GUARDED;
@@ -38,8 +40,10 @@ static void store_record(const cf_record *r) {
     cf_table_insert(r);
 }
 
-static void record_alloc(cf_tls *t, cf_alloc_fn fn, unsigned family, uintptr_t p, size_t size,
-                         uint32_t stack, bool header) {
+static inline __attribute__((always_inline)) void record_alloc(cf_tls *t, cf_alloc_fn fn,
+                                                               unsigned family, uintptr_t p,
+                                                               size_t size, uint32_t stack,
+                                                               bool header) {
     if (t->guard > 0) {
         fn = CF_ALLOC_INTERNAL;
         family = CF_FAM_MALLOC;

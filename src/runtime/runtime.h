@@ -55,7 +55,13 @@ static inline void cf_rt_guard_release_(const int *unused) {
         cf_tls_data.guard++;                                                                       \
     (void)cf_rt_guard_scope_
 
-uint32_t cf_rt_tid(void);
+// The calling thread's crossfree number (T0 is the first thread that
+// allocated), assigned on first use. Inline: the hooks ask on every call.
+uint32_t cf_rt_tid_assign(void);
+static inline uint32_t cf_rt_tid(void) {
+    uint32_t tid1 = cf_tls_data.tid1;
+    return tid1 != 0 ? tid1 - 1 : cf_rt_tid_assign();
+}
 
 // Bootstrap arena for allocations made while crossfree initialises.
 void *cf_rt_bootstrap_alloc(size_t size, size_t align);

@@ -207,7 +207,7 @@ bool cf_rt_enter_slow(void) {
     return true;
 }
 
-uint32_t cf_rt_tid(void) {
+uint32_t cf_rt_tid_assign(void) {
     cf_tls *t = &cf_tls_data;
     if (t->tid1 == 0)
         t->tid1 = atomic_fetch_add_explicit(&next_tid, 1, memory_order_relaxed) + 1;
