@@ -65,7 +65,13 @@ static inline uint32_t cf_rt_tid(void) {
 
 // Bootstrap arena for allocations made while crossfree initialises.
 void *cf_rt_bootstrap_alloc(size_t size, size_t align);
-bool cf_rt_is_bootstrap(const void *p);
+// Inline: every free asks.
+#define CF_RT_BOOTSTRAP_BYTES (256u * 1024u)
+extern unsigned char cf_rt_bootstrap[CF_RT_BOOTSTRAP_BYTES];
+static inline bool cf_rt_is_bootstrap(const void *p) {
+    return (const unsigned char *)p >= cf_rt_bootstrap &&
+           (const unsigned char *)p < cf_rt_bootstrap + CF_RT_BOOTSTRAP_BYTES;
+}
 size_t cf_rt_bootstrap_size(const void *p);
 
 // Records a successful allocation of `size` bytes at `p` (p may be NULL)

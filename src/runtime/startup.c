@@ -31,8 +31,7 @@ static atomic_uint next_tid;
 
 // dlsym and friends may allocate while crossfree looks up the real
 // allocator; those blocks come from here and are never released.
-#define BOOTSTRAP_BYTES (256u * 1024u)
-static _Alignas(64) unsigned char bootstrap[BOOTSTRAP_BYTES];
+_Alignas(64) unsigned char cf_rt_bootstrap[CF_RT_BOOTSTRAP_BYTES];
 static atomic_size_t bootstrap_used;
 
 void *cf_rt_bootstrap_alloc(size_t size, size_t align) {
@@ -42,18 +41,13 @@ void *cf_rt_bootstrap_alloc(size_t size, size_t align) {
         size_t used = atomic_load(&bootstrap_used);
         // 16-byte header before the block holds its size.
         size_t start = (used + 16 + align - 1) & ~(align - 1);
-        if (size > BOOTSTRAP_BYTES || start + size > BOOTSTRAP_BYTES)
+        if (size > CF_RT_BOOTSTRAP_BYTES || start + size > CF_RT_BOOTSTRAP_BYTES)
             return NULL;
         if (atomic_compare_exchange_weak(&bootstrap_used, &used, start + size)) {
-            *(size_t *)(void *)(bootstrap + start - 16) = size;
-            return bootstrap + start;
+            *(size_t *)(void *)(cf_rt_bootstrap + start - 16) = size;
+            return cf_rt_bootstrap + start;
         }
     }
-}
-
-bool cf_rt_is_bootstrap(const void *p) {
-    return (const unsigned char *)p >= bootstrap &&
-           (const unsigned char *)p < bootstrap + BOOTSTRAP_BYTES;
 }
 
 size_t cf_rt_bootstrap_size(const void *p) {
