@@ -19,6 +19,8 @@ CF_TEST_PACKAGES=(python3 python3-cffi sqlite3 git perl binutils clang-format
 # JDK or Node.js is kept.
 command -v javac >/dev/null || CF_TEST_PACKAGES+=(default-jdk-headless)
 command -v npm >/dev/null || CF_TEST_PACKAGES+=(nodejs npm)
+# `crossfree run`'s exit-status test builds a cgo program with Go.
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || CF_TEST_PACKAGES+=(golang-go)
 # `crossfree report`'s tests validate SARIF with python3-jsonschema and JUnit
 # XML with xmllint (libxml2-utils).
 CF_TEST_PACKAGES+=(python3-jsonschema libxml2-utils)

@@ -44,6 +44,11 @@ bool cf_rt_symbolize_for_report(uintptr_t pc, bool names, cf_frame_info *out);
 // text, verbosity's notes).
 void cf_rt_emit_stderr(const cf_buf *b);
 
+// Under `crossfree run` (CROSSFREE_RUN_DIR set), tells the command that
+// this process started and whether it is checked; called once at the end
+// of start-up. Each reported error is then noted there too.
+void cf_rt_run_started(void);
+
 // The fork handlers hold the report lock across fork.
 void cf_rt_output_lock(void);
 void cf_rt_output_unlock(void);

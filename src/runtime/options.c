@@ -4,6 +4,8 @@
 // every byte of the input as hostile: no value can overflow a field.
 #include "runtime/options.h"
 
+#include "core/hosts.h"
+#include "runtime/winsem.h"
 #include "support/log.h"
 
 cf_options cf_flags;
@@ -167,4 +169,15 @@ void cf_options_help(cf_buf *out) {
 #undef CF_OPTION_BOOL
 #undef CF_OPTION_INT
 #undef CF_OPTION_STR
+}
+
+bool cf_options_configure(cf_options *o, cf_buf *w) {
+    if (cf_strcmp(o->report_format, "text") != 0 && cf_strcmp(o->report_format, "json") != 0) {
+        cf_options_warn_malformed(w, "report_format", o->report_format, "text or json");
+        cf_strlcpy(o->report_format, "text", sizeof o->report_format);
+    }
+    if (o->host_modules[0] != '\0')
+        cf_hosts_configure(o->host_modules, w);
+    return cf_winsem_configure(o->semantics, o->host, o->host_allocators, o->static_crt_modules,
+                               o->host_modules, w);
 }

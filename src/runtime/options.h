@@ -32,6 +32,15 @@ void cf_options_set_defaults(cf_options *o);
 // Returns the number of problems found.
 int cf_options_parse(cf_options *o, const char *text, cf_buf *warnings);
 
+// The checks a value needs beyond its type, which only the library's
+// other parts can make: report_format's words, host_modules' entries and
+// semantics=windows' settings (each configures its part as it checks).
+// Problems append warning lines to `warnings`, and a bad report_format
+// falls back to text. Returns whether semantics=windows is on. The library
+// calls it once at start-up; `crossfree run` calls it to refuse, before the
+// program starts, any value the library would warn about.
+bool cf_options_configure(cf_options *o, cf_buf *warnings);
+
 // Appends the warning line for a malformed value of option `key` (the
 // first 64 bytes of it), naming what was `expected`, to `warnings`. For
 // checks made outside the parser (semantics=windows' options).

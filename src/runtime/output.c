@@ -3,6 +3,8 @@
 // (one per process, opened on its first report), the report itself under
 // the report lock, the error counts and the exit summary. Error and exit
 // paths only; formatting is report/'s pure functions.
+#include <errno.h>
+
 #include "core/table.h"
 #include "report/json.h"
 #include "report/suppress.h"
@@ -21,6 +23,58 @@ static atomic_uint_fast64_t suppressed_count;
 static bool exit_summary_done;
 
 void cf_rt_emit_stderr(const cf_buf *b) { cf_os_write_all(CF_FD_STDERR, b->data, b->len); }
+
+// ---------------------------------------------------------------------------
+// The channel to `crossfree run`
+
+// `crossfree run` sets CROSSFREE_RUN_DIR to a private directory that it
+// reads once its command has ended, however the processes under it ended
+// (exit, _exit, the raw exit_group of Go's runtime, a signal): each process
+// writes one file there when it starts, saying whether it is checked and
+// what it runs, then one line per error it reports. Without the variable
+// (plain LD_PRELOAD) nothing is written. The descriptor is close-on-exec; a
+// fork child appends to its parent's file, which is what counting needs.
+static int run_fd = -1;
+
+void cf_rt_run_started(void) {
+    const char *dir = cf_os_getenv("CROSSFREE_RUN_DIR");
+    if (dir == NULL || dir[0] == '\0')
+        return;
+    char path[CF_OPTION_STR_MAX + 64];
+    cf_buf p;
+    cf_buf_init(&p, path, sizeof path);
+    cf_buf_printf(&p, "%s/p.%d.%llu", dir, cf_os_getpid(), (unsigned long long)cf_os_time_us());
+    int fd = p.truncated ? -ENAMETOOLONG : cf_os_open_log(path);
+    if (fd < 0) {
+        cf_log_warn("cannot write to crossfree run's directory '%s': %s; its exit status will "
+                    "not count this process's errors",
+                    dir, cf_os_strerror(-fd));
+        return;
+    }
+    // Static: start-up may run on a small thread stack.
+    static char exe[1024];
+    static char line[sizeof exe + CF_OPTION_STR_MAX + 32];
+    cf_os_exe_path(exe, sizeof exe);
+    cf_buf b;
+    cf_buf_init(&b, line, sizeof line);
+    if (cf_rt_set.checking)
+        cf_buf_printf(&b, "checked\t%s\n", exe);
+    else
+        cf_buf_printf(&b, "unchecked\t%s\t%s\n", exe, cf_flags.only);
+    cf_os_write_all(fd, b.data, b.len);
+    run_fd = fd;
+}
+
+// One line per reported error. Caller holds report_lock.
+static void run_note_error(cf_error_kind kind) {
+    if (run_fd < 0)
+        return;
+    char line[64];
+    cf_buf b;
+    cf_buf_init(&b, line, sizeof line);
+    cf_buf_printf(&b, "error\t%s\n", cf_error_kind_name(kind));
+    cf_os_write_all(run_fd, b.data, b.len);
+}
 
 // ---------------------------------------------------------------------------
 // Reports
@@ -152,6 +206,7 @@ static bool write_report(cf_error *e, bool *after_exit) {
         cf_os_write_all(fd, nb.data, nb.len);
     }
     atomic_fetch_add(&error_counts[e->kind], 1);
+    run_note_error(e->kind);
     *after_exit = exit_summary_done;
     if (*after_exit && !cf_flags.halt_on_error)
         write_summary(summary_descriptor());

@@ -64,22 +64,8 @@ static void init_options(void) {
     cf_options_set_defaults(&cf_flags);
     cf_options_parse(&cf_flags, cf_os_getenv("CROSSFREE_OPTIONS"), &w);
     cf_log_write(&w);
-    if (cf_strcmp(cf_flags.report_format, "text") != 0 &&
-        cf_strcmp(cf_flags.report_format, "json") != 0) {
-        cf_buf_init(&w, storage, sizeof storage);
-        cf_options_warn_malformed(&w, "report_format", cf_flags.report_format, "text or json");
-        cf_log_write(&w);
-        cf_strlcpy(cf_flags.report_format, "text", sizeof cf_flags.report_format);
-    }
-    if (cf_flags.host_modules[0] != '\0') {
-        cf_buf_init(&w, storage, sizeof storage);
-        cf_hosts_configure(cf_flags.host_modules, &w);
-        cf_log_write(&w);
-    }
     cf_buf_init(&w, storage, sizeof storage);
-    cf_rt_set.winsem =
-        cf_winsem_configure(cf_flags.semantics, cf_flags.host, cf_flags.host_allocators,
-                            cf_flags.static_crt_modules, cf_flags.host_modules, &w);
+    cf_rt_set.winsem = cf_options_configure(&cf_flags, &w);
     cf_log_write(&w);
     cf_capture_set_fast((unsigned)cf_flags.fast_unwind, (unsigned)cf_flags.malloc_context_size);
     cf_rt_set.context_size = (unsigned)cf_flags.malloc_context_size;
@@ -176,7 +162,10 @@ static bool init_everything(void) {
         cf_rt_set.headers = true;
         cf_rt_header_bytes = CF_HEADER_SIZE;
     }
-    return cf_platform_init();
+    if (!cf_platform_init())
+        return false;
+    cf_rt_run_started();
+    return true;
 }
 
 bool cf_rt_enter_slow(void) {
@@ -191,9 +180,12 @@ bool cf_rt_enter_slow(void) {
         if (!ok)
             cf_os_exit_now(127); // no real allocator to call: nothing can run
         atomic_store_explicit(&cf_rt_state, CF_RT_READY, memory_order_release);
-        if (cf_flags.verbosity >= 1)
-            cf_log_note("%s", cf_rt_set.checking ? "checking this process"
-                                                 : "not checking this process (only=)");
+        if (cf_flags.verbosity >= 1 && cf_rt_set.checking)
+            cf_log_note("checking this process");
+        else if (cf_flags.verbosity >= 1)
+            cf_log_note("not checking this process: only=%s matches neither its executable nor "
+                        "its argv[0]",
+                        cf_flags.only);
         return true;
     }
     while (atomic_load_explicit(&cf_rt_state, memory_order_acquire) != CF_RT_READY)
