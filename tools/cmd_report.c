@@ -111,21 +111,34 @@ void cli_process_name(const cli_record *r, cli_str *out) {
         cli_str_addf(out, " (pid %lld)", r->pid);
 }
 
-static const cli_frame *first_user(const cli_stack *s) {
-    for (size_t i = 0; i < s->n; i++) {
+// The first user frame among the first `limit` frames of s.
+static const cli_frame *first_user(const cli_stack *s, size_t limit) {
+    for (size_t i = 0; i < s->n && i < limit; i++) {
         if (cli_frame_is_user(&s->frames[i]))
             return &s->frames[i];
     }
     return NULL;
 }
 
-const cli_frame *cli_primary_frame(const cli_record *r) {
-    const cli_frame *f = first_user(&r->dealloc_stack);
+const cli_frame *cli_primary_frame(const cli_record *r, bool *from_free) {
+    // Above the frame where an FFI host entered native code run the host's
+    // interpreter or VM (CPython's ctypes, a JVM): with debug info they have
+    // file:line, but the user's code they run is not in the native stack.
+    size_t limit = r->freed_from != NULL && r->freed_from_frame >= 0
+                       ? (size_t)r->freed_from_frame + 1
+                       : r->dealloc_stack.n;
+    const cli_frame *f = first_user(&r->dealloc_stack, limit);
+    if (from_free != NULL)
+        *from_free = f != NULL;
     if (f == NULL)
-        f = first_user(&r->alloc_stack);
+        f = first_user(&r->alloc_stack, r->alloc_stack.n);
     if (f == NULL)
-        f = first_user(&r->first_free_stack);
+        f = first_user(&r->first_free_stack, r->first_free_stack.n);
     return f;
+}
+
+const char *cli_record_headline(const cli_record *r) {
+    return r->windows_only ? r->windows_view : r->message;
 }
 
 static const char *below(const char *root, const char *file) {
@@ -146,7 +159,9 @@ const char *cli_relative_to_root(const cli_report_opts *o, const char *file) {
 // Records as text
 // ---------------------------------------------------------------------------
 
-void cli_frame_text(size_t n, const cli_frame *f, cli_str *out) {
+// The frame line, tagged where an FFI host entered native code (host not
+// NULL).
+static void frame_line(size_t n, const cli_frame *f, const char *host, cli_str *out) {
     cli_str_addf(out, "    #%zu %s", n, f->pc != NULL ? f->pc : "0x0");
     if (f->function != NULL) {
         cli_str_addf(out, " in %s", f->function);
@@ -160,8 +175,14 @@ void cli_frame_text(size_t n, const cli_frame *f, cli_str *out) {
         cli_str_addf(out, " (%s+%s)", f->module, f->offset != NULL ? f->offset : "0x0");
     else
         cli_str_add(out, " (<unknown module>)");
-    cli_str_add(out, f->unloaded ? " [unloaded]\n" : "\n");
+    if (f->unloaded)
+        cli_str_add(out, " [unloaded]");
+    if (host != NULL)
+        cli_str_addf(out, " [host boundary: %s]", host);
+    cli_str_add(out, "\n");
 }
+
+void cli_frame_text(size_t n, const cli_frame *f, cli_str *out) { frame_line(n, f, NULL, out); }
 
 void cli_frame_short(const cli_frame *f, cli_str *out) {
     if (f->function != NULL)
@@ -175,11 +196,12 @@ void cli_frame_short(const cli_frame *f, cli_str *out) {
     }
 }
 
-static void stack_text(const cli_stack *s, cli_str *out) {
+// The stack; `host` tags frame `boundary` (host NULL: no tag).
+static void stack_text(const cli_stack *s, const char *host, long long boundary, cli_str *out) {
     if (s->n == 0)
         cli_str_add(out, "    <no stack recorded>\n");
     for (size_t i = 0; i < s->n; i++)
-        cli_frame_text(i, &s->frames[i], out);
+        frame_line(i, &s->frames[i], (long long)i == boundary ? host : NULL, out);
 }
 
 static void side_words(const cli_side *s, const char *fallback, cli_str *out) {
@@ -194,7 +216,11 @@ void cli_record_text(const cli_record *r, cli_str *out) {
     if (r->thread >= 0)
         cli_str_addf(out, " in thread T%lld", r->thread);
     cli_str_addf(out, "\n%s\n", r->message);
-    stack_text(&r->dealloc_stack, out);
+    if (r->sides != NULL)
+        cli_str_addf(out, "%s\n", r->sides);
+    if (r->windows_view != NULL)
+        cli_str_addf(out, "%s\n", r->windows_view);
+    stack_text(&r->dealloc_stack, r->freed_from, r->freed_from_frame, out);
     const char *addr = r->block_address != NULL ? r->block_address
                        : r->address != NULL     ? r->address
                                                 : "the block";
@@ -206,7 +232,7 @@ void cli_record_text(const cli_record *r, cli_str *out) {
         side_words(&r->first_free, "an earlier deallocation", out);
         if (r->first_free_stack.present) {
             cli_str_add(out, " here:\n");
-            stack_text(&r->first_free_stack, out);
+            stack_text(&r->first_free_stack, NULL, -1, out);
         } else {
             cli_str_add(out, " (its stack is no longer remembered)\n");
         }
@@ -220,10 +246,21 @@ void cli_record_text(const cli_record *r, cli_str *out) {
             cli_str_addf(out, "%s was allocated by ", addr);
         side_words(&r->allocated_by, "an allocator", out);
         cli_str_add(out, " here:\n");
-        stack_text(&r->alloc_stack, out);
+        stack_text(&r->alloc_stack, NULL, -1, out);
     }
     if (r->truncated)
         cli_str_add(out, "(the log line was truncated: frames are missing)\n");
+    if (r->hint != NULL)
+        cli_str_addf(out, "HINT: %s\n", r->hint);
+}
+
+void cli_record_headline_text(const cli_record *r, const cli_frame *f, bool from_free,
+                              cli_str *out) {
+    cli_str_addf(out, "%s: %s", r->kind, cli_record_headline(r));
+    if (f != NULL && from_free && f->function != NULL)
+        cli_str_addf(out, " in %s", f->function);
+    if (r->freed_from != NULL)
+        cli_str_addf(out, " from %s", r->freed_from);
 }
 
 // ---------------------------------------------------------------------------
@@ -327,7 +364,8 @@ void cli_write_github(const cli_logs *logs, const cli_report_opts *o) {
     cli_str s = {0}, tmp = {0};
     for (size_t i = 0; i < logs->n; i++) {
         const cli_record *r = &logs->records[i];
-        const cli_frame *f = cli_primary_frame(r);
+        bool from_free;
+        const cli_frame *f = cli_primary_frame(r, &from_free);
         cli_str_add(&s, "::error ");
         if (f != NULL) {
             const char *rel = cli_relative_to_root(o, f->file);
@@ -343,12 +381,10 @@ void cli_write_github(const cli_logs *logs, const cli_report_opts *o) {
         gh_escape(tmp.data, true, &s);
         cli_str_add(&s, "::");
 
-        // The first line is what an annotation shows folded: the words and
-        // the process; the report follows.
+        // The first line is what an annotation shows folded: the words, the
+        // host and the process; the report follows, with the HINT.
         tmp.len = 0;
-        cli_str_addf(&tmp, "%s: %s", r->kind, r->message);
-        if (f != NULL && f->function != NULL)
-            cli_str_addf(&tmp, " in %s", f->function);
+        cli_record_headline_text(r, f, from_free, &tmp);
         cli_str_add(&tmp, " [");
         cli_process_name(r, &tmp);
         cli_str_add(&tmp, "]\n");

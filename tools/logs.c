@@ -99,7 +99,7 @@ static cli_record *new_record(cli_logs *logs, const char *path, size_t line_no) 
     cli_record *r = &logs->records[logs->n++];
     memset(r, 0, sizeof *r);
     r->message = "";
-    r->pid = r->thread = r->size = -1;
+    r->pid = r->thread = r->size = r->freed_from_frame = -1;
     r->allocated_by.thread = r->freed_by.thread = r->first_free.thread = -1;
     r->log = path;
     r->line_no = line_no;
@@ -222,13 +222,19 @@ bool cli_record_from_json(cli_arena *a, const json_t *o, cli_record *r, const ch
     }
     const char *message = get_str(a, o, "message");
     r->message = message != NULL ? message : "";
+    r->hint = get_str(a, o, "hint");
+    const json_t *from = json_object_get(o, "freed_from");
+    r->freed_from = get_str(a, from, "host");
+    if (r->freed_from != NULL)
+        r->freed_from_frame = get_int(from, "frame");
+    r->sides = get_str(a, from, "message");
     // semantics=windows: a pair only Windows rejects reads "allocated by
     // malloc(), freed by free()" on Linux; the Windows view says what is wrong.
     const json_t *win = json_object_get(o, "windows_view");
-    const char *win_message = get_str(a, win, "message");
+    r->windows_view = get_str(a, win, "message");
     const char *win_linux = json_string_value(json_object_get(win, "linux"));
-    if (win_message != NULL && win_linux != NULL && strcmp(win_linux, "works") == 0)
-        r->message = win_message;
+    r->windows_only =
+        r->windows_view != NULL && win_linux != NULL && strcmp(win_linux, "works") == 0;
     r->pid = get_int(o, "pid");
     r->executable = get_str(a, o, "executable");
     const json_t *cmd = json_object_get(o, "command_line");
@@ -305,8 +311,11 @@ bool cli_parse_frame_line(const char *line, size_t len, cli_text_frame *out) {
     static const char boundary[] = " [host boundary: ";
     const char *tag =
         end > i && line[end - 1] == ']' ? find_last(line + i, end - i, boundary) : NULL;
-    if (tag != NULL)
+    if (tag != NULL) {
+        out->host = tag + sizeof boundary - 1;
+        out->host_len = (size_t)(line + end - 1 - out->host);
         end = (size_t)(tag - line);
+    }
     static const char unloaded[] = " [unloaded]";
     if (end - i >= sizeof unloaded - 1 &&
         memcmp(line + end - (sizeof unloaded - 1), unloaded, sizeof unloaded - 1) == 0) {
@@ -502,6 +511,10 @@ static bool text_line(cli_logs *logs, text_state *st, const char *path, size_t l
     cli_text_frame t;
     if (cli_parse_frame_line(line, len, &t)) {
         cli_stack *s = stack_of(r, st->stack);
+        if (st->stack == DEALLOC_STACK && t.host != NULL && r->freed_from == NULL) {
+            r->freed_from = arena_strndup(a, t.host, t.host_len);
+            r->freed_from_frame = (long long)s->n;
+        }
         if (s != NULL)
             push_frame(a, s, &t);
         st->want_message = false;
@@ -517,11 +530,16 @@ static bool text_line(cli_logs *logs, text_state *st, const char *path, size_t l
         return true;
     // Between the message and the first frame: which FFI host freed
     // ("freed from ..."), and with semantics=windows both views ("Linux: ...").
-    if (st->stack == DEALLOC_STACK &&
-        (starts_with(line, "freed from ") || starts_with(line, "Linux: "))) {
-        if (starts_with(line, "Linux: works here")) // only Windows rejects the pair
-            r->message = arena_strndup(a, line, len);
-        return true;
+    if (st->stack == DEALLOC_STACK && r->dealloc_stack.n == 0) {
+        if (starts_with(line, "freed from ")) {
+            r->sides = arena_strndup(a, line, len);
+            return true;
+        }
+        if (starts_with(line, "Linux: ")) {
+            r->windows_view = arena_strndup(a, line, len);
+            r->windows_only = starts_with(line, "Linux: works here");
+            return true;
+        }
     }
     const char *p;
     if ((p = strstr(line, "-byte region allocated by ")) != NULL && strstr(line, " is a ")) {
@@ -557,6 +575,7 @@ static bool text_line(cli_logs *logs, text_state *st, const char *path, size_t l
         return true;
     }
     if (starts_with(line, "HINT: ")) {
+        r->hint = arena_strndup(a, line + strlen("HINT: "), len - strlen("HINT: "));
         st->cur = -1;
         return true;
     }

@@ -76,6 +76,19 @@ typedef struct cli_record {
     long long size; // -1 if unknown
     cli_side allocated_by, freed_by, first_free;
     cli_stack dealloc_stack, alloc_stack, first_free_stack;
+    // What the library's text report says besides the stacks. `freed_from`
+    // is the FFI host that made the bad call, tagged `[host boundary: HOST]`
+    // on frame `freed_from_frame` of dealloc_stack (-1: no such frame);
+    // `sides` the line "freed from HOST (frame #N); allocated in ...";
+    // `windows_view` the "Linux: ..." line of semantics=windows, and
+    // `windows_only` whether it says only Windows rejects the pair; `hint`
+    // the fix, without "HINT: ". Each NULL when the log does not say it.
+    const char *freed_from;
+    long long freed_from_frame;
+    const char *sides;
+    const char *windows_view;
+    bool windows_only;
+    const char *hint;
     const char *where, *where_module; // invalid-free only
     const char *block_address;        // invalid-free inside a block: the block's start
     bool truncated;                   // the library left frames out
@@ -107,7 +120,8 @@ void cli_logs_parse(cli_logs *logs, const char *label, char *data, size_t size);
 // record.
 bool cli_record_from_json(cli_arena *arena, const json_t *obj, cli_record *r, const char **why);
 
-// A text report's frame line, "    #N 0xPC[ in FUNC[ FILE:LINE|+0xOFF]] (MODULE+0xOFF)".
+// A text report's frame line, "    #N 0xPC[ in FUNC[ FILE:LINE|+0xOFF]] (MODULE+0xOFF)",
+// optionally followed by " [unloaded]" and " [host boundary: HOST]".
 // Spans point into the line; a missing part has length 0.
 typedef struct cli_text_frame {
     size_t n;       // the frame number
@@ -121,6 +135,8 @@ typedef struct cli_text_frame {
     size_t module_len;
     unsigned long long offset;
     bool unloaded;
+    const char *host; // HOST of a " [host boundary: HOST]" tag; NULL without one
+    size_t host_len;
 } cli_text_frame;
 
 bool cli_parse_frame_line(const char *line, size_t len, cli_text_frame *out);

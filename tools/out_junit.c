@@ -95,13 +95,14 @@ static void property(cli_str *out, const char *name, const char *value) {
 static void testcase(const cli_record *r, size_t index, const char *suite, cli_str *out) {
     cli_str name = {0}, msg = {0}, body = {0};
     cli_str_addf(&name, "%s #%zu", r->kind, index + 1);
-    const cli_frame *f = cli_primary_frame(r);
+    bool from_free;
+    const cli_frame *f = cli_primary_frame(r, &from_free);
     if (f != NULL) {
         cli_str_add(&name, " at ");
         cli_frame_short(f, &name);
     }
-    cli_str_addf(&msg, "%s: %s", r->kind, r->message);
-    cli_record_text(r, &body);
+    cli_record_headline_text(r, NULL, false, &msg); // the name says where
+    cli_record_text(r, &body);                      // with the host, the Windows view and the HINT
 
     cli_str_add(out, "    <testcase");
     attr(out, "name", name.data);

@@ -55,8 +55,11 @@ static json_t *artifact_location(const cli_report_opts *o, const char *path) {
 
 // A location for a frame: the source line when known, else the module
 // (GitHub rejects results without a physical location), the function as
-// a logical location, and "function (module+offset)" as its message.
-static json_t *frame_location(const cli_report_opts *o, const cli_frame *f, bool need_physical) {
+// a logical location, and "function (module+offset)" as its message, with
+// " [host boundary: HOST]" where an FFI host entered native code (host not
+// NULL).
+static json_t *frame_location(const cli_report_opts *o, const cli_frame *f, bool need_physical,
+                              const char *host) {
     json_t *loc = json_object();
     const char *path = f->file != NULL ? f->file : need_physical ? f->module : NULL;
     if (path != NULL) {
@@ -74,14 +77,17 @@ static json_t *frame_location(const cli_report_opts *o, const cli_frame *f, bool
     if (f->module != NULL)
         cli_str_addf(&msg, " (%s+%s)", cf_path_base(f->module),
                      f->offset != NULL ? f->offset : "?");
+    if (host != NULL)
+        cli_str_addf(&msg, " [host boundary: %s]", host);
     set(loc, "message", message(msg.data));
     cli_str_free(&msg);
     return loc;
 }
 
-// Appends the stack to `stacks` when the record has it.
+// Appends the stack to `stacks` when the record has it; `host` tags frame
+// `boundary` (host NULL: none).
 static void stack(json_t *stacks, const cli_report_opts *o, const cli_stack *s, const char *what,
-                  const cli_side *side) {
+                  const cli_side *side, const char *host, long long boundary) {
     if (!s->present)
         return;
     cli_str msg = {0};
@@ -91,7 +97,8 @@ static void stack(json_t *stacks, const cli_report_opts *o, const cli_stack *s, 
     json_t *frames = json_array();
     for (size_t i = 0; i < s->n; i++) {
         const cli_frame *f = &s->frames[i];
-        json_t *frame = json_pack("{so}", "location", frame_location(o, f, false));
+        const char *tag = (long long)i == boundary ? host : NULL;
+        json_t *frame = json_pack("{so}", "location", frame_location(o, f, false, tag));
         if (f->module != NULL)
             set(frame, "module", cli_json_string(f->module));
         if (side->thread >= 0)
@@ -122,20 +129,51 @@ static json_t *rule(const char *id, const cli_kind_info *k) {
                      "level", "error", "properties", "tags", "memory", "reliability");
 }
 
-static json_t *result(const cli_report_opts *o, const cli_record *r, size_t rule_ix) {
-    cli_str msg = {0};
-    cli_str_addf(&msg, "%s: %s", r->kind, r->message);
+// The fix a HINT describes. SARIF wants every fix to change an artifact:
+// this one names the reported location with an empty region and inserts
+// nothing, so applying it changes nothing; the description is the advice.
+static json_t *hint_fix(const cli_report_opts *o, const cli_record *r, const cli_frame *f) {
+    const char *path = f->file != NULL ? f->file : f->module;
+    json_t *region;
+    if (f->file != NULL && f->line > 0)
+        region = json_pack("{sIsisIsi}", "startLine", (json_int_t)f->line, "startColumn", 1,
+                           "endLine", (json_int_t)f->line, "endColumn", 1);
+    else
+        region = json_pack("{sisi}", "byteOffset", 0, "byteLength", 0);
+    json_t *change = json_pack("{sos[{so}]}", "artifactLocation", artifact_location(o, path),
+                               "replacements", "deletedRegion", region);
+    return json_pack("[{soso}]", "description", message(r->hint), "artifactChanges",
+                     json_pack("[o]", change));
+}
+
+// The first line says what and where; the next ones what the library's
+// text report adds: the FFI sides, the Windows view, the HINT.
+static void result_message(const cli_record *r, const cli_frame *f, bool from_free, cli_str *msg) {
+    cli_record_headline_text(r, f, from_free, msg);
     if (r->size >= 0 && r->address != NULL)
-        cli_str_addf(&msg, " (%lld-byte block at %s)", r->size, r->address);
-    cli_str_add(&msg, " in ");
-    cli_process_name(r, &msg);
+        cli_str_addf(msg, " (%lld-byte block at %s)", r->size, r->address);
+    cli_str_add(msg, " in ");
+    cli_process_name(r, msg);
+    if (r->sides != NULL)
+        cli_str_addf(msg, "\n%s", r->sides);
+    if (r->windows_view != NULL && !r->windows_only) // else the first line says it
+        cli_str_addf(msg, "\n%s", r->windows_view);
+    if (r->hint != NULL)
+        cli_str_addf(msg, "\nHINT: %s", r->hint);
+}
+
+static json_t *result(const cli_report_opts *o, const cli_record *r, size_t rule_ix) {
+    // locations[0]: the bad call in user code (cli_primary_frame); failing
+    // that, the first frame of the bad call's stack (its module), failing
+    // that the executable.
+    bool from_free;
+    const cli_frame *f = cli_primary_frame(r, &from_free);
+    cli_str msg = {0};
+    result_message(r, f, from_free, &msg);
     json_t *res = json_pack("{sosIssso}", "ruleId", cli_json_string(r->kind), "ruleIndex",
                             (json_int_t)rule_ix, "level", "error", "message", message(msg.data));
     cli_str_free(&msg);
 
-    // locations[0]: the first user frame; failing that, the first frame of
-    // the bad call's stack (its module), failing that the executable.
-    const cli_frame *f = cli_primary_frame(r);
     cli_frame fallback = {0};
     if (f == NULL && r->dealloc_stack.n > 0 && r->dealloc_stack.frames[0].module != NULL) {
         f = &r->dealloc_stack.frames[0];
@@ -145,17 +183,19 @@ static json_t *result(const cli_report_opts *o, const cli_record *r, size_t rule
     }
     json_t *locations = json_array();
     if (f != NULL)
-        json_array_append_new(locations, frame_location(o, f, true));
+        json_array_append_new(locations, frame_location(o, f, true, NULL));
     set(res, "locations", locations);
 
     json_t *stacks = json_array();
     cli_side freed = r->freed_by;
     if (freed.thread < 0)
         freed.thread = r->thread;
-    stack(stacks, o, &r->dealloc_stack, "deallocation", &freed);
-    stack(stacks, o, &r->first_free_stack, "first deallocation", &r->first_free);
-    stack(stacks, o, &r->alloc_stack, "allocation", &r->allocated_by);
+    stack(stacks, o, &r->dealloc_stack, "deallocation", &freed, r->freed_from, r->freed_from_frame);
+    stack(stacks, o, &r->first_free_stack, "first deallocation", &r->first_free, NULL, -1);
+    stack(stacks, o, &r->alloc_stack, "allocation", &r->allocated_by, NULL, -1);
     set(res, "stacks", stacks);
+    if (r->hint != NULL && f != NULL)
+        set(res, "fixes", hint_fix(o, r, f));
 
     json_t *props = json_object();
     if (r->pid >= 0)

@@ -45,16 +45,28 @@ void cli_processes_free(cli_process *p, size_t n);
 // "seed_host (pid 1234)"; the executable's name, else argv[0], else "process".
 void cli_process_name(const cli_record *r, cli_str *out);
 
-// The frame locations[0] points at: the first user frame of the
-// deallocation stack, else of the allocation stack, else of the first
-// free's stack; NULL if no stack has one.
-const cli_frame *cli_primary_frame(const cli_record *r);
+// The frame an annotation or SARIF's locations[0] points at: where the bad
+// call happened in the user's code, the first user frame (cli_frame_is_user)
+// of the deallocation stack, up to the frame where an FFI host entered
+// native code; else the first user frame of the allocation stack, else of
+// the first free's stack; NULL if no stack has one. *from_free (unless
+// from_free is NULL) says whether it is the deallocation stack's.
+const cli_frame *cli_primary_frame(const cli_record *r, bool *from_free);
+
+// The words a one-line summary uses: the Windows view when only Windows
+// rejects the pair (semantics=windows), else the plain-words message.
+const char *cli_record_headline(const cli_record *r);
+// "KIND: WORDS[ in FUNCTION][ from HOST]": FUNCTION that of f when it is
+// the deallocation stack's (from_free), HOST the FFI host that freed.
+void cli_record_headline_text(const cli_record *r, const cli_frame *f, bool from_free,
+                              cli_str *out);
 
 // `file` relative to the source root when it lies below it, else NULL.
 const char *cli_relative_to_root(const cli_report_opts *o, const char *file);
 
-// The record as a text report: ERROR line, plain words, stacks, regions,
-// each line ending in '\n' (no SUMMARY or HINT: the log has those).
+// The record as the library's text report shows it: ERROR line, plain
+// words, the "freed from" and "Linux:" lines, stacks (the host boundary
+// tagged), regions and HINT, each line ending in '\n' (no SUMMARY).
 void cli_record_text(const cli_record *r, cli_str *out);
 // One frame line, as the library prints it: "    #N 0xPC in F FILE:LINE (MODULE+0xOFF)".
 void cli_frame_text(size_t n, const cli_frame *f, cli_str *out);

@@ -318,11 +318,19 @@ void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool n
     else
         member_lit(&w, "size", "null");
 
-    char msg[1024];
+    char msg[2048]; // the message, the hint, the freed-from line in turn
     cf_buf mb;
     cf_buf_init(&mb, msg, sizeof msg);
     cf_report_format_message(e, &mb);
     member_str(&w, "message", msg);
+
+    // The text report's HINT, word for word: written before the stacks, so
+    // that a record cut short by its frames still has it.
+    cf_ffi_facts facts;
+    cf_report_ffi_facts(e, names, sym, &facts);
+    cf_buf_init(&mb, msg, sizeof msg);
+    cf_report_format_hint(e, &facts, &mb);
+    member_str(&w, "hint", msg);
 
     if (e->has_alloc) {
         unsigned fam = cf_record_family(&e->alloc);
@@ -350,13 +358,15 @@ void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool n
             member_lit(&w, "block_address", "null");
     }
 
-    // Which FFI host made the bad call, and where it entered native code.
-    cf_host_side side;
-    cf_hosts_find(e->pcs, e->n_pcs, sym, &side);
-    if (side.found) {
+    // Which FFI host made the bad call, where it entered native code, and
+    // the text report's line that says so.
+    if (facts.side.found) {
         open_value(&w, "freed_from", '{');
-        member_str(&w, "host", side.host);
-        member_dec(&w, "frame", side.frame);
+        member_str(&w, "host", facts.side.host);
+        member_dec(&w, "frame", facts.side.frame);
+        cf_buf_init(&mb, msg, sizeof msg);
+        cf_report_format_sides(e, &facts, &mb);
+        member_str(&w, "message", msg);
         close_value(&w, '}');
     } else {
         member_lit(&w, "freed_from", "null");

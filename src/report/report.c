@@ -136,13 +136,13 @@ static void format_summary(cf_buf *out, const cf_error *e, bool names, cf_symbol
 
 // The fix for a mismatch, naming the host and the native module when the
 // report knows them.
-static void format_mismatch_hint(cf_buf *out, const cf_error *e, const cf_host_side *side,
-                                 const char *native_module) {
+static void format_mismatch_hint(cf_buf *out, const cf_error *e, const cf_ffi_facts *facts) {
     if (e->win != NULL && e->win->linux_ok) {
         // Only Windows rejects the pair: the Linux advice would not fit.
         cf_winview_format_hint(e->win, out);
         return;
     }
+    const cf_host_side *side = &facts->side;
     unsigned fam = cf_record_family(&e->alloc);
     const char *release = cf_dealloc_fn_words(CF_DEALLOC_CUSTOM, fam);
     unsigned freeing = e->dealloc_family;
@@ -152,8 +152,8 @@ static void format_mismatch_hint(cf_buf *out, const cf_error *e, const cf_host_s
                       "; export a release function from %s that uses %s and call it from %s "
                       "instead of %s, or allocate the buffer with malloc() if the host must free "
                       "it",
-                      native_module[0] != '\0' ? native_module : "the native library", release,
-                      side->host, dealloc_words(e->dealloc_fn, e->dealloc_family));
+                      facts->native_module[0] != '\0' ? facts->native_module : "the native library",
+                      release, side->host, dealloc_words(e->dealloc_fn, e->dealloc_family));
     } else if (cf_family_is_new(fam)) {
         cf_buf_printf(out,
                       "; if another language frees it, export a release function that uses %s "
@@ -172,13 +172,12 @@ static void format_mismatch_hint(cf_buf *out, const cf_error *e, const cf_host_s
                            "on Windows, malloc elsewhere): see docs/ffi-hosts.md");
 }
 
-// "HINT: the fix (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)".
-static void format_hint(cf_buf *out, const cf_error *e, const cf_host_side *side,
-                        const char *native_module) {
-    cf_buf_printf(out, "HINT: ");
+// "the fix (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)":
+// the suggestion only where it would change something.
+void cf_report_format_hint(const cf_error *e, const cf_ffi_facts *facts, cf_buf *out) {
     switch (e->kind) {
     case CF_ERR_MISMATCH:
-        format_mismatch_hint(out, e, side, native_module);
+        format_mismatch_hint(out, e, facts);
         break;
     case CF_ERR_DOUBLE_FREE:
         cf_buf_printf(out, "the block was freed twice; clear the pointer after the first free or "
@@ -191,26 +190,36 @@ static void format_hint(cf_buf *out, const cf_error *e, const cf_host_side *side
     default:
         break;
     }
-    cf_buf_printf(out, " (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)\n");
+    if (e->halts)
+        cf_buf_printf(out, " (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)");
 }
 
-// "freed from HOST (frame #N); allocated in MODULE by WORDS in FUNCTION"
-static void format_sides(cf_buf *out, const cf_error *e, const cf_host_side *side, bool names,
-                         cf_symbolizer sym, char *native_module, size_t cap) {
-    native_module[0] = '\0';
-    if (!side->found || side->host[0] == '\0' || !e->has_alloc)
+void cf_report_ffi_facts(const cf_error *e, bool names, cf_symbolizer sym, cf_ffi_facts *out) {
+    cf_hosts_find(e->pcs, e->n_pcs, sym, &out->side);
+    out->native_module[0] = '\0';
+    out->native_function[0] = '\0';
+    if (e->kind != CF_ERR_MISMATCH || !e->has_alloc)
         return;
-    cf_buf_printf(out, "freed from %s (frame #%u)", side->host, side->frame);
     const uintptr_t *apcs;
     unsigned an = cf_depot_get(e->alloc.stack, &apcs);
     cf_frame_info f;
-    if (cf_hosts_native_frame(apcs, an, sym, names, &f) >= 0) {
-        cf_strlcpy(native_module, cf_path_base(f.module), cap);
-        cf_buf_printf(out, "; allocated in %s by %s", native_module, alloc_words(&e->alloc));
-        if (f.function[0] != '\0')
-            cf_buf_printf(out, " in %s", f.function);
+    if (cf_hosts_native_frame(apcs, an, sym, names, &f) < 0)
+        return;
+    cf_strlcpy(out->native_module, cf_path_base(f.module), sizeof out->native_module);
+    cf_strlcpy(out->native_function, f.function, sizeof out->native_function);
+}
+
+// "freed from HOST (frame #N); allocated in MODULE by WORDS in FUNCTION"
+void cf_report_format_sides(const cf_error *e, const cf_ffi_facts *facts, cf_buf *out) {
+    const cf_host_side *side = &facts->side;
+    if (e->kind != CF_ERR_MISMATCH || !side->found || side->host[0] == '\0' || !e->has_alloc)
+        return;
+    cf_buf_printf(out, "freed from %s (frame #%u)", side->host, side->frame);
+    if (facts->native_module[0] != '\0') {
+        cf_buf_printf(out, "; allocated in %s by %s", facts->native_module, alloc_words(&e->alloc));
+        if (facts->native_function[0] != '\0')
+            cf_buf_printf(out, " in %s", facts->native_function);
     }
-    cf_buf_char(out, '\n');
 }
 
 // What an invalid-free address is, after "...: ".
@@ -262,16 +271,17 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
                   cf_error_kind_name(e->kind), (void *)e->addr, e->tid);
     cf_report_format_message(e, out);
     cf_buf_char(out, '\n');
-    cf_host_side side;
-    char native_module[128] = "";
-    cf_hosts_find(e->pcs, e->n_pcs, sym, &side);
-    if (e->kind == CF_ERR_MISMATCH)
-        format_sides(out, e, &side, names, sym, native_module, sizeof native_module);
+    cf_ffi_facts facts;
+    cf_report_ffi_facts(e, names, sym, &facts);
+    size_t before = out->len;
+    cf_report_format_sides(e, &facts, out);
+    if (out->len != before)
+        cf_buf_char(out, '\n');
     if (e->kind == CF_ERR_MISMATCH && e->win != NULL) {
         cf_winview_format_line(e->win, out); // semantics=windows: both views
         cf_buf_char(out, '\n');
     }
-    format_stack_marked(out, e->pcs, e->n_pcs, names, sym, &side);
+    format_stack_marked(out, e->pcs, e->n_pcs, names, sym, &facts.side);
 
     switch (e->kind) {
     case CF_ERR_MISMATCH:
@@ -288,5 +298,7 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
         break;
     }
     format_summary(out, e, names, sym);
-    format_hint(out, e, &side, native_module);
+    cf_buf_printf(out, "HINT: ");
+    cf_report_format_hint(e, &facts, out);
+    cf_buf_char(out, '\n');
 }

@@ -11,6 +11,7 @@
 
 #include "core/quarantine.h"
 #include "core/table.h"
+#include "report/hosts.h"
 #include "report/windows_view.h"
 #include "stack/symbolize.h"
 #include "support/fmt.h"
@@ -46,7 +47,17 @@ typedef struct cf_error {
     cf_where where;
     char where_module[256];
     const cf_winview *win; // semantics=windows: the Windows view of a mismatch, or NULL
+    bool halts;            // halt_on_error=1: the process aborts after this report
 } cf_error;
+
+// What a report says about an FFI crossing: the host that made the bad call
+// and, for a mismatch, the native module and function that allocated. Both
+// renderings take it from cf_report_ffi_facts, so they say the same.
+typedef struct cf_ffi_facts {
+    cf_host_side side;
+    char native_module[128];   // file name of the allocating module, "" if unknown
+    char native_function[256]; // its function (with names), "" if unknown
+} cf_ffi_facts;
 
 // Aborts (CF_CHECK) unless `e` is an error a report can describe: a known
 // kind, a stack wherever n_pcs says there is one, the allocation record of
@@ -65,6 +76,21 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
 // by operator new[], freed by free()", "freed twice: ...", "free() on an
 // address that no tracked allocator handed out: ...". JSON's "message".
 void cf_report_format_message(const cf_error *e, cf_buf *out);
+
+// Finds the FFI facts of `e`: the host side of its stack, and for a mismatch
+// the innermost allocation frame outside the runtime modules. Function
+// names only when `names`.
+void cf_report_ffi_facts(const cf_error *e, bool names, cf_symbolizer sym, cf_ffi_facts *out);
+
+// The report's "freed from HOST (frame #N); allocated in MODULE by WORDS in
+// FUNCTION" line, without the newline; nothing unless `e` is a mismatch
+// whose stack crossed from a named host. JSON's "freed_from"."message".
+void cf_report_format_sides(const cf_error *e, const cf_ffi_facts *facts, cf_buf *out);
+
+// The fix, as the report's last line says it after "HINT: " (without the
+// newline), with the halt_on_error=0 suggestion only when `e->halts`.
+// JSON's "hint".
+void cf_report_format_hint(const cf_error *e, const cf_ffi_facts *facts, cf_buf *out);
 
 // One frame line "    #n 0xPC in FUNC FILE:LINE (MODULE+0xOFF)\n".
 void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f);

@@ -8,6 +8,7 @@
 #include "core/header.h"
 #include "core/quarantine.h"
 #include "runtime/internal.h"
+#include "runtime/options.h"
 #include "runtime/private_ops.h"
 #include "runtime/winsem.h"
 #include "stack/capture.h"
@@ -81,6 +82,8 @@ NOINLINE void cf_rt_report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsign
     e.dealloc_fn = fn;
     e.dealloc_family = family;
     e.win = win;
+    // The report's HINT suggests halt_on_error=0 only when it is not set.
+    e.halts = cf_flags.halt_on_error;
     if (n == 0 && cf_rt_set.context_size > 0) {
         // The quarantine is off, so the free stack was not taken yet.
         n = capture_release_stack(own);

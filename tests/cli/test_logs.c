@@ -186,17 +186,96 @@ static void test_wrong_types(void **state) {
     cli_logs_free(&logs);
 }
 
-// semantics=windows: a pair only Windows rejects takes the Windows words.
+// semantics=windows: a pair only Windows rejects is summed up in the
+// Windows words; the message stays the Linux one, as in the text report.
 static void test_windows_view(void **state) {
     (void)state;
     cli_logs logs = {0};
-    parse(&logs, "{\"crossfree\":1,\"kind\":\"alloc-dealloc-mismatch\",\"message\":\"linux words\","
-                 "\"windows_view\":{\"linux\":\"works\",\"message\":\"windows words\"}}\n"
-                 "{\"crossfree\":1,\"kind\":\"alloc-dealloc-mismatch\",\"message\":\"linux words\","
-                 "\"windows_view\":{\"linux\":\"mismatch\",\"message\":\"windows words\"}}\n");
-    assert_int_equal(logs.n, 2);
-    assert_string_equal(logs.records[0].message, "windows words");
-    assert_string_equal(logs.records[1].message, "linux words");
+    parse(&logs,
+          "{\"crossfree\":1,\"kind\":\"alloc-dealloc-mismatch\",\"message\":\"linux words\","
+          "\"windows_view\":{\"linux\":\"works\",\"message\":\"windows words\"}}\n"
+          "{\"crossfree\":1,\"kind\":\"alloc-dealloc-mismatch\",\"message\":\"linux words\","
+          "\"windows_view\":{\"linux\":\"mismatch\",\"message\":\"windows words\"}}\n"
+          "{\"crossfree\":1,\"kind\":\"alloc-dealloc-mismatch\",\"message\":\"linux words\"}\n");
+    assert_int_equal(logs.n, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(logs.records[i].message, "linux words");
+    assert_true(logs.records[0].windows_only);
+    assert_false(logs.records[1].windows_only || logs.records[2].windows_only);
+    assert_string_equal(logs.records[1].windows_view, "windows words");
+    assert_null(logs.records[2].windows_view);
+    assert_string_equal(cli_record_headline(&logs.records[0]), "windows words");
+    assert_string_equal(cli_record_headline(&logs.records[1]), "linux words");
+    cli_logs_free(&logs);
+}
+
+// The FFI facts of a text report and of a JSON record: the host line, the
+// tagged frame, the Windows view and the HINT, as the library wrote them.
+static void test_ffi_facts(void **state) {
+    (void)state;
+    cli_logs logs = {0};
+    parse(&logs,
+          "==7==ERROR: crossfree: alloc-dealloc-mismatch on address 0x10 in thread T0\n"
+          "allocated by operator new[], freed by free()\n"
+          "freed from Python (ctypes via libffi) (frame #1); allocated in libb.so by operator "
+          "new[] in make_array\n"
+          "Linux: mismatch (operator new[] freed by free()); on Windows ...: that crashes there "
+          "too.\n"
+          "    #0 0x7f01 (/lib/x86_64-linux-gnu/libc.so.6+0x1)\n"
+          "    #1 0x7f02 in ffi_call+0xcd (/lib/libffi.so.8+0x6b0d) [host boundary: Python "
+          "(ctypes via libffi)]\n"
+          "    #2 0x7f03 in f /src/callproc.c:9 (/lib/_ctypes.so+0x3)\n"
+          "0x10 is a 40-byte region allocated by operator new[] in thread T0 here:\n"
+          "    #0 0x7f04 in make_array /src/b.cc:10 (/lib/libb.so+0x4)\n"
+          "SUMMARY: crossfree: alloc-dealloc-mismatch (libc.so.6+0x1)\n"
+          "HINT: memory from operator new[] must be released with operator delete[]\n"
+          "{\"crossfree\":1,\"kind\":\"alloc-dealloc-mismatch\",\"message\":\"m\",\"hint\":\"h\","
+          "\"freed_from\":{\"host\":\"JIT code\",\"frame\":0,\"message\":\"freed from JIT code "
+          "(frame #0)\"}}\n"
+          "{\"crossfree\":1,\"kind\":\"double-free\",\"freed_from\":{\"host\":\"Lua (LuaJIT ffi)\","
+          "\"frame\":2,\"message\":null}}\n");
+    assert_int_equal(logs.n, 3);
+    const cli_record *r = &logs.records[0];
+    assert_string_equal(r->sides, "freed from Python (ctypes via libffi) (frame #1); allocated "
+                                  "in libb.so by operator new[] in make_array");
+    assert_string_equal(r->windows_view, "Linux: mismatch (operator new[] freed by free()); on "
+                                         "Windows ...: that crashes there too.");
+    assert_false(r->windows_only);
+    assert_string_equal(r->freed_from, "Python (ctypes via libffi)");
+    assert_int_equal(r->freed_from_frame, 1);
+    assert_int_equal(r->dealloc_stack.n, 3);
+    assert_string_equal(r->dealloc_stack.frames[1].module, "/lib/libffi.so.8");
+    assert_string_equal(r->dealloc_stack.frames[1].function, "ffi_call");
+    assert_string_equal(r->hint, "memory from operator new[] must be released with operator "
+                                 "delete[]");
+
+    // Frame #2 has a file, but it is above the host boundary: the host's
+    // own code, not the user's. The allocation is where to look.
+    bool from_free = true;
+    const cli_frame *f = cli_primary_frame(r, &from_free);
+    assert_non_null(f);
+    assert_string_equal(f->file, "/src/b.cc");
+    assert_false(from_free);
+    cli_str s = {0};
+    cli_record_text(r, &s);
+    assert_non_null(strstr(s.data, "\nfreed from Python (ctypes via libffi) (frame #1); "
+                                   "allocated in libb.so by operator new[] in make_array\n"
+                                   "Linux: mismatch "));
+    assert_non_null(strstr(s.data, "(/lib/libffi.so.8+0x6b0d) [host boundary: Python (ctypes via "
+                                   "libffi)]\n    #2 "));
+    assert_non_null(strstr(s.data, "\nHINT: memory from operator new[] must be released with "
+                                   "operator delete[]\n"));
+    cli_str_free(&s);
+
+    r = &logs.records[1];
+    assert_string_equal(r->hint, "h");
+    assert_string_equal(r->freed_from, "JIT code");
+    assert_int_equal(r->freed_from_frame, 0);
+    assert_string_equal(r->sides, "freed from JIT code (frame #0)");
+    r = &logs.records[2];
+    assert_null(r->sides);
+    assert_null(r->hint);
+    assert_int_equal(r->freed_from_frame, 2);
     cli_logs_free(&logs);
 }
 
@@ -408,10 +487,10 @@ int main(void) {
     cli_json_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record),       cmocka_unit_test(test_wrong_types),
-        cmocka_unit_test(test_windows_view), cmocka_unit_test(test_not_records),
-        cmocka_unit_test(test_utf8_repair),  cmocka_unit_test(test_sarif),
-        cmocka_unit_test(test_truncations),  cmocka_unit_test(test_random_bytes),
-        cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_windows_view), cmocka_unit_test(test_ffi_facts),
+        cmocka_unit_test(test_not_records),  cmocka_unit_test(test_utf8_repair),
+        cmocka_unit_test(test_sarif),        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_random_bytes), cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # `crossfree report` in every format. --fixtures: hand-written logs (JSON,
-# text, hostile strings, garbage) and what each format must say about them.
-# --schemas: the same outputs against the SARIF 2.1.0 and JUnit schemas.
-# --live: logs from real runs under `crossfree run`, checked and validated.
-"""Usage: test_report.py --fixtures|--schemas|--live CROSSFREE SOURCE_ROOT OUT_DIR [BUGGY]"""
+# text, hostile strings, garbage) and logs kept from real FFI runs, and what
+# each format must say about them. --schemas: the same outputs against the
+# SARIF 2.1.0 and JUnit schemas. --live: logs from real runs under
+# `crossfree run`, checked and validated; --live-ffi: the same for Python
+# ctypes freeing a C++ library's new[] buffer.
+"""Usage: test_report.py --fixtures|--schemas|--live|--live-ffi|--doc-examples
+                      CROSSFREE SOURCE_ROOT OUT_DIR [BUGGY | PYTHON LIBBUFFERS]"""
 import json
 import os
 import re
@@ -18,10 +21,20 @@ from clitest import (EXIT_SKIP, check, expect_status, main, markers, parse_githu
 
 mode = sys.argv[1]
 crossfree, source_root, out_dir = (os.path.abspath(a) for a in sys.argv[2:5])
-buggy = os.path.abspath(sys.argv[5]) if len(sys.argv) > 5 else None
+extra_args = [os.path.abspath(a) for a in sys.argv[5:]]
+buggy = extra_args[0] if extra_args else None
 fixtures = os.path.join(source_root, "tests", "cli", "fixtures")
 two = os.path.join(fixtures, "two_processes.jsonl")
 text_log = os.path.join(fixtures, "text_report.log")
+# From real runs (fixtures/make_ffi_fixtures.sh): Python ctypes with
+# halt_on_error=0 (JSON) and =1 (text), and the Dart stand-in under
+# semantics=windows (both).
+ctypes_json = os.path.join(fixtures, "ctypes_halt0.jsonl")
+ctypes_text = os.path.join(fixtures, "ctypes_halt1.log")
+winsem_json = os.path.join(fixtures, "winsem_dart.jsonl")
+winsem_text = os.path.join(fixtures, "winsem_dart.log")
+FFI_ROOT = "/tmp/crossfree-fixtures"  # where make_ffi_fixtures.sh built them
+HALT_NOTE = " (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)"
 tmp = tempfile.mkdtemp(prefix="cf-report-")
 KINDS = ["alloc-dealloc-mismatch", "double-free", "invalid-free"]
 
@@ -232,7 +245,180 @@ def fixtures_mode():
                                          "freed by free() %0A 100% ]]>"), notes[0])
     p = report("text", garbage_log(), status=0)
     check("malformed JSON" in p.stderr and "no errors in the logs" in p.stdout, show(p))
+
+    ffi_fixtures()
+    check_doc_examples()
     print("ok")
+
+
+def library_lines(text_log_path):
+    """What the library's text report in a log says besides the stacks:
+    {"sides": ..., "view": ..., "hint": ..., "boundary": (frame line)}."""
+    facts = {}
+    with open(text_log_path) as f:
+        for line in f.read().splitlines():
+            for key, prefix in (("sides", "freed from "), ("view", "Linux: "), ("hint", "HINT: ")):
+                if line.startswith(prefix):
+                    facts[key] = line
+            if "[host boundary: " in line:
+                facts["boundary"] = line
+    return facts
+
+
+def frame_tail(frame_line):
+    """A frame line from its module on: `crossfree report` does not keep
+    the library's FUNC+0xOFF, the rest is the same."""
+    return frame_line[frame_line.rindex(" ("):]
+
+
+def check_ffi_facts(logs, facts, root, fail_line=None, where=None, headline=None, junit=None):
+    """Every format of `crossfree report LOGS` shows the library's lines
+    (facts, from library_lines) as the library prints them; the annotation
+    and SARIF's location are at `where` (path below root, line); GitHub's and
+    SARIF's first line starts with `headline`, JUnit's message is `junit`
+    (the testcase's name says where)."""
+    hint = facts["hint"][len("HINT: "):]
+    lines = [facts[k] for k in ("sides", "view", "hint") if k in facts]
+    out = {}
+    # Text: the lines themselves, and the tagged frame.
+    p = report("text", *logs)
+    check(p.stderr == "", show(p))
+    text_lines = p.stdout.splitlines()
+    for line in lines:
+        check(line in text_lines, f"text: no line {line!r}\n{p.stdout}")
+    tagged = [t for t in text_lines if "[host boundary: " in t]
+    check(len(tagged) == 1 and tagged[0].endswith(frame_tail(facts["boundary"])) and
+          tagged[0].split(" 0x")[0] == facts["boundary"].split(" 0x")[0],
+          f"text: the boundary frame {facts['boundary']!r}\n{p.stdout}")
+    if fail_line is not None:
+        check(not any(fail_line in t for t in text_lines), f"text: {fail_line!r}\n{p.stdout}")
+    out["text"] = p.stdout
+    # JUnit: the failure text is the same report.
+    p = report("junit", *logs)
+    failures = ET.fromstring(p.stdout).findall("./testsuite/testcase/failure")
+    check(len(failures) == 1, p.stdout)
+    body = failures[0].text.splitlines()
+    for line in lines + [tagged[0]]:
+        check(line in body, f"junit: no line {line!r} in the failure\n{p.stdout}")
+    if junit is not None:
+        check(failures[0].get("message") == junit, f"junit: message {junit!r}\n{p.stdout}")
+    out["junit"] = p.stdout
+    # SARIF: the lines in the message, the hint as the fix's description.
+    p = report("sarif", *logs, root=root)
+    res = json.loads(p.stdout)["runs"][0]["results"]
+    check(len(res) == 1, p.stdout)
+    msg = res[0]["message"]["text"].split("\n")
+    check(headline is None or msg[0].startswith(headline), f"sarif: headline {headline!r}\n{msg}")
+    for line in lines:
+        # The Windows view of a pair only Windows rejects opens the message.
+        check(line in msg or (line.startswith("Linux: ") and line in msg[0]),
+              f"sarif: no line {line!r} in the message\n{msg}")
+    frames = res[0]["stacks"][0]["frames"]
+    in_sarif = [f["location"]["message"]["text"] for f in frames if "[host boundary: " in
+                f["location"]["message"]["text"]]
+    host = facts["boundary"][facts["boundary"].rindex(" [host boundary: "):]
+    check(len(in_sarif) == 1 and in_sarif[0].endswith(host), f"sarif: the tagged frame {in_sarif}")
+    fixes = res[0].get("fixes", [])
+    check(len(fixes) == 1 and fixes[0]["description"]["text"] == hint, f"sarif: fixes {fixes}")
+    change = fixes[0]["artifactChanges"][0]
+    loc = res[0]["locations"][0]["physicalLocation"]
+    check(change["artifactLocation"] == loc["artifactLocation"] and
+          "insertedContent" not in change["replacements"][0], f"sarif: the fix {fixes}")
+    if where is not None:
+        check(loc["artifactLocation"] == {"uri": where[0], "uriBaseId": "SRCROOT"} and
+              loc["region"]["startLine"] == where[1], f"sarif: location {loc}, want {where}")
+    out["sarif"] = p.stdout
+    # GitHub: the annotation holds the report, escaped.
+    p = report("github", *logs, root=root)
+    notes = parse_github(p.stdout)
+    check(len(notes) == 1, p.stdout)
+    body = notes[0]["message"].split("\n")
+    for line in lines + [tagged[0]]:
+        check(line in body, f"github: no line {line!r}\n{notes[0]['message']}")
+    check("\n" not in p.stdout.rstrip("\n") and "%0AHINT: " in p.stdout, p.stdout)
+    if headline is not None:
+        check(body[0].startswith(headline + " ["), f"github: headline {headline!r}\n{body[0]}")
+    if where is not None:
+        check((notes[0]["file"], notes[0]["line"]) == (where[0], str(where[1])),
+              f"github: at {notes[0]['file']}:{notes[0]['line']}, want {where}")
+    out["github"] = p.stdout
+    return out
+
+
+# docs/ci.md shows each format of `crossfree report` on ctypes_halt0.jsonl,
+# run from the repository's root; each example follows a line
+# `<!-- example: FORMAT -->`. `test_report.py --doc-examples ...` prints
+# them anew.
+DOC_LOG = os.path.join("tests", "cli", "fixtures", "ctypes_halt0.jsonl")
+
+
+def doc_examples():
+    out = {}
+    for fmt in ("text", "junit", "sarif", "github"):
+        args = [crossfree, "report", "--format", fmt]
+        if fmt in ("sarif", "github"):
+            args += ["--source-root", FFI_ROOT]
+        p = run(args + [DOC_LOG], cwd=source_root)
+        expect_status(p, 1)
+        out[fmt] = p.stdout
+    # JUnit: the testcase (the suite names the host machine); SARIF: the
+    # result without its stacks (the rest is the same for every error).
+    junit = out["junit"].splitlines(keepends=True)
+    first = next(i for i, line in enumerate(junit) if line.startswith("    <testcase"))
+    last = next(i for i, line in enumerate(junit) if line.startswith("    </testcase>"))
+    out["junit"] = "".join(junit[first:last + 1])
+    result = json.loads(out["sarif"])["runs"][0]["results"][0]
+    del result["stacks"]
+    out["sarif"] = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    return out
+
+
+def check_doc_examples():
+    with open(os.path.join(source_root, "docs", "ci.md")) as f:
+        doc = f.read()
+    for fmt, text in doc_examples().items():
+        m = re.search(r"<!-- example: " + fmt + r" -->\n```[a-z]*\n(.*?)```\n", doc, re.S)
+        check(m is not None, f"docs/ci.md: no example of {fmt}")
+        check(m.group(1) == text, f"docs/ci.md: the {fmt} example is not what crossfree report "
+              f"prints now (tests/cli/test_report.py --doc-examples prints it):\n{text}")
+
+
+def doc_examples_mode():
+    for fmt, text in doc_examples().items():
+        print(f"<!-- example: {fmt} -->\n{text}")
+
+
+CTYPES_HEADLINE = ("alloc-dealloc-mismatch: allocated by operator new[], freed by free() "
+                   "from Python (ctypes via libffi)")
+
+
+def ffi_fixtures():
+    """The logs of real FFI runs, read back in every format."""
+    facts = library_lines(ctypes_text)
+    check(facts["hint"].endswith(HALT_NOTE), f"{ctypes_text}: halt_on_error=1 suggests 0")
+    # The interpreter has debug info: frames above the host boundary have a
+    # file and line (CPython's own sources), but they are not the user's
+    # code. The annotation goes to the allocation in libbuffers.so.
+    with open(ctypes_text) as f:
+        check("Modules/_ctypes/callproc.c:" in f.read(), "the fixture's Python lacks debug info")
+    where = ("src/buffers.cc", 10)
+    check_ffi_facts([ctypes_text], facts, FFI_ROOT, where=where, headline=CTYPES_HEADLINE,
+                    junit=CTYPES_HEADLINE)
+    # halt_on_error=0: the same words, without the suggestion, from JSON.
+    facts["hint"] = facts["hint"][:-len(HALT_NOTE)]
+    check_ffi_facts([ctypes_json], facts, FFI_ROOT, fail_line="halt_on_error", where=where,
+                    headline=CTYPES_HEADLINE, junit=CTYPES_HEADLINE)
+
+    # semantics=windows: the Windows view, and the Windows HINT; the free
+    # is in the Dart side's own code (libapp.so, the boundary itself).
+    facts = library_lines(winsem_text)
+    check(facts["view"].startswith("Linux: works here"), facts)
+    where = ("src/dart_side.c", int(re.search(r"dart_side\.c:(\d+) ", facts["boundary"])[1]))
+    words = f"alloc-dealloc-mismatch: {facts['view']}"
+    host = " from Dart (AOT code in libapp.so)"
+    for log in (winsem_text, winsem_json):
+        check_ffi_facts([log], facts, FFI_ROOT, fail_line="halt_on_error", where=where,
+                        headline=words + " in read_buffer" + host, junit=words + host)
 
 
 def schemas_mode():
@@ -241,7 +427,8 @@ def schemas_mode():
         print(f"SKIP: no schemas at {os.path.dirname(source_root)}/shared/schemas")
         return EXIT_SKIP
     skipped = []
-    for name, logs in [("fixtures", [two, text_log]), ("hostile", [hostile_log()])]:
+    for name, logs in [("fixtures", [two, text_log]), ("hostile", [hostile_log()]),
+                       ("ffi", [ctypes_json, ctypes_text, winsem_json, winsem_text])]:
         sarif = save(f"{name}.sarif", report("sarif", *logs, root="/src/app").stdout)
         junit = save(f"{name}.junit.xml", report("junit", *logs).stdout)
         skipped += [r for r in (validate_sarif(sarif, schemas), validate_junit(junit, schemas))
@@ -312,4 +499,54 @@ def live_mode():
     print(f"validated {sarif_path} and {junit_path}\nok")
 
 
-main({"--fixtures": fixtures_mode, "--schemas": schemas_mode, "--live": live_mode}[mode])
+def live_ffi_mode():
+    """Python ctypes frees libbuffers.so's new[] buffer with libc's free,
+    under `crossfree run -o halt_on_error=0`, logged as text and as JSON:
+    every format of `crossfree report` says what the text report says."""
+    python, libbuffers = extra_args[:2]
+    script = os.path.join(source_root, "tests", "ffi", "ffi_ctypes.py")
+    buffers = os.path.join(source_root, "tests", "ffi", "buffers.cc")
+    with open(buffers) as f:
+        alloc_line = next(n for n, line in enumerate(f, 1) if "@alloc_array" in line)
+    logs = {}
+    for fmt in ("text", "json"):
+        d = os.path.join(tmp, f"ctypes-{fmt}")
+        p = run([crossfree, "run", "-o", "halt_on_error=0", "-o", f"report_format={fmt}",
+                 "--log-dir", d, "--", python, script, "libc-free-new", libbuffers])
+        expect_status(p, 23)
+        check(p.stdout == "sum 285\nfreed\n", show(p))
+        files = [os.path.join(d, f) for f in os.listdir(d)]
+        check(len(files) == 1, f"expected one log: {files}\n{show(p)}")
+        logs[fmt] = files[0]
+    facts = library_lines(logs["text"])
+    check(re.fullmatch(r"freed from Python \(ctypes via libffi\) \(frame #\d+\); allocated in "
+                       r"libbuffers\.so by operator new\[\] in make_array", facts["sides"]), facts)
+    check(facts["hint"] == "HINT: memory from operator new[] must be released with operator "
+          "delete[]; export a release function from libbuffers.so that uses operator delete[] "
+          "and call it from Python (ctypes via libffi) instead of free(), or allocate the buffer "
+          "with malloc() if the host must free it", facts)
+    where = (os.path.relpath(buffers, source_root), alloc_line)
+    saved = []
+    for fmt in ("text", "json"):
+        out = check_ffi_facts([logs[fmt]], facts, source_root, fail_line="halt_on_error",
+                              where=where, headline=CTYPES_HEADLINE, junit=CTYPES_HEADLINE)
+        for kind, text in out.items():
+            ext = {"text": "txt", "junit": "junit.xml", "sarif": "sarif", "github": "github.txt"}
+            saved.append(save(f"ctypes-from-{fmt}.{ext[kind]}", text))
+    print("saved " + " ".join(saved))
+
+    schemas = schemas_dir(source_root)
+    if schemas is None:
+        print("SKIP: outputs checked, but no schemas beside the repository")
+        return EXIT_SKIP
+    skipped = [r for f in saved if f.endswith((".sarif", ".junit.xml"))
+               for r in [(validate_sarif if f.endswith(".sarif") else validate_junit)(f, schemas)]
+               if r is not None]
+    if skipped:
+        print("SKIP: " + "; ".join(sorted(set(skipped))))
+        return EXIT_SKIP
+    print("ok")
+
+
+main({"--fixtures": fixtures_mode, "--schemas": schemas_mode, "--live": live_mode,
+      "--live-ffi": live_ffi_mode, "--doc-examples": doc_examples_mode}[mode])

@@ -13,7 +13,18 @@
 # EXPECT-FREE-MODULE[global-free-new,libc-free-new]: libffi|_ctypes
 # EXPECT-LINE[global-free-new,libc-free-new]: ^freed from Python \(ctypes via libffi\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
 # EXPECT-BOUNDARY-MODULE[global-free-new,libc-free-new]: /libffi\.so[.0-9]*$
+# EXPECT-LINE[global-free-new,libc-free-new]: ^HINT: memory from operator new\[\] must be released with operator delete\[\]; export a release function from libbuffers\.so .* \(CROSSFREE_OPTIONS=halt_on_error=0 continues after a report\)$
 # EXPECT-STDOUT: sum 285
+#
+# With halt_on_error=0 the run goes on, and the HINT no longer suggests it:
+# OPTIONS[libc-free-new-continue]: halt_on_error=0
+# EXPECT[libc-free-new-continue]: alloc-dealloc-mismatch
+# EXPECT-EXIT[libc-free-new-continue]: 23
+# EXPECT-LINE[libc-free-new-continue]: ^freed from Python \(ctypes via libffi\) \(frame #\d+\); allocated in libbuffers\.so by operator new\[\] in make_array$
+# EXPECT-LINE[libc-free-new-continue]: ^HINT: memory from operator new\[\] must be released with operator delete\[\]; export a release function from libbuffers\.so that uses operator delete\[\] and call it from Python \(ctypes via libffi\) instead of free\(\), or allocate the buffer with malloc\(\) if the host must free it$
+# EXPECT-NO-LINE[libc-free-new-continue]: halt_on_error
+# EXPECT-STDERR[libc-free-new-continue]: ^==%pid==crossfree: 1 error\(s\) reported
+# EXPECT-STDOUT[libc-free-new-continue]: freed
 #
 # The same run with report_format=json, for check_json.py:
 # JSON-EXIT[libc-free-new]: SIGABRT
@@ -22,6 +33,7 @@
 # JSON-FREE[libc-free-new]: malloc | free()
 # JSON-FREED-FROM[libc-free-new]: Python (ctypes via libffi) | /libffi\.so[.0-9]*$
 # JSON-ALLOC-FRAME[libc-free-new]: #0 make_array buffers.cc@alloc_array
+# JSON-FIELD[libc-free-new]: hint="memory from operator new[] must be released with operator delete[]; export a release function from libbuffers.so that uses operator delete[] and call it from Python (ctypes via libffi) instead of free(), or allocate the buffer with malloc() if the host must free it (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)"
 #
 # EXPECT[global-free-malloc,libc-free-malloc,release-array]: clean
 # EXPECT-EXIT[global-free-malloc,libc-free-malloc,release-array]: 0

@@ -223,8 +223,8 @@ def check_stack(c, tag, s):
 def check_schema(c, rec, tag, pid, exe, argv, t0, t1):
     """What every record must satisfy, whatever the test expects."""
     common = ["crossfree", "kind", "pid", "executable", "command_line", "thread", "address",
-              "size", "message", "allocated_by", "freed_by", "freed_from", "deallocation_stack",
-              "allocation_stack", "truncated", "time"]
+              "size", "message", "hint", "allocated_by", "freed_by", "freed_from",
+              "deallocation_stack", "allocation_stack", "truncated", "time"]
     extra = {"double-free": ["first_free"],
              "invalid-free": ["where", "where_module", "block_address"]}.get(rec.get("kind"), [])
     c.check(set(rec) == set(common + extra), f"{tag}: exactly the documented keys",
@@ -245,6 +245,8 @@ def check_schema(c, rec, tag, pid, exe, argv, t0, t1):
             f"{tag}: size is an integer or null", "int|null", rec["size"])
     c.check(isinstance(rec["message"], str) and rec["message"] != "", f"{tag}: message",
             "non-empty string", rec["message"])
+    c.check(isinstance(rec["hint"], str) and rec["hint"] != "", f"{tag}: hint",
+            "non-empty string", rec["hint"])
     c.check(rec["truncated"] is False, f"{tag}: not truncated", False, rec["truncated"])
     m = TIME_RE.match(rec["time"]) if isinstance(rec["time"], str) else None
     if c.check(m is not None, f"{tag}: time is YYYY-MM-DDTHH:MM:SS.uuuuuuZ",
@@ -266,12 +268,22 @@ def check_schema(c, rec, tag, pid, exe, argv, t0, t1):
     check_stack(c, f"{tag}: deallocation_stack", rec["deallocation_stack"])
     ff = rec["freed_from"]
     if ff is not None and c.check(
-            isinstance(ff, dict) and set(ff) == {"host", "frame"} and isinstance(ff["host"], str)
-            and ff["host"] != "" and is_int(ff["frame"]), f"{tag}: freed_from is null or "
-            "{host: non-empty string, frame: integer}", "{host, frame}", ff):
+            isinstance(ff, dict) and set(ff) == {"host", "frame", "message"}
+            and isinstance(ff["host"], str) and ff["host"] != "" and is_int(ff["frame"]),
+            f"{tag}: freed_from is null or {{host: non-empty string, frame: integer, "
+            "message}", "{host, frame, message}", ff):
         c.check(0 <= ff["frame"] < len(rec["deallocation_stack"] or []),
                 f"{tag}: freed_from.frame is an index of deallocation_stack",
                 f"0 .. {len(rec['deallocation_stack'] or []) - 1}", ff["frame"])
+        # The text report's line: a mismatch's, naming the host and frame.
+        lead = f"freed from {ff['host']} (frame #{ff['frame']})"
+        if rec.get("kind") == "alloc-dealloc-mismatch":
+            c.check(isinstance(ff["message"], str) and ff["message"].startswith(lead),
+                    f"{tag}: freed_from.message is the text report's line", lead + "...",
+                    ff["message"])
+        else:
+            c.check(ff["message"] is None, f"{tag}: freed_from.message is null but for a "
+                    "mismatch", None, ff["message"])
     c.check(len(rec["deallocation_stack"] or []) > 0, f"{tag}: deallocation_stack has frames",
             "frames", rec["deallocation_stack"])
     if ab is not None:

@@ -422,6 +422,9 @@ static void test_mismatch_line(void **state) {
                 "{\"crossfree\":1,\"kind\":\"alloc-dealloc-mismatch\",\"pid\":4242," META_JSON
                 ",\"thread\":3,\"address\":\"0x602000000010\",\"size\":160,"
                 "\"message\":\"allocated by operator new[], freed by free()\","
+                "\"hint\":\"memory from operator new[] must be released with operator delete[]; "
+                "if another language frees it, export a release function that uses operator "
+                "delete[] and call that instead, or allocate the buffer with malloc()\","
                 "\"allocated_by\":{\"family\":\"new[]\",\"function\":\"operator new[]\","
                 "\"thread\":1},\"freed_by\":{\"family\":\"malloc\",\"function\":\"free()\"},"
                 "\"freed_from\":null,"
@@ -437,6 +440,8 @@ static void test_double_free_line(void **state) {
                 "{\"crossfree\":1,\"kind\":\"double-free\",\"pid\":4242," META_JSON
                 ",\"thread\":3,\"address\":\"0x602000000010\",\"size\":48,"
                 "\"message\":\"freed twice: first by free(), now by operator delete[]\","
+                "\"hint\":\"the block was freed twice; clear the pointer after the first free or "
+                "give the block a single owner\","
                 "\"allocated_by\":{\"family\":\"new[]\",\"function\":\"operator new[]\","
                 "\"thread\":0},\"freed_by\":{\"family\":\"new[]\",\"function\":"
                 "\"operator delete[]\"},\"freed_from\":null,"
@@ -568,25 +573,36 @@ static void test_freed_from(void **state) {
     e.n_pcs = 3;
     const char *t = render(&e, true);
     assert_contains(t, "\"freed_by\":{\"family\":\"malloc\",\"function\":\"free()\"},"
-                       "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":0},"
+                       "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":0,"
+                       "\"message\":\"freed from Python (ctypes via libffi) (frame #0); "
+                       "allocated in app by operator new[] in main\"},"
                        "\"deallocation_stack\":[" FRAME_FFI ",");
-    // The same without names: hosts are found by module, so nothing changes.
+    // The hint names the host too.
+    assert_contains(t, "\"hint\":\"memory from operator new[] must be released with operator "
+                       "delete[]; export a release function from app that uses operator delete[] "
+                       "and call it from Python (ctypes via libffi) instead of free(), or "
+                       "allocate the buffer with malloc() if the host must free it\",");
+    // The same without names: hosts are found by module, so only the
+    // allocating function goes.
     t = render(&e, false);
-    assert_contains(t, "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":0},");
+    assert_contains(t, "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":0,"
+                       "\"message\":\"freed from Python (ctypes via libffi) (frame #0); "
+                       "allocated in app by operator new[]\"},");
 
     // A host frame further up: its index, not 0.
     static const uintptr_t deeper_pcs[] = {PC_FREE_IT, PC_FFI, PC_CTYPES};
     e.pcs = deeper_pcs;
     t = render(&e, true);
-    assert_contains(t, "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":1},");
+    assert_contains(t, "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":1,"
+                       "\"message\":\"freed from Python (ctypes via libffi) (frame #1); ");
 
-    // Every kind carries it: an invalid free from the same host.
     e = base_error(CF_ERR_INVALID_FREE);
     e.pcs = ctypes_pcs;
     e.n_pcs = 3;
     t = render(&e, true);
+    // Every kind carries it, but only a mismatch names both sides.
     assert_contains(t, "\"block_address\":null,\"freed_from\":{\"host\":\"Python (ctypes via "
-                       "libffi)\",\"frame\":0},\"deallocation_stack\":[");
+                       "libffi)\",\"frame\":0,\"message\":null},\"deallocation_stack\":[");
 }
 
 static void test_jit_frames(void **state) {
@@ -600,7 +616,9 @@ static void test_jit_frames(void **state) {
     e.n_pcs = 3;
     const char *t = render(&e, true);
     assert_contains(t,
-                    "\"freed_from\":{\"host\":\"JIT code\",\"frame\":0},"
+                    "\"freed_from\":{\"host\":\"JIT code\",\"frame\":0,\"message\":"
+                    "\"freed from JIT code (frame #0); allocated in app by operator new[] in "
+                    "main\"},"
                     "\"deallocation_stack\":[" FRAME_JIT_NAMED "," FRAME_JIT "," FRAME_MAIN "],");
     // An ordinary frame says "jit":false; one in no module and not JIT code
     // too.

@@ -147,6 +147,7 @@ static cf_error mismatch_error(void) {
     e.n_pcs = 2;
     e.has_alloc = true;
     e.alloc = cf_record_make(ADDR, 160, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 0);
+    e.halts = true; // halt_on_error=1, the default
     return e;
 }
 
@@ -342,6 +343,7 @@ static cf_error invalid_free_error(cf_where where) {
     e.pcs = free_pcs;
     e.n_pcs = 2;
     e.where = where;
+    e.halts = true;
     return e;
 }
 
@@ -609,6 +611,107 @@ static void test_dart_hint(void **state) {
     // Other hosts get no Dart note.
     e = ffi_mismatch_error(ctypes_free_pcs, 3);
     assert_lacks(render(&e, true), "CoTaskMemFree");
+}
+
+// ---------------------------------------------------------------------------
+// The HINT's halt_on_error suggestion, and the same words in JSON
+// ---------------------------------------------------------------------------
+
+static void test_hint_without_halt(void **state) {
+    (void)state;
+    // halt_on_error=0 is set: suggesting it would be noise.
+    cf_error errors[] = {mismatch_error(), double_free_error(true),
+                         invalid_free_error(CF_WHERE_STACK),
+                         ffi_mismatch_error(ctypes_free_pcs, 3)};
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        errors[i].halts = false;
+        const char *t = render(&errors[i], true);
+        assert_contains(t, "\nHINT: ");
+        assert_lacks(t, "halt_on_error");
+        errors[i].halts = true;
+        assert_contains(render(&errors[i], true), HALT_NOTE);
+    }
+    errors[3].halts = false;
+    assert_true(strstr(render(&errors[3], true), "if the host must free it\n") != NULL);
+}
+
+// The text of JSON string member `key` (escapes undone only for `\"` and
+// `\\`, enough for crossfree's own words), into `dst`; false when absent
+// or null.
+static bool json_member(const char *line, const char *key, char *dst, size_t cap) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *p = strstr(line, pattern);
+    if (p == NULL)
+        return false;
+    p += strlen(pattern);
+    if (*p != '"')
+        return false;
+    size_t n = 0;
+    for (p++; *p != '\0' && *p != '"' && n + 1 < cap; p++) {
+        if (*p == '\\')
+            p++;
+        dst[n++] = *p;
+    }
+    dst[n] = '\0';
+    return true;
+}
+
+// The text of the report line that starts with `prefix`, without it.
+static bool text_line(const char *report, const char *prefix, char *dst, size_t cap) {
+    const char *p = strstr(report, prefix);
+    if (p == NULL || (p != report && p[-1] != '\n'))
+        return false;
+    p += strlen(prefix);
+    size_t n = strcspn(p, "\n");
+    assert_true(n < cap);
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    return true;
+}
+
+static void test_json_says_the_same(void **state) {
+    (void)state;
+    // JSON's "hint" is the text's HINT line, and "freed_from"."message" its
+    // "freed from" line, for every kind, host and halt_on_error.
+    static const uintptr_t aot_pcs[] = {PC_LIBAPP, PC_MAIN};
+    static const uintptr_t bridge_pcs[] = {PC_FFI, PC_MAIN};
+    cf_error errors[] = {
+        mismatch_error(),
+        double_free_error(true),
+        invalid_free_error(CF_WHERE_UNKNOWN),
+        invalid_free_error(CF_WHERE_STATIC),
+        ffi_mismatch_error(ctypes_free_pcs, 3),
+        ffi_mismatch_error(aot_pcs, 2),
+        ffi_mismatch_error(bridge_pcs, 2),
+    };
+    static char json[1 << 16];
+    char from_text[2048], from_json[2048];
+    unsigned sides = 0;
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        for (int halts = 0; halts < 2; halts++) {
+            for (int names = 0; names < 2; names++) {
+                errors[i].halts = halts;
+                const char *t = render(&errors[i], names);
+                cf_buf b;
+                cf_buf_init(&b, json, sizeof json);
+                cf_report_format_json(&errors[i], NULL, names, fake_symbolize, &b);
+                assert_true(text_line(t, "HINT: ", from_text, sizeof from_text));
+                assert_true(json_member(json, "hint", from_json, sizeof from_json));
+                assert_string_equal(from_json, from_text);
+                bool in_text = text_line(t, "freed from ", from_text, sizeof from_text);
+                const char *from = strstr(json, "\"freed_from\":{");
+                bool in_json =
+                    from != NULL && json_member(from, "message", from_json, sizeof from_json);
+                assert_int_equal(in_text, in_json);
+                if (in_text) {
+                    assert_string_equal(from_json + strlen("freed from "), from_text);
+                    sides++;
+                }
+            }
+        }
+    }
+    assert_int_equal(sides, 3 * 4); // the three FFI errors, each way
 }
 
 // Runs last: host_modules rules stay for the rest of the process.
@@ -925,6 +1028,8 @@ int main(void) {
         cmocka_unit_test(test_ffi_other_kinds),
         cmocka_unit_test(test_jit_frames),
         cmocka_unit_test(test_dart_hint),
+        cmocka_unit_test(test_hint_without_halt),
+        cmocka_unit_test(test_json_says_the_same),
         cmocka_unit_test(test_frame_shapes),
         cmocka_unit_test(test_stack_with_odd_frames),
         cmocka_unit_test(test_no_stacks_recorded),
