@@ -15,7 +15,11 @@
 # runnable lines must include tools/demo.sh, then a `crossfree run` on the
 # seed example, then a `crossfree report`, and what they print is checked:
 # the seed's mismatch at its free (docs/examples/seed/host.c, @host_free).
-"""Usage: test_readme.py --clone SOURCE_ROOT"""
+#
+# --packages checks only that README.md names every package tools/setup.sh
+# may install (CF_BUILD_PACKAGES, CF_TEST_PACKAGES and the optional ones),
+# so that what `tools/test.sh` installs is said before a newcomer runs it.
+"""Usage: test_readme.py --clone|--packages SOURCE_ROOT"""
 import glob
 import os
 import re
@@ -115,7 +119,23 @@ def setup_lists():
     out = subprocess.run(["bash", "-c", script], cwd=source_root, check=True,
                          capture_output=True, text=True).stdout
     lists = dict(line.split(" ", 1) for line in out.splitlines())
+    # Packages added only when a command is missing, on this machine or not.
+    with open(os.path.join(source_root, "tools", "setup.sh")) as f:
+        optional = re.findall(r"\|\| CF_TEST_PACKAGES\+=\(([^)]*)\)", f.read())
+    lists["optional"] = " ".join(optional)
     return {k: v.split() for k, v in lists.items()}
+
+
+def packages_mode():
+    with open(os.path.join(source_root, "README.md")) as f:
+        readme = f.read()
+    lists = setup_lists()
+    check(lists["build"] and lists["test"], f"no packages read from tools/setup.sh: {lists}")
+    missing = [p for name in lists for p in lists[name]
+               if not re.search(r"(?<![\w.-])" + re.escape(p) + r"(?![\w-])", readme)]
+    check(not missing, "README.md does not name what tools/setup.sh installs: "
+          + ", ".join(missing))
+    print(f"ok: README.md names all {sum(len(v) for v in lists.values())} packages")
 
 
 def seed_free_line(clone):
@@ -183,4 +203,4 @@ def clone_mode():
     print(f"ok: {len(todo)} commands of README.md")
 
 
-main(clone_mode)
+main(clone_mode if mode == "--clone" else packages_mode)
