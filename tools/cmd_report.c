@@ -422,19 +422,18 @@ static int not_hidden(const struct dirent *e) { return e->d_name[0] != '.'; }
 
 // A directory stands for the files in it (not its subdirectories), in name
 // order: `crossfree report out` works when no process wrote a log, where
-// the shell would pass `out/*` on unexpanded.
-static void read_path(cli_logs *logs, const char *path) {
+// the shell would pass `out/*` on unexpanded. Returns false when path could
+// not be read at all (a missing directory is one).
+static bool read_path(cli_logs *logs, const char *path) {
     struct stat st;
-    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        cli_logs_read(logs, path);
-        return;
-    }
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return cli_logs_read(logs, path);
     struct dirent **names;
     int n = scandir(path, &names, not_hidden, alphasort);
     if (n < 0) {
         cli_error("cannot read the directory %s: %s", path, strerror(errno));
         logs->unreadable = true;
-        return;
+        return false;
     }
     for (int k = 0; k < n; k++) {
         cli_str file = {0};
@@ -445,6 +444,7 @@ static void read_path(cli_logs *logs, const char *path) {
         free(names[k]);
     }
     free(names);
+    return true;
 }
 
 enum { OPT_FORMAT = 256, OPT_SOURCE_ROOT, OPT_OUTPUT };
@@ -500,8 +500,16 @@ int cli_cmd_report(int argc, char **argv) {
     }
 
     cli_logs logs = {0};
+    bool read_any = false;
     for (; i < argc; i++)
-        read_path(&logs, argv[i]);
+        read_any |= read_path(&logs, argv[i]);
+    if (!read_any) {
+        // "No errors in the logs" would be a false all-clear (a mistyped
+        // --log-dir, say): there were no logs.
+        cli_error("no log could be read: nothing to report");
+        cli_logs_free(&logs);
+        return CLI_BAD_INPUT;
+    }
 
     cli_report_opts o = {.out = stdout};
     char *root_abs = NULL;

@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: MIT
 # One command from a fresh Debian machine to a crossfree report: installs
 # what is missing, builds, and runs the seed example (a C++ library whose
-# new[]'d buffer the host frees with free()) under crossfree.
+# new[]'d buffer the host frees with free()) under crossfree. It also builds
+# the crossfree command, which README.md's next commands use.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 cf_install "${CF_BUILD_PACKAGES[@]}"
 build="$CF_ROOT/build"
 cf_configure "$build"
-# Only what the demo runs: the library and the two example hosts.
-ninja -C "$build" src/libcrossfree.so docs/examples/seed/seed_host_buggy \
+# What the demo runs (the library and the two example hosts) and the
+# command that README.md's "Using it on your program" runs next.
+ninja -C "$build" src/libcrossfree.so tools/crossfree docs/examples/seed/seed_host_buggy \
     docs/examples/seed/seed_host_fixed >/dev/null
 
 seed="$build/docs/examples/seed"
@@ -25,3 +27,4 @@ set -e
 echo
 echo "seed_host_buggy exited with status $status (134 = SIGABRT: crossfree stopped at the bad free)"
 [ "$status" -eq 134 ]
+echo "next: ${build#"$PWD"/}/tools/crossfree run -- PROGRAM (README.md, \"Using it on your program\")"

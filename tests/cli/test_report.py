@@ -103,6 +103,12 @@ def fixtures_mode():
     check(re.search(r"cannot read .*missing\.log: No such file", p.stderr), show(p))
     p = report("junit", two, os.path.join(tmp, "missing.log"), status=2)
     check("<testcase" in p.stdout, "a missing log must not stop the others")
+    # When nothing could be read (a mistyped log directory), no format may
+    # pass for an all-clear: nothing is written.
+    for fmt in ["text", "sarif", "junit", "github"]:
+        p = report(fmt, os.path.join(tmp, "no-such-dir"), status=2)
+        check(p.stdout == "" and re.search(r"cannot read .*no-such-dir: No such file", p.stderr)
+              and "no log could be read: nothing to report" in p.stderr, show(p))
     # A directory stands for its files (not hidden ones, not subdirectories);
     # an empty one is no error at all.
     d = os.path.join(tmp, "dir")
