@@ -141,6 +141,14 @@ bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap);
 // allocator exists (the process then exits with status 127).
 bool cf_platform_init(void);
 
+// Whether the program replaces a C++ operator new or delete of its own
+// (the standard allows any form). The shim then forwards every operator
+// form to the C++ runtime's own, which reaches the replacement the way the
+// standard's default forms do, and the runtime keeps every record in the
+// owner table: a replacement's pointer need not start a block of crossfree's.
+// Called once, after cf_platform_init. Ports that cannot tell answer false.
+bool cf_platform_operators_replaced(void);
+
 // Releases a block through the real deallocator of its family: `addr` is
 // what the real allocator returned. A program-registered family's blocks
 // belong to the program: a no-op. Called with no lock held.

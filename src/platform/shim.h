@@ -80,8 +80,9 @@
 //                                  `w_symbol`, ...;
 //   CF_SHIM_NEW(id, symbol, fn, n, align, nothrow, tag)
 //                                  the body of operator new (align 0: none);
-//   CF_SHIM_DELETE(id, fn, p, align)
-//                                  the body of operator delete (align 0: none).
+//   CF_SHIM_DELETE(id, fn, p, size, align, tag)
+//                                  the body of operator delete (size and align
+//                                  0 and tag NULL where the form has none).
 // Each wrapper is declared before it is defined (-Wmissing-prototypes).
 #define CF_SHIM_CXX_WRAPPER(id, symbol, shape, fn) CF_SHIM_##shape##_(id, symbol, fn)
 
@@ -108,36 +109,27 @@
 
 #define CF_SHIM_DELETE_PLAIN_(id, symbol, fn)                                                      \
     CF_SHIM_CXX_DECL(void, symbol)(void *p);                                                       \
-    CF_SHIM_CXX_DECL(void, symbol)(void *p) { CF_SHIM_DELETE(id, fn, p, 0); }
+    CF_SHIM_CXX_DECL(void, symbol)(void *p) { CF_SHIM_DELETE(id, fn, p, 0, 0, NULL); }
 #define CF_SHIM_DELETE_SIZED_(id, symbol, fn)                                                      \
     CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t n);                                             \
-    CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t n) {                                            \
-        (void)n;                                                                                   \
-        CF_SHIM_DELETE(id, fn, p, 0);                                                              \
-    }
+    CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t n) { CF_SHIM_DELETE(id, fn, p, n, 0, NULL); }
 #define CF_SHIM_DELETE_NOTHROW_(id, symbol, fn)                                                    \
     CF_SHIM_CXX_DECL(void, symbol)(void *p, const void *tag);                                      \
     CF_SHIM_CXX_DECL(void, symbol)(void *p, const void *tag) {                                     \
-        (void)tag;                                                                                 \
-        CF_SHIM_DELETE(id, fn, p, 0);                                                              \
+        CF_SHIM_DELETE(id, fn, p, 0, 0, tag);                                                      \
     }
 #define CF_SHIM_DELETE_ALIGN_(id, symbol, fn)                                                      \
     CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t al);                                            \
-    CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t al) {                                           \
-        (void)al;                                                                                  \
-        CF_SHIM_DELETE(id, fn, p, al);                                                             \
-    }
+    CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t al) { CF_SHIM_DELETE(id, fn, p, 0, al, NULL); }
 #define CF_SHIM_DELETE_SIZED_ALIGN_(id, symbol, fn)                                                \
     CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t n, size_t al);                                  \
     CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t n, size_t al) {                                 \
-        (void)n, (void)al;                                                                         \
-        CF_SHIM_DELETE(id, fn, p, al);                                                             \
+        CF_SHIM_DELETE(id, fn, p, n, al, NULL);                                                    \
     }
 #define CF_SHIM_DELETE_ALIGN_NOTHROW_(id, symbol, fn)                                              \
     CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t al, const void *tag);                           \
     CF_SHIM_CXX_DECL(void, symbol)(void *p, size_t al, const void *tag) {                          \
-        (void)al, (void)tag;                                                                       \
-        CF_SHIM_DELETE(id, fn, p, al);                                                             \
+        CF_SHIM_DELETE(id, fn, p, 0, al, tag);                                                     \
     }
 
 // ---------------------------------------------------------------------------

@@ -239,6 +239,24 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
     return true;
 }
 
+int cf_rt_release_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
+    unsigned family = cf_family_of_dealloc(fn);
+    if (!cf_rt_set.checking || cf_tls_data.guard > 0) {
+        if (!take_record((uintptr_t)p, saved))
+            *saved = cf_record_make((uintptr_t)p, 0, family, cf_family_alloc_fn(family), 0, 0);
+        return 1;
+    }
+    if (!take_record((uintptr_t)p, saved)) {
+        cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
+        return -1;
+    }
+    if (cf_record_family(saved) != family)
+        return cf_rt_judge_mismatch(fn, family, p, saved, NULL, 0, false) ? 1 : 0;
+    if (cf_rt_set.winsem)
+        return cf_rt_windows_accepts(fn, family, p, saved, NULL, 0) ? 1 : 0;
+    return 1;
+}
+
 // realloc released the old block itself (it moved, or the size was 0):
 // remember its address without holding memory, so a later free of the
 // stale pointer reads as a double-free rather than an unknown pointer.

@@ -117,6 +117,15 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p);
 bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved);
 void *cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size);
 
+// A deallocation call `fn` of p != NULL that the platform hands on to a
+// deallocator of the program's own (a replaced operator delete) rather
+// than to crossfree's release: checks it and detaches the record into
+// *saved, judging a family difference as cf_rt_on_free does (a module's
+// private operators match). Returns -1 when an invalid or double free was
+// reported and p must not be touched (halt_on_error=0), 0 after a reported
+// mismatch, 1 when the pair is right.
+int cf_rt_release_begin(cf_dealloc_fn fn, void *p, cf_record *saved);
+
 // Errors reported so far, all kinds.
 uint64_t cf_rt_error_count(void);
 

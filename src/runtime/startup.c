@@ -153,7 +153,11 @@ static bool init_everything(void) {
     }
     if (cf_rt_set.checking)
         load_suppressions();
-    if (cf_rt_set.checking && CF_BLOCK_HEADERS) {
+    if (!cf_platform_init())
+        return false;
+    // Headers only where every block of the C++ families starts a block of
+    // crossfree's own: not with a program's own operator new.
+    if (cf_rt_set.checking && CF_BLOCK_HEADERS && !cf_platform_operators_replaced()) {
         // Not secret from the program, only unlikely to appear by chance:
         // the start time, an address that moves with ASLR, the pid.
         volatile char here = 0;
@@ -162,8 +166,6 @@ static bool init_everything(void) {
         cf_rt_set.headers = true;
         cf_rt_header_bytes = CF_HEADER_SIZE;
     }
-    if (!cf_platform_init())
-        return false;
     cf_rt_run_started();
     return true;
 }

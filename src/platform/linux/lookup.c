@@ -66,6 +66,60 @@ uintptr_t cf_linux_resolve_next(unsigned idx) {
 }
 
 // ---------------------------------------------------------------------------
+// A program's own operator new/delete
+
+bool cf_linux_cxx_replaced;
+bool cf_linux_new_replaced;
+
+// Whether `addr` lies in a C++ runtime library, whose operators are the
+// standard's defaults.
+static bool in_cxx_runtime(uintptr_t addr) {
+    Dl_info info;
+    if (dladdr((void *)addr, &info) == 0 || info.dli_fname == NULL)
+        return false;
+    const char *base = cf_path_base(info.dli_fname);
+    return cf_streqn(base, "libstdc++.so", 12) || cf_streqn(base, "libc++.so", 9) ||
+           cf_streqn(base, "libc++abi.so", 12);
+}
+
+static _Atomic uintptr_t cxx_target[W_COUNT];
+
+uintptr_t cf_linux_cxx_target(unsigned idx) {
+    uintptr_t t = atomic_load_explicit(&cxx_target[idx], memory_order_relaxed);
+    if (t != 0)
+        return t;
+    uintptr_t lo = 0, hi = 0;
+    cf_linux_object_range((uintptr_t)&cf_linux_cxx_target, &lo, &hi);
+    t = (uintptr_t)((dlsym_fn)cf_real_dlsym)(RTLD_DEFAULT, wrapped_names[idx]);
+    if (t == 0 || (t >= lo && t < hi))
+        t = cf_linux_resolve_next(idx);
+    atomic_store_explicit(&cxx_target[idx], t, memory_order_relaxed);
+    return t;
+}
+
+bool cf_linux_find_cxx_replacement(void) {
+    cf_resolve_dlsyms();
+    // Crossfree's own wrappers, by address range: a reference to an exported
+    // name from inside this library binds to the first definition in lookup
+    // order, which is the program's own when it has one.
+    uintptr_t lo = 0, hi = 0;
+    cf_linux_object_range((uintptr_t)&cf_linux_find_cxx_replacement, &lo, &hi);
+    bool any = false;
+    for (unsigned i = W_NEW_SINGLE; i < W_COUNT; i++) {
+        // Found before crossfree (the executable, an earlier preload) or
+        // after it, ahead of the C++ runtime.
+        uintptr_t first = (uintptr_t)((dlsym_fn)cf_real_dlsym)(RTLD_DEFAULT, wrapped_names[i]);
+        uintptr_t next = cf_linux_resolve_next(i);
+        bool before = first != 0 && (first < lo || first >= hi) && !in_cxx_runtime(first);
+        bool after = next != 0 && !in_cxx_runtime(next);
+        any = any || before || after;
+        if (before && i < W_DELETE_SINGLE)
+            cf_linux_new_replaced = true;
+    }
+    return any;
+}
+
+// ---------------------------------------------------------------------------
 // dlsym, dlvsym, dlopen
 
 // A lookup through a library's own handle (CDLL("libc.so.6").free) finds

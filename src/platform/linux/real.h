@@ -59,6 +59,26 @@ extern _Atomic uintptr_t cf_linux_real[W_COUNT];
 // when nothing after crossfree defines it.
 uintptr_t cf_linux_resolve_next(unsigned idx);
 
+// Whether the program (the executable, an earlier preload, or a library
+// after crossfree but before the C++ runtime) defines a replaceable C++
+// operator of its own: any form of CF_CXX_OPERATORS that lookup by name
+// finds outside crossfree and the C++ runtime. Set by cf_platform_init.
+// Then every operator wrapper forwards to the C++ runtime's own form,
+// which reaches the replacement as the standard's default forms do, and
+// blocks keep their records in the owner table (a replacement's pointer
+// need not start a block of ours).
+extern bool cf_linux_cxx_replaced;
+// Whether one of the forms the executable (or an earlier preload) replaces
+// is an operator new: such a replacement may hand out malloc'd blocks
+// directly, which operator delete then rightly releases (and which,
+// inlined into its caller, no stack can tell from a plain malloc).
+extern bool cf_linux_new_replaced;
+bool cf_linux_find_cxx_replacement(void);
+// What a call to operator form `idx` by name reaches with crossfree out of
+// the way: the program's own definition if lookup finds one first, else
+// the next one after crossfree (the C++ runtime's); 0 if none.
+uintptr_t cf_linux_cxx_target(unsigned idx);
+
 // Each wrapper's own address (shim.c), for answering dlsym lookups.
 extern const uintptr_t cf_linux_wrapper[W_COUNT];
 

@@ -21,11 +21,40 @@
 
 #define CF_EXPORT __attribute__((visibility("default")))
 
+typedef void (*delete_fn)(void *);
+typedef void (*delete_align_fn)(void *, size_t);
+
+// With the program's own operators (cf_linux_cxx_replaced), a new-family
+// block goes back through the C++ runtime's plain delete of its family,
+// which reaches the program's replacement; under the guard, since that
+// frees through crossfree's free. False when there is no C++ runtime.
+static bool release_cxx(uintptr_t addr, unsigned family) {
+    static const unsigned plain[] = {
+        [CF_FAM_NEW] = W_DELETE_SINGLE,
+        [CF_FAM_NEW_ARRAY] = W_DELETE_ARRAY,
+        [CF_FAM_NEW_ALIGN] = W_DELETE_ALIGN,
+        [CF_FAM_NEW_ARRAY_ALIGN] = W_DELETE_ARRAY_ALIGN,
+    };
+    unsigned idx = plain[family];
+    uintptr_t fn = cf_linux_cxx_target(idx);
+    if (fn == 0)
+        return false;
+    CF_RT_GUARDED;
+    if (idx == W_DELETE_ALIGN || idx == W_DELETE_ARRAY_ALIGN)
+        ((delete_align_fn)fn)((void *)addr, 16); // the alignment is not recorded
+    else
+        ((delete_fn)fn)((void *)addr);
+    return true;
+}
+
 void cf_platform_release(uintptr_t addr, unsigned family) {
     // Every built-in family on glibc is carved from the malloc heap; a
     // program-registered family's memory belongs to the program.
-    if (family < CF_FAM_CUSTOM_FIRST)
-        REAL(FREE, free_fn)((void *)addr);
+    if (family >= CF_FAM_CUSTOM_FIRST)
+        return;
+    if (cf_linux_cxx_replaced && cf_family_is_new(family) && release_cxx(addr, family))
+        return;
+    REAL(FREE, free_fn)((void *)addr);
 }
 
 // ---------------------------------------------------------------------------
@@ -239,6 +268,27 @@ CF_EXPORT void cfree(void *p) { free(p); }
 // ---------------------------------------------------------------------------
 // C++ operator new / delete
 
+// The program replaces an operator of its own: every form is the C++
+// runtime's, as if crossfree were not there, which is how the standard's
+// default forms reach the replacement (the default operator new[] calls
+// operator new, the sized delete the unsized one...). The result is
+// tracked as the family of the form the program called.
+// Not under the guard: what the replacement allocates inside is the
+// program's, checked as such when the replacement frees it.
+static __attribute__((noinline)) void *forward_new(cf_alloc_fn kind, unsigned idx, size_t n,
+                                                   size_t align, bool nothrow, const void *tag) {
+    uintptr_t real = cf_linux_cxx_target(idx);
+    void *p;
+    if (real == 0)
+        p = cf_shim_real_new(0, n, align, nothrow, tag); // no C++ runtime: fails as it would
+    else if (align == 0)
+        p = nothrow ? ((cf_new_nothrow_fn)real)(n, tag) : ((cf_new_fn)real)(n);
+    else
+        p = nothrow ? ((cf_new_align_nothrow_fn)real)(n, align, tag)
+                    : ((cf_new_align_fn)real)(n, align);
+    return track(kind, p, n);
+}
+
 // The fast path allocates straight from the real malloc. Only when that
 // fails does the real operator new run (cf_shim_real_new), so that
 // std::new_handler and std::bad_alloc behave exactly as libstdc++ says.
@@ -246,6 +296,8 @@ static inline void *new_common(cf_alloc_fn kind, unsigned slow_idx, size_t n, si
                                bool nothrow, const void *tag) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n ? n : 1, align ? align : 16);
+    if (cf_linux_cxx_replaced)
+        return forward_new(kind, slow_idx, n, align, nothrow, tag);
     void *p;
     size_t total;
     if (align == 0 && with_header(n ? n : 1, &total)) {
@@ -269,11 +321,68 @@ static inline void *new_common(cf_alloc_fn kind, unsigned slow_idx, size_t n, si
     return p;
 }
 
-static inline void delete_common(cf_dealloc_fn fn, void *p) {
+// With the program's own operators, a delete goes at once to the form the
+// program called, as found without crossfree (the C++ runtime's default
+// hands it on to the replacement: the sized delete to the unsized one...),
+// so the replacement runs when the program expects it to. A block
+// crossfree recorded (made through one of its forms) is checked first and
+// handed on under the guard (the replacement's free of the block under it
+// is then crossfree's business, already judged); one it never saw was
+// made by the replacement directly and is handed on untouched, so the
+// replacement's own free() of it is checked as usual.
+typedef void (*delete_sized_fn)(void *, size_t);
+typedef void (*delete_tag_fn)(void *, const void *);
+typedef void (*delete_sized_align_fn)(void *, size_t, size_t);
+typedef void (*delete_align_tag_fn)(void *, size_t, const void *);
+
+static void call_delete(uintptr_t real, void *p, size_t size, size_t align, const void *tag) {
+    if (size != 0 && align != 0)
+        ((delete_sized_align_fn)real)(p, size, align);
+    else if (size != 0)
+        ((delete_sized_fn)real)(p, size);
+    else if (align != 0 && tag != NULL)
+        ((delete_align_tag_fn)real)(p, align, tag);
+    else if (align != 0)
+        ((delete_align_fn)real)(p, align);
+    else if (tag != NULL)
+        ((delete_tag_fn)real)(p, tag);
+    else
+        ((delete_fn)real)(p);
+}
+
+static __attribute__((noinline)) void forward_delete(unsigned idx, cf_dealloc_fn fn, void *p,
+                                                     size_t size, size_t align, const void *tag) {
+    cf_record rec;
+    uintptr_t real = cf_linux_cxx_target(idx);
+    if (real == 0) {
+        cf_rt_on_free(fn, cf_family_of_dealloc(fn), p); // no C++ runtime to hand it to
+        return;
+    }
+    if (!cf_rt_lookup(p, &rec) ||
+        (cf_linux_new_replaced && cf_record_family(&rec) == CF_FAM_MALLOC)) {
+        call_delete(real, p, size, align, tag);
+        return;
+    }
+    int verdict = cf_rt_release_begin(fn, p, &rec);
+    if (verdict < 0)
+        return; // reported, and not to be touched (halt_on_error=0)
+    unsigned family = cf_record_family(&rec);
+    CF_RT_GUARDED;
+    if (verdict > 0)
+        call_delete(real, p, size, align, tag);
+    else if (!cf_family_is_new(family) || !release_cxx((uintptr_t)p, family))
+        REAL(FREE, free_fn)(p); // a reported mismatch: back the way it was made
+}
+
+static inline void delete_common(unsigned idx, cf_dealloc_fn fn, void *p, size_t size, size_t align,
+                                 const void *tag) {
     if (p == NULL || !cf_rt_enter())
         return;
     int e = errno;
-    cf_rt_on_free(fn, cf_family_of_dealloc(fn), p);
+    if (cf_linux_cxx_replaced)
+        forward_delete(idx, fn, p, size, align, tag);
+    else
+        cf_rt_on_free(fn, cf_family_of_dealloc(fn), p);
     errno = e;
 }
 
@@ -281,7 +390,7 @@ static inline void delete_common(cf_dealloc_fn fn, void *p) {
 #define CF_SHIM_CXX_DECL(ret, symbol) CF_EXPORT ret symbol
 #define CF_SHIM_NEW(id, symbol, fn, n, align, nothrow, tag)                                        \
     new_common(fn, W_##id, n, align, nothrow, tag)
-#define CF_SHIM_DELETE(id, fn, p, align) delete_common(fn, p)
+#define CF_SHIM_DELETE(id, fn, p, size, align, tag) delete_common(W_##id, fn, p, size, align, tag)
 CF_CXX_OPERATORS(CF_SHIM_CXX_WRAPPER)
 
 // ---------------------------------------------------------------------------

@@ -91,6 +91,8 @@ bool cf_platform_init(void) {
         if (atomic_load(&cf_linux_real[fallbacks[i].idx]) == 0)
             atomic_store(&cf_linux_real[fallbacks[i].idx], fallbacks[i].fallback);
 
+    cf_linux_cxx_replaced = cf_linux_find_cxx_replacement();
+
     uintptr_t lo, hi;
     if (cf_linux_object_range((uintptr_t)&cf_platform_init, &lo, &hi))
         cf_capture_set_self(lo, hi);
@@ -101,3 +103,5 @@ bool cf_platform_init(void) {
 __attribute__((constructor)) static void crossfree_start(void) { (void)cf_rt_enter(); }
 
 __attribute__((destructor)) static void crossfree_stop(void) { cf_rt_at_exit(); }
+
+bool cf_platform_operators_replaced(void) { return cf_linux_cxx_replaced; }

@@ -471,7 +471,8 @@ static inline void delete_common(cf_dealloc_fn fn, void *p) {
 #define CF_SHIM_CXX_DECL(ret, symbol) static ret CF_CXX_PASTE(cf_mac_, symbol, )
 #define CF_SHIM_NEW(id, symbol, fn, n, align, nothrow, tag)                                        \
     new_common(fn, &symbol, n, align, nothrow, tag)
-#define CF_SHIM_DELETE(id, fn, p, align) delete_common(fn, p)
+#define CF_SHIM_DELETE(id, fn, p, size, align, tag)                                                \
+    ((void)(size), (void)(align), (void)(tag), delete_common(fn, p))
 CF_CXX_OPERATORS(CF_SHIM_CXX_WRAPPER)
 
 // ---------------------------------------------------------------------------

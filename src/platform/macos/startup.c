@@ -26,6 +26,10 @@ static const struct mach_header_64 *own_header(void) {
     }
 }
 
+// Not told apart here: macOS interposes every image's operators, the
+// program's own included, and Windows patches only the C++ runtime's.
+bool cf_platform_operators_replaced(void) { return false; }
+
 bool cf_platform_init(void) {
     const struct mach_header_64 *h = own_header();
     const struct load_command *lc = (const struct load_command *)(h + 1);

@@ -445,7 +445,8 @@ static void delete_common(cf_dealloc_fn fn, void *p, size_t align) {
 #define CF_SHIM_CXX_DECL(ret, symbol) static ret CF_CXX_PASTE(w, symbol, )
 #define CF_SHIM_NEW(id, symbol, fn, n, align, nothrow, tag)                                        \
     new_common(fn, CF_X_##id, n, align, nothrow, tag)
-#define CF_SHIM_DELETE(id, fn, p, align) delete_common(fn, p, align)
+#define CF_SHIM_DELETE(id, fn, p, size, align, tag)                                                \
+    ((void)(size), (void)(tag), delete_common(fn, p, align))
 CF_CXX_OPERATORS(CF_SHIM_CXX_WRAPPER)
 
 const uintptr_t cf_win_cxx_wrapper[CF_X_COUNT] = {

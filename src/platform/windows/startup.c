@@ -204,6 +204,10 @@ void cf_win_patch_all(void) {
 
 // Runs under the loader lock (from DllMain): nothing here loads a library
 // or waits for another thread.
+// Not told apart here: macOS interposes every image's operators, the
+// program's own included, and Windows patches only the C++ runtime's.
+bool cf_platform_operators_replaced(void) { return false; }
+
 bool cf_platform_init(void) {
     const IMAGE_NT_HEADERS *nt = cf_win_nt_headers(self_module);
     if (nt != NULL)
