@@ -101,6 +101,27 @@ bool cf_quarantine_find(uintptr_t addr, cf_qentry *out) {
     return found;
 }
 
+bool cf_quarantine_find_near(uintptr_t addr, uint64_t window, cf_qentry *out) {
+    bool found = false;
+    uint64_t best = 0;
+    for (unsigned s = 0; s < QSHARDS; s++) {
+        qshard *q = &qshards[s];
+        cf_lock_acquire(&q->lock);
+        CF_CHECK(q->count <= RING && q->head < RING);
+        for (uint32_t i = 0; q->ring != NULL && i < q->count; i++) {
+            const cf_qentry *e = &q->ring[(q->head + i) % RING];
+            uint64_t d = cf_record_distance(&e->rec, addr);
+            if (!e->ghost && d <= window && (!found || d <= best)) {
+                *out = *e;
+                best = d;
+                found = true;
+            }
+        }
+        cf_lock_release(&q->lock);
+    }
+    return found;
+}
+
 bool cf_quarantine_holds(uintptr_t addr) {
     cf_qentry e;
     return cf_quarantine_find(addr, &e) && !e.ghost;

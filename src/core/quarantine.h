@@ -45,6 +45,11 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
 // cannot be handed out again, so no later free of it can exist.
 bool cf_quarantine_find(uintptr_t addr, cf_qentry *out);
 
+// Finds the held block (not a ghost: a ghost's memory may belong to
+// someone else now) nearest `addr`, at a cf_record_distance of at most
+// `window`; the newest entry wins a tie. Error path: scans all shards.
+bool cf_quarantine_find_near(uintptr_t addr, uint64_t window, cf_qentry *out);
+
 // True if a block at `addr` is held here (a real free, not a ghost): its
 // allocator still owns it, yet releasing it again would be a double free.
 // Scans like cf_quarantine_find: for blocks that have no live record.

@@ -150,16 +150,20 @@ void cf_table_prefetch(uintptr_t addr) { compact_prefetch(addr); }
 
 typedef struct containing_ctx {
     uintptr_t p;
+    uint64_t window;
     bool found;
+    uint64_t best_distance;
     cf_record best;
 } containing_ctx;
 
 static void consider(const cf_record *r, containing_ctx *c) {
-    uint64_t size = cf_record_size(r);
-    // A zero-size block contains only its own address.
-    if (c->p >= r->addr && c->p - r->addr < (size ? size : 1) &&
-        (!c->found || size < cf_record_size(&c->best))) {
+    uint64_t d = cf_record_distance(r, c->p);
+    if (d > c->window)
+        return;
+    if (!c->found || d < c->best_distance ||
+        (d == c->best_distance && cf_record_size(r) < cf_record_size(&c->best))) {
         c->best = *r;
+        c->best_distance = d;
         c->found = true;
     }
 }
@@ -171,8 +175,10 @@ static void consider_compact(const compact_slot *slot, void *ctx) {
 
 static void consider_full(const cf_record *slot, void *ctx) { consider(slot, ctx); }
 
-bool cf_table_find_containing(uintptr_t p, cf_record *out) {
-    containing_ctx c = {p, false, {0}};
+bool cf_table_find_containing(uintptr_t p, cf_record *out) { return cf_table_find_near(p, 0, out); }
+
+bool cf_table_find_near(uintptr_t p, uint64_t window, cf_record *out) {
+    containing_ctx c = {p, window, false, 0, {0}};
     compact_scan(consider_compact, &c);
     full_scan(consider_full, &c);
     if (c.found)

@@ -82,6 +82,22 @@ bool cf_table_remove(uintptr_t addr, cf_record *out);
 // scans every shard; error path only).
 bool cf_table_find_containing(uintptr_t p, cf_record *out);
 
+// How far `p` lies from the block of `r`: 0 inside it (a zero-size block
+// holds its own address), else r->addr - p in front of it, or one more than
+// the bytes between the block's end and `p` behind it.
+static inline uint64_t cf_record_distance(const cf_record *r, uintptr_t p) {
+    uint64_t size = cf_record_size(r);
+    uintptr_t end = r->addr + (size ? size : 1);
+    if (p < r->addr)
+        return r->addr - p;
+    return p < end ? 0 : p - end + 1;
+}
+
+// Finds the live record whose block is nearest `p`, at a distance of at
+// most `window` (cf_record_distance; the smaller block wins a tie). Slow
+// like cf_table_find_containing, which is the same search with window 0.
+bool cf_table_find_near(uintptr_t p, uint64_t window, cf_record *out);
+
 // Statistics for tests and verbosity.
 typedef struct cf_table_stats {
     size_t records;      // live records

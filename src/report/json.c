@@ -226,17 +226,21 @@ static void write_depot_stack(jw *w, const char *key, uint32_t id, bool names, c
 // ---------------------------------------------------------------------------
 // The object
 
+static const char *const where_names[CF_WHERE_COUNT] = {
+    [CF_WHERE_UNKNOWN] = "unknown",
+    [CF_WHERE_STACK] = "stack",
+    [CF_WHERE_STATIC] = "static",
+    [CF_WHERE_INTERIOR] = "interior",
+    [CF_WHERE_BEFORE] = "before",
+    [CF_WHERE_AFTER] = "after",
+    [CF_WHERE_FREED_INSIDE] = "freed-interior",
+    [CF_WHERE_FREED_BEFORE] = "freed-before",
+    [CF_WHERE_FREED_AFTER] = "freed-after",
+    [CF_WHERE_OWN] = "crossfree-own",
+};
+
 static const char *where_name(cf_where where) {
-    switch (where) {
-    case CF_WHERE_INTERIOR:
-        return "interior";
-    case CF_WHERE_STACK:
-        return "stack";
-    case CF_WHERE_STATIC:
-        return "static";
-    default:
-        return "unknown";
-    }
+    return (unsigned)where < CF_WHERE_COUNT ? where_names[where] : "unknown";
 }
 
 // The family a deallocation function releases into: its built-in family,
@@ -352,7 +356,7 @@ void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool n
     if (e->kind == CF_ERR_INVALID_FREE) {
         member_fixed(&w, "where", where_name(e->where));
         member_str(&w, "where_module", e->where == CF_WHERE_STATIC ? e->where_module : NULL);
-        if (e->where == CF_WHERE_INTERIOR)
+        if (cf_where_has_block(e->where))
             member_hex(&w, "block_address", e->alloc.addr);
         else
             member_lit(&w, "block_address", "null");

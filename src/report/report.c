@@ -24,8 +24,10 @@ const char *cf_error_kind_name(cf_error_kind kind) {
 void cf_error_check(const cf_error *e) {
     CF_CHECK((unsigned)e->kind < CF_ERR_KIND_COUNT);
     CF_CHECK(e->n_pcs == 0 || e->pcs != NULL);
-    CF_CHECK(e->has_alloc || (e->kind == CF_ERR_INVALID_FREE && e->where != CF_WHERE_INTERIOR));
-    CF_CHECK(!e->has_prev_free || e->kind == CF_ERR_DOUBLE_FREE);
+    CF_CHECK((unsigned)e->where < CF_WHERE_COUNT);
+    CF_CHECK(e->has_alloc || (e->kind == CF_ERR_INVALID_FREE && !cf_where_has_block(e->where)));
+    CF_CHECK(!e->has_prev_free || e->kind == CF_ERR_DOUBLE_FREE ||
+             (e->kind == CF_ERR_INVALID_FREE && cf_where_freed(e->where)));
 }
 
 // The frame line without its newline, and with a tag where an FFI host
@@ -96,10 +98,11 @@ static void format_block(cf_buf *out, uintptr_t addr, const cf_record *r, bool n
     format_depot_stack(out, r->stack, names, sym);
 }
 
-// A double free's block: where it was freed first, then where it was made.
+// A freed block (a double free's, or the one a stray pointer is near):
+// where it was freed first, then where it was made.
 static void format_freed_block(cf_buf *out, const cf_error *e, bool names, cf_symbolizer sym) {
     const cf_record *r = &e->alloc;
-    cf_buf_printf(out, "%p is a %zu-byte region freed by ", (void *)e->addr,
+    cf_buf_printf(out, "%p is a %zu-byte region freed by ", (void *)r->addr,
                   (size_t)cf_record_size(r));
     if (e->has_prev_free) {
         const cf_qentry *q = &e->prev_free;
@@ -184,8 +187,14 @@ void cf_report_format_hint(const cf_error *e, const cf_ffi_facts *facts, cf_buf 
                            "give the block a single owner");
         break;
     case CF_ERR_INVALID_FREE:
-        cf_buf_printf(out, "pass a deallocator only the exact pointer its allocator returned; "
-                           "memory from another allocator must go back to that allocator");
+        if (e->where == CF_WHERE_OWN)
+            cf_buf_printf(out, "the program never allocated this block, so the pointer is stale, "
+                               "uninitialised or computed wrongly; crossfree kept the block, "
+                               "which its own code still uses");
+        else
+            cf_buf_printf(out, "pass a deallocator only the exact pointer its allocator "
+                               "returned; memory from another allocator must go back to that "
+                               "allocator");
         break;
     default:
         break;
@@ -222,13 +231,43 @@ void cf_report_format_sides(const cf_error *e, const cf_ffi_facts *facts, cf_buf
     }
 }
 
+// The distance from an invalid-free address to the block that describes
+// it: into it, in front of it, or past its last byte (0 = the byte just
+// after the block).
+static size_t where_offset(const cf_error *e) {
+    uintptr_t start = e->alloc.addr;
+    uint64_t size = cf_record_size(&e->alloc);
+    switch (e->where) {
+    case CF_WHERE_BEFORE:
+    case CF_WHERE_FREED_BEFORE:
+        return (size_t)(start - e->addr);
+    case CF_WHERE_AFTER:
+    case CF_WHERE_FREED_AFTER:
+        return (size_t)(e->addr - start - size);
+    default:
+        return (size_t)(e->addr - start);
+    }
+}
+
 // What an invalid-free address is, after "...: ".
 static void format_where(cf_buf *out, const cf_error *e) {
+    size_t size = (size_t)cf_record_size(&e->alloc);
+    const char *freed = cf_where_freed(e->where) ? "freed " : "";
     switch (e->where) {
     case CF_WHERE_INTERIOR:
-        cf_buf_printf(out, "%zu bytes inside a %zu-byte region allocated by %s",
-                      (size_t)(e->addr - e->alloc.addr), (size_t)cf_record_size(&e->alloc),
-                      alloc_words(&e->alloc));
+    case CF_WHERE_FREED_INSIDE:
+        cf_buf_printf(out, "%zu bytes inside a %s%zu-byte region allocated by %s", where_offset(e),
+                      freed, size, alloc_words(&e->alloc));
+        break;
+    case CF_WHERE_BEFORE:
+    case CF_WHERE_FREED_BEFORE:
+        cf_buf_printf(out, "%zu bytes before a %s%zu-byte region allocated by %s", where_offset(e),
+                      freed, size, alloc_words(&e->alloc));
+        break;
+    case CF_WHERE_AFTER:
+    case CF_WHERE_FREED_AFTER:
+        cf_buf_printf(out, "%zu bytes after the end of a %s%zu-byte region allocated by %s",
+                      where_offset(e), freed, size, alloc_words(&e->alloc));
         break;
     case CF_WHERE_STACK:
         cf_buf_printf(out, "an address on the stack of thread T%u", e->tid);
@@ -257,6 +296,13 @@ void cf_report_format_message(const cf_error *e, cf_buf *out) {
                       now);
         break;
     case CF_ERR_INVALID_FREE:
+        if (e->where == CF_WHERE_OWN) {
+            cf_buf_printf(out,
+                          "%s on crossfree's own memory: a %zu-byte block that crossfree's "
+                          "libraries allocated for it, not the program; it was not released",
+                          now, (size_t)cf_record_size(&e->alloc));
+            break;
+        }
         cf_buf_printf(out, "%s on an address that no tracked allocator handed out: ", now);
         format_where(out, e);
         break;
@@ -291,7 +337,14 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
         format_freed_block(out, e, names, sym);
         break;
     case CF_ERR_INVALID_FREE:
-        if (e->where == CF_WHERE_INTERIOR)
+        if (e->where == CF_WHERE_OWN)
+            cf_buf_printf(out,
+                          "%p is a %zu-byte region of crossfree's own (its allocation stack "
+                          "is not recorded)\n",
+                          (void *)e->alloc.addr, (size_t)cf_record_size(&e->alloc));
+        else if (cf_where_freed(e->where))
+            format_freed_block(out, e, names, sym);
+        else if (cf_where_has_block(e->where))
             format_block(out, e->alloc.addr, &e->alloc, names, sym);
         break;
     default:

@@ -23,13 +23,31 @@ typedef enum cf_error_kind {
     CF_ERR_KIND_COUNT,
 } cf_error_kind;
 
-// What an invalid-free address turned out to be.
+// What an invalid-free address turned out to be. Every kind from
+// CF_WHERE_INTERIOR on describes the address by a block that alloc holds;
+// the FREED kinds' block is in the quarantine (prev_free, when known, says
+// who freed it).
 typedef enum cf_where {
-    CF_WHERE_UNKNOWN = 0, // not tracked: another allocator, or before crossfree
-    CF_WHERE_INTERIOR,    // inside a live block (alloc holds that block)
-    CF_WHERE_STACK,       // on the calling thread's stack
-    CF_WHERE_STATIC,      // inside a loaded module's image (where_module)
+    CF_WHERE_UNKNOWN = 0,  // not tracked: another allocator, or before crossfree
+    CF_WHERE_STACK,        // on the calling thread's stack
+    CF_WHERE_STATIC,       // inside a loaded module's image (where_module)
+    CF_WHERE_INTERIOR,     // inside a live block
+    CF_WHERE_BEFORE,       // a few bytes in front of a live block
+    CF_WHERE_AFTER,        // a few bytes past the end of a live block
+    CF_WHERE_FREED_INSIDE, // inside a freed block the quarantine still holds
+    CF_WHERE_FREED_BEFORE, // a few bytes in front of such a block
+    CF_WHERE_FREED_AFTER,  // a few bytes past its end
+    CF_WHERE_OWN,          // exactly a block crossfree's own libraries allocated
+    CF_WHERE_COUNT,
 } cf_where;
+
+// True when an invalid free of this kind is described by a block (alloc).
+static inline bool cf_where_has_block(cf_where w) { return w >= CF_WHERE_INTERIOR; }
+
+// True for the kinds whose block was already freed.
+static inline bool cf_where_freed(cf_where w) {
+    return w >= CF_WHERE_FREED_INSIDE && w <= CF_WHERE_FREED_AFTER;
+}
 
 typedef struct cf_error {
     cf_error_kind kind;
@@ -40,9 +58,9 @@ typedef struct cf_error {
     unsigned dealloc_family; // family that call deallocates (for custom families)
     const uintptr_t *pcs;    // stack of the bad call
     unsigned n_pcs;
-    bool has_alloc; // alloc is valid: mismatch, double-free, interior pointer
+    bool has_alloc; // alloc is valid: mismatch, double-free, cf_where_has_block
     cf_record alloc;
-    bool has_prev_free; // prev_free is valid: double-free
+    bool has_prev_free; // prev_free is valid: double-free, cf_where_freed
     cf_qentry prev_free;
     cf_where where;
     char where_module[256];
@@ -61,8 +79,9 @@ typedef struct cf_ffi_facts {
 
 // Aborts (CF_CHECK) unless `e` is an error a report can describe: a known
 // kind, a stack wherever n_pcs says there is one, the allocation record of
-// a mismatch, a double free or an interior pointer, a first free only for
-// a double free. Both renderings check it first.
+// a mismatch, a double free or an invalid free described by a block, a
+// first free only for a double free or a freed block. Both renderings
+// check it first.
 void cf_error_check(const cf_error *e);
 
 // Stable kind names: "alloc-dealloc-mismatch", "double-free", "invalid-free".

@@ -205,9 +205,18 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     }
     unsigned fam = cf_record_family(&rec);
     bool ok = true;
-    if (fam != family)
+    if (fam != family) {
+        // A block of crossfree's own libraries released through another
+        // family is never their doing: it stays theirs, unreleased. (A
+        // free() of one outside the guard can be right: a dependency's
+        // exit-time cleanup, an exception thrown by the real operator new.)
+        if (cf_record_alloc_fn(&rec) == CF_ALLOC_INTERNAL) {
+            store_record(&rec);
+            cf_rt_report_own_free(fn, family, p, &rec, whole ? pcs : NULL, whole ? n : 0);
+            return false;
+        }
         ok = cf_rt_judge_mismatch(fn, family, p, &rec, pcs, n, whole);
-    else if (cf_rt_set.winsem)
+    } else if (cf_rt_set.winsem)
         ok = cf_rt_windows_accepts(fn, family, p, &rec, pcs, n);
     // The block goes back through the deallocator of the family that made
     // it, which is the safest thing to do after a mismatch too.

@@ -63,6 +63,16 @@ void cf_rt_report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned family
                            const cf_record *rec, const uintptr_t *pcs, unsigned n,
                            const cf_winview *win);
 
+// `p`, a block crossfree's own libraries allocated (CF_ALLOC_INTERNAL,
+// `rec`), was released outside the recursion guard through another family
+// than malloc's; the caller has put its record back, so it stays allocated
+// for crossfree. Reports an invalid free of crossfree's own memory;
+// `pcs`/`n` as for cf_rt_report_bad_free. (A free() of such a block is not
+// judged: memory allocated under the guard also reaches code that frees it
+// rightly, see cf_rt_on_free.)
+void cf_rt_report_own_free(cf_dealloc_fn fn, unsigned family, void *p, const cf_record *rec,
+                           const uintptr_t *pcs, unsigned n);
+
 // A release whose family differs from the record's: true when the pair
 // matches after all (a module's private operator new/delete, which are
 // malloc/free underneath); otherwise reports the mismatch and returns

@@ -21,39 +21,114 @@
 // ---------------------------------------------------------------------------
 // Invalid and double frees
 
-// The live block with a header whose bytes contain `p`, found by reading
-// backwards from p for a valid header, within p's readable mapping and
-// at most `limit` bytes back (error path only).
-static bool header_containing(uintptr_t p, cf_record *out) {
+// How far from a block an invalid-free address may lie and still be
+// described by that block ("8 bytes before a 1-byte region"): a pointer
+// off by a header, a field or a few elements, not one into a neighbour.
+#define NEAR_WINDOW 64u
+
+// Keeps `r` in *best when it is nearer `p` than what *best holds.
+static void keep_nearer(uintptr_t p, const cf_record *r, bool *found, cf_record *best) {
+    if (!*found || cf_record_distance(r, p) < cf_record_distance(best, p)) {
+        *best = *r;
+        *found = true;
+    }
+}
+
+// The live header at `u` (a candidate user pointer whose header bytes are
+// readable), if any.
+static bool live_header_at(uintptr_t u, cf_record *out) {
+    const cf_header *h = (const cf_header *)(u - CF_HEADER_SIZE);
+    if (!cf_header_valid(u, h->w0, h->w1, cf_rt_set.header_secret) ||
+        cf_header_state(h->w0) != CF_HDR_LIVE)
+        return false;
+    *out = cf_header_record(u, *h);
+    return true;
+}
+
+// The live block with a header nearest `p`, within `window` bytes (or
+// containing p). Backwards: the first valid header below p, within p's
+// readable mapping and at most `limit` bytes back, is the only block that
+// can contain p or end just before it. Forwards: the first valid header
+// within the window, whose bytes are read only on pages known readable
+// (a header never crosses a page). Error path only.
+static bool header_near(uintptr_t p, uint64_t window, cf_record *out) {
     const uintptr_t limit = (uintptr_t)64 << 20;
     uintptr_t lo;
+    bool found = false;
+    cf_record r;
     if (!cf_rt_set.headers || !cf_os_readable_from(p, &lo))
         return false;
     uintptr_t stop = p - lo > limit ? p - limit : lo;
     for (uintptr_t u = p & ~(uintptr_t)15; u >= stop + CF_HEADER_SIZE; u -= 16) {
-        const cf_header *h = (const cf_header *)(u - CF_HEADER_SIZE);
-        if (cf_header_valid(u, h->w0, h->w1, cf_rt_set.header_secret) &&
-            cf_header_state(h->w0) == CF_HDR_LIVE) {
-            cf_record r = cf_header_record(u, *h);
-            uint64_t size = cf_record_size(&r);
-            if (p - u < (size ? size : 1)) {
-                *out = r;
-                return true;
-            }
-            return false; // the nearest block ends before p
+        if (live_header_at(u, &r)) {
+            if (cf_record_distance(&r, p) <= window)
+                keep_nearer(p, &r, &found, out);
+            break;
         }
     }
-    return false;
+    uintptr_t page = p & ~(uintptr_t)(CF_HEADER_PAGE - 1);
+    for (uintptr_t u = (p & ~(uintptr_t)15) + 16; u - p <= window && u > p; u += 16) {
+        if (!cf_header_readable(u))
+            continue;
+        uintptr_t upage = (u - CF_HEADER_SIZE) & ~(uintptr_t)(CF_HEADER_PAGE - 1);
+        if (upage != page) {
+            uintptr_t ulo;
+            if (!cf_os_readable_from(u - CF_HEADER_SIZE, &ulo))
+                break;
+            page = upage;
+        }
+        if (live_header_at(u, &r)) {
+            keep_nearer(p, &r, &found, out);
+            break;
+        }
+    }
+    return found;
+}
+
+// Which of the block kinds `r` gives `p`: inside, in front or behind it.
+static cf_where where_by_block(const cf_record *r, uintptr_t p, bool freed) {
+    cf_where w = cf_record_distance(r, p) == 0 ? CF_WHERE_INTERIOR
+                 : p < r->addr                 ? CF_WHERE_BEFORE
+                                               : CF_WHERE_AFTER;
+    return freed ? (cf_where)(w - CF_WHERE_INTERIOR + CF_WHERE_FREED_INSIDE) : w;
+}
+
+// Describes an address no live record starts at by the nearest block: a
+// live block that contains it, then a freed one that does (the quarantine
+// holds its memory, so no live block can), then the nearest of either
+// within NEAR_WINDOW (a live block wins a tie).
+static bool near_block(cf_error *e) {
+    uintptr_t p = e->addr;
+    bool live = false;
+    cf_record r, t;
+    cf_qentry q;
+    if (header_near(p, NEAR_WINDOW, &r))
+        live = true;
+    if (cf_table_find_near(p, live ? cf_record_distance(&r, p) : NEAR_WINDOW, &t))
+        keep_nearer(p, &t, &live, &r);
+    bool freed = cf_quarantine_find_near(p, NEAR_WINDOW, &q);
+    if (freed && live && cf_record_distance(&r, p) <= cf_record_distance(&q.rec, p))
+        freed = false;
+    if (!live && !freed)
+        return false;
+    if (freed) {
+        if (q.free_stack == 0 && q.free_pc != 0)
+            q.free_stack = cf_depot_put(&q.free_pc, 1);
+        e->prev_free = q;
+        e->has_prev_free = true;
+        r = q.rec;
+    }
+    e->where = where_by_block(&r, p, freed);
+    e->alloc = r;
+    e->has_alloc = true;
+    return true;
 }
 
 static void classify_invalid(cf_error *e) {
     CF_RT_GUARDED; // reading /proc and the symbolizer may allocate
-    cf_record r;
     cf_frame_info f;
-    if (header_containing(e->addr, &r) || cf_table_find_containing(e->addr, &r)) {
-        e->where = CF_WHERE_INTERIOR;
-        e->alloc = r;
-        e->has_alloc = true;
+    if (near_block(e)) {
+        return;
     } else if (cf_os_addr_on_current_stack(e->addr)) {
         e->where = CF_WHERE_STACK;
     } else if (cf_symbolize(e->addr, false, &f) && f.module[0] != '\0') {
@@ -103,9 +178,17 @@ NOINLINE void cf_rt_report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsign
         e.alloc = e.prev_free.rec;
         e.has_alloc = true;
     }
-    if (kind == CF_ERR_INVALID_FREE)
+    // An invalid free with a record is only ever of crossfree's own block.
+    if (kind == CF_ERR_INVALID_FREE && rec == NULL)
         classify_invalid(&e);
+    else if (kind == CF_ERR_INVALID_FREE)
+        e.where = CF_WHERE_OWN;
     cf_rt_report_error(&e);
+}
+
+NOINLINE void cf_rt_report_own_free(cf_dealloc_fn fn, unsigned family, void *p,
+                                    const cf_record *rec, const uintptr_t *pcs, unsigned n) {
+    cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, rec, pcs, n, NULL);
 }
 
 // ---------------------------------------------------------------------------

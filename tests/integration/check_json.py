@@ -56,6 +56,10 @@ import tempfile
 import time
 
 KINDS = ("alloc-dealloc-mismatch", "double-free", "invalid-free")
+# invalid-free's `where`: the kinds a block describes, and the others.
+WHERE_BLOCK = ("interior", "before", "after", "freed-interior", "freed-before", "freed-after",
+               "crossfree-own")
+WHERE_OTHER = ("stack", "static", "unknown")
 DIRECTIVE_RE = re.compile(
     r"(?://|#)\s*(JSON-[A-Z-]+)(?:\[([^\]]*)\])?(?::\s?(.*?))?\s*(?:\*/)?\s*$")
 MARKER_RE = re.compile(r"(?:/\*|//|#)\s*@([A-Za-z0-9_.-]+)\s*(?:\*/)?")
@@ -302,15 +306,17 @@ def check_schema(c, rec, tag, pid, exe, argv, t0, t1):
                 "{family, function, thread, stack}", ff):
             check_stack(c, f"{tag}: first_free.stack", ff["stack"])
     if rec["kind"] == "invalid-free" and "where" in rec:
-        c.check(rec["where"] in ("interior", "stack", "static", "unknown"), f"{tag}: where",
-                "interior|stack|static|unknown", rec["where"])
+        c.check(rec["where"] in WHERE_BLOCK + WHERE_OTHER, f"{tag}: where",
+                "|".join(WHERE_BLOCK + WHERE_OTHER), rec["where"])
+        block = rec["where"] in WHERE_BLOCK
         c.check((rec["where_module"] is not None) == (rec["where"] == "static"),
                 f"{tag}: where_module set exactly for static", rec["where"], rec["where_module"])
-        c.check((rec["block_address"] is not None) == (rec["where"] == "interior"),
-                f"{tag}: block_address set exactly for interior", rec["where"],
-                rec["block_address"])
-        c.check((ab is not None) == (rec["where"] == "interior"),
-                f"{tag}: allocated_by set exactly for interior", rec["where"], ab)
+        c.check((rec["block_address"] is not None) == block,
+                f"{tag}: block_address set exactly when a block describes the address",
+                rec["where"], rec["block_address"])
+        c.check((ab is not None) == block,
+                f"{tag}: allocated_by set exactly when a block describes the address",
+                rec["where"], ab)
 
 
 def describe(stack):

@@ -47,6 +47,14 @@
 // JSON-FIELD[interior]: where_module=null
 // JSON-FIELD[interior]: message="free() on an address that no tracked allocator handed out: 16 bytes inside a 64-byte region allocated by malloc()"
 //
+// JSON-KIND[before]: invalid-free
+// JSON-ALLOC[before]: malloc | malloc()
+// JSON-FREE-FRAME[before]: #0 before() @jr_before
+// JSON-ALLOC-FRAME[before]: #0 before() @jr_before_alloc
+// JSON-FIELD[before]: size=1
+// JSON-FIELD[before]: where="before"
+// JSON-FIELD[before]: message="free() on an address that no tracked allocator handed out: 8 bytes before a 1-byte region allocated by malloc()"
+//
 // JSON-KIND[unknown]: invalid-free
 // JSON-ALLOC[unknown]: null
 // JSON-FREE[unknown]: malloc | free()
@@ -90,6 +98,13 @@ NI void interior() {
     free(p + 16); /* @jr_interior */
 }
 
+NI void before() {
+    char *p = static_cast<char *>(malloc(1)); /* @jr_before_alloc */
+    p[0] = 1;
+    char *volatile q = p - 8;
+    free(q); /* @jr_before */
+}
+
 NI void untracked() {
     void *m = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
@@ -109,6 +124,8 @@ int main(int argc, char **argv) {
         twice();
     } else if (strcmp(mode, "interior") == 0) {
         interior();
+    } else if (strcmp(mode, "before") == 0) {
+        before();
     } else if (strcmp(mode, "unknown") == 0) {
         untracked();
     } else if (strcmp(mode, "two") == 0) {

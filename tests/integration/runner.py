@@ -457,10 +457,11 @@ def check_report_shape(c, rep, lib_base, extra_words=()):
         c.check(bool(rep.stacks.get("alloc")), f"{tag}: allocation stack",
                 "`previously allocated by X in thread T here:` + frames", rep.text())
     elif rep.kind == "invalid-free":
-        c.check(re.match(r"^\S.* on an address that no tracked allocator handed out: .+$",
-                         rep.lines[1]) is not None, f"{tag}: second line",
-                "WORDS on an address that no tracked allocator handed out: REASON",
-                rep.lines[1])
+        c.check(re.match(r"^\S.* on (an address that no tracked allocator handed out|"
+                         r"crossfree's own memory): .+$", rep.lines[1]) is not None,
+                f"{tag}: second line",
+                "WORDS on an address that no tracked allocator handed out: REASON, or "
+                "WORDS on crossfree's own memory: REASON", rep.lines[1])
 
 
 def check_host_sides(c, rep, tag):

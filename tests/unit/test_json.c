@@ -479,6 +479,44 @@ static void test_invalid_free_lines(void **state) {
     assert_contains(t, "\"allocation_stack\":[" FRAME_NEW_ARRAY "," FRAME_MAIN "]");
     assert_lacks(t, "first_free");
 
+    // Near a block, live or freed, or exactly one of crossfree's own: the
+    // block's start and allocation, with the kind's own name.
+    static const struct {
+        cf_where where;
+        uintptr_t addr;
+        const char *json;
+    } near[] = {
+        {CF_WHERE_BEFORE, ADDR - 8, "\"where\":\"before\""},
+        {CF_WHERE_AFTER, ADDR + 64, "\"where\":\"after\""},
+        {CF_WHERE_FREED_INSIDE, ADDR + 8, "\"where\":\"freed-interior\""},
+        {CF_WHERE_FREED_BEFORE, ADDR - 8, "\"where\":\"freed-before\""},
+        {CF_WHERE_FREED_AFTER, ADDR + 70, "\"where\":\"freed-after\""},
+        {CF_WHERE_OWN, ADDR, "\"where\":\"crossfree-own\""},
+    };
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        e = base_error(CF_ERR_INVALID_FREE);
+        e.addr = near[i].addr;
+        e.where = near[i].where;
+        e.has_alloc = true;
+        e.alloc = cf_record_make(ADDR, 64, CF_FAM_MALLOC, CF_ALLOC_MALLOC, alloc_stack, 0);
+        t = render(&e, true);
+        assert_contains(t, near[i].json);
+        assert_contains(t, ",\"where_module\":null,\"block_address\":\"0x602000000010\",");
+        assert_contains(t, "\"size\":64,");
+        assert_lacks(t, "first_free");
+    }
+    e = base_error(CF_ERR_INVALID_FREE);
+    e.where = CF_WHERE_OWN;
+    e.has_alloc = true;
+    e.alloc = cf_record_make(ADDR, 112, CF_FAM_MALLOC, CF_ALLOC_INTERNAL, 0, 0);
+    t = render(&e, true);
+    assert_contains(t, "\"message\":\"free() on crossfree's own memory: a 112-byte block that "
+                       "crossfree's libraries allocated for it, not the program; it was not "
+                       "released\"");
+    assert_contains(t, "\"allocated_by\":{\"family\":\"malloc\",\"function\":\"malloc() "
+                       "(inside crossfree)\",\"thread\":0}");
+    assert_contains(t, "\"allocation_stack\":[]");
+
     // Stack, static and unknown: nothing about an allocation.
     static const struct {
         cf_where where;

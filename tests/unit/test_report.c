@@ -374,6 +374,93 @@ static void test_invalid_free_interior(void **state) {
                 "thread T0 here:\n" ALLOC_STACK INVALID_TAIL);
 }
 
+// An invalid free near (or inside) a block: where it points, and the
+// words the second line gives it.
+typedef struct near_case {
+    uintptr_t addr;
+    cf_where where;
+    const char *words;
+} near_case;
+
+// The error of case `c` for a block of `size` bytes at ADDR.
+static cf_error near_error(const near_case *c, uint64_t size) {
+    cf_error e = invalid_free_error(c->where);
+    e.addr = c->addr;
+    e.has_alloc = true;
+    e.alloc = cf_record_make(ADDR, size, CF_FAM_MALLOC, CF_ALLOC_MALLOC, alloc_stack, 0);
+    return e;
+}
+
+// Near a live block: the offset in front of it or past its end, then the
+// block and its allocation stack.
+static void test_invalid_free_near_live(void **state) {
+    (void)state;
+    static const near_case cases[] = {
+        {ADDR - 8, CF_WHERE_BEFORE, "8 bytes before a 1-byte region"},
+        {ADDR + 1, CF_WHERE_AFTER, "0 bytes after the end of a 1-byte region"},
+        {ADDR + 40, CF_WHERE_AFTER, "39 bytes after the end of a 1-byte region"},
+    };
+    char want[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cf_error e = near_error(&cases[i], 1);
+        snprintf(want, sizeof want,
+                 "\nfree() on an address that no tracked allocator handed out: %s allocated by "
+                 "malloc()\n" FREE_STACK "0x602000000010 is a 1-byte region allocated by malloc() "
+                 "in thread T0 here:\n" ALLOC_STACK INVALID_TAIL,
+                 cases[i].words);
+        assert_contains(render(&e, true), want);
+    }
+}
+
+// Near or inside a freed block: the offset, then who freed it and who
+// allocated it, as a double free shows them.
+static void test_invalid_free_near_freed(void **state) {
+    (void)state;
+    static const near_case cases[] = {
+        {ADDR + 8, CF_WHERE_FREED_INSIDE, "8 bytes inside a freed 64-byte region"},
+        {ADDR - 16, CF_WHERE_FREED_BEFORE, "16 bytes before a freed 64-byte region"},
+        {ADDR + 70, CF_WHERE_FREED_AFTER, "6 bytes after the end of a freed 64-byte region"},
+    };
+    char want[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cf_error e = near_error(&cases[i], 64);
+        e.has_prev_free = true;
+        e.prev_free.rec = e.alloc;
+        e.prev_free.free_stack = first_free_stack;
+        e.prev_free.free_tid = 3;
+        e.prev_free.dealloc_fn = CF_DEALLOC_FREE;
+        const char *t = render(&e, true);
+        snprintf(want, sizeof want,
+                 "\nfree() on an address that no tracked allocator handed out: %s allocated by "
+                 "malloc()\n" FREE_STACK "0x602000000010 is a 64-byte region freed by free() in "
+                 "thread T3 here:\n",
+                 cases[i].words);
+        assert_contains(t, want);
+        assert_contains(
+            t, "previously allocated by malloc() in thread T0 here:\n" ALLOC_STACK INVALID_TAIL);
+    }
+}
+
+// A block of crossfree's own: its own words, no allocation stack, and a
+// hint that says the block was kept.
+static void test_invalid_free_own(void **state) {
+    (void)state;
+    cf_error e = invalid_free_error(CF_WHERE_OWN);
+    e.addr = ADDR;
+    e.has_alloc = true;
+    e.alloc = cf_record_make(ADDR, 112, CF_FAM_MALLOC, CF_ALLOC_INTERNAL, 0, 0);
+    assert_text(render(&e, true),
+                "==77==ERROR: crossfree: invalid-free on address 0x602000000010 in thread T2\n"
+                "free() on crossfree's own memory: a 112-byte block that crossfree's libraries "
+                "allocated for it, not the program; it was not released\n" FREE_STACK
+                "0x602000000010 is a 112-byte region of crossfree's own (its allocation stack is "
+                "not recorded)\n"
+                "SUMMARY: crossfree: invalid-free /src/app/ui.c:42 in free_it\n"
+                "HINT: the program never allocated this block, so the pointer is stale, "
+                "uninitialised or computed wrongly; crossfree kept the block, which its own code "
+                "still uses" HALT_NOTE);
+}
+
 static void test_invalid_free_stack(void **state) {
     (void)state;
     cf_error e = invalid_free_error(CF_WHERE_STACK);
@@ -984,7 +1071,19 @@ static void test_no_malloc(void **state) {
         invalid_free_error(CF_WHERE_STACK),
         invalid_free_error(CF_WHERE_STATIC),
         ffi_mismatch_error(ctypes_free_pcs, 3),
+        invalid_free_error(CF_WHERE_BEFORE),
+        invalid_free_error(CF_WHERE_FREED_AFTER),
+        invalid_free_error(CF_WHERE_OWN),
     };
+    for (size_t i = 8; i < 11; i++) {
+        errors[i].has_alloc = true;
+        errors[i].alloc =
+            cf_record_make(ADDR + 64, 8, CF_FAM_MALLOC, CF_ALLOC_MALLOC, alloc_stack, 0);
+    }
+    errors[9].alloc = cf_record_make(ADDR - 64, 8, CF_FAM_MALLOC, CF_ALLOC_MALLOC, alloc_stack, 0);
+    errors[9].has_prev_free = true;
+    errors[9].prev_free.rec = errors[9].alloc;
+    errors[9].prev_free.free_stack = first_free_stack;
     errors[4].has_alloc = true; // the interior pointer's block
     errors[4].alloc =
         cf_record_make(ADDR, 160, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 0);
@@ -1019,6 +1118,9 @@ int main(void) {
         cmocka_unit_test(test_double_free_forgotten),
         cmocka_unit_test(test_invalid_free_unknown),
         cmocka_unit_test(test_invalid_free_interior),
+        cmocka_unit_test(test_invalid_free_near_live),
+        cmocka_unit_test(test_invalid_free_near_freed),
+        cmocka_unit_test(test_invalid_free_own),
         cmocka_unit_test(test_invalid_free_stack),
         cmocka_unit_test(test_invalid_free_static),
         cmocka_unit_test(test_ffi_sides_full_text),

@@ -5,6 +5,8 @@
 // each test uses its own address range and leaves the table as it found it.
 #include "core/table.h"
 
+#include "core/quarantine.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -512,6 +514,55 @@ static void test_find_containing(void **state) {
     assert_int_equal(table_records(), before);
 }
 
+// Near a block: the distance in front and past the end, the nearest block
+// within the window, and the freed blocks the quarantine holds.
+static void test_find_near(void **state) {
+    (void)state;
+    const uintptr_t a = REGION(9) + 0x5000; // [a, a+1)
+    const uintptr_t b = a + 48;             // [b, b+16)
+    cf_record ra = cf_record_make(a, 1, 1, 0, 0, 0);
+    cf_record rb = cf_record_make(b, 16, 1, 0, 0, 0);
+    cf_record out;
+    size_t before = table_records();
+
+    assert_int_equal(cf_record_distance(&ra, a), 0);
+    assert_int_equal(cf_record_distance(&ra, a - 8), 8);
+    assert_int_equal(cf_record_distance(&ra, a + 1), 1); // just past the end
+    assert_int_equal(cf_record_distance(&ra, a + 8), 8);
+
+    assert_true(cf_table_insert(&ra));
+    assert_true(cf_table_insert(&rb));
+    assert_true(cf_table_find_near(a - 8, 64, &out));
+    assert_same_record(&out, &ra);
+    assert_false(cf_table_find_near(a - 8, 7, &out));
+    assert_true(cf_table_find_near(a + 8, 64, &out)); // 8 past a, 40 before b
+    assert_same_record(&out, &ra);
+    assert_true(cf_table_find_near(b - 4, 64, &out)); // 4 before b, 47 past a
+    assert_same_record(&out, &rb);
+    assert_true(cf_table_find_near(b + 3, 64, &out)); // inside b wins
+    assert_same_record(&out, &rb);
+    assert_false(cf_table_find_near(b + 16 + 64, 64, &out));
+    assert_true(cf_table_remove(a, NULL));
+    assert_true(cf_table_remove(b, NULL));
+    assert_int_equal(table_records(), before);
+
+    // The quarantine: held blocks only, never a ghost.
+    assert_true(cf_quarantine_init(1 << 20));
+    cf_qentry q = {0}, found;
+    q.rec = cf_record_make(a, 64, 1, 0, 0, 0);
+    assert_true(cf_quarantine_push(1, &q, NULL));
+    q.rec = cf_record_make(a + 0x1000, 64, 1, 0, 0, 0);
+    q.ghost = 1;
+    assert_true(cf_quarantine_push(1, &q, NULL));
+    assert_true(cf_quarantine_find_near(a + 8, 64, &found));
+    assert_int_equal(found.rec.addr, a);
+    assert_true(cf_quarantine_find_near(a + 70, 64, &found));
+    assert_int_equal(found.rec.addr, a);
+    assert_false(cf_quarantine_find_near(a + 70, 4, &found));
+    assert_false(cf_quarantine_find_near(a + 0x1000 + 8, 64, &found));
+    assert_true(cf_quarantine_init(0));
+}
+
 // ---------------------------------------------------------------------------
 // Four threads
 // ---------------------------------------------------------------------------
@@ -653,6 +704,7 @@ int main(void) {
         cmocka_unit_test_setup(test_growth_keeps_everything, setup_table),
         cmocka_unit_test_setup(test_growth_page_aligned, setup_table),
         cmocka_unit_test_setup(test_find_containing, setup_table),
+        cmocka_unit_test_setup(test_find_near, setup_table),
         cmocka_unit_test_setup(test_threads_disjoint, setup_table),
         cmocka_unit_test_setup(test_threads_shared, setup_table),
     };
