@@ -240,7 +240,8 @@ void cli_write_sarif(const cli_logs *logs, const cli_report_opts *o) {
     if (o->source_root != NULL) {
         cli_str uri = {0};
         cli_str_add(&uri, "file://");
-        uri_path(o->source_root, &uri);
+        // The resolved path: `--source-root .` must not become "..././".
+        uri_path(o->source_root_real != NULL ? o->source_root_real : o->source_root, &uri);
         cli_str_add(&uri, "/");
         set(run, "originalUriBaseIds",
             json_pack("{s{so}}", "SRCROOT", "uri", cli_json_string(uri.data)));
