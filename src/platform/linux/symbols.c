@@ -10,6 +10,7 @@
 #include "support/lock.h"
 
 #include <dlfcn.h>
+#include <dwarf.h>
 #include <elf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
@@ -335,6 +336,192 @@ static void normalize_path(char *path) {
     *out = '\0';
 }
 
+// ---------------------------------------------------------------------------
+// Compile units by address, when a module has no .debug_aranges
+// ---------------------------------------------------------------------------
+
+// libdw (0.188) finds the unit of an address only through .debug_aranges,
+// which clang does not emit unless asked (-gdwarf-aranges): file:line came
+// out empty for every clang-built module. The units' own ranges
+// (DW_AT_low_pc/high_pc, DW_AT_ranges, DWARF 5 rnglists, a split unit's
+// skeleton) say the same, so each module gets a table of them, built on its
+// first lookup and kept in the module's user data until libdwfl drops it.
+
+typedef struct unit_range {
+    Dwarf_Addr lo, hi;
+    Dwarf_Addr reach; // the highest `hi` of this range and all before it
+    size_t unit;
+} unit_range;
+
+typedef struct unit_table {
+    size_t n_units, n_ranges;
+    Dwarf_Die *units;
+    unit_range *ranges; // sorted by lo
+} unit_table;
+
+static void free_units(unit_table *t) {
+    if (t == NULL)
+        return;
+    free(t->units);
+    free(t->ranges);
+    free(t);
+}
+
+static int cmp_range(const void *a, const void *b) {
+    const unit_range *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : 0;
+}
+
+static bool add_range(unit_table *t, size_t *cap, Dwarf_Addr lo, Dwarf_Addr hi) {
+    if (t->n_ranges == *cap) {
+        size_t n = *cap == 0 ? 64 : *cap * 2;
+        unit_range *r = realloc(t->ranges, n * sizeof *r);
+        if (r == NULL)
+            return false;
+        t->ranges = r;
+        *cap = n;
+    }
+    t->ranges[t->n_ranges++] = (unit_range){.lo = lo, .hi = hi, .unit = t->n_units - 1};
+    return true;
+}
+
+// Every compile or skeleton unit's address ranges. NULL only when out of
+// memory; a module without units gets an empty table.
+static unit_table *build_units(Dwarf *dw) {
+    unit_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    size_t unit_cap = 0, range_cap = 0;
+    Dwarf_CU *cu = NULL, *next = NULL;
+    Dwarf_Half version;
+    uint8_t type;
+    Dwarf_Die die;
+    // No split-unit argument: a skeleton's ranges are in this file, and
+    // asking for its split unit would open the .dwo for nothing.
+    while (dwarf_get_units(dw, cu, &next, &version, &type, &die, NULL) == 0) {
+        cu = next;
+        if (type != DW_UT_compile && type != DW_UT_skeleton)
+            continue;
+        if (t->n_units == unit_cap) {
+            size_t n = unit_cap == 0 ? 16 : unit_cap * 2;
+            Dwarf_Die *u = realloc(t->units, n * sizeof *u);
+            if (u == NULL)
+                goto fail;
+            t->units = u;
+            unit_cap = n;
+        }
+        t->units[t->n_units++] = die;
+        Dwarf_Addr base, lo, hi;
+        for (ptrdiff_t off = 0; (off = dwarf_ranges(&die, off, &base, &lo, &hi)) > 0;) {
+            // GNU ld leaves the code of discarded sections at address 0.
+            if (lo != 0 && lo < hi && !add_range(t, &range_cap, lo, hi))
+                goto fail;
+        }
+    }
+    if (t->n_ranges > 0)
+        qsort(t->ranges, t->n_ranges, sizeof *t->ranges, cmp_range);
+    for (size_t i = 0; i < t->n_ranges; i++) {
+        Dwarf_Addr prev = i == 0 ? 0 : t->ranges[i - 1].reach;
+        t->ranges[i].reach = t->ranges[i].hi > prev ? t->ranges[i].hi : prev;
+    }
+    return t;
+fail:
+    free_units(t);
+    return NULL;
+}
+
+// The unit whose ranges hold addr (a DWARF address, bias removed).
+static Dwarf_Die *unit_of(const unit_table *t, Dwarf_Addr addr) {
+    size_t l = 0, u = t->n_ranges;
+    while (l < u) { // first range starting above addr
+        size_t m = l + (u - l) / 2;
+        if (t->ranges[m].lo <= addr)
+            l = m + 1;
+        else
+            u = m;
+    }
+    // Units rarely overlap, but when they do an earlier range may still hold
+    // addr: walk back while one could.
+    for (size_t i = l; i > 0 && t->ranges[i - 1].reach > addr; i--) {
+        if (addr < t->ranges[i - 1].hi)
+            return &t->units[t->ranges[i - 1].unit];
+    }
+    return NULL;
+}
+
+// libdwfl callbacks that free a module's table when the module goes.
+static int units_release(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+                         void *arg) {
+    (void)mod, (void)name, (void)base, (void)arg;
+    free_units(*userdata);
+    *userdata = NULL;
+    return DWARF_CB_OK;
+}
+
+// dwfl_report_end's prototype says `void *userdata`, but libdwfl passes the
+// address of the module's slot there, as dwfl_getmodules does (0.188's
+// MODCB_ARGS): freeing the argument itself crashed the unit test.
+static int units_removed(Dwfl_Module *mod, void *userdata, const char *name, Dwarf_Addr base,
+                         void *arg) {
+    units_release(mod, userdata, name, base, arg);
+    return 0;
+}
+
+// Every dwfl_end of this file goes through here.
+static void end_dwfl(Dwfl *d) {
+    if (d == NULL)
+        return;
+    dwfl_getmodules(d, units_release, NULL, 0);
+    dwfl_end(d);
+}
+
+// A source position: file as the line table names it, and the unit's
+// compilation directory.
+typedef struct src_pos {
+    const char *file;
+    const char *comp_dir;
+    int line;
+} src_pos;
+
+static bool lookup_by_units(Dwfl_Module *mod, GElf_Addr at, src_pos *pos) {
+    Dwarf_Addr bias = 0;
+    Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+    void **slot = NULL;
+    if (dw == NULL || dwfl_module_info(mod, &slot, NULL, NULL, NULL, NULL, NULL, NULL) == NULL ||
+        slot == NULL)
+        return false;
+    if (*slot == NULL)
+        *slot = build_units(dw);
+    unit_table *t = *slot;
+    Dwarf_Die *cu = t == NULL ? NULL : unit_of(t, at - bias);
+    Dwarf_Line *line = cu == NULL ? NULL : dwarf_getsrc_die(cu, at - bias);
+    if (line == NULL)
+        return false;
+    pos->file = dwarf_linesrc(line, NULL, NULL);
+    pos->line = 0;
+    dwarf_lineno(line, &pos->line);
+    Dwarf_Attribute attr;
+    pos->comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+    return true;
+}
+
+static bool lookup_line(Dwfl_Module *mod, GElf_Addr at, src_pos *pos) {
+    // .debug_aranges first, where there is one: it costs no table. An
+    // address it does not cover (a clang unit, even in a module whose other
+    // units came from gcc) goes to the units' own ranges.
+    Dwfl_Line *line = dwfl_module_getsrc(mod, at);
+    if (line == NULL)
+        return lookup_by_units(mod, at, pos);
+    pos->line = 0;
+    pos->file = dwfl_lineinfo(line, NULL, &pos->line, NULL, NULL, NULL);
+    pos->comp_dir = dwfl_line_comp_dir(line);
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Names, files and lines of one address
+// ---------------------------------------------------------------------------
+
 static void fill_names(Dwfl_Module *mod, uintptr_t pc, cf_frame_info *out) {
     // pc is a return address: the call itself ends one byte earlier, and
     // pc may already belong to the next line or even the next function.
@@ -346,13 +533,12 @@ static void fill_names(Dwfl_Module *mod, uintptr_t pc, cf_frame_info *out) {
         cf_strlcpy(out->function, name, sizeof out->function);
         out->func_offset = (uintptr_t)off + 1;
     }
-    Dwfl_Line *line = dwfl_module_getsrc(mod, at);
-    if (line == NULL)
+    src_pos pos;
+    if (!lookup_line(mod, at, &pos))
         return;
-    int lineno = 0;
-    const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
-    if (lineno > 0)
-        out->line = (unsigned)lineno;
+    if (pos.line > 0)
+        out->line = (unsigned)pos.line;
+    const char *file = pos.file;
     if (file == NULL)
         return;
     cf_buf b;
@@ -362,7 +548,7 @@ static void fill_names(Dwfl_Module *mod, uintptr_t pc, cf_frame_info *out) {
     // the build directory). An absolute compilation directory makes them
     // usable from anywhere; a relative one (-fdebug-prefix-map, as Debian's
     // libc has) is already part of the name and would only repeat it.
-    const char *dir = file[0] == '/' ? NULL : dwfl_line_comp_dir(line);
+    const char *dir = file[0] == '/' ? NULL : pos.comp_dir;
     if (dir != NULL && dir[0] == '/')
         cf_buf_printf(&b, "%s/%s", dir, file);
     else
@@ -392,8 +578,8 @@ static bool report_live(unsigned long long adds, unsigned long long subs) {
     // are dropped by dwfl_report_end.
     dwfl_report_begin(live_dwfl);
     int rc = dwfl_linux_proc_report(live_dwfl, cf_os_getpid());
-    if (rc != 0 || dwfl_report_end(live_dwfl, NULL, NULL) != 0) {
-        dwfl_end(live_dwfl);
+    if (rc != 0 || dwfl_report_end(live_dwfl, units_removed, NULL) != 0) {
+        end_dwfl(live_dwfl);
         live_dwfl = NULL;
         return false;
     }
@@ -471,7 +657,7 @@ static Dwfl *open_file(const char *path, uintptr_t bias, Dwfl_Module **mod_out) 
     // add_p_vaddr = true makes `base` the load bias, as dl_iterate_phdr gives.
     Dwfl_Module *mod = dwfl_report_elf(d, path, path, -1, bias, true);
     if (dwfl_report_end(d, NULL, NULL) != 0 || mod == NULL) {
-        dwfl_end(d);
+        end_dwfl(d);
         return NULL;
     }
     *mod_out = mod;
@@ -490,7 +676,7 @@ static Dwfl *open_gone(const history_entry *e) {
         int n = dwfl_module_build_id(mod, &bits, &vaddr);
         if (n < 0 || (size_t)n < e->build_id_len || bits == NULL ||
             memcmp(bits, e->build_id, e->build_id_len) != 0) {
-            dwfl_end(d);
+            end_dwfl(d);
             return NULL;
         }
     }
@@ -501,7 +687,7 @@ static void names_gone(uintptr_t pc, const history_entry *e, cf_frame_info *out)
     pthread_mutex_lock(&dwfl_mutex);
     if (gone_dwfl == NULL || gone_bias != e->bias || cf_strcmp(gone_path, e->path) != 0) {
         if (gone_dwfl != NULL)
-            dwfl_end(gone_dwfl);
+            end_dwfl(gone_dwfl);
         gone_dwfl = open_gone(e);
         gone_bias = e->bias;
         cf_strlcpy(gone_path, e->path, sizeof gone_path);
@@ -621,7 +807,7 @@ static uint64_t offline_clock;
 static void offline_forget(void) {
     for (size_t i = 0; i < OFFLINE_CAP; i++) {
         if (offline[i].dwfl != NULL)
-            dwfl_end(offline[i].dwfl);
+            end_dwfl(offline[i].dwfl);
         memset(&offline[i], 0, sizeof offline[i]);
     }
 }
@@ -638,7 +824,7 @@ static offline_module *offline_open(const char *path) {
             slot = m;
     }
     if (slot->dwfl != NULL)
-        dwfl_end(slot->dwfl);
+        end_dwfl(slot->dwfl);
     memset(slot, 0, sizeof *slot);
     cf_strlcpy(slot->path, path, sizeof slot->path);
     // Bias 0: addresses are the file's own, which is what an offset is.
@@ -681,10 +867,10 @@ void cf_symbolize_reset(void) {
     pthread_mutex_lock(&dwfl_mutex);
     offline_forget();
     if (live_dwfl != NULL)
-        dwfl_end(live_dwfl);
+        end_dwfl(live_dwfl);
     live_dwfl = NULL;
     if (gone_dwfl != NULL)
-        dwfl_end(gone_dwfl);
+        end_dwfl(gone_dwfl);
     gone_dwfl = NULL;
     gone_path[0] = '\0';
     pthread_mutex_unlock(&dwfl_mutex);
