@@ -175,6 +175,8 @@ static void frame_line(size_t n, const cli_frame *f, const char *host, cli_str *
         cli_str_addf(out, " (%s+%s)", f->module, f->offset != NULL ? f->offset : "0x0");
     else
         cli_str_add(out, " (<unknown module>)");
+    if (f->inlined)
+        cli_str_add(out, " [inlined]");
     if (f->unloaded)
         cli_str_add(out, " [unloaded]");
     if (host != NULL)

@@ -45,6 +45,9 @@ typedef struct state {
     bool first_pending; // an ERROR line was read, its first frame not yet
     bool have_first;    // `first` holds that frame, resolved
     cf_frame_info first;
+    // Lines added to the current stack for inlined functions: the frames
+    // after them are numbered on from there.
+    size_t shift;
 } state;
 
 static bool lookup(state *st, const char *module, uintptr_t offset, cf_frame_info *out) {
@@ -67,35 +70,59 @@ static bool lookup(state *st, const char *module, uintptr_t offset, cf_frame_inf
 // Text reports
 // ---------------------------------------------------------------------------
 
+// A frame line left as it was, but numbered after the inlined frames added
+// before it in its stack.
+static bool renumber(const state *st, const cli_text_frame *t, const char *line, size_t len,
+                     FILE *out) {
+    if (st->shift == 0)
+        return false;
+    const char *hash = memchr(line, '#', len);
+    size_t digits = strspn(hash + 1, "0123456789");
+    fprintf(out, "%.*s#%zu%.*s\n", (int)(hash - line), line, t->n + st->shift,
+            (int)(len - (size_t)(hash + 1 + digits - line)), hash + 1 + digits);
+    return true;
+}
+
 // Rewrites a frame line; false when it is not one or nothing was learned.
 static bool text_frame(state *st, const char *line, size_t len, FILE *out) {
     cli_text_frame t;
-    if (!cli_parse_frame_line(line, len, &t) || t.module == NULL)
+    if (!cli_parse_frame_line(line, len, &t))
         return false;
+    if (t.n == 0)
+        st->shift = 0; // a new stack
+    if (t.module == NULL)
+        return renumber(st, &t, line, len, out);
     bool first = st->first_pending;
     st->first_pending = false;
     if (t.file_len > 0)
-        return false;
+        return renumber(st, &t, line, len, out);
     char module[PATH_MAX];
     snprintf(module, sizeof module, "%.*s", (int)t.module_len, t.module);
     cf_frame_info f;
     if (!lookup(st, module, (uintptr_t)t.offset, &f))
-        return false;
+        return renumber(st, &t, line, len, out);
     if (t.function_len > 0 && f.file[0] == '\0')
-        return false; // the name was there already, and no file was found
+        return renumber(st, &t, line, len, out); // the name was there already, no file found
     if (first) {
         st->first = f;
         st->have_first = true;
     }
     f.pc = (uintptr_t)strtoull(t.pc, NULL, 16);
     f.unloaded = t.unloaded;
-    char buf[2048];
+    char buf[8192];
     cf_buf b;
     cf_buf_init(&b, buf, sizeof buf);
-    cf_report_format_frame(&b, (unsigned)t.n, &f);
-    // The library indents frames by four spaces; keep the line's own.
+    cf_report_format_frame(&b, (unsigned)(t.n + st->shift), &f);
+    st->shift += f.n_inlined;
+    // The library indents frames by four spaces; keep the lines' own.
     size_t indent = strspn(line, " ");
-    fprintf(out, "%.*s%s", (int)indent, line, buf + strspn(buf, " "));
+    for (const char *p = buf; *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl != NULL ? (size_t)(nl + 1 - p) : strlen(p);
+        size_t lead = strspn(p, " ");
+        fprintf(out, "%.*s%.*s", (int)indent, line, (int)(n - lead), p + lead);
+        p += n;
+    }
     return true;
 }
 
@@ -113,18 +140,23 @@ static bool text_summary(state *st, const char *line, FILE *out) {
     bool unsymbolized =
         kind[kind_len] == '\0' || (kind[kind_len + 1] == '(' && strstr(kind, ") in ") == NULL);
     const cf_frame_info *f = &st->first;
-    if (!have_first || !unsymbolized || (f->file[0] == '\0' && f->function[0] == '\0'))
+    // The innermost function at the pc, inlined or not, as the library says.
+    bool in = f->n_inlined > 0;
+    const char *file = in ? cf_inline_file(f, 0) : f->file;
+    const char *function = in ? cf_inline_function(f, 0) : f->function;
+    unsigned line_no = in ? f->inlined[0].line : f->line;
+    if (!have_first || !unsymbolized || (file[0] == '\0' && function[0] == '\0'))
         return false;
     fprintf(out, "%.*s", (int)((size_t)(kind - line) + kind_len), line);
-    if (f->file[0] != '\0') {
-        fprintf(out, " %s", f->file);
-        if (f->line != 0)
-            fprintf(out, ":%u", f->line);
+    if (file[0] != '\0') {
+        fprintf(out, " %s", file);
+        if (line_no != 0)
+            fprintf(out, ":%u", line_no);
     } else {
         fprintf(out, " (%s+0x%lx)", cf_path_base(f->module), (unsigned long)f->offset);
     }
-    if (f->function[0] != '\0')
-        fprintf(out, " in %s", f->function);
+    if (function[0] != '\0')
+        fprintf(out, " in %s", function);
     fputc('\n', out);
     return true;
 }
@@ -146,13 +178,29 @@ static bool fill_member(json_t *frame, const char *key, json_t *v) {
     return true;
 }
 
+// The frames of the functions inlined at `f`'s pc, inserted before it at
+// index `at`, innermost first. Returns how many.
+static size_t insert_inlined(json_t *stack, size_t at, const json_t *f, const cf_frame_info *info) {
+    for (unsigned j = 0; j < info->n_inlined; j++) {
+        json_t *copy = json_deep_copy(f);
+        const char *file = cf_inline_file(info, j);
+        json_object_set_new(copy, "function", cli_json_string(cf_inline_function(info, j)));
+        json_object_set_new(copy, "file", file[0] != '\0' ? cli_json_string(file) : json_null());
+        json_object_set_new(copy, "line",
+                            info->inlined[j].line != 0 ? json_integer(info->inlined[j].line)
+                                                       : json_null());
+        json_object_set_new(copy, "inlined", json_true());
+        json_array_insert_new(stack, at + j, copy);
+    }
+    return info->n_inlined;
+}
+
 static bool json_stack(state *st, json_t *stack) {
     if (!json_is_array(stack))
         return false;
     bool changed = false;
-    size_t i;
-    json_t *f;
-    json_array_foreach(stack, i, f) {
+    for (size_t i = 0; i < json_array_size(stack); i++) {
+        json_t *f = json_array_get(stack, i);
         const char *module = json_string_value(json_object_get(f, "module"));
         const char *offset = json_string_value(json_object_get(f, "offset"));
         const json_t *function = json_object_get(f, "function"), *file = json_object_get(f, "file");
@@ -169,6 +217,10 @@ static bool json_stack(state *st, json_t *stack) {
             changed |= fill_member(f, "file", cli_json_string(info.file));
             if (info.line != 0)
                 changed |= fill_member(f, "line", json_integer(info.line));
+        }
+        if (info.n_inlined > 0 && !json_is_true(json_object_get(f, "inlined"))) {
+            i += insert_inlined(stack, i, f, &info);
+            changed = true;
         }
     }
     return changed;

@@ -203,6 +203,7 @@ static void read_stack(cli_arena *a, const json_t *arr, cli_stack *stack) {
         long long line = get_int(f, "line");
         out->line = line > 0 ? line : 0;
         out->unloaded = json_is_true(json_object_get(f, "unloaded"));
+        out->inlined = json_is_true(json_object_get(f, "inlined"));
     }
 }
 
@@ -322,6 +323,12 @@ bool cli_parse_frame_line(const char *line, size_t len, cli_text_frame *out) {
         out->unloaded = true;
         end -= sizeof unloaded - 1;
     }
+    static const char inlined[] = " [inlined]";
+    if (end - i >= sizeof inlined - 1 &&
+        memcmp(line + end - (sizeof inlined - 1), inlined, sizeof inlined - 1) == 0) {
+        out->inlined = true;
+        end -= sizeof inlined - 1;
+    }
     if (end <= i || line[end - 1] != ')')
         return false;
     // The module part opens at the last " (" followed by a '/' (module
@@ -439,6 +446,7 @@ static void push_frame(cli_arena *a, cli_stack *s, const cli_text_frame *t) {
         f->file = arena_strndup(a, t->file, t->file_len);
     f->line = (long long)t->line;
     f->unloaded = t->unloaded;
+    f->inlined = t->inlined;
 }
 
 // "WORDS in thread TN here:" after `lead`: fills the side's words and thread.

@@ -48,6 +48,7 @@ typedef struct cli_frame {
     const char *file;     // NULL if unknown
     long long line;       // 0 if unknown
     bool unloaded;        // the module was dlclose'd after the stack was recorded
+    bool inlined;         // a function inlined at pc, listed before the one it is in
 } cli_frame;
 
 typedef struct cli_stack {
@@ -121,7 +122,7 @@ void cli_logs_parse(cli_logs *logs, const char *label, char *data, size_t size);
 bool cli_record_from_json(cli_arena *arena, const json_t *obj, cli_record *r, const char **why);
 
 // A text report's frame line, "    #N 0xPC[ in FUNC[ FILE:LINE|+0xOFF]] (MODULE+0xOFF)",
-// optionally followed by " [unloaded]" and " [host boundary: HOST]".
+// optionally followed by " [inlined]", " [unloaded]" and " [host boundary: HOST]".
 // Spans point into the line; a missing part has length 0.
 typedef struct cli_text_frame {
     size_t n;       // the frame number
@@ -135,6 +136,7 @@ typedef struct cli_text_frame {
     size_t module_len;
     unsigned long long offset;
     bool unloaded;
+    bool inlined;
     const char *host; // HOST of a " [host boundary: HOST]" tag; NULL without one
     size_t host_len;
 } cli_text_frame;

@@ -77,6 +77,8 @@ static json_t *frame_location(const cli_report_opts *o, const cli_frame *f, bool
     if (f->module != NULL)
         cli_str_addf(&msg, " (%s+%s)", cf_path_base(f->module),
                      f->offset != NULL ? f->offset : "?");
+    if (f->inlined)
+        cli_str_add(&msg, " [inlined]");
     if (host != NULL)
         cli_str_addf(&msg, " [host boundary: %s]", host);
     set(loc, "message", message(msg.data));

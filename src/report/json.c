@@ -186,7 +186,9 @@ void cf_json_format_time(cf_buf *out, uint64_t us) {
 // ---------------------------------------------------------------------------
 // Frames and stacks
 
-static void write_frame(jw *w, const cf_frame_info *f) {
+// One frame object; `in` is the index of an inlined function at the pc, or
+// -1 for the function the code is in.
+static void write_frame(jw *w, const cf_frame_info *f, int in) {
     open_value(w, NULL, '{');
     member_hex(w, "pc", f->pc);
     bool have_module = f->module[0] != '\0';
@@ -195,24 +197,31 @@ static void write_frame(jw *w, const cf_frame_info *f) {
         member_hex(w, "offset", f->offset);
     else
         member_lit(w, "offset", "null");
-    member_str(w, "function", f->function);
-    member_str(w, "file", f->file);
-    if (f->line != 0)
-        member_dec(w, "line", f->line);
+    member_str(w, "function", in < 0 ? f->function : cf_inline_function(f, (unsigned)in));
+    member_str(w, "file", in < 0 ? f->file : cf_inline_file(f, (unsigned)in));
+    unsigned line = in < 0 ? f->line : f->inlined[in].line;
+    if (line != 0)
+        member_dec(w, "line", line);
     else
         member_lit(w, "line", "null");
     member_lit(w, "unloaded", f->unloaded ? "true" : "false");
     member_lit(w, "jit", f->jit ? "true" : "false");
+    member_lit(w, "inlined", in < 0 ? "false" : "true");
     close_value(w, '}');
 }
 
+// Each pc's inlined functions come first, innermost first, as frames of
+// their own with the same pc.
 static void write_stack(jw *w, const char *key, const uintptr_t *pcs, unsigned n, bool names,
                         cf_symbolizer sym) {
     cf_frame_info f;
     open_value(w, key, '[');
     for (unsigned i = 0; i < n && !w->cut; i++) {
         cf_frame_resolve(sym, pcs[i], names, &f);
-        write_frame(w, &f);
+        for (unsigned j = 0; j < f.n_inlined && !w->cut; j++)
+            write_frame(w, &f, (int)j);
+        if (!w->cut)
+            write_frame(w, &f, -1);
     }
     close_value(w, ']');
 }
@@ -367,7 +376,7 @@ void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool n
     if (facts.side.found) {
         open_value(&w, "freed_from", '{');
         member_str(&w, "host", facts.side.host);
-        member_dec(&w, "frame", facts.side.frame);
+        member_dec(&w, "frame", facts.side_line);
         cf_buf_init(&mb, msg, sizeof msg);
         cf_report_format_sides(e, &facts, &mb);
         member_str(&w, "message", msg);

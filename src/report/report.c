@@ -30,17 +30,18 @@ void cf_error_check(const cf_error *e) {
              (e->kind == CF_ERR_INVALID_FREE && cf_where_freed(e->where)));
 }
 
-// The frame line without its newline, and with a tag where an FFI host
-// entered native code.
-static void format_frame_line(cf_buf *out, unsigned n, const cf_frame_info *f, const char *tag) {
+// One frame line: "#N PC in FUNCTION FILE:LINE (MODULE+OFFSET)" and its tags
+// (inlined, where an FFI host entered native code).
+static void format_one_line(cf_buf *out, unsigned n, const cf_frame_info *f, const char *function,
+                            const char *file, unsigned line, bool inlined, const char *tag) {
     cf_buf_printf(out, "    #%u %p", n, (void *)f->pc);
-    if (f->function[0] != '\0') {
-        cf_buf_printf(out, " in %s", f->function);
-        if (f->file[0] != '\0') {
-            cf_buf_printf(out, " %s", f->file);
-            if (f->line != 0)
-                cf_buf_printf(out, ":%u", f->line);
-        } else if (f->func_offset != 0) {
+    if (function[0] != '\0') {
+        cf_buf_printf(out, " in %s", function);
+        if (file[0] != '\0') {
+            cf_buf_printf(out, " %s", file);
+            if (line != 0)
+                cf_buf_printf(out, ":%u", line);
+        } else if (!inlined && f->func_offset != 0) {
             cf_buf_printf(out, "+0x%zx", (size_t)f->func_offset);
         }
     }
@@ -50,6 +51,8 @@ static void format_frame_line(cf_buf *out, unsigned n, const cf_frame_info *f, c
         cf_buf_printf(out, " ([jit] %p)", (void *)f->pc);
     else
         cf_buf_printf(out, " (<unknown module>)");
+    if (inlined)
+        cf_buf_printf(out, " [inlined]");
     if (f->unloaded)
         cf_buf_printf(out, " [unloaded]");
     if (tag != NULL)
@@ -57,8 +60,18 @@ static void format_frame_line(cf_buf *out, unsigned n, const cf_frame_info *f, c
     cf_buf_printf(out, "\n");
 }
 
+// The lines of one pc, numbered from *n on: its inlined functions, innermost
+// first, then the function the code is in, tagged where an FFI host entered
+// native code.
+static void format_frame_lines(cf_buf *out, unsigned *n, const cf_frame_info *f, const char *tag) {
+    for (unsigned i = 0; i < f->n_inlined; i++)
+        format_one_line(out, (*n)++, f, cf_inline_function(f, i), cf_inline_file(f, i),
+                        f->inlined[i].line, true, NULL);
+    format_one_line(out, (*n)++, f, f->function, f->file, f->line, false, tag);
+}
+
 void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f) {
-    format_frame_line(out, n, f, NULL);
+    format_frame_lines(out, &n, f, NULL);
 }
 
 static void format_stack_marked(cf_buf *out, const uintptr_t *pcs, unsigned n, bool names,
@@ -68,10 +81,11 @@ static void format_stack_marked(cf_buf *out, const uintptr_t *pcs, unsigned n, b
         cf_buf_printf(out, "    <no stack recorded: malloc_context_size=0 or depot full>\n");
         return;
     }
+    unsigned line_no = 0;
     for (unsigned i = 0; i < n; i++) {
         cf_frame_resolve(sym, pcs[i], names, &f);
         bool boundary = side != NULL && side->found && side->frame == i && side->host[0] != '\0';
-        format_frame_line(out, i, &f, boundary ? side->host : NULL);
+        format_frame_lines(out, &line_no, &f, boundary ? side->host : NULL);
     }
 }
 
@@ -124,15 +138,20 @@ static void format_summary(cf_buf *out, const cf_error *e, bool names, cf_symbol
     if (e->n_pcs > 0) {
         cf_frame_info f;
         cf_frame_resolve(sym, e->pcs[0], names, &f);
-        if (f.file[0] != '\0') {
-            cf_buf_printf(out, " %s", f.file);
-            if (f.line != 0)
-                cf_buf_printf(out, ":%u", f.line);
+        // The innermost function at the pc, inlined or not, as ASan names it.
+        bool in = f.n_inlined > 0;
+        const char *file = in ? cf_inline_file(&f, 0) : f.file;
+        const char *function = in ? cf_inline_function(&f, 0) : f.function;
+        unsigned line = in ? f.inlined[0].line : f.line;
+        if (file[0] != '\0') {
+            cf_buf_printf(out, " %s", file);
+            if (line != 0)
+                cf_buf_printf(out, ":%u", line);
         } else if (f.module[0] != '\0') {
             cf_buf_printf(out, " (%s+0x%zx)", cf_path_base(f.module), (size_t)f.offset);
         }
-        if (f.function[0] != '\0')
-            cf_buf_printf(out, " in %s", f.function);
+        if (function[0] != '\0')
+            cf_buf_printf(out, " in %s", function);
     }
     cf_buf_char(out, '\n');
 }
@@ -205,6 +224,15 @@ void cf_report_format_hint(const cf_error *e, const cf_ffi_facts *facts, cf_buf 
 
 void cf_report_ffi_facts(const cf_error *e, bool names, cf_symbolizer sym, cf_ffi_facts *out) {
     cf_hosts_find(e->pcs, e->n_pcs, sym, &out->side);
+    // Each function inlined at an earlier pc is a numbered frame too.
+    out->side_line = out->side.frame;
+    if (names && out->side.found) {
+        cf_frame_info f;
+        for (unsigned i = 0; i < out->side.frame && i < e->n_pcs; i++) {
+            cf_frame_resolve(sym, e->pcs[i], names, &f);
+            out->side_line += f.n_inlined;
+        }
+    }
     out->native_module[0] = '\0';
     out->native_function[0] = '\0';
     if (e->kind != CF_ERR_MISMATCH || !e->has_alloc)
@@ -223,7 +251,7 @@ void cf_report_format_sides(const cf_error *e, const cf_ffi_facts *facts, cf_buf
     const cf_host_side *side = &facts->side;
     if (e->kind != CF_ERR_MISMATCH || !side->found || side->host[0] == '\0' || !e->has_alloc)
         return;
-    cf_buf_printf(out, "freed from %s (frame #%u)", side->host, side->frame);
+    cf_buf_printf(out, "freed from %s (frame #%u)", side->host, facts->side_line);
     if (facts->native_module[0] != '\0') {
         cf_buf_printf(out, "; allocated in %s by %s", facts->native_module, alloc_words(&e->alloc));
         if (facts->native_function[0] != '\0')

@@ -73,6 +73,7 @@ typedef struct cf_error {
 // renderings take it from cf_report_ffi_facts, so they say the same.
 typedef struct cf_ffi_facts {
     cf_host_side side;
+    unsigned side_line;        // side.frame as the report numbers it (inlined frames count)
     char native_module[128];   // file name of the allocating module, "" if unknown
     char native_function[256]; // its function (with names), "" if unknown
 } cf_ffi_facts;
@@ -111,7 +112,9 @@ void cf_report_format_sides(const cf_error *e, const cf_ffi_facts *facts, cf_buf
 // JSON's "hint".
 void cf_report_format_hint(const cf_error *e, const cf_ffi_facts *facts, cf_buf *out);
 
-// One frame line "    #n 0xPC in FUNC FILE:LINE (MODULE+0xOFF)\n".
+// The lines of one frame, "    #n 0xPC in FUNC FILE:LINE (MODULE+0xOFF)\n": one per
+// function inlined at the pc (tagged " [inlined]", numbered from n on), then
+// the frame itself.
 void cf_report_format_frame(cf_buf *out, unsigned n, const cf_frame_info *f);
 
 #endif

@@ -187,10 +187,12 @@ static bool match_text(const rule *r, const char *text) {
     return text[0] != '\0' && cf_glob_match(r->pattern, r->len, text);
 }
 
-static rule *match_frame(int kind, const cf_frame_info *f) {
+// A rule matching `function` (a frame's, or one inlined at its pc) or the
+// frame's module.
+static rule *match_function(int kind, const char *function, const cf_frame_info *f) {
     // The function in the forms every glob over function names sees.
     cf_function_names names;
-    cf_function_names_of(f->function, &names);
+    cf_function_names_of(function, &names);
     const char *file_name = cf_path_base(f->module);
     for (unsigned i = 0; i < n_rules; i++) {
         rule *r = &rules[i];
@@ -201,6 +203,16 @@ static rule *match_frame(int kind, const cf_frame_info *f) {
             return r;
     }
     return NULL;
+}
+
+// Functions inlined at the pc are frames of the report too, innermost first.
+static rule *match_frame(int kind, const cf_frame_info *f) {
+    for (unsigned i = 0; i < f->n_inlined; i++) {
+        rule *r = match_function(kind, cf_inline_function(f, i), f);
+        if (r != NULL)
+            return r;
+    }
+    return match_function(kind, f->function, f);
 }
 
 static rule *match_stack(int kind, const uintptr_t *pcs, unsigned n, cf_symbolizer sym) {

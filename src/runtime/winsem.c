@@ -133,7 +133,10 @@ static unsigned classify(uintptr_t pc, cf_symbolizer sym) {
         if (d == C_HOST || d == C_NATIVE)
             d |= static_heap(cf_path_base(f.module)) << 4;
     }
-    if (names && is_host_allocator(f.function))
+    bool host_alloc = names && is_host_allocator(f.function);
+    for (unsigned i = 0; names && i < f.n_inlined && !host_alloc; i++)
+        host_alloc = is_host_allocator(cf_inline_function(&f, i));
+    if (host_alloc)
         d |= 1u << 3;
     return d;
 }
@@ -398,8 +401,17 @@ static void module_words(const uintptr_t *pcs, unsigned n, int frame, bool funct
         cf_strlcpy(out, cf_path_base(f.module), cap);
         return;
     }
+    // The function host_allocators named: it may be one inlined at the pc,
+    // innermost first, as classify() looked.
+    const char *chosen = f.function;
+    for (unsigned i = 0; i < f.n_inlined; i++) {
+        if (is_host_allocator(cf_inline_function(&f, i))) {
+            chosen = cf_inline_function(&f, i);
+            break;
+        }
+    }
     cf_function_names names;
-    cf_function_names_of(f.function, &names);
+    cf_function_names_of(chosen, &names);
     cf_strlcpy(out, names.qualified, cap);
 }
 

@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import runner  # noqa: E402  (expectations and report parsing)
 
-EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
+EXIT_FAIL = 1
 
 
 def find_clang():
@@ -139,14 +139,7 @@ def main(argv):
                                 failures.append(f"{name} {path}{note}:\n{msg}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    for s in skipped:
-        print(f"SKIP {s}")
-    for f in failures:
-        print(f"FAIL {f}")
-    print(f"{passed} passed, {len(failures)} failed, {len(skipped)} skipped")
-    if failures:
-        return EXIT_FAIL
-    return EXIT_SKIP if skipped else EXIT_PASS
+    return runner.outcome(passed, failures, skipped)
 
 
 if __name__ == "__main__":

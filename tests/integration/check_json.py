@@ -26,7 +26,8 @@ Directives (`//` or `#` comments; `[mode,...]` limits a line to modes):
                                        the marker's file and line
   JSON-ALLOC-FRAME: ...         the same for allocation_stack
   JSON-FIRST-FREE-FRAME: ...    the same for first_free.stack
-  JSON-FIELD: PATH=JSON         a field (dotted path) equals a JSON value
+  JSON-FIELD: PATH=JSON         a field (dotted path, numbers index arrays)
+                                equals a JSON value
   JSON-FREED-FROM: HOST | REGEX freed_from.host is HOST and the frame
                                 freed_from.frame of deallocation_stack is in
                                 a module matching REGEX
@@ -65,7 +66,8 @@ DIRECTIVE_RE = re.compile(
 MARKER_RE = re.compile(r"(?:/\*|//|#)\s*@([A-Za-z0-9_.-]+)\s*(?:\*/)?")
 HEX_RE = re.compile(r"^0x[0-9a-f]+$")
 TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z$")
-FRAME_KEYS = {"pc", "module", "offset", "function", "file", "line", "unloaded", "jit"}
+FRAME_KEYS = {"pc", "module", "offset", "function", "file", "line", "unloaded", "jit",
+              "inlined"}
 STACKS = {"JSON-FREE-FRAME": "deallocation_stack", "JSON-ALLOC-FRAME": "allocation_stack",
           "JSON-FIRST-FREE-FRAME": "first_free.stack"}
 
@@ -170,6 +172,9 @@ def resolve_marker(markers, marker):
 def get(record, path):
     cur = record
     for part in path.split("."):
+        if isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+            continue
         if not isinstance(cur, dict) or part not in cur:
             raise KeyError(path)
         cur = cur[part]

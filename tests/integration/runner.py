@@ -93,7 +93,7 @@ ANY_PID_LINE_RE = re.compile(r"^==(\d+)==")
 FRAME_HEAD_RE = re.compile(r"^\s+#(\d+) (0x[0-9a-f]+)(.*)$")
 FRAME_TAIL_RE = re.compile(
     r"^(.*?) ?\((?:([^()]+)\+(0x[0-9a-f]+)|\[jit\] (0x[0-9a-f]+))\)"
-    r"(?: \[unloaded\])?(?: \[host boundary: ([^\]]+)\])?$")
+    r"(?: \[inlined\])?(?: \[unloaded\])?(?: \[host boundary: ([^\]]+)\])?$")
 # A mismatch report's third line when an FFI host made the call.
 SIDES_RE = re.compile(
     r"^freed from (.+) \(frame #(\d+)\)(?:; allocated in (\S+) by (.+?)(?: in (.+))?)?$")
@@ -510,6 +510,19 @@ def jit_name(f):
     """The name a JIT frame was given from a perf map ('' when none)."""
     m = re.match(r"^\s+#\d+ 0x[0-9a-f]+ in (.*) \(\[jit\] 0x[0-9a-f]+\)", f.text)
     return m.group(1) if m else ""
+
+
+def outcome(passed, failures, skipped):
+    """Prints the skips, the failures and a count; returns the exit status
+    of a script that runs several cases (0 pass, 1 fail, 77 some skipped)."""
+    for s in skipped:
+        print(f"SKIP {s}")
+    for f in failures:
+        print(f"FAIL {f}")
+    print(f"{passed} passed, {len(failures)} failed, {len(skipped)} skipped")
+    if failures:
+        return 1
+    return 77 if skipped else 0
 
 
 def frame_matches(f, func, want_file, want_line):

@@ -396,20 +396,22 @@ static void assert_text(const char *got, const char *want) {
 #define FRAME_FREE_IT                                                                              \
     "{\"pc\":\"0x401111\",\"module\":\"/usr/bin/app\",\"offset\":\"0x1111\",\"function\":"         \
     "\"free_it(char*)\",\"file\":\"/src/app/ui.c\",\"line\":42,\"unloaded\":false,"                \
-    "\"jit\":false}"
+    "\"jit\":false,\"inlined\":false}"
 #define FRAME_MAIN                                                                                 \
     "{\"pc\":\"0x402222\",\"module\":\"/usr/bin/app\",\"offset\":\"0x2222\",\"function\":"         \
-    "\"main\",\"file\":\"/src/app/main.c\",\"line\":7,\"unloaded\":false,\"jit\":false}"
+    "\"main\",\"file\":\"/src/app/"                                                                \
+    "main.c\",\"line\":7,\"unloaded\":false,\"jit\":false,\"inlined\":false}"
 #define FRAME_NEW_ARRAY                                                                            \
     "{\"pc\":\"0x7f0000003333\",\"module\":\"/usr/lib/libstdc++.so.6\",\"offset\":\"0x3333\","     \
     "\"function\":\"operator new[](unsigned long)\",\"file\":null,\"line\":null,"                  \
-    "\"unloaded\":false,\"jit\":false}"
+    "\"unloaded\":false,\"jit\":false,\"inlined\":false}"
 #define FRAME_PLUGIN                                                                               \
     "{\"pc\":\"0x7f0000006666\",\"module\":\"/tmp/plugin.so\",\"offset\":\"0x6666\",\"function\":" \
-    "\"plugin_free\",\"file\":\"plugin.c\",\"line\":3,\"unloaded\":true,\"jit\":false}"
+    "\"plugin_free\",\"file\":\"plugin.c\",\"line\":3,\"unloaded\":true,\"jit\":false,"            \
+    "\"inlined\":false}"
 #define FRAME_NOWHERE                                                                              \
     "{\"pc\":\"0xdead0000\",\"module\":null,\"offset\":null,\"function\":null,\"file\":null,"      \
-    "\"line\":null,\"unloaded\":false,\"jit\":false}"
+    "\"line\":null,\"unloaded\":false,\"jit\":false,\"inlined\":false}"
 #define TIME_JSON "\"time\":\"2026-11-26T05:40:00.123456Z\"}\n"
 
 // ---------------------------------------------------------------------------
@@ -549,7 +551,7 @@ static void test_unsymbolized_and_empty(void **state) {
     const char *t = render(&e, false);
     assert_contains(t, "\"deallocation_stack\":[{\"pc\":\"0x401111\",\"module\":\"/usr/bin/app\","
                        "\"offset\":\"0x1111\",\"function\":null,\"file\":null,\"line\":null,"
-                       "\"unloaded\":false,\"jit\":false},");
+                       "\"unloaded\":false,\"jit\":false,\"inlined\":false},");
 
     // No stacks recorded (malloc_context_size=0): empty arrays.
     e.n_pcs = 0;
@@ -592,14 +594,15 @@ static void test_unsymbolized_and_empty(void **state) {
 
 #define FRAME_FFI                                                                                  \
     "{\"pc\":\"0x7f0000008888\",\"module\":\"/lib/x86_64-linux-gnu/libffi.so.8\",\"offset\":"      \
-    "\"0x6f7a\",\"function\":null,\"file\":null,\"line\":null,\"unloaded\":false,\"jit\":false}"
+    "\"0x6f7a\",\"function\":null,\"file\":null,\"line\":null,\"unloaded\":false,\"jit\":false,"   \
+    "\"inlined\":false}"
 #define FRAME_JIT_NAMED                                                                            \
     "{\"pc\":\"0x7f000000aaaa\",\"module\":null,\"offset\":null,\"function\":"                     \
     "\"LazyCompile:*releaseBuffer /app/main.js:12\",\"file\":null,\"line\":null,"                  \
-    "\"unloaded\":false,\"jit\":true}"
+    "\"unloaded\":false,\"jit\":true,\"inlined\":false}"
 #define FRAME_JIT                                                                                  \
     "{\"pc\":\"0x7f000000bbbb\",\"module\":null,\"offset\":null,\"function\":null,\"file\":null,"  \
-    "\"line\":null,\"unloaded\":false,\"jit\":true}"
+    "\"line\":null,\"unloaded\":false,\"jit\":true,\"inlined\":false}"
 
 static void test_freed_from(void **state) {
     (void)state;

@@ -48,6 +48,7 @@
 #define PC_GODOT ((uintptr_t)0x7f000000f000)     // a host only host_modules knows
 #define PC_JIT_NAMED ((uintptr_t)0x7f000000aaaa) // JIT code that a perf map names
 #define PC_JIT ((uintptr_t)0x7f000000bbbb)       // JIT code without a name
+#define PC_INLINED ((uintptr_t)0x401777)         // main, with two functions inlined
 
 #define ADDR ((uintptr_t)0x602000000010)
 
@@ -81,6 +82,7 @@ static bool fake_symbolize(uintptr_t pc, bool names, cf_frame_info *f) {
         {PC_LIBAPP, "/data/app/lib/arm64/libapp.so", 0x2d000, "", 0, "", 0, false},
         {PC_DART_VM, "/usr/lib/dart/bin/dart", 0xe000, "", 0, "", 0, false},
         {PC_GODOT, "/opt/godot/libgodot.linuxbsd.so", 0xf000, "", 0, "", 0, false},
+        {PC_INLINED, "/usr/bin/app", 0x1777, "main", 0x40, "/src/app/main.c", 30, false},
     };
     sym_calls++;
     sym_calls_with_names += names;
@@ -104,6 +106,10 @@ static bool fake_symbolize(uintptr_t pc, bool names, cf_frame_info *f) {
             f->func_offset = known[i].func_offset;
             set(f->file, sizeof f->file, known[i].file);
             f->line = known[i].line;
+            if (pc == PC_INLINED) {
+                cf_frame_add_inline(f, "release_buf(char*)", "/src/app/buf.h", 9);
+                cf_frame_add_inline(f, "drop", "/src/app/buf.h", 20);
+            }
         }
         return true;
     }
@@ -246,6 +252,27 @@ static void test_mismatch_other_directions(void **state) {
     assert_contains(t, "\nallocated by g_slice_alloc(), freed by free()\n");
     assert_contains(t, "\nHINT: memory from g_slice_alloc() must be released with "
                        "g_slice_free1() (CROSSFREE_OPTIONS");
+}
+
+static void test_inlined_frames(void **state) {
+    (void)state;
+    // Functions inlined at a pc are numbered frames of their own, innermost
+    // first, and the SUMMARY names the innermost.
+    static const uintptr_t pcs[] = {PC_INLINED, PC_LIBC};
+    cf_error e = mismatch_error();
+    e.pcs = pcs;
+    e.n_pcs = 2;
+    const char *t = render(&e, true);
+    assert_contains(t, "    #0 0x401777 in release_buf(char*) /src/app/buf.h:9 "
+                       "(/usr/bin/app+0x1777) [inlined]\n"
+                       "    #1 0x401777 in drop /src/app/buf.h:20 (/usr/bin/app+0x1777) [inlined]\n"
+                       "    #2 0x401777 in main /src/app/main.c:30 (/usr/bin/app+0x1777)\n"
+                       "    #3 0x7f0000004444 (/lib/x86_64-linux-gnu/libc.so.6+0x4444)\n");
+    assert_contains(t, "SUMMARY: crossfree: alloc-dealloc-mismatch /src/app/buf.h:9 in "
+                       "release_buf(char*)\n");
+    // Without names there is nothing inlined to show.
+    t = render(&e, false);
+    assert_contains(t, "    #0 0x401777 (/usr/bin/app+0x1777)\n    #1 0x7f0000004444");
 }
 
 static void test_mismatch_without_names(void **state) {
@@ -1114,6 +1141,7 @@ int main(void) {
         cmocka_unit_test(test_mismatch_full_text),
         cmocka_unit_test(test_mismatch_other_directions),
         cmocka_unit_test(test_mismatch_without_names),
+        cmocka_unit_test(test_inlined_frames),
         cmocka_unit_test(test_double_free_remembered),
         cmocka_unit_test(test_double_free_forgotten),
         cmocka_unit_test(test_invalid_free_unknown),

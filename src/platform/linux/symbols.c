@@ -9,6 +9,7 @@
 #include "support/fmt.h"
 #include "support/lock.h"
 
+#include <assert.h>
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <elf.h>
@@ -483,9 +484,9 @@ typedef struct src_pos {
     int line;
 } src_pos;
 
-static bool lookup_by_units(Dwfl_Module *mod, GElf_Addr at, src_pos *pos) {
-    Dwarf_Addr bias = 0;
-    Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+// The unit holding `at` from the units' own ranges, with the DWARF bias.
+static bool unit_by_ranges(Dwfl_Module *mod, GElf_Addr at, Dwarf_Die *cu, Dwarf_Addr *bias) {
+    Dwarf *dw = dwfl_module_getdwarf(mod, bias);
     void **slot = NULL;
     if (dw == NULL || dwfl_module_info(mod, &slot, NULL, NULL, NULL, NULL, NULL, NULL) == NULL ||
         slot == NULL)
@@ -493,29 +494,143 @@ static bool lookup_by_units(Dwfl_Module *mod, GElf_Addr at, src_pos *pos) {
     if (*slot == NULL)
         *slot = build_units(dw);
     unit_table *t = *slot;
-    Dwarf_Die *cu = t == NULL ? NULL : unit_of(t, at - bias);
-    Dwarf_Line *line = cu == NULL ? NULL : dwarf_getsrc_die(cu, at - bias);
-    if (line == NULL)
+    Dwarf_Die *found = t == NULL ? NULL : unit_of(t, at - *bias);
+    if (found == NULL)
         return false;
-    pos->file = dwarf_linesrc(line, NULL, NULL);
+    *cu = *found;
+    return true;
+}
+
+// Where `at` is in the source, and its compile unit (cu_ok false when the
+// line came from somewhere libdw could not give the unit of).
+static bool lookup_line(Dwfl_Module *mod, GElf_Addr at, src_pos *pos, Dwarf_Die *cu,
+                        Dwarf_Addr *bias, bool *cu_ok) {
+    // .debug_aranges first, where there is one: it costs no table. An
+    // address it does not cover (a clang unit, even in a module whose other
+    // units came from gcc) goes to the units' own ranges.
+    *cu_ok = false;
+    Dwfl_Line *line = dwfl_module_getsrc(mod, at);
+    if (line != NULL) {
+        pos->line = 0;
+        pos->file = dwfl_lineinfo(line, NULL, &pos->line, NULL, NULL, NULL);
+        pos->comp_dir = dwfl_line_comp_dir(line);
+        Dwarf_Die *die = dwfl_module_addrdie(mod, at, bias);
+        if (die != NULL) {
+            *cu = *die;
+            *cu_ok = true;
+        }
+        return true;
+    }
+    if (!unit_by_ranges(mod, at, cu, bias))
+        return false;
+    Dwarf_Line *l = dwarf_getsrc_die(cu, at - *bias);
+    if (l == NULL)
+        return false;
+    *cu_ok = true;
+    pos->file = dwarf_linesrc(l, NULL, NULL);
     pos->line = 0;
-    dwarf_lineno(line, &pos->line);
+    dwarf_lineno(l, &pos->line);
     Dwarf_Attribute attr;
     pos->comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
     return true;
 }
 
-static bool lookup_line(Dwfl_Module *mod, GElf_Addr at, src_pos *pos) {
-    // .debug_aranges first, where there is one: it costs no table. An
-    // address it does not cover (a clang unit, even in a module whose other
-    // units came from gcc) goes to the units' own ranges.
-    Dwfl_Line *line = dwfl_module_getsrc(mod, at);
-    if (line == NULL)
-        return lookup_by_units(mod, at, pos);
-    pos->line = 0;
-    pos->file = dwfl_lineinfo(line, NULL, &pos->line, NULL, NULL, NULL);
-    pos->comp_dir = dwfl_line_comp_dir(line);
-    return true;
+// A source file as reports show it, into dst.
+static void source_path(char *dst, size_t cap, const char *file, const char *comp_dir) {
+    dst[0] = '\0';
+    if (file == NULL)
+        return;
+    cf_buf b;
+    cf_buf_init(&b, dst, cap);
+    // libdw returns names as the line table has them: relative when the
+    // compiler was given a relative path (meson compiles "../src/x.c" from
+    // the build directory). An absolute compilation directory makes them
+    // usable from anywhere; a relative one (-fdebug-prefix-map, as Debian's
+    // libc has) is already part of the name and would only repeat it.
+    const char *dir = file[0] == '/' ? NULL : comp_dir;
+    if (dir != NULL && dir[0] == '/')
+        cf_buf_printf(&b, "%s/%s", dir, file);
+    else
+        cf_buf_str(&b, file);
+    if (dst[0] == '/')
+        normalize_path(dst);
+}
+
+// ---------------------------------------------------------------------------
+// Inlined functions
+// ---------------------------------------------------------------------------
+
+// The name of an inlined function: its linkage name where it has one (a C++
+// function, demangled later into the same form as a symbol's), else its
+// plain name; both may live on the abstract origin or its declaration.
+static const char *inline_name(Dwarf_Die *scope) {
+    Dwarf_Attribute attr;
+    const char *name = dwarf_formstring(dwarf_attr_integrate(scope, DW_AT_linkage_name, &attr));
+    if (name == NULL)
+        name = dwarf_formstring(dwarf_attr_integrate(scope, DW_AT_MIPS_linkage_name, &attr));
+    if (name == NULL)
+        name = dwarf_diename(scope);
+    return name != NULL ? name : "";
+}
+
+// The functions inlined at `addr` (bias removed) in unit `cu`, as addr2line
+// -i lists them: the innermost at the line table's position, each outer one
+// at the call of the one inside it, and the physical function, last, at the
+// call of the outermost.
+static void fill_inlines(Dwarf_Die *cu, Dwarf_Addr addr, const src_pos *pos, cf_frame_info *out) {
+    Dwarf_Die *scopes = NULL;
+    int n = dwarf_getscopes(cu, addr, &scopes);
+    if (n <= 0) {
+        free(scopes);
+        return;
+    }
+    // Past an inlined instance dwarf_getscopes goes on with the scopes of
+    // its abstract definition, not with the function it was inlined into:
+    // the concrete chain is the innermost scope's parents.
+    Dwarf_Die innermost = scopes[0];
+    free(scopes);
+    scopes = NULL;
+    n = dwarf_getscopes_die(&innermost, &scopes);
+    if (n <= 0) {
+        free(scopes);
+        return;
+    }
+    Dwarf_Files *files = NULL;
+    size_t n_files = 0;
+    if (dwarf_getsrcfiles(cu, &files, &n_files) != 0)
+        files = NULL;
+    Dwarf_Attribute attr;
+    const char *comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+    char file[sizeof out->file];
+    source_path(file, sizeof file, pos->file, pos->comp_dir);
+    unsigned line = pos->line > 0 ? (unsigned)pos->line : 0;
+    bool any = false;
+    for (int i = 0; i < n; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram)
+            break;
+        if (tag != DW_TAG_inlined_subroutine)
+            continue;
+        any = true;
+        // Past CF_INLINE_MAX the outer ones are left out, but the call
+        // positions still lead to the physical function's line.
+        cf_frame_add_inline(out, inline_name(&scopes[i]), file, line);
+        Dwarf_Word call_file = 0, call_line = 0;
+        const char *name = NULL;
+        if (files != NULL &&
+            dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &call_file) == 0 &&
+            call_file < n_files)
+            name = dwarf_filesrc(files, call_file, NULL, NULL);
+        source_path(file, sizeof file, name, comp_dir);
+        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &call_line) != 0)
+            call_line = 0;
+        line = (unsigned)call_line;
+    }
+    free(scopes);
+    if (any) {
+        cf_strlcpy(out->file, file, sizeof out->file);
+        out->line = line;
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -534,27 +649,16 @@ static void fill_names(Dwfl_Module *mod, uintptr_t pc, cf_frame_info *out) {
         out->func_offset = (uintptr_t)off + 1;
     }
     src_pos pos;
-    if (!lookup_line(mod, at, &pos))
+    Dwarf_Die cu;
+    Dwarf_Addr bias = 0;
+    bool cu_ok = false;
+    if (!lookup_line(mod, at, &pos, &cu, &bias, &cu_ok))
         return;
     if (pos.line > 0)
         out->line = (unsigned)pos.line;
-    const char *file = pos.file;
-    if (file == NULL)
-        return;
-    cf_buf b;
-    cf_buf_init(&b, out->file, sizeof out->file);
-    // libdw returns names as the line table has them: relative when the
-    // compiler was given a relative path (meson compiles "../src/x.c" from
-    // the build directory). An absolute compilation directory makes them
-    // usable from anywhere; a relative one (-fdebug-prefix-map, as Debian's
-    // libc has) is already part of the name and would only repeat it.
-    const char *dir = file[0] == '/' ? NULL : pos.comp_dir;
-    if (dir != NULL && dir[0] == '/')
-        cf_buf_printf(&b, "%s/%s", dir, file);
-    else
-        cf_buf_str(&b, file);
-    if (out->file[0] == '/')
-        normalize_path(out->file);
+    source_path(out->file, sizeof out->file, pos.file, pos.comp_dir);
+    if (cu_ok)
+        fill_inlines(&cu, at - bias, &pos, out);
 }
 
 // dl_iterate_phdr callback: the loader's counters, from the first module.
@@ -728,25 +832,47 @@ static demangle_fn *find_demangler(void) {
     return fn;
 }
 
-static void demangle(cf_frame_info *out) {
+// Demangles `name` (cap bytes) in place.
+static void demangle_name(char *name, size_t cap) {
     // A .symtab name may carry its version ("__libc_start_main@@GLIBC_2.34");
     // reports show the plain name, as the dynamic symbol table would.
-    for (char *c = out->function; *c != '\0'; c++) {
-        if (*c == '@' && c != out->function) {
+    for (char *c = name; *c != '\0'; c++) {
+        if (*c == '@' && c != name) {
             *c = '\0';
             break;
         }
     }
-    if (out->function[0] != '_' || out->function[1] != 'Z')
+    if (name[0] != '_' || name[1] != 'Z')
         return;
     demangle_fn *fn = find_demangler();
     if (fn == NULL)
         return;
     int status = -1;
-    char *plain = fn(out->function, NULL, NULL, &status);
+    char *plain = fn(name, NULL, NULL, &status);
     if (plain != NULL && status == 0)
-        cf_strlcpy(out->function, plain, sizeof out->function);
+        cf_strlcpy(name, plain, cap);
     free(plain);
+}
+
+static void demangle(cf_frame_info *out) {
+    demangle_name(out->function, sizeof out->function);
+    if (out->n_inlined == 0)
+        return;
+    // The pool is rebuilt: demangled names are longer.
+    static_assert(CF_INLINE_TEXT <= 4096, "the copy below lives on the stack");
+    char text[CF_INLINE_TEXT];
+    cf_inline_frame in[CF_INLINE_MAX];
+    unsigned n = out->n_inlined;
+    memcpy(text, out->inline_text, sizeof text);
+    memcpy(in, out->inlined, sizeof in);
+    out->n_inlined = 0;
+    for (unsigned i = 0; i < n; i++) {
+        char name[sizeof out->function];
+        cf_strlcpy(name, text + in[i].function, sizeof name);
+        demangle_name(name, sizeof name);
+        if (!cf_frame_add_inline(out, name, text + in[i].file, in[i].line))
+            break;
+    }
 }
 
 // ---------------------------------------------------------------------------
