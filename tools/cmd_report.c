@@ -54,6 +54,18 @@ const cli_kind_info cli_known_kinds[] = {
      "stack or static address, or memory from an allocator that bypasses libc.",
      "Pass a deallocator only the exact pointer its allocator returned; memory from another "
      "allocator must go back to that allocator."},
+    {"new-delete-size-mismatch", "NewDeleteSizeMismatch",
+     "A sized operator delete was given another size than the block's",
+     "A sized operator delete released a block of the right family with a size other than the "
+     "one operator new was given, as when an object is deleted through a pointer to a base "
+     "class without a virtual destructor. Allocators that trust the size free the wrong amount.",
+     "Pass the size operator new was given, or give the base class a virtual destructor."},
+    {"new-delete-alignment-mismatch", "NewDeleteAlignmentMismatch",
+     "An aligned operator delete was given an alignment the block does not have",
+     "An aligned operator delete released a block of the right family with an alignment that "
+     "the block's address does not satisfy, so it cannot be the one operator new was given.",
+     "Pass the alignment operator new was given, or delete the object through a pointer to its "
+     "own type."},
 };
 const size_t cli_n_known_kinds = sizeof cli_known_kinds / sizeof cli_known_kinds[0];
 

@@ -15,6 +15,8 @@ static const char *const kind_names[CF_ERR_KIND_COUNT] = {
     [CF_ERR_MISMATCH] = "alloc-dealloc-mismatch",
     [CF_ERR_DOUBLE_FREE] = "double-free",
     [CF_ERR_INVALID_FREE] = "invalid-free",
+    [CF_ERR_SIZE_MISMATCH] = "new-delete-size-mismatch",
+    [CF_ERR_ALIGN_MISMATCH] = "new-delete-alignment-mismatch",
 };
 
 const char *cf_error_kind_name(cf_error_kind kind) {
@@ -26,6 +28,8 @@ void cf_error_check(const cf_error *e) {
     CF_CHECK(e->n_pcs == 0 || e->pcs != NULL);
     CF_CHECK((unsigned)e->where < CF_WHERE_COUNT);
     CF_CHECK(e->has_alloc || (e->kind == CF_ERR_INVALID_FREE && !cf_where_has_block(e->where)));
+    CF_CHECK(e->kind != CF_ERR_SIZE_MISMATCH || e->delete_size != 0);
+    CF_CHECK(e->kind != CF_ERR_ALIGN_MISMATCH || e->delete_align != 0);
     CF_CHECK(!e->has_prev_free || e->kind == CF_ERR_DOUBLE_FREE ||
              (e->kind == CF_ERR_INVALID_FREE && cf_where_freed(e->where)));
 }
@@ -215,6 +219,15 @@ void cf_report_format_hint(const cf_error *e, const cf_ffi_facts *facts, cf_buf 
                                "returned; memory from another allocator must go back to that "
                                "allocator");
         break;
+    case CF_ERR_SIZE_MISMATCH:
+        cf_buf_printf(out, "pass operator delete the size that operator new was given; deleting "
+                           "an object through a pointer to its base class needs a virtual "
+                           "destructor");
+        break;
+    case CF_ERR_ALIGN_MISMATCH:
+        cf_buf_printf(out, "pass operator delete the alignment that operator new was given, or "
+                           "delete the object through a pointer to its own type");
+        break;
     default:
         break;
     }
@@ -334,6 +347,17 @@ void cf_report_format_message(const cf_error *e, cf_buf *out) {
         cf_buf_printf(out, "%s on an address that no tracked allocator handed out: ", now);
         format_where(out, e);
         break;
+    case CF_ERR_SIZE_MISMATCH:
+        cf_buf_printf(out, "sized %s was given %zu bytes for a %zu-byte region allocated by %s",
+                      now, e->delete_size, (size_t)cf_record_size(&e->alloc),
+                      alloc_words(&e->alloc));
+        break;
+    case CF_ERR_ALIGN_MISMATCH:
+        cf_buf_printf(out,
+                      "%s was given an alignment of %zu bytes, which the address of a "
+                      "block allocated by %s does not have",
+                      now, e->delete_align, alloc_words(&e->alloc));
+        break;
     default:
         break;
     }
@@ -359,6 +383,8 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
 
     switch (e->kind) {
     case CF_ERR_MISMATCH:
+    case CF_ERR_SIZE_MISMATCH:
+    case CF_ERR_ALIGN_MISMATCH:
         format_block(out, e->addr, &e->alloc, names, sym);
         break;
     case CF_ERR_DOUBLE_FREE:

@@ -20,6 +20,8 @@ typedef enum cf_error_kind {
     CF_ERR_MISMATCH = 0,
     CF_ERR_DOUBLE_FREE,
     CF_ERR_INVALID_FREE,
+    CF_ERR_SIZE_MISMATCH,  // a sized operator delete given another size than the block's
+    CF_ERR_ALIGN_MISMATCH, // an aligned operator delete given an alignment the block lacks
     CF_ERR_KIND_COUNT,
 } cf_error_kind;
 
@@ -66,6 +68,8 @@ typedef struct cf_error {
     char where_module[256];
     const cf_winview *win; // semantics=windows: the Windows view of a mismatch, or NULL
     bool halts;            // halt_on_error=1: the process aborts after this report
+    size_t delete_size;    // size-mismatch: the size operator delete was given
+    size_t delete_align;   // alignment-mismatch: the alignment operator delete was given
 } cf_error;
 
 // What a report says about an FFI crossing: the host that made the bad call
@@ -85,7 +89,8 @@ typedef struct cf_ffi_facts {
 // check it first.
 void cf_error_check(const cf_error *e);
 
-// Stable kind names: "alloc-dealloc-mismatch", "double-free", "invalid-free".
+// Stable kind names: "alloc-dealloc-mismatch", "double-free", "invalid-free",
+// "new-delete-size-mismatch", "new-delete-alignment-mismatch".
 const char *cf_error_kind_name(cf_error_kind kind);
 
 // Renders the full text report (ERROR line ... HINT line), each line ending

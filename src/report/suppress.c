@@ -127,8 +127,9 @@ static bool parse_line(parser *p, unsigned line, const char *s, size_t n) {
     int kind = parse_kind(k, klen);
     if (kind == -2) {
         problem(p, line,
-                "unknown kind %s (expected alloc-dealloc-mismatch, double-free, invalid-free or "
-                "*); the line is ignored",
+                "unknown kind %s (expected alloc-dealloc-mismatch, double-free, invalid-free, "
+                "new-delete-size-mismatch, new-delete-alignment-mismatch or *); the line is "
+                "ignored",
                 quote(q, k, klen));
         return true;
     }

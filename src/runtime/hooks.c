@@ -10,6 +10,7 @@
 #include "core/header.h"
 #include "core/quarantine.h"
 #include "runtime/internal.h"
+#include "runtime/options.h"
 #include "stack/capture.h"
 #include "stack/depot.h"
 
@@ -171,7 +172,23 @@ static inline bool quarantine(const cf_record *rec, cf_dealloc_fn fn, const uint
     return cf_quarantine_push(q.free_tid, &q, cf_platform_release);
 }
 
-bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
+// The size or alignment a sized or aligned operator delete was given does
+// not fit the block (each check unless its option is off). The alignment
+// is not recorded: what is known is whether the address has it, so an
+// alignment larger than the block's is caught and a smaller one is not.
+static inline cf_error_kind delete_shape(const cf_record *rec, const void *p, size_t size,
+                                         size_t align) {
+    if (size != 0 && size != cf_record_size(rec) && cf_flags.new_delete_size_mismatch)
+        return CF_ERR_SIZE_MISMATCH;
+    if (align != 0 && ((uintptr_t)p & (align - 1)) != 0 && cf_flags.new_delete_alignment_mismatch)
+        return CF_ERR_ALIGN_MISMATCH;
+    return CF_ERR_KIND_COUNT;
+}
+
+// The release path of cf_rt_on_free and cf_rt_on_delete: `size`/`align`
+// are 0 unless the deallocation form has them.
+static inline __attribute__((always_inline)) bool on_release(cf_dealloc_fn fn, unsigned family,
+                                                             void *p, size_t size, size_t align) {
     if (cf_rt_is_bootstrap(p))
         return true;
     if (!cf_rt_set.checking) {
@@ -205,6 +222,7 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     }
     unsigned fam = cf_record_family(&rec);
     bool ok = true;
+    cf_error_kind bad;
     if (fam != family) {
         // A block of crossfree's own libraries released through another
         // family is never their doing: it stays theirs, unreleased. (A
@@ -216,6 +234,10 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
             return false;
         }
         ok = cf_rt_judge_mismatch(fn, family, p, &rec, pcs, n, whole);
+    } else if (__builtin_expect((size | align) != 0, 0) &&
+               (bad = delete_shape(&rec, p, size, align)) != CF_ERR_KIND_COUNT) {
+        ok = cf_rt_report_delete_shape(bad, fn, family, p, &rec, size, align, whole ? pcs : NULL,
+                                       whole ? n : 0);
     } else if (cf_rt_set.winsem)
         ok = cf_rt_windows_accepts(fn, family, p, &rec, pcs, n);
     // The block goes back through the deallocator of the family that made
@@ -223,6 +245,14 @@ bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
     if (!quarantined || !quarantine(&rec, fn, pcs, n))
         cf_platform_release(cf_record_real_addr(&rec), fam);
     return ok;
+}
+
+bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p) {
+    return on_release(fn, family, p, 0, 0);
+}
+
+bool cf_rt_on_delete(cf_dealloc_fn fn, unsigned family, void *p, size_t size, size_t align) {
+    return on_release(fn, family, p, size, align);
 }
 
 bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {

@@ -63,6 +63,14 @@ void cf_rt_report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned family
                            const cf_record *rec, const uintptr_t *pcs, unsigned n,
                            const cf_winview *win);
 
+// Reports `kind` (CF_ERR_SIZE_MISMATCH or CF_ERR_ALIGN_MISMATCH) for a
+// sized or aligned operator delete of `p`, whose record `rec` is of the
+// right family but whose size or alignment is not the one given (`size`,
+// `align`). `pcs`/`n` as for cf_rt_report_bad_free. Returns false.
+bool cf_rt_report_delete_shape(cf_error_kind kind, cf_dealloc_fn fn, unsigned family, void *p,
+                               const cf_record *rec, size_t size, size_t align,
+                               const uintptr_t *pcs, unsigned n);
+
 // `p`, a block crossfree's own libraries allocated (CF_ALLOC_INTERNAL,
 // `rec`), was released outside the recursion guard through another family
 // than malloc's; the caller has put its record back, so it stays allocated

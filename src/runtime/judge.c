@@ -146,26 +146,34 @@ static unsigned capture_release_stack(uintptr_t *pcs) {
     return cf_capture(pcs, cf_rt_set.context_size);
 }
 
+// The fields of every release error: what was released, by whom, and the
+// stack of the call (taken into `own` when the caller has none).
+static void begin_error(cf_error *e, cf_error_kind kind, cf_dealloc_fn fn, unsigned family, void *p,
+                        const uintptr_t *pcs, unsigned n, uintptr_t own[CF_DEPOT_MAX_FRAMES]) {
+    *e = (cf_error){0};
+    e->kind = kind;
+    e->addr = (uintptr_t)p;
+    e->tid = cf_rt_tid();
+    e->dealloc_fn = fn;
+    e->dealloc_family = family;
+    // The report's HINT suggests halt_on_error=0 only when it is not set.
+    e->halts = cf_flags.halt_on_error;
+    if (n == 0 && cf_rt_set.context_size > 0) {
+        // The quarantine is off, or took fewer frames than a report shows.
+        n = capture_release_stack(own);
+        pcs = own;
+    }
+    e->pcs = pcs;
+    e->n_pcs = n;
+}
+
 NOINLINE void cf_rt_report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsigned family, void *p,
                                     const cf_record *rec, const uintptr_t *pcs, unsigned n,
                                     const cf_winview *win) {
     uintptr_t own[CF_DEPOT_MAX_FRAMES];
-    cf_error e = {0};
-    e.kind = kind;
-    e.addr = (uintptr_t)p;
-    e.tid = cf_rt_tid();
-    e.dealloc_fn = fn;
-    e.dealloc_family = family;
+    cf_error e;
+    begin_error(&e, kind, fn, family, p, pcs, n, own);
     e.win = win;
-    // The report's HINT suggests halt_on_error=0 only when it is not set.
-    e.halts = cf_flags.halt_on_error;
-    if (n == 0 && cf_rt_set.context_size > 0) {
-        // The quarantine is off, so the free stack was not taken yet.
-        n = capture_release_stack(own);
-        pcs = own;
-    }
-    e.pcs = pcs;
-    e.n_pcs = n;
     if (rec != NULL) {
         e.alloc = *rec;
         e.has_alloc = true;
@@ -184,6 +192,22 @@ NOINLINE void cf_rt_report_bad_free(cf_error_kind kind, cf_dealloc_fn fn, unsign
     else if (kind == CF_ERR_INVALID_FREE)
         e.where = CF_WHERE_OWN;
     cf_rt_report_error(&e);
+}
+
+// A sized or aligned operator delete whose size or alignment does not fit
+// the block it releases (same family, so the block goes back as usual).
+NOINLINE bool cf_rt_report_delete_shape(cf_error_kind kind, cf_dealloc_fn fn, unsigned family,
+                                        void *p, const cf_record *rec, size_t size, size_t align,
+                                        const uintptr_t *pcs, unsigned n) {
+    uintptr_t own[CF_DEPOT_MAX_FRAMES];
+    cf_error e;
+    begin_error(&e, kind, fn, family, p, pcs, n, own);
+    e.alloc = *rec;
+    e.has_alloc = true;
+    e.delete_size = size;
+    e.delete_align = align;
+    cf_rt_report_error(&e);
+    return false;
 }
 
 NOINLINE void cf_rt_report_own_free(cf_dealloc_fn fn, unsigned family, void *p,

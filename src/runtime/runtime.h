@@ -107,6 +107,13 @@ bool cf_rt_lookup(const void *p, cf_record *out);
 // on because halt_on_error=0).
 bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p);
 
+// cf_rt_on_free for a C++ operator delete, with the `size` of a sized form
+// and the `align` of an aligned one (0 for a form without them): a block
+// of the right family given a size other than its own, or an alignment its
+// address lacks, is reported as a new-delete-size-mismatch or
+// new-delete-alignment-mismatch.
+bool cf_rt_on_delete(cf_dealloc_fn fn, unsigned family, void *p, size_t size, size_t align);
+
 // realloc in two steps around the real call. begin checks and detaches the
 // record of `p`; false means the pointer must not be touched (an invalid
 // or double free was reported and halt_on_error=0). The real call is made

@@ -18,14 +18,15 @@ from clitest import EXIT_SKIP, check, expect_status, main, run, show
 
 crossfree, library, exit_now, no_alloc, no_alloc_src, cc, go_src = sys.argv[1:8]
 SUMMARY = re.compile(r"^crossfree run: (\d+) error\(s\) reported by the checked processes "
-                     r"\(alloc-dealloc-mismatch: (\d+), double-free: (\d+), invalid-free: (\d+)\); "
+                     r"\(alloc-dealloc-mismatch: (\d+), double-free: (\d+), invalid-free: (\d+), "
+                     r"new-delete-size-mismatch: (\d+), new-delete-alignment-mismatch: (\d+)\); "
                      r"exit status (\d+)$", re.M)
 
 
 def expect_summary(p, errors, status):
     m = SUMMARY.search(p.stderr)
     check(m is not None, f"no summary line\n{show(p)}")
-    check(int(m.group(1)) == errors and int(m.group(3)) == errors and int(m.group(5)) == status,
+    check(int(m.group(1)) == errors and int(m.group(3)) == errors and int(m.group(7)) == status,
           f"summary says {m.group(0)!r}, expected {errors} double-free(s), status {status}\n"
           f"{show(p)}")
     check(len(SUMMARY.findall(p.stderr)) == 1, f"more than one summary line\n{show(p)}")

@@ -56,7 +56,8 @@ import sys
 import tempfile
 import time
 
-KINDS = ("alloc-dealloc-mismatch", "double-free", "invalid-free")
+KINDS = ("alloc-dealloc-mismatch", "double-free", "invalid-free", "new-delete-size-mismatch",
+         "new-delete-alignment-mismatch")
 # invalid-free's `where`: the kinds a block describes, and the others.
 WHERE_BLOCK = ("interior", "before", "after", "freed-interior", "freed-before", "freed-after",
                "crossfree-own")
@@ -235,7 +236,9 @@ def check_schema(c, rec, tag, pid, exe, argv, t0, t1):
               "size", "message", "hint", "allocated_by", "freed_by", "freed_from",
               "deallocation_stack", "allocation_stack", "truncated", "time"]
     extra = {"double-free": ["first_free"],
-             "invalid-free": ["where", "where_module", "block_address"]}.get(rec.get("kind"), [])
+             "invalid-free": ["where", "where_module", "block_address"],
+             "new-delete-size-mismatch": ["delete_size"],
+             "new-delete-alignment-mismatch": ["delete_alignment"]}.get(rec.get("kind"), [])
     c.check(set(rec) == set(common + extra), f"{tag}: exactly the documented keys",
             sorted(common + extra), sorted(rec))
     if set(common) - set(rec):

@@ -67,7 +67,7 @@
 // JSON-OPTIONS[two]: halt_on_error=0
 // JSON-EXIT[two]: 23
 // JSON-RECORDS[two]: 2
-// JSON-STDERR[two]: ^==%pid==crossfree: 2 error\(s\) reported \(alloc-dealloc-mismatch: 2, double-free: 0, invalid-free: 0\); exit status 23$
+// JSON-STDERR[two]: ^==%pid==crossfree: 2 error\(s\) reported \(alloc-dealloc-mismatch: 2, double-free: 0, invalid-free: 0, new-delete-size-mismatch: 0, new-delete-alignment-mismatch: 0\); exit status 23$
 //
 // JSON-FORK[fork]
 //

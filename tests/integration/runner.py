@@ -9,7 +9,8 @@
 Directives, in `//` or `#` comments of any SOURCE; an optional `[mode,...]`
 after the keyword limits a line to runs with `--mode` set to one of them:
 
-  EXPECT: clean | alloc-dealloc-mismatch | double-free | invalid-free
+  EXPECT: clean | alloc-dealloc-mismatch | double-free | invalid-free |
+          new-delete-size-mismatch | new-delete-alignment-mismatch
   EXPECT-WORDS: TEXT            a report line equals TEXT (first report)
   EXPECT-FREE-FRAME: [#N] FUNC [FILE@MARKER | @MARKER]
   EXPECT-ALLOC-FRAME: ...       same for the allocation stack
@@ -73,7 +74,8 @@ import sys
 import tempfile
 
 EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
-KINDS = ("alloc-dealloc-mismatch", "double-free", "invalid-free")
+KINDS = ("alloc-dealloc-mismatch", "double-free", "invalid-free", "new-delete-size-mismatch",
+         "new-delete-alignment-mismatch")
 ALLOC_WORDS = (
     "malloc()", "calloc()", "realloc()", "reallocarray()", "memalign()",
     "posix_memalign()", "aligned_alloc()", "valloc()", "pvalloc()",
@@ -401,6 +403,20 @@ class Checker:
         return cond
 
 
+def check_live_block(c, rep, tag, alloc_words):
+    """A report about a live block: its region line, allocation stack and HINT."""
+    if c.check(rep.region is not None, f"{tag}: allocation region line",
+               f"{rep.address} is a N-byte region allocated by X in thread T here:",
+               rep.text()):
+        c.check(rep.region.group(1) == rep.address, f"{tag}: region address is the "
+                "freed address", rep.address, rep.region.group(1))
+        if alloc_words is not None:
+            c.check(rep.region.group(4) == alloc_words, f"{tag}: region names the same "
+                    "allocator", alloc_words, rep.region.group(4))
+    c.check(bool(rep.stacks.get("alloc")), f"{tag}: allocation stack", "frames", rep.text())
+    c.check(rep.hint is not None, f"{tag}: HINT line after SUMMARY", "HINT: ...", rep.text())
+
+
 def check_report_shape(c, rep, lib_base, extra_words=()):
     """Checks every report must pass, whatever the test expects."""
     tag = f"report {rep.kind}@{rep.address}"
@@ -437,18 +453,7 @@ def check_report_shape(c, rep, lib_base, extra_words=()):
                     " | ".join(alloc_ok), w.group(1))
             c.check(w.group(2) in dealloc_ok, f"{tag}: deallocation words",
                     " | ".join(dealloc_ok), w.group(2))
-        if c.check(rep.region is not None, f"{tag}: allocation region line",
-                   f"{rep.address} is a N-byte region allocated by X in thread T here:",
-                   rep.text()):
-            c.check(rep.region.group(1) == rep.address, f"{tag}: region address is the "
-                    "freed address", rep.address, rep.region.group(1))
-            if w:
-                c.check(rep.region.group(4) == w.group(1), f"{tag}: region names the same "
-                        "allocator", w.group(1), rep.region.group(4))
-        c.check(bool(rep.stacks.get("alloc")), f"{tag}: allocation stack", "frames",
-                rep.text())
-        c.check(rep.hint is not None, f"{tag}: HINT line after SUMMARY", "HINT: ...",
-                rep.text())
+        check_live_block(c, rep, tag, w.group(1) if w else None)
     elif rep.kind == "double-free":
         c.check(re.match(r"^freed twice: first by (.+), now by (.+)$", rep.lines[1]) is not None,
                 f"{tag}: second line", "freed twice: first by X, now by Y", rep.lines[1])
@@ -456,6 +461,14 @@ def check_report_shape(c, rep, lib_base, extra_words=()):
                 "`0x... is a N-byte region freed by X in thread T here:` + frames", rep.text())
         c.check(bool(rep.stacks.get("alloc")), f"{tag}: allocation stack",
                 "`previously allocated by X in thread T here:` + frames", rep.text())
+    elif rep.kind in ("new-delete-size-mismatch", "new-delete-alignment-mismatch"):
+        second = (r"^sized (.+) was given \d+ bytes for a \d+-byte region allocated by (.+)$"
+                  if rep.kind == "new-delete-size-mismatch" else
+                  r"^(.+) was given an alignment of \d+ bytes, which the address of a block "
+                  r"allocated by (.+) does not have$")
+        w = re.match(second, rep.lines[1])
+        c.check(w is not None, f"{tag}: second line", second, rep.lines[1])
+        check_live_block(c, rep, tag, w.group(2) if w else None)
     elif rep.kind == "invalid-free":
         c.check(re.match(r"^\S.* on (an address that no tracked allocator handed out|"
                          r"crossfree's own memory): .+$", rep.lines[1]) is not None,

@@ -41,7 +41,7 @@ char *helper_make(std::size_t n); // libsupp_helper.so: new[]
 // EXPECT-EXIT[counted]: 23
 // EXPECT-REPORTS[counted]: 1
 // EXPECT-FREE-FRAME[counted]: #0 wrong_free(char*) @sp_wrong
-// EXPECT-STDERR[counted]: ^==%pid==crossfree: 1 error\(s\) reported \(alloc-dealloc-mismatch: 1, double-free: 0, invalid-free: 0\), 3 suppressed; exit status 23$
+// EXPECT-STDERR[counted]: ^==%pid==crossfree: 1 error\(s\) reported \(alloc-dealloc-mismatch: 1, double-free: 0, invalid-free: 0, new-delete-size-mismatch: 0, new-delete-alignment-mismatch: 0\), 3 suppressed; exit status 23$
 // clang-format on
 
 NI char *make(size_t n) { return new char[n]; /* @sp_alloc */ }

@@ -461,6 +461,32 @@ static void test_double_free_line(void **state) {
                        "operator delete[]\"");
 }
 
+// The given size or alignment of a delete-shape error, beside the block's.
+static void test_delete_shape_size_and_alignment_fields(void **state) {
+    (void)state;
+    cf_error e = base_error(CF_ERR_SIZE_MISMATCH);
+    e.dealloc_fn = CF_DEALLOC_DELETE;
+    e.dealloc_family = CF_FAM_NEW;
+    e.has_alloc = true;
+    e.alloc = cf_record_make(ADDR, 24, CF_FAM_NEW, CF_ALLOC_NEW, alloc_stack, 0);
+    e.delete_size = 8;
+    const char *t = render(&e, true);
+    assert_contains(t, "\"kind\":\"new-delete-size-mismatch\"");
+    assert_contains(t, "\"size\":24,");
+    assert_contains(t, ",\"delete_size\":8,");
+    assert_true(strstr(t, "delete_alignment") == NULL);
+
+    e.kind = CF_ERR_ALIGN_MISMATCH;
+    e.dealloc_fn = CF_DEALLOC_DELETE_ALIGN;
+    e.dealloc_family = CF_FAM_NEW_ALIGN;
+    e.alloc = cf_record_make(ADDR, 24, CF_FAM_NEW_ALIGN, CF_ALLOC_NEW_ALIGN, alloc_stack, 0);
+    e.delete_align = 32;
+    t = render(&e, true);
+    assert_contains(t, "\"kind\":\"new-delete-alignment-mismatch\"");
+    assert_contains(t, ",\"delete_alignment\":32,");
+    assert_true(strstr(t, "delete_size") == NULL);
+}
+
 static void test_invalid_free_lines(void **state) {
     (void)state;
     // Interior: the block's allocation and its start address.
@@ -816,6 +842,7 @@ int main(void) {
         cmocka_unit_test(test_mismatch_line),
         cmocka_unit_test(test_double_free_line),
         cmocka_unit_test(test_invalid_free_lines),
+        cmocka_unit_test(test_delete_shape_size_and_alignment_fields),
         cmocka_unit_test(test_unsymbolized_and_empty),
         cmocka_unit_test(test_freed_from),
         cmocka_unit_test(test_jit_frames),

@@ -149,7 +149,7 @@ static void test_every_key_valid(void **state) {
 #undef CF_OPTION_BOOL
 #undef CF_OPTION_INT
 #undef CF_OPTION_STR
-    assert_int_equal(keys, 18); // update with options.inc
+    assert_int_equal(keys, 20); // update with options.inc
 }
 
 static void test_all_keys_at_once(void **state) {
@@ -572,7 +572,7 @@ static void test_help_text(void **state) {
 #undef CF_OPTION_BOOL
 #undef CF_OPTION_INT
 #undef CF_OPTION_STR
-    assert_int_equal(count_lines(out.data), 1 + 18);
+    assert_int_equal(count_lines(out.data), 1 + 20);
     assert_contains(out.data, "  exitcode=23  ");
     assert_contains(out.data, "  log_path=stderr  ");
 

@@ -965,11 +965,48 @@ static void test_no_symbolizer(void **state) {
     assert_contains(text, "\nSUMMARY: crossfree: alloc-dealloc-mismatch\n");
 }
 
+// A sized delete of a new block with the wrong size, and an aligned delete
+// with an alignment the address lacks: right family, wrong shape.
+static void test_delete_shape(void **state) {
+    (void)state;
+    cf_error e = mismatch_error();
+    e.kind = CF_ERR_SIZE_MISMATCH;
+    e.dealloc_fn = CF_DEALLOC_DELETE;
+    e.dealloc_family = CF_FAM_NEW;
+    e.alloc = cf_record_make(ADDR, 24, CF_FAM_NEW, CF_ALLOC_NEW, alloc_stack, 0);
+    e.delete_size = 8;
+    const char *t = render(&e, true);
+    assert_contains(t, "==4242==ERROR: crossfree: new-delete-size-mismatch on address "
+                       "0x602000000010 in thread T0\n"
+                       "sized operator delete was given 8 bytes for a 24-byte region allocated "
+                       "by operator new\n");
+    assert_contains(t, "\n0x602000000010 is a 24-byte region allocated by operator new in thread "
+                       "T0 here:\n");
+    assert_contains(t, "\nSUMMARY: crossfree: new-delete-size-mismatch ");
+    assert_contains(t, "\nHINT: pass operator delete the size that operator new was given; ");
+
+    e.kind = CF_ERR_ALIGN_MISMATCH;
+    e.dealloc_fn = CF_DEALLOC_DELETE_ALIGN;
+    e.dealloc_family = CF_FAM_NEW_ALIGN;
+    e.alloc = cf_record_make(ADDR, 24, CF_FAM_NEW_ALIGN, CF_ALLOC_NEW_ALIGN, alloc_stack, 0);
+    e.delete_size = 0;
+    e.delete_align = 32;
+    t = render(&e, true);
+    assert_contains(t, "ERROR: crossfree: new-delete-alignment-mismatch on address "
+                       "0x602000000010 in thread T0\n"
+                       "operator delete(align_val_t) was given an alignment of 32 bytes, which "
+                       "the address of a block allocated by operator new(align_val_t) does not "
+                       "have\n");
+    assert_contains(t, "\nHINT: pass operator delete the alignment that operator new was given");
+}
+
 static void test_kind_names(void **state) {
     (void)state;
     assert_string_equal(cf_error_kind_name(CF_ERR_MISMATCH), "alloc-dealloc-mismatch");
     assert_string_equal(cf_error_kind_name(CF_ERR_DOUBLE_FREE), "double-free");
     assert_string_equal(cf_error_kind_name(CF_ERR_INVALID_FREE), "invalid-free");
+    assert_string_equal(cf_error_kind_name(CF_ERR_SIZE_MISMATCH), "new-delete-size-mismatch");
+    assert_string_equal(cf_error_kind_name(CF_ERR_ALIGN_MISMATCH), "new-delete-alignment-mismatch");
     assert_string_equal(cf_error_kind_name(CF_ERR_KIND_COUNT), "unknown-error");
 }
 
@@ -1144,6 +1181,7 @@ int main(void) {
         cmocka_unit_test(test_inlined_frames),
         cmocka_unit_test(test_double_free_remembered),
         cmocka_unit_test(test_double_free_forgotten),
+        cmocka_unit_test(test_delete_shape),
         cmocka_unit_test(test_invalid_free_unknown),
         cmocka_unit_test(test_invalid_free_interior),
         cmocka_unit_test(test_invalid_free_near_live),

@@ -207,7 +207,9 @@ static void test_malformed_lines(void **state) {
 
     expect_one_problem("\n\ndouble_free:foo\n", "'/etc/cf.supp', line 3: unknown kind "
                                                 "'double_free' (expected alloc-dealloc-mismatch, "
-                                                "double-free, invalid-free or *)");
+                                                "double-free, invalid-free, "
+                                                "new-delete-size-mismatch, "
+                                                "new-delete-alignment-mismatch or *)");
     expect_one_problem(":foo\n", "line 1: unknown kind ''");
     expect_one_problem("invalid-free:   \n", "line 1: empty pattern after 'invalid-free'");
     expect_one_problem("\n*:\n", "line 2: empty pattern after '*'");

@@ -10,7 +10,8 @@
 Directives, in `//` comments of tests/windows/PROGRAM.c(c); `[mode]` after
 the keyword limits a line to the case run with that MODE:
 
-  EXPECT: clean | alloc-dealloc-mismatch | double-free | invalid-free
+  EXPECT: clean | alloc-dealloc-mismatch | double-free | invalid-free |
+          new-delete-size-mismatch | new-delete-alignment-mismatch
   EXPECT-WORDS: TEXT           the first report's second line equals TEXT
   EXPECT-TEXT: TEXT            a line of stderr contains TEXT
   EXPECT-FREE-FRAME: [#N] FUNC a frame of the first report's free stack
@@ -34,7 +35,8 @@ import tempfile
 
 EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
 ABORT_STATUS = 134  # crossfree.dll's exit status after a report (docs/windows.md)
-KINDS = ("alloc-dealloc-mismatch", "double-free", "invalid-free")
+KINDS = ("alloc-dealloc-mismatch", "double-free", "invalid-free", "new-delete-size-mismatch",
+         "new-delete-alignment-mismatch")
 TOOLS = ("x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-g++", "wine", "wineserver", "meson",
          "ninja")
 

@@ -355,7 +355,7 @@ static __attribute__((noinline)) void forward_delete(unsigned idx, cf_dealloc_fn
     cf_record rec;
     uintptr_t real = cf_linux_cxx_target(idx);
     if (real == 0) {
-        cf_rt_on_free(fn, cf_family_of_dealloc(fn), p); // no C++ runtime to hand it to
+        cf_rt_on_delete(fn, cf_family_of_dealloc(fn), p, size, align); // no C++ runtime
         return;
     }
     if (!cf_rt_lookup(p, &rec) ||
@@ -382,7 +382,7 @@ static inline void delete_common(unsigned idx, cf_dealloc_fn fn, void *p, size_t
     if (cf_linux_cxx_replaced)
         forward_delete(idx, fn, p, size, align, tag);
     else
-        cf_rt_on_free(fn, cf_family_of_dealloc(fn), p);
+        cf_rt_on_delete(fn, cf_family_of_dealloc(fn), p, size, align);
     errno = e;
 }
 
