@@ -71,15 +71,22 @@ uintptr_t cf_linux_resolve_next(unsigned idx) {
 bool cf_linux_cxx_replaced;
 bool cf_linux_new_replaced;
 
-// Whether `addr` lies in a C++ runtime library, whose operators are the
-// standard's defaults.
+// Whether `addr` lies in a C++ runtime, whose operators are the standard's
+// defaults: a C++ runtime library, or an object with a C++ runtime linked
+// in statically (gcc's own cc1 has libstdc++'s operators, and exports
+// them): one that also defines std::get_new_handler, which a program that
+// merely replaces an operator does not.
 static bool in_cxx_runtime(uintptr_t addr) {
     Dl_info info;
     if (dladdr((void *)addr, &info) == 0 || info.dli_fname == NULL)
         return false;
     const char *base = cf_path_base(info.dli_fname);
-    return cf_streqn(base, "libstdc++.so", 12) || cf_streqn(base, "libc++.so", 9) ||
-           cf_streqn(base, "libc++abi.so", 12);
+    if (cf_streqn(base, "libstdc++.so", 12) || cf_streqn(base, "libc++.so", 9) ||
+        cf_streqn(base, "libc++abi.so", 12))
+        return true;
+    void *gnh = ((dlsym_fn)cf_real_dlsym)(RTLD_DEFAULT, "_ZSt15get_new_handlerv");
+    Dl_info g;
+    return gnh != NULL && dladdr(gnh, &g) != 0 && g.dli_fbase == info.dli_fbase;
 }
 
 static _Atomic uintptr_t cxx_target[W_COUNT];
