@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/family.h"
 #include "platform/platform.h"
@@ -161,6 +162,18 @@ static inline void *cf_shim_real_new(uintptr_t real, size_t n, size_t align, boo
         return nothrow ? ((cf_new_nothrow_fn)real)(n, tag) : ((cf_new_fn)real)(n);
     return nothrow ? ((cf_new_align_nothrow_fn)real)(n, align, tag)
                    : ((cf_new_align_fn)real)(n, align);
+}
+
+// realloc while crossfree starts up, or of a block from the bootstrap
+// arena: the block moves to `alloc` (the shim's malloc once the runtime is
+// ready, the arena before), and its old copy is never released.
+static inline void *cf_shim_bootstrap_realloc(void *p, size_t n, void *(*alloc)(size_t)) {
+    void *q = cf_rt_enter() ? alloc(n) : cf_rt_bootstrap_alloc(n, 16);
+    if (q != NULL && p != NULL) {
+        size_t old = cf_rt_bootstrap_size(p);
+        memcpy(q, p, old < n ? old : n);
+    }
+    return q;
 }
 
 // Around the real call that unloads a module (dlclose, FreeLibrary).

@@ -132,16 +132,8 @@ static void *realloc_common(void *p, size_t n, size_t size, bool array) {
         errno = ENOMEM;
         return NULL;
     }
-    if (!cf_rt_enter() || cf_rt_is_bootstrap(p)) {
-        // A bootstrap block moves to the real heap (or stays in bootstrap
-        // during start-up); its old copy is never released.
-        void *q = cf_rt_enter() ? malloc(total) : cf_rt_bootstrap_alloc(total, 16);
-        if (q != NULL && p != NULL) {
-            size_t old = cf_rt_bootstrap_size(p);
-            memcpy(q, p, old < total ? old : total);
-        }
-        return q;
-    }
+    if (!cf_rt_enter() || cf_rt_is_bootstrap(p))
+        return cf_shim_bootstrap_realloc(p, total, malloc);
     cf_alloc_fn fn = array ? CF_ALLOC_REALLOCARRAY : CF_ALLOC_REALLOC;
     if (p == NULL) {
         size_t ask;

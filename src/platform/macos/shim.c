@@ -238,16 +238,8 @@ static void *real_realloc(const realloc_call *c, void *p, size_t n) {
 // ran (and failed), after which the old block is still live and must go.
 static void *realloc_common(const realloc_call *c, void *p, size_t n, bool *attempted) {
     *attempted = false;
-    if (!cf_rt_enter() || cf_rt_is_bootstrap(p)) {
-        // A bootstrap block moves to the real heap (or stays in bootstrap
-        // during start-up); its old copy is never released.
-        void *q = cf_rt_enter() ? cf_mac_malloc(n) : cf_rt_bootstrap_alloc(n, 16);
-        if (q != NULL && p != NULL) {
-            size_t old = cf_rt_bootstrap_size(p);
-            memcpy(q, p, old < n ? old : n);
-        }
-        return q;
-    }
+    if (!cf_rt_enter() || cf_rt_is_bootstrap(p))
+        return cf_shim_bootstrap_realloc(p, n, cf_mac_malloc);
     *attempted = true;
     if (p == NULL || untracked_heap_block(p))
         return track(CF_ALLOC_REALLOC, real_realloc(c, p, n), n);
