@@ -66,10 +66,11 @@ static inline bool cf_header_readable(uintptr_t user) {
     return (user & (CF_HEADER_PAGE - 1)) >= CF_HEADER_SIZE && user >= CF_HEADER_LOW_LIMIT;
 }
 
-// True when the record `r` fits a header.
+// True when the record `r` fits a header (which has no room for a
+// recorded alignment).
 static inline bool cf_header_fits(const cf_record *r) {
     return cf_record_size(r) <= CF_HDR_SIZE_MAX && cf_record_tid(r) <= CF_HDR_TID_MAX &&
-           cf_record_family(r) < 64 && cf_record_alloc_fn(r) < 32;
+           cf_record_family(r) < 64 && cf_record_alloc_fn(r) < 32 && cf_record_align_log2(r) == 0;
 }
 
 // The header for `r` (r->addr is the program's pointer) in `state`; a

@@ -35,7 +35,7 @@ static inline uint64_t mix(uint64_t h) {
 static inline uint64_t key_hash(uintptr_t a) { return mix((uint64_t)a); }
 
 // The compact slot:
-//   w0 = address:48 | family:6 | alloc_fn:5 | header:1 | 0:4
+//   w0 = address:48 | family:6 | alloc_fn:5 | header:1 | align log2:4
 //   w1 = stack:32 | size:24 | thread:8
 typedef struct compact_slot {
     uint64_t w0, w1;
@@ -55,10 +55,10 @@ static bool pack(const cf_record *r, compact_slot *out) {
     unsigned family = cf_record_family(r), fn = cf_record_alloc_fn(r);
     uint32_t tid = cf_record_tid(r);
     if ((r->addr & ~ADDR_MASK) != 0 || size > COMPACT_SIZE_MAX || tid > COMPACT_TID_MAX ||
-        family >= 64 || fn >= 32)
+        family >= 64 || fn >= 32 || cf_record_align_log2(r) > 15)
         return false;
     out->w0 = (uint64_t)r->addr | (uint64_t)family << 48 | (uint64_t)fn << 54 |
-              (uint64_t)cf_record_has_header(r) << 59;
+              (uint64_t)cf_record_has_header(r) << 59 | (uint64_t)cf_record_align_log2(r) << 60;
     out->w1 = (uint64_t)r->stack | size << 32 | (uint64_t)tid << 56;
     return true;
 }
@@ -69,6 +69,8 @@ static cf_record unpack(const compact_slot *c) {
                                  (uint32_t)c->w1, (uint32_t)(c->w1 >> 56));
     if ((c->w0 >> 59) & 1)
         cf_record_set_header(&r);
+    if ((c->w0 >> 60) != 0)
+        cf_record_set_align(&r, UINT64_C(1) << (c->w0 >> 60));
     return r;
 }
 

@@ -14,8 +14,10 @@
 
 // The flags byte of a record. CF_REC_HEADER: the block has a header
 // (core/header.h) in front of it, so the real allocator's block starts
-// CF_HEADER_SIZE bytes before the address the program holds.
-enum { CF_REC_HEADER = 1 };
+// CF_HEADER_SIZE bytes before the address the program holds. Bits 1-6:
+// log2 of the alignment an aligned operator new was asked for (0: none
+// recorded), which an aligned operator delete must be given again.
+enum { CF_REC_HEADER = 1, CF_REC_ALIGN_SHIFT = 1, CF_REC_ALIGN_MASK = 0x7e };
 
 // Packed so that a record is 24 bytes: the size takes 48 bits (no block on
 // a 47-bit address space is larger) and the thread number 24.
@@ -55,6 +57,19 @@ static inline void cf_record_set_header(cf_record *r) {
 }
 static inline bool cf_record_has_header(const cf_record *r) {
     return (cf_record_flags(r) & CF_REC_HEADER) != 0;
+}
+// Remembers `align` (a power of two; anything else is not recorded).
+static inline void cf_record_set_align(cf_record *r, uint64_t align) {
+    if (align == 0 || (align & (align - 1)) != 0)
+        return;
+    uint32_t log2 = (uint32_t)__builtin_ctzll(align);
+    r->tid_flags = (r->tid_flags & ~((uint32_t)CF_REC_ALIGN_MASK << 24)) |
+                   ((log2 << CF_REC_ALIGN_SHIFT) & CF_REC_ALIGN_MASK) << 24;
+}
+// log2 of the recorded alignment; 0 when none was recorded (an alignment
+// of 1 is never asked of an aligned operator new that crossfree records).
+static inline unsigned cf_record_align_log2(const cf_record *r) {
+    return (cf_record_flags(r) & CF_REC_ALIGN_MASK) >> CF_REC_ALIGN_SHIFT;
 }
 // Where the real allocator's block starts (the header's 16 bytes before it).
 static inline uintptr_t cf_record_real_addr(const cf_record *r) {

@@ -364,8 +364,11 @@ void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool n
 
     if (e->kind == CF_ERR_SIZE_MISMATCH)
         member_dec(&w, "delete_size", (int64_t)e->delete_size);
-    if (e->kind == CF_ERR_ALIGN_MISMATCH)
+    if (e->kind == CF_ERR_ALIGN_MISMATCH) {
         member_dec(&w, "delete_alignment", (int64_t)e->delete_align);
+        if (cf_record_align_log2(&e->alloc) != 0)
+            member_dec(&w, "alignment", (int64_t)1 << cf_record_align_log2(&e->alloc));
+    }
     if (e->kind == CF_ERR_INVALID_FREE) {
         member_fixed(&w, "where", where_name(e->where));
         member_str(&w, "where_module", e->where == CF_WHERE_STATIC ? e->where_module : NULL);

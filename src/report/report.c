@@ -353,10 +353,17 @@ void cf_report_format_message(const cf_error *e, cf_buf *out) {
                       alloc_words(&e->alloc));
         break;
     case CF_ERR_ALIGN_MISMATCH:
-        cf_buf_printf(out,
-                      "%s was given an alignment of %zu bytes, which the address of a "
-                      "block allocated by %s does not have",
-                      now, e->delete_align, alloc_words(&e->alloc));
+        if (cf_record_align_log2(&e->alloc) != 0)
+            cf_buf_printf(out,
+                          "%s was given an alignment of %zu bytes for a %zu-byte region "
+                          "allocated by %s with an alignment of %zu bytes",
+                          now, e->delete_align, (size_t)cf_record_size(&e->alloc),
+                          alloc_words(&e->alloc), (size_t)1 << cf_record_align_log2(&e->alloc));
+        else
+            cf_buf_printf(out,
+                          "%s was given an alignment of %zu bytes, which the address of a "
+                          "block allocated by %s does not have",
+                          now, e->delete_align, alloc_words(&e->alloc));
         break;
     default:
         break;

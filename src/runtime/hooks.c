@@ -44,14 +44,17 @@ static void store_record(const cf_record *r) {
 static inline __attribute__((always_inline)) void record_alloc(cf_tls *t, cf_alloc_fn fn,
                                                                unsigned family, uintptr_t p,
                                                                size_t size, uint32_t stack,
-                                                               bool header) {
+                                                               bool header, size_t align) {
     if (t->guard > 0) {
         fn = CF_ALLOC_INTERNAL;
         family = CF_FAM_MALLOC;
+        align = 0;
     }
     cf_record r = cf_record_make(p, size, family, fn, stack, cf_rt_tid());
     if (header)
         cf_record_set_header(&r);
+    if (align != 0)
+        cf_record_set_align(&r, align);
     store_record(&r);
 }
 
@@ -104,7 +107,8 @@ uintptr_t cf_rt_real_block(const void *p) {
     return cf_record_real_addr(&r);
 }
 
-void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size) {
+static inline __attribute__((always_inline)) void on_alloc(cf_alloc_fn fn, unsigned family, void *p,
+                                                           size_t size, size_t align) {
     if (p == NULL || !cf_rt_set.checking)
         return;
     cf_tls *t = &cf_tls_data;
@@ -115,7 +119,16 @@ void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size
     bool header = cf_rt_set.headers && cf_rt_lookup(p, &old) && cf_record_has_header(&old);
     if (!cf_rt_set.headers)
         cf_table_prefetch((uintptr_t)p); // the stack capture hides the cache miss
-    record_alloc(t, fn, family, (uintptr_t)p, size, t->guard > 0 ? 0 : current_stack_id(), header);
+    record_alloc(t, fn, family, (uintptr_t)p, size, t->guard > 0 ? 0 : current_stack_id(), header,
+                 align);
+}
+
+void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size) {
+    on_alloc(fn, family, p, size, 0);
+}
+
+void cf_rt_on_alloc_aligned(cf_alloc_fn fn, void *p, size_t size, size_t align) {
+    on_alloc(fn, cf_family_of_alloc(fn), p, size, align);
 }
 
 void *cf_rt_on_alloc_header(cf_alloc_fn fn, void *real, size_t size) {
@@ -128,7 +141,7 @@ void *cf_rt_on_alloc_header(cf_alloc_fn fn, void *real, size_t size) {
     cf_tls *t = &cf_tls_data;
     uintptr_t user = (uintptr_t)real + CF_HEADER_SIZE;
     record_alloc(t, fn, cf_family_of_alloc(fn), user, size, t->guard > 0 ? 0 : current_stack_id(),
-                 true);
+                 true, 0);
     return (void *)user;
 }
 
@@ -174,15 +187,18 @@ static inline bool quarantine(const cf_record *rec, cf_dealloc_fn fn, const uint
 
 // The size or alignment a sized or aligned operator delete was given does
 // not fit the block (each check unless its option is off). The alignment
-// is not recorded: what is known is whether the address has it, so an
-// alignment larger than the block's is caught and a smaller one is not.
+// is the one operator new was asked for when it was recorded; when it was
+// not (a block made under the recursion guard), what is known is whether
+// the address has it, so only a larger alignment is caught.
 static inline cf_error_kind delete_shape(const cf_record *rec, const void *p, size_t size,
                                          size_t align) {
     if (size != 0 && size != cf_record_size(rec) && cf_flags.new_delete_size_mismatch)
         return CF_ERR_SIZE_MISMATCH;
-    if (align != 0 && ((uintptr_t)p & (align - 1)) != 0 && cf_flags.new_delete_alignment_mismatch)
-        return CF_ERR_ALIGN_MISMATCH;
-    return CF_ERR_KIND_COUNT;
+    if (align == 0 || !cf_flags.new_delete_alignment_mismatch)
+        return CF_ERR_KIND_COUNT;
+    unsigned log2 = cf_record_align_log2(rec);
+    bool wrong = log2 != 0 ? align != (size_t)1 << log2 : ((uintptr_t)p & (align - 1)) != 0;
+    return wrong ? CF_ERR_ALIGN_MISMATCH : CF_ERR_KIND_COUNT;
 }
 
 // The release path of cf_rt_on_free and cf_rt_on_delete: `size`/`align`
@@ -325,7 +341,7 @@ void *cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size
     uintptr_t user = newp == NULL ? 0 : (uintptr_t)newp + (header ? CF_HEADER_SIZE : 0);
     uint32_t stack = t->guard > 0 ? 0 : current_stack_id();
     if (newp != NULL)
-        record_alloc(t, fn, cf_family_of_alloc(fn), user, size, stack, header);
+        record_alloc(t, fn, cf_family_of_alloc(fn), user, size, stack, header, 0);
     if (t->guard == 0 && user != saved->addr)
         remember_released(saved, stack);
     return (void *)user;

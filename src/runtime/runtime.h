@@ -80,6 +80,10 @@ void cf_rt_on_alloc_family(cf_alloc_fn fn, unsigned family, void *p, size_t size
 static inline void cf_rt_on_alloc(cf_alloc_fn fn, void *p, size_t size) {
     cf_rt_on_alloc_family(fn, cf_family_of_alloc(fn), p, size);
 }
+// The same for operator new, also remembering the alignment `align` its
+// aligned forms were asked for (0: an unaligned form), which the aligned
+// operator delete must be given again.
+void cf_rt_on_alloc_aligned(cf_alloc_fn fn, void *p, size_t size, size_t align);
 
 // Block headers (core/header.h; platforms with CF_BLOCK_HEADERS): the
 // bytes a wrapper adds in front of each malloc-like request, CF_HEADER_SIZE

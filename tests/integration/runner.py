@@ -464,11 +464,12 @@ def check_report_shape(c, rep, lib_base, extra_words=()):
     elif rep.kind in ("new-delete-size-mismatch", "new-delete-alignment-mismatch"):
         second = (r"^sized (.+) was given \d+ bytes for a \d+-byte region allocated by (.+)$"
                   if rep.kind == "new-delete-size-mismatch" else
-                  r"^(.+) was given an alignment of \d+ bytes, which the address of a block "
-                  r"allocated by (.+) does not have$")
+                  r"^(.+) was given an alignment of \d+ bytes(?:, which the address of a block "
+                  r"allocated by (.+) does not have| for a \d+-byte region allocated by (.+) with "
+                  r"an alignment of \d+ bytes)$")
         w = re.match(second, rep.lines[1])
         c.check(w is not None, f"{tag}: second line", second, rep.lines[1])
-        check_live_block(c, rep, tag, w.group(2) if w else None)
+        check_live_block(c, rep, tag, (w.group(2) or w.group(3) or None) if w else None)
     elif rep.kind == "invalid-free":
         c.check(re.match(r"^\S.* on (an address that no tracked allocator handed out|"
                          r"crossfree's own memory): .+$", rep.lines[1]) is not None,

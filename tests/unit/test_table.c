@@ -5,6 +5,7 @@
 // each test uses its own address range and leaves the table as it found it.
 #include "core/table.h"
 
+#include "core/header.h"
 #include "core/quarantine.h"
 
 #include <pthread.h>
@@ -322,6 +323,37 @@ static void test_header_flag_survives(void **state) {
     assert_same_record(&out, &full);
     assert_true(cf_record_has_header(&out));
     assert_true(cf_table_remove(a, &out));
+    assert_int_equal(table_records(), base);
+}
+
+static void test_alignment_survives(void **state) {
+    (void)state;
+    // The alignment an aligned operator new was asked for: 64 fits the
+    // compact slot's four bits, 2^20 only the full record, 3 (not a power
+    // of two) is not recorded at all; a record with one never fits a header.
+    size_t base = table_records();
+    uintptr_t a = UINT64_C(0x4b0000000040);
+    cf_record small = cf_record_make(a, 100, 4, 11, 9, 3);
+    cf_record big = cf_record_make(a + 0x100000, 48, 4, 11, 9, 3);
+    cf_record odd = cf_record_make(a + 0x200000, 48, 4, 11, 9, 3);
+    cf_record_set_align(&small, 64);
+    cf_record_set_align(&big, UINT64_C(1) << 20);
+    cf_record_set_align(&odd, 3);
+    assert_int_equal(cf_record_align_log2(&small), 6);
+    assert_int_equal(cf_record_align_log2(&big), 20);
+    assert_int_equal(cf_record_align_log2(&odd), 0);
+    assert_false(cf_header_fits(&small));
+    assert_true(cf_header_fits(&odd));
+    assert_true(cf_table_insert(&small));
+    assert_true(cf_table_insert(&big));
+    cf_record out;
+    assert_true(cf_table_remove(a, &out));
+    assert_same_record(&out, &small);
+    assert_int_equal(cf_record_align_log2(&out), 6);
+    assert_true(cf_table_remove(a + 0x100000, &out));
+    assert_same_record(&out, &big);
+    assert_int_equal(cf_record_align_log2(&out), 20);
+    assert_int_equal(cf_record_size(&out), 48);
     assert_int_equal(table_records(), base);
 }
 
@@ -695,6 +727,7 @@ int main(void) {
         cmocka_unit_test_setup(test_record_is_24_bytes, setup_table),
         cmocka_unit_test_setup(test_record_packing, setup_table),
         cmocka_unit_test_setup(test_header_flag_survives, setup_table),
+        cmocka_unit_test_setup(test_alignment_survives, setup_table),
         cmocka_unit_test_setup(test_record_saturation, setup_table),
         cmocka_unit_test_setup(test_insert_lookup_remove, setup_table),
         cmocka_unit_test_setup(test_insert_replaces, setup_table),

@@ -278,7 +278,12 @@ static __attribute__((noinline)) void *forward_new(cf_alloc_fn kind, unsigned id
     else
         p = nothrow ? ((cf_new_align_nothrow_fn)real)(n, align, tag)
                     : ((cf_new_align_fn)real)(n, align);
-    return track(kind, p, n);
+    if (p != NULL) {
+        int e = errno;
+        cf_rt_on_alloc_aligned(kind, p, n, align);
+        errno = e;
+    }
+    return p;
 }
 
 // The fast path allocates straight from the real malloc. Only when that
@@ -309,7 +314,7 @@ static inline void *new_common(cf_alloc_fn kind, unsigned slow_idx, size_t n, si
     if (p == NULL)
         p = cf_shim_real_new(cf_linux_resolve_next(slow_idx), n, align, nothrow, tag);
     if (p != NULL)
-        cf_rt_on_alloc(kind, p, n);
+        cf_rt_on_alloc_aligned(kind, p, n, align);
     return p;
 }
 

@@ -444,18 +444,20 @@ static inline void *new_common(cf_alloc_fn kind, void (*real)(void), size_t n, s
     if (p == NULL)
         p = cf_shim_real_new((uintptr_t)real, n, align, nothrow, tag);
     if (p != NULL)
-        cf_rt_on_alloc(kind, p, n);
+        cf_rt_on_alloc_aligned(kind, p, n, align);
     return p;
 }
 
-static inline void delete_common(cf_dealloc_fn fn, void *p) {
+static inline void delete_common(cf_dealloc_fn fn, void *p, size_t size, size_t align) {
     if (p == NULL || !cf_rt_enter() || cf_rt_is_bootstrap(p))
         return;
     if (untracked_heap_block(p)) {
         free(p); // libc++abi's operator delete is free()
         return;
     }
-    free_common(fn, p);
+    int e = errno;
+    cf_rt_on_delete(fn, cf_family_of_dealloc(fn), p, size, align);
+    errno = e;
 }
 
 // Every form becomes a static cf_mac_<symbol>, reached through its
@@ -463,8 +465,7 @@ static inline void delete_common(cf_dealloc_fn fn, void *p) {
 #define CF_SHIM_CXX_DECL(ret, symbol) static ret CF_CXX_PASTE(cf_mac_, symbol, )
 #define CF_SHIM_NEW(id, symbol, fn, n, align, nothrow, tag)                                        \
     new_common(fn, &symbol, n, align, nothrow, tag)
-#define CF_SHIM_DELETE(id, fn, p, size, align, tag)                                                \
-    ((void)(size), (void)(align), (void)(tag), delete_common(fn, p))
+#define CF_SHIM_DELETE(id, fn, p, size, align, tag) ((void)(tag), delete_common(fn, p, size, align))
 CF_CXX_OPERATORS(CF_SHIM_CXX_WRAPPER)
 
 // ---------------------------------------------------------------------------

@@ -399,7 +399,12 @@ static void *new_common(cf_alloc_fn kind, unsigned x, size_t n, size_t align, bo
                         const void *tag) {
     bool checking = checking_call();
     void *p = cf_shim_real_new(cf_win_cxx_real[x], n, align, nothrow, tag);
-    return checking ? record(kind, cf_family_of_alloc(kind), p, n) : p;
+    if (checking && p != NULL) {
+        saved_errors s = save_errors();
+        cf_rt_on_alloc_aligned(kind, p, n, align);
+        restore_errors(s);
+    }
+    return p;
 }
 
 // The plain operator delete of the family `fn` releases: what every sized
@@ -427,7 +432,7 @@ static void real_delete(unsigned x, void *p, size_t align) {
         ((delete_fn)cf_win_cxx_real[x])(p);
 }
 
-static void delete_common(cf_dealloc_fn fn, void *p, size_t align) {
+static void delete_common(cf_dealloc_fn fn, void *p, size_t size, size_t align) {
     if (p == NULL)
         return;
     if (!checking_call() || (!tracked(p) && any_crt_owns(p))) {
@@ -437,7 +442,7 @@ static void delete_common(cf_dealloc_fn fn, void *p, size_t align) {
         return;
     }
     saved_errors s = save_errors();
-    cf_rt_on_free(fn, cf_family_of_dealloc(fn), p);
+    cf_rt_on_delete(fn, cf_family_of_dealloc(fn), p, size, align);
     restore_errors(s);
 }
 
@@ -445,8 +450,7 @@ static void delete_common(cf_dealloc_fn fn, void *p, size_t align) {
 #define CF_SHIM_CXX_DECL(ret, symbol) static ret CF_CXX_PASTE(w, symbol, )
 #define CF_SHIM_NEW(id, symbol, fn, n, align, nothrow, tag)                                        \
     new_common(fn, CF_X_##id, n, align, nothrow, tag)
-#define CF_SHIM_DELETE(id, fn, p, size, align, tag)                                                \
-    ((void)(size), (void)(tag), delete_common(fn, p, align))
+#define CF_SHIM_DELETE(id, fn, p, size, align, tag) ((void)(tag), delete_common(fn, p, size, align))
 CF_CXX_OPERATORS(CF_SHIM_CXX_WRAPPER)
 
 const uintptr_t cf_win_cxx_wrapper[CF_X_COUNT] = {
