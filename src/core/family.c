@@ -55,7 +55,8 @@ static const struct {
     [CF_ALLOC_COTASKMEMALLOC] = {CF_FAM_COTASKMEM, "CoTaskMemAlloc"},
     [CF_ALLOC_COTASKMEMREALLOC] = {CF_FAM_COTASKMEM, "CoTaskMemRealloc"},
     [CF_ALLOC_CUSTOM] = {CF_FAM_NONE, NULL},
-    [CF_ALLOC_INTERNAL] = {CF_FAM_MALLOC, "malloc() (inside crossfree)"},
+    [CF_ALLOC_INTERNAL] = {CF_FAM_MALLOC, "malloc() (inside a library crossfree called)"},
+    [CF_ALLOC_PRIVATE] = {CF_FAM_MALLOC, "malloc() (inside crossfree)"},
 };
 
 static const struct {

@@ -39,7 +39,8 @@ typedef enum cf_alloc_fn {
     CF_ALLOC_COTASKMEMALLOC,
     CF_ALLOC_COTASKMEMREALLOC,
     CF_ALLOC_CUSTOM,   // the family's registered allocation name
-    CF_ALLOC_INTERNAL, // crossfree's own dependencies, under the recursion guard
+    CF_ALLOC_INTERNAL, // a library crossfree called, under the recursion guard
+    CF_ALLOC_PRIVATE,  // crossfree's private code (cf_platform_private_code), under the guard
     CF_ALLOC_FN_COUNT,
 } cf_alloc_fn;
 
@@ -55,6 +56,12 @@ typedef enum cf_dealloc_fn {
     CF_DEALLOC_CUSTOM,
     CF_DEALLOC_FN_COUNT,
 } cf_dealloc_fn;
+
+// A block allocated while crossfree's own code ran: crossfree's, not the
+// program's.
+static inline bool cf_alloc_fn_is_own(unsigned fn) {
+    return fn == CF_ALLOC_INTERNAL || fn == CF_ALLOC_PRIVATE;
+}
 
 // The family a built-in allocation/deallocation function belongs to.
 cf_family cf_family_of_alloc(cf_alloc_fn fn);

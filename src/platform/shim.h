@@ -142,12 +142,15 @@ typedef void *(*cf_new_align_fn)(size_t, size_t);
 typedef void *(*cf_new_align_nothrow_fn)(size_t, size_t, const void *);
 
 // Calls the real operator new at `real` (of the shape given by align and
-// nothrow) under the recursion guard: the malloc it makes inside is
-// crossfree's to record, not the program's. std::new_handler and
-// std::bad_alloc behave exactly as the C++ runtime says; a throw passes
-// through and the guard's cleanup runs. With no C++ runtime loaded (real
-// is 0) a nothrow form fails and a throwing one aborts, since nothing
-// could throw std::bad_alloc.
+// nothrow). std::new_handler and std::bad_alloc behave exactly as the C++
+// runtime says. Not under the recursion guard: what runs inside is the
+// program's business. The block the real operator new mallocs is recorded
+// as malloc's and then as the caller's family; the program's new_handler
+// is checked like the rest of its code; the std::bad_alloc object the C++
+// runtime allocates is the program's, freed when it is caught (under the
+// guard it would count as crossfree's own memory, which the program may
+// not free). With no C++ runtime loaded (real is 0) a nothrow form fails
+// and a throwing one aborts, since nothing could throw std::bad_alloc.
 static inline void *cf_shim_real_new(uintptr_t real, size_t n, size_t align, bool nothrow,
                                      const void *tag) {
     if (real == 0) {
@@ -157,7 +160,6 @@ static inline void *cf_shim_real_new(uintptr_t real, size_t n, size_t align, boo
                      "std::bad_alloc; aborting");
         cf_os_abort();
     }
-    CF_RT_GUARDED;
     if (align == 0)
         return nothrow ? ((cf_new_nothrow_fn)real)(n, tag) : ((cf_new_fn)real)(n);
     return nothrow ? ((cf_new_align_nothrow_fn)real)(n, align, tag)

@@ -46,7 +46,7 @@ static inline __attribute__((always_inline)) void record_alloc(cf_tls *t, cf_all
                                                                size_t size, uint32_t stack,
                                                                bool header, size_t align) {
     if (t->guard > 0) {
-        fn = CF_ALLOC_INTERNAL;
+        fn = cf_platform_private_code(cf_capture_caller()) ? CF_ALLOC_PRIVATE : CF_ALLOC_INTERNAL;
         family = CF_FAM_MALLOC;
         align = 0;
     }
@@ -201,6 +201,22 @@ static inline cf_error_kind delete_shape(const cf_record *rec, const void *p, si
     return wrong ? CF_ERR_ALIGN_MISMATCH : CF_ERR_KIND_COUNT;
 }
 
+// A block allocated under the recursion guard, released outside it. Any
+// library crossfree calls (libc, OpenSSL under libdw's debuginfod client)
+// may rightly free() what it allocated then, from its exit handlers say,
+// and it may be one the program shares; what crossfree's private code
+// allocated only that code frees. `pcs`/`n` hold the release's stack when
+// taken.
+static __attribute__((noinline)) bool own_block_misused(const cf_record *rec, unsigned family,
+                                                        const uintptr_t *pcs, unsigned n) {
+    if (cf_record_family(rec) != family)
+        return true;
+    if (cf_record_alloc_fn(rec) != CF_ALLOC_PRIVATE)
+        return false;
+    uintptr_t caller = n > 0 ? pcs[0] : cf_capture_caller();
+    return caller != 0 && !cf_platform_private_code(caller);
+}
+
 // The release path of cf_rt_on_free and cf_rt_on_delete: `size`/`align`
 // are 0 unless the deallocation form has them.
 static inline __attribute__((always_inline)) bool on_release(cf_dealloc_fn fn, unsigned family,
@@ -239,16 +255,17 @@ static inline __attribute__((always_inline)) bool on_release(cf_dealloc_fn fn, u
     unsigned fam = cf_record_family(&rec);
     bool ok = true;
     cf_error_kind bad;
+    // A block allocated while crossfree's own code ran is not the
+    // program's: released through another family, or (one that crossfree's
+    // private code made) freed by any other code, it is a stale or
+    // computed pointer, reported and kept.
+    if (__builtin_expect(cf_alloc_fn_is_own(cf_record_alloc_fn(&rec)), 0) &&
+        own_block_misused(&rec, family, pcs, n)) {
+        store_record(&rec);
+        cf_rt_report_own_free(fn, family, p, &rec, whole ? pcs : NULL, whole ? n : 0);
+        return false;
+    }
     if (fam != family) {
-        // A block of crossfree's own libraries released through another
-        // family is never their doing: it stays theirs, unreleased. (A
-        // free() of one outside the guard can be right: a dependency's
-        // exit-time cleanup, an exception thrown by the real operator new.)
-        if (cf_record_alloc_fn(&rec) == CF_ALLOC_INTERNAL) {
-            store_record(&rec);
-            cf_rt_report_own_free(fn, family, p, &rec, whole ? pcs : NULL, whole ? n : 0);
-            return false;
-        }
         ok = cf_rt_judge_mismatch(fn, family, p, &rec, pcs, n, whole);
     } else if (__builtin_expect((size | align) != 0, 0) &&
                (bad = delete_shape(&rec, p, size, align)) != CF_ERR_KIND_COUNT) {

@@ -71,13 +71,13 @@ bool cf_rt_report_delete_shape(cf_error_kind kind, cf_dealloc_fn fn, unsigned fa
                                const cf_record *rec, size_t size, size_t align,
                                const uintptr_t *pcs, unsigned n);
 
-// `p`, a block crossfree's own libraries allocated (CF_ALLOC_INTERNAL,
-// `rec`), was released outside the recursion guard through another family
-// than malloc's; the caller has put its record back, so it stays allocated
-// for crossfree. Reports an invalid free of crossfree's own memory;
-// `pcs`/`n` as for cf_rt_report_bad_free. (A free() of such a block is not
-// judged: memory allocated under the guard also reaches code that frees it
-// rightly, see cf_rt_on_free.)
+// `p`, a block allocated while crossfree's own code ran (`rec`), was
+// released outside the recursion guard through another family than
+// malloc's, or by free() from other code than crossfree's private code
+// that made it (cf_platform_private_code); the caller has
+// put its record back, so it stays allocated for crossfree. Reports an
+// invalid free of crossfree's own memory; `pcs`/`n` as for
+// cf_rt_report_bad_free.
 void cf_rt_report_own_free(cf_dealloc_fn fn, unsigned family, void *p, const cf_record *rec,
                            const uintptr_t *pcs, unsigned n);
 

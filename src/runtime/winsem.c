@@ -438,7 +438,7 @@ int cf_winsem_judge(const cf_record *rec, unsigned dealloc_fn, unsigned dealloc_
     const uintptr_t *apcs = NULL;
     unsigned an = cf_depot_get(rec->stack, &apcs);
     if (ak == CF_WIN_UNJUDGED || dk == CF_WIN_UNJUDGED || an == 0 || n == 0 ||
-        cf_record_alloc_fn(rec) == CF_ALLOC_INTERNAL)
+        cf_alloc_fn_is_own(cf_record_alloc_fn(rec)))
         return -1;
     side_eval a, d;
     eval_side(apcs, an, ak, sym, &a);

@@ -40,7 +40,8 @@ static const struct {
     {CF_ALLOC_NEW_ARRAY_ALIGN, CF_FAM_NEW_ARRAY_ALIGN, "operator new[](align_val_t)"},
     {CF_ALLOC_COTASKMEMALLOC, CF_FAM_COTASKMEM, "CoTaskMemAlloc"},
     {CF_ALLOC_COTASKMEMREALLOC, CF_FAM_COTASKMEM, "CoTaskMemRealloc"},
-    {CF_ALLOC_INTERNAL, CF_FAM_MALLOC, "malloc() (inside crossfree)"},
+    {CF_ALLOC_INTERNAL, CF_FAM_MALLOC, "malloc() (inside a library crossfree called)"},
+    {CF_ALLOC_PRIVATE, CF_FAM_MALLOC, "malloc() (inside crossfree)"},
 };
 
 static const struct {
@@ -82,7 +83,8 @@ static const unsigned char MATCH[N_ALLOCS][N_DEALLOCS] = {
     {0, 0, 0, 0, 0, 1, 0, 0}, // new[](align)
     {0, 0, 0, 0, 0, 0, 1, 1}, // CoTaskMemAlloc
     {0, 0, 0, 0, 0, 0, 1, 1}, // CoTaskMemRealloc
-    {1, 1, 0, 0, 0, 0, 0, 0}, // crossfree's own dependencies
+    {1, 1, 0, 0, 0, 0, 0, 0}, // a library crossfree called
+    {1, 1, 0, 0, 0, 0, 0, 0}, // crossfree's private code
 };
 
 // ---------------------------------------------------------------------------

@@ -536,7 +536,7 @@ static void test_invalid_free_lines(void **state) {
     e = base_error(CF_ERR_INVALID_FREE);
     e.where = CF_WHERE_OWN;
     e.has_alloc = true;
-    e.alloc = cf_record_make(ADDR, 112, CF_FAM_MALLOC, CF_ALLOC_INTERNAL, 0, 0);
+    e.alloc = cf_record_make(ADDR, 112, CF_FAM_MALLOC, CF_ALLOC_PRIVATE, 0, 0);
     t = render(&e, true);
     assert_contains(t, "\"message\":\"free() on crossfree's own memory: a 112-byte block that "
                        "crossfree's libraries allocated for it, not the program; it was not "

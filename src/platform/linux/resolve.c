@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "platform/platform.h"
 #include "support/fmt.h"
 
 typedef struct lookup {
@@ -181,4 +182,55 @@ int cf_linux_object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) {
     *lo = q.lo;
     *hi = q.hi;
     return q.found;
+}
+
+// ---------------------------------------------------------------------------
+// crossfree's private code: itself and the libraries it links for its own
+// use, whose blocks allocated under the recursion guard only they free.
+
+#define PRIVATE_RANGES 16
+static uintptr_t private_lo[PRIVATE_RANGES], private_hi[PRIVATE_RANGES];
+static unsigned n_private;
+
+static int note_private(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    (void)data;
+    static const char *const prefixes[] = {"libcrossfree", "libdw.so",  "libdw-",  "libelf.so",
+                                           "libelf-",      "libunwind", "libz.so", "liblzma.so",
+                                           "libbz2.so",    "libzstd.so"};
+    const char *base = cf_path_base(info->dlpi_name != NULL ? info->dlpi_name : "");
+    bool mine = false;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0] && !mine; i++)
+        mine = cf_streqn(base, prefixes[i], cf_strlen(prefixes[i]));
+    if (!mine || n_private == PRIVATE_RANGES)
+        return 0;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || (ph->p_flags & PF_X) == 0)
+            continue;
+        uintptr_t s = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+        if (s < lo)
+            lo = s;
+        if (s + ph->p_memsz > hi)
+            hi = s + ph->p_memsz;
+    }
+    if (lo < hi) {
+        private_lo[n_private] = lo;
+        private_hi[n_private] = hi;
+        n_private++;
+    }
+    return 0;
+}
+
+void cf_linux_note_private_code(void) {
+    n_private = 0;
+    dl_iterate_phdr(note_private, NULL);
+}
+
+bool cf_platform_private_code(uintptr_t pc) {
+    for (unsigned i = 0; i < n_private; i++)
+        if (pc >= private_lo[i] && pc < private_hi[i])
+            return true;
+    return false;
 }

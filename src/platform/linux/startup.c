@@ -96,6 +96,7 @@ bool cf_platform_init(void) {
     uintptr_t lo, hi;
     if (cf_linux_object_range((uintptr_t)&cf_platform_init, &lo, &hi))
         cf_capture_set_self(lo, hi);
+    cf_linux_note_private_code();
     pthread_atfork(cf_rt_fork_prepare, cf_rt_fork_parent, cf_rt_fork_child);
     return true;
 }

@@ -208,6 +208,13 @@ void cf_win_patch_all(void) {
 // program's own included, and Windows patches only the C++ runtime's.
 bool cf_platform_operators_replaced(void) { return false; }
 
+// No private code is told apart here: every block allocated under the guard
+// may be freed by anyone with free().
+bool cf_platform_private_code(uintptr_t pc) {
+    (void)pc;
+    return false;
+}
+
 bool cf_platform_init(void) {
     const IMAGE_NT_HEADERS *nt = cf_win_nt_headers(self_module);
     if (nt != NULL)
