@@ -3,11 +3,11 @@
 // history of unloaded modules), names and file:line from elfutils libdwfl.
 // With names == false it must never allocate, lock a mutex or open a file other
 // than /proc/self/exe, because it runs inside the malloc and free wrappers.
+#include "stack/history.h"
 #include "stack/symbolize.h"
 
 #include "platform/platform.h"
 #include "support/fmt.h"
-#include "support/lock.h"
 
 #include <assert.h>
 #include <dlfcn.h>
@@ -116,42 +116,6 @@ static int find_live(struct dl_phdr_info *info, size_t size, void *data) {
 // History of modules, for frames in libraries dlclose'd since
 // ---------------------------------------------------------------------------
 
-#define HISTORY_CAP 1024
-#define BUILD_ID_CAP 40
-
-typedef struct history_entry {
-    uintptr_t bias;
-    uintptr_t lo, hi;   // span of the PT_LOAD segments
-    uint64_t last_seen; // generation of the latest snapshot that saw it
-    size_t build_id_len;
-    unsigned char build_id[BUILD_ID_CAP];
-    char path[MODULE_CAP];
-} history_entry;
-
-// The array is mmap'd on first use: the history is filled from the dlclose
-// wrapper, where calling malloc would recurse into crossfree.
-static _Atomic(history_entry *) history;
-static size_t history_len;           // under history_lock
-static _Atomic uint64_t history_gen; // one per snapshot
-static cf_lock history_lock;
-
-static history_entry *history_array(void) {
-    history_entry *h = atomic_load_explicit(&history, memory_order_acquire);
-    if (h != NULL)
-        return h;
-    size_t bytes = HISTORY_CAP * sizeof(history_entry);
-    void *p = cf_os_map(bytes, false);
-    if (p == NULL)
-        return NULL;
-    history_entry *expected = NULL;
-    if (!atomic_compare_exchange_strong_explicit(&history, &expected, (history_entry *)p,
-                                                 memory_order_acq_rel, memory_order_acquire)) {
-        cf_os_unmap(p, bytes); // another thread won the race
-        return expected;
-    }
-    return p;
-}
-
 static size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
 // True when [vaddr, vaddr+len) lies in a mapped, file-backed part of a
@@ -213,70 +177,23 @@ static int note_one(struct dl_phdr_info *info, size_t size, void *data) {
     }
     if (lo >= hi)
         return 0;
+    cf_history_entry m = {.bias = info->dlpi_addr, .lo = lo, .hi = hi};
     char scratch[MODULE_CAP];
-    const char *path = module_path(info, scratch, sizeof scratch);
-    unsigned char build_id[BUILD_ID_CAP];
-    size_t build_id_len = read_build_id(info, build_id, sizeof build_id);
-
-    history_entry *h = atomic_load_explicit(&history, memory_order_acquire);
-    cf_lock_acquire(&history_lock);
-    history_entry *slot = NULL;
-    for (size_t i = 0; i < history_len && slot == NULL; i++) {
-        if (h[i].bias == info->dlpi_addr && cf_strcmp(h[i].path, path) == 0)
-            slot = &h[i];
-    }
-    if (slot == NULL && history_len < HISTORY_CAP) {
-        slot = &h[history_len++];
-    } else if (slot == NULL) {
-        // Full: reuse the entry seen longest ago, but never one this snapshot
-        // has just recorded (more live modules than slots drops the rest).
-        for (size_t i = 0; i < history_len; i++) {
-            if (h[i].last_seen < gen && (slot == NULL || h[i].last_seen < slot->last_seen))
-                slot = &h[i];
-        }
-    }
-    if (slot != NULL) {
-        slot->bias = info->dlpi_addr;
-        slot->lo = lo;
-        slot->hi = hi;
-        if (slot->last_seen < gen)
-            slot->last_seen = gen;
-        slot->build_id_len = build_id_len;
-        memcpy(slot->build_id, build_id, build_id_len);
-        cf_strlcpy(slot->path, path, sizeof slot->path);
-    }
-    cf_lock_release(&history_lock);
+    cf_strlcpy(m.path, module_path(info, scratch, sizeof scratch), sizeof m.path);
+    m.build_id_len = read_build_id(info, m.build_id, sizeof m.build_id);
+    cf_history_note(gen, &m);
     return 0;
 }
 
 void cf_symbolize_note_modules(void) {
-    if (history_array() == NULL)
+    uint64_t gen = cf_history_begin();
+    if (gen == 0)
         return;
-    uint64_t gen = atomic_fetch_add_explicit(&history_gen, 1, memory_order_relaxed) + 1;
-    // The spin lock is taken per module inside the callback, so it is never
-    // held while waiting for the loader's lock (which a thread inside dlopen
-    // holds while it may be reporting an error through cf_symbolize).
+    // The history's spin lock is taken per module inside the callback, so
+    // it is never held while waiting for the loader's lock (which a thread
+    // inside dlopen holds while it may be reporting an error through
+    // cf_symbolize).
     dl_iterate_phdr(note_one, &gen);
-}
-
-// Copies the newest history entry whose span holds pc into *out.
-static bool find_history(uintptr_t pc, history_entry *out) {
-    history_entry *h = atomic_load_explicit(&history, memory_order_acquire);
-    if (h == NULL)
-        return false;
-    bool found = false;
-    cf_lock_acquire(&history_lock);
-    const history_entry *best = NULL;
-    for (size_t i = 0; i < history_len; i++) {
-        if (pc >= h[i].lo && pc < h[i].hi && (best == NULL || h[i].last_seen > best->last_seen))
-            best = &h[i];
-    }
-    if (best != NULL) {
-        *out = *best;
-        found = true;
-    }
-    cf_lock_release(&history_lock);
-    return found;
 }
 
 // ---------------------------------------------------------------------------
@@ -692,7 +609,7 @@ static bool report_live(unsigned long long adds, unsigned long long subs) {
     return true;
 }
 
-static void names_gone(uintptr_t pc, const history_entry *e, cf_frame_info *out);
+static void names_gone(uintptr_t pc, const cf_history_entry *e, cf_frame_info *out);
 
 static void names_live(uintptr_t pc, const live_query *q, cf_frame_info *out) {
     pthread_mutex_lock(&dwfl_mutex);
@@ -746,7 +663,7 @@ done:
         // of a module's file, placed right below the loaded image, makes
         // the module look larger and its bias wrong. The loader knows where
         // the module is: read its file alone, at the loader's bias.
-        history_entry e = {.bias = q->bias};
+        cf_history_entry e = {.bias = q->bias};
         cf_strlcpy(e.path, q->module, sizeof e.path);
         names_gone(pc, &e, out);
     }
@@ -768,7 +685,7 @@ static Dwfl *open_file(const char *path, uintptr_t bias, Dwfl_Module **mod_out) 
     return d;
 }
 
-static Dwfl *open_gone(const history_entry *e) {
+static Dwfl *open_gone(const cf_history_entry *e) {
     Dwfl_Module *mod;
     Dwfl *d = open_file(e->path, e->bias, &mod);
     if (d == NULL)
@@ -787,7 +704,7 @@ static Dwfl *open_gone(const history_entry *e) {
     return d;
 }
 
-static void names_gone(uintptr_t pc, const history_entry *e, cf_frame_info *out) {
+static void names_gone(uintptr_t pc, const cf_history_entry *e, cf_frame_info *out) {
     pthread_mutex_lock(&dwfl_mutex);
     if (gone_dwfl == NULL || gone_bias != e->bias || cf_strcmp(gone_path, e->path) != 0) {
         if (gone_dwfl != NULL)
@@ -887,10 +804,10 @@ bool cf_symbolize(uintptr_t pc, bool names, cf_frame_info *out) {
 
     live_query q = {.pc = pc, .module = out->module};
     dl_iterate_phdr(find_live, &q);
-    history_entry gone;
+    cf_history_entry gone;
     if (q.found) {
         out->offset = pc - q.bias;
-    } else if (find_history(pc, &gone)) {
+    } else if (cf_history_find(pc, &gone)) {
         cf_strlcpy(out->module, gone.path, sizeof out->module);
         out->offset = pc - gone.bias;
         out->unloaded = true;

@@ -4,6 +4,7 @@
 // that needs the DWARF in a .dSYM, which `atos` reads offline from the
 // module+offset every frame prints (docs/macos.md). With names == false it
 // never allocates, because it runs inside the malloc and free wrappers.
+#include "stack/history.h"
 #include "stack/symbolize.h"
 
 #include <dlfcn.h>
@@ -15,7 +16,6 @@
 #include "platform/macos/macos.h"
 #include "platform/platform.h"
 #include "support/fmt.h"
-#include "support/lock.h"
 
 #define MODULE_CAP sizeof(((cf_frame_info *)0)->module)
 
@@ -77,39 +77,8 @@ static bool find_live(uintptr_t pc, live_image *out) {
 // ---------------------------------------------------------------------------
 // History of images, for frames in libraries dlclose'd since
 
-// Images in the dyld shared cache never unload and are not recorded.
-#define HISTORY_CAP 1024
-
-typedef struct history_entry {
-    intptr_t slide;
-    uintptr_t lo, hi;   // span of the mapped segments
-    uint64_t last_seen; // generation of the latest snapshot that saw it
-    char path[MODULE_CAP];
-} history_entry;
-
-// The array is mmap'd on first use: it is filled from the dlclose wrapper,
-// where calling malloc would recurse into crossfree.
-static _Atomic(history_entry *) history;
-static size_t history_len;           // under history_lock
-static _Atomic uint64_t history_gen; // one per snapshot
-static cf_lock history_lock;
-
-static history_entry *history_array(void) {
-    history_entry *h = atomic_load_explicit(&history, memory_order_acquire);
-    if (h != NULL)
-        return h;
-    size_t bytes = HISTORY_CAP * sizeof(history_entry);
-    void *p = cf_os_map(bytes, false);
-    if (p == NULL)
-        return NULL;
-    history_entry *expected = NULL;
-    if (!atomic_compare_exchange_strong_explicit(&history, &expected, (history_entry *)p,
-                                                 memory_order_acq_rel, memory_order_acquire)) {
-        cf_os_unmap(p, bytes); // another thread won the race
-        return expected;
-    }
-    return p;
-}
+// (stack/history.c); images in the dyld shared cache never unload and are
+// not recorded.
 
 typedef struct span {
     uintptr_t lo, hi;
@@ -130,36 +99,15 @@ static void note_one(const struct mach_header_64 *h, intptr_t slide, const char 
     each_segment(h, slide, widen, &s);
     if (s.lo >= s.hi)
         return;
-    history_entry *hist = atomic_load_explicit(&history, memory_order_acquire);
-    cf_lock_acquire(&history_lock);
-    history_entry *slot = NULL;
-    for (size_t i = 0; i < history_len && slot == NULL; i++)
-        if (hist[i].lo == s.lo && cf_strcmp(hist[i].path, path) == 0)
-            slot = &hist[i];
-    if (slot == NULL && history_len < HISTORY_CAP) {
-        slot = &hist[history_len++];
-    } else if (slot == NULL) {
-        // Full: reuse the entry seen longest ago, but never one this
-        // snapshot has just recorded.
-        for (size_t i = 0; i < history_len; i++)
-            if (hist[i].last_seen < gen && (slot == NULL || hist[i].last_seen < slot->last_seen))
-                slot = &hist[i];
-    }
-    if (slot != NULL) {
-        slot->slide = slide;
-        slot->lo = s.lo;
-        slot->hi = s.hi;
-        if (slot->last_seen < gen)
-            slot->last_seen = gen;
-        cf_strlcpy(slot->path, path, sizeof slot->path);
-    }
-    cf_lock_release(&history_lock);
+    cf_history_entry m = {.bias = (uintptr_t)slide, .lo = s.lo, .hi = s.hi};
+    cf_strlcpy(m.path, path, sizeof m.path);
+    cf_history_note(gen, &m);
 }
 
 void cf_symbolize_note_modules(void) {
-    if (history_array() == NULL)
+    uint64_t gen = cf_history_begin();
+    if (gen == 0)
         return;
-    uint64_t gen = atomic_fetch_add_explicit(&history_gen, 1, memory_order_relaxed) + 1;
     uint32_t count = _dyld_image_count();
     for (uint32_t i = 0; i < count; i++) {
         const struct mach_header_64 *h = (const struct mach_header_64 *)_dyld_get_image_header(i);
@@ -168,25 +116,6 @@ void cf_symbolize_note_modules(void) {
         const char *path = _dyld_get_image_name(i);
         note_one(h, _dyld_get_image_vmaddr_slide(i), path != NULL ? path : "", gen);
     }
-}
-
-// Copies the newest history entry whose span holds pc into *out.
-static bool find_history(uintptr_t pc, history_entry *out) {
-    history_entry *h = atomic_load_explicit(&history, memory_order_acquire);
-    if (h == NULL)
-        return false;
-    bool found = false;
-    cf_lock_acquire(&history_lock);
-    const history_entry *best = NULL;
-    for (size_t i = 0; i < history_len; i++)
-        if (pc >= h[i].lo && pc < h[i].hi && (best == NULL || h[i].last_seen > best->last_seen))
-            best = &h[i];
-    if (best != NULL) {
-        *out = *best;
-        found = true;
-    }
-    cf_lock_release(&history_lock);
-    return found;
 }
 
 void cf_symbolize_reset(void) {
@@ -255,13 +184,13 @@ bool cf_symbolize(uintptr_t pc, bool names, cf_frame_info *out) {
     // The offset is pc minus the image's slide: the address in the file's
     // own address space, which `atos -o MODULE OFFSET` takes as it is.
     live_image img;
-    history_entry gone;
+    cf_history_entry gone;
     if (find_live(pc, &img)) {
         cf_strlcpy(out->module, img.path, sizeof out->module);
         out->offset = pc - (uintptr_t)img.slide;
-    } else if (find_history(pc, &gone)) {
+    } else if (cf_history_find(pc, &gone)) {
         cf_strlcpy(out->module, gone.path, sizeof out->module);
-        out->offset = pc - (uintptr_t)gone.slide;
+        out->offset = pc - gone.bias;
         out->unloaded = true;
         return true; // dladdr knows nothing of an unloaded image
     } else {
