@@ -15,7 +15,10 @@
 // The flags byte of a record. CF_REC_HEADER: the block has a header
 // (core/header.h) in front of it, so the real allocator's block starts
 // CF_HEADER_SIZE bytes before the address the program holds.
-enum { CF_REC_HEADER = 1 };
+// CF_REC_FOREIGN: a stand-in, never stored, for a block crossfree never saw
+// allocated that belongs to the program's own allocator (realloc hands it
+// on untouched and leaves the result untracked).
+enum { CF_REC_HEADER = 1, CF_REC_FOREIGN = 2 };
 
 // Packed so that a record is 24 bytes: the size takes 48 bits (no block on
 // a 47-bit address space is larger) and the thread number 24.
@@ -55,6 +58,9 @@ static inline void cf_record_set_header(cf_record *r) {
 }
 static inline bool cf_record_has_header(const cf_record *r) {
     return (cf_record_flags(r) & CF_REC_HEADER) != 0;
+}
+static inline bool cf_record_is_foreign(const cf_record *r) {
+    return (cf_record_flags(r) & CF_REC_FOREIGN) != 0;
 }
 // Where the real allocator's block starts (the header's 16 bytes before it).
 static inline uintptr_t cf_record_real_addr(const cf_record *r) {

@@ -208,6 +208,13 @@ void cf_win_patch_all(void) {
 // program's own included, and Windows patches only the C++ runtime's.
 bool cf_platform_operators_replaced(void) { return false; }
 
+// Only the Linux loader lets a program's own malloc come before crossfree's.
+bool cf_platform_allocator_shadowed(char *line, size_t cap) {
+    (void)line;
+    (void)cap;
+    return false;
+}
+
 bool cf_platform_init(void) {
     const IMAGE_NT_HEADERS *nt = cf_win_nt_headers(self_module);
     if (nt != NULL)
