@@ -6,8 +6,6 @@
 // The entry points are short assembly trampolines that leave the caller's
 // address alone, since the loader's answer depends on it.
 #include <dlfcn.h>
-#include <elf.h>
-#include <link.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/auxv.h>
@@ -74,28 +72,25 @@ uintptr_t cf_linux_resolve_next(unsigned idx) {
 cf_linux_shadow_info cf_linux_shadow;
 
 // The first definition of `name` in lookup order (the executable, the
-// preloads in order, the libraries) when it is not crossfree's own; 0 if
-// crossfree's comes first. An executable built without PIE that compares
-// a function's address has a stub for it (an undefined symbol with a
-// value) that lookup by name also finds, and which leads back to
-// crossfree: only a symbol its object defines counts.
-static uintptr_t defined_before_self(const char *name, uintptr_t lo, uintptr_t hi) {
-    uintptr_t first = (uintptr_t)((dlsym_fn)cf_real_dlsym)(RTLD_DEFAULT, name);
-    if (first == 0 || (first >= lo && first < hi))
-        return 0;
-    Dl_info info;
-    const ElfW(Sym) *sym = NULL;
-    if (dladdr1((void *)first, &info, (void **)&sym, RTLD_DL_SYMENT) == 0 || sym == NULL ||
-        sym->st_shndx == SHN_UNDEF || (uintptr_t)info.dli_saddr != first)
-        return 0;
+// preloads in order) when it comes before crossfree's own; 0 if crossfree's
+// comes first. Not dlsym(RTLD_DEFAULT): an executable built without PIE
+// that compares a function's address (Debian's python3 and node do, for
+// malloc and free) has a stub for it, an undefined symbol with a value,
+// that lookup by name returns and that leads back to crossfree.
+static uintptr_t defined_before_self(const char *name) {
+    bool ifunc = false;
+    uintptr_t first =
+        cf_linux_symbol_before_self(name, (uintptr_t)&cf_linux_resolve_allocator, &ifunc);
+    if (first != 0 && ifunc) // the loader's answer is the resolved function
+        first = (uintptr_t)((dlsym_fn)cf_real_dlsym)(RTLD_DEFAULT, name);
     return first;
 }
 
 // What a program calls by the name of wrapper `idx`, crossfree aside: the
 // first definition in lookup order that is not crossfree's own, else the
 // next one after crossfree; 0 if none.
-static uintptr_t first_outside_self(unsigned idx, uintptr_t lo, uintptr_t hi) {
-    uintptr_t first = defined_before_self(wrapped_names[idx], lo, hi);
+static uintptr_t first_outside_self(unsigned idx) {
+    uintptr_t first = defined_before_self(wrapped_names[idx]);
     return first != 0 ? first : cf_linux_resolve_next(idx);
 }
 
@@ -126,16 +121,13 @@ static const char *allocator_name(void *base) {
 
 void cf_linux_resolve_allocator(void) {
     cf_resolve_dlsyms();
-    uintptr_t lo = 0, hi = 0;
-    cf_linux_object_range((uintptr_t)&cf_linux_resolve_allocator, &lo, &hi);
     for (unsigned i = W_MALLOC; i <= W_LIBC_PVALLOC; i++)
-        atomic_store_explicit(&cf_linux_real[i], first_outside_self(i, lo, hi),
-                              memory_order_relaxed);
+        atomic_store_explicit(&cf_linux_real[i], first_outside_self(i), memory_order_relaxed);
     // Shadowed when the program's malloc or free is not crossfree's: then
     // calls that bind to it never reach crossfree.
-    uintptr_t which = defined_before_self("free", lo, hi);
+    uintptr_t which = defined_before_self("free");
     if (which == 0)
-        which = defined_before_self("malloc", lo, hi);
+        which = defined_before_self("malloc");
     if (which == 0)
         return;
     cf_linux_shadow.shadowed = true;
