@@ -81,6 +81,9 @@ def cargo_build(cargo, manifest, cargo_dir, program):
         skip(f"`{' '.join(cmd)}` could not run: {e}")
     if p.returncode != 0:
         tail = " | ".join((p.stderr or p.stdout).strip().splitlines()[-4:])
+        # Our own program not compiling is a failure, not a missing runtime.
+        if "could not compile `rust_override`" in p.stderr:
+            fail(f"`{' '.join(cmd)}`: {tail}")
         skip(f"`{' '.join(cmd)}` exited {p.returncode} (the crate comes from crates.io): {tail}")
     if not os.path.exists(program):
         fail(f"cargo built nothing at {program}")
