@@ -28,6 +28,11 @@ CF_TEST_PACKAGES+=(python3-jsonschema libxml2-utils)
 # ships in libclang-rt-14-dev (no libunwind-14-dev with it); its asan-preload
 # column uses gcc's own libasan, and dart_sass gets Dart from npm.
 CF_TEST_PACKAGES+=(libclang-rt-14-dev)
+# tests/allocators runs programs with jemalloc, tcmalloc and mimalloc
+# preloaded, linked in (the -dev packages: shared libraries and, for jemalloc
+# and tcmalloc, static archives) and, from crates.io, Rust's mimalloc crate.
+CF_TEST_PACKAGES+=(libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev
+    libmimalloc2.0 libmimalloc-dev)
 # The symbolizer's file:line test builds its programs with clang too (clang
 # emits no .debug_aranges, which libdw alone relies on).
 CF_TEST_PACKAGES+=(clang-14)

@@ -14,10 +14,13 @@
 
 // The flags byte of a record. CF_REC_HEADER: the block has a header
 // (core/header.h) in front of it, so the real allocator's block starts
-// CF_HEADER_SIZE bytes before the address the program holds. Bits 1-6:
-// log2 of the alignment an aligned operator new was asked for (0: none
-// recorded), which an aligned operator delete must be given again.
-enum { CF_REC_HEADER = 1, CF_REC_ALIGN_SHIFT = 1, CF_REC_ALIGN_MASK = 0x7e };
+// CF_HEADER_SIZE bytes before the address the program holds.
+// CF_REC_FOREIGN: a stand-in, never stored, for a block crossfree never saw
+// allocated that belongs to the program's own allocator (realloc hands it
+// on untouched and leaves the result untracked). Bits 2-7: log2 of the
+// alignment an aligned operator new was asked for (0: none recorded),
+// which an aligned operator delete must be given again.
+enum { CF_REC_HEADER = 1, CF_REC_FOREIGN = 2, CF_REC_ALIGN_SHIFT = 2, CF_REC_ALIGN_MASK = 0xfc };
 
 // Packed so that a record is 24 bytes: the size takes 48 bits (no block on
 // a 47-bit address space is larger) and the thread number 24.
@@ -70,6 +73,9 @@ static inline void cf_record_set_align(cf_record *r, uint64_t align) {
 // of 1 is never asked of an aligned operator new that crossfree records).
 static inline unsigned cf_record_align_log2(const cf_record *r) {
     return (cf_record_flags(r) & CF_REC_ALIGN_MASK) >> CF_REC_ALIGN_SHIFT;
+}
+static inline bool cf_record_is_foreign(const cf_record *r) {
+    return (cf_record_flags(r) & CF_REC_FOREIGN) != 0;
 }
 // Where the real allocator's block starts (the header's 16 bytes before it).
 static inline uintptr_t cf_record_real_addr(const cf_record *r) {

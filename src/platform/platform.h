@@ -158,6 +158,17 @@ bool cf_platform_operators_replaced(void);
 // no lock, no allocation.
 bool cf_platform_private_code(uintptr_t pc);
 
+// Whether the program's malloc or free is another allocator's that comes
+// before crossfree's in lookup order (the executable's own, or a library
+// preloaded ahead of crossfree): calls that bind to it never reach
+// crossfree, blocks crossfree hands out may be freed by it unseen (so they
+// carry no header), and a pointer crossfree never saw allocated is that
+// allocator's, handed back to it untouched. Then fills `line` (at most
+// `cap` bytes, NUL-terminated) with one sentence for the start-up log:
+// which allocator, where, and what crossfree still checks. Called once,
+// after cf_platform_init. Ports that cannot tell answer false.
+bool cf_platform_allocator_shadowed(char *line, size_t cap);
+
 // Releases a block through the real deallocator of its family: `addr` is
 // what the real allocator returned. A program-registered family's blocks
 // belong to the program: a no-op. Called with no lock held.

@@ -185,6 +185,16 @@ static inline bool quarantine(const cf_record *rec, cf_dealloc_fn fn, const uint
     return cf_quarantine_push(q.free_tid, &q, cf_platform_release);
 }
 
+// Whether `p`, which has no live record, belongs to the program's own
+// allocator rather than being a wild pointer or a second free: true when
+// another allocator's malloc comes before crossfree's (its blocks are made
+// unseen) and the quarantine does not hold the block (a block it holds was
+// freed once already, and its allocator cannot have handed it out again).
+// Out of line: the hot path never comes here.
+static __attribute__((noinline, cold)) bool foreign_block(const void *p) {
+    return cf_rt_set.shadowed && !cf_quarantine_holds((uintptr_t)p);
+}
+
 // The size or alignment a sized or aligned operator delete was given does
 // not fit the block (each check unless its option is off). The alignment
 // is the one operator new was asked for when it was recorded; when it was
@@ -247,6 +257,10 @@ static inline __attribute__((always_inline)) bool on_release(cf_dealloc_fn fn, u
 
     cf_record rec;
     if (!take_record((uintptr_t)p, &rec)) {
+        if (foreign_block(p)) {
+            cf_platform_release((uintptr_t)p, family);
+            return true;
+        }
         // A double free if the quarantine remembers the block, else invalid.
         cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, whole ? pcs : NULL,
                               whole ? n : 0, NULL);
@@ -301,6 +315,11 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
     }
     unsigned family = cf_family_of_dealloc(fn);
     if (!take_record((uintptr_t)p, &rec)) {
+        if (foreign_block(p)) {
+            *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_REALLOC, 0, 0);
+            saved->tid_flags |= (uint32_t)CF_REC_FOREIGN << 24;
+            return true;
+        }
         cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
         return false;
     }
@@ -319,6 +338,10 @@ int cf_rt_release_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
         return 1;
     }
     if (!take_record((uintptr_t)p, saved)) {
+        if (foreign_block(p)) {
+            *saved = cf_record_make((uintptr_t)p, 0, family, cf_family_alloc_fn(family), 0, 0);
+            return 1;
+        }
         cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
         return -1;
     }
@@ -347,7 +370,7 @@ static void remember_released(const cf_record *old, uint32_t free_stack) {
 }
 
 void *cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size) {
-    if (!cf_rt_set.checking)
+    if (!cf_rt_set.checking || cf_record_is_foreign(saved))
         return newp;
     cf_tls *t = &cf_tls_data;
     if (newp == NULL && size != 0) {

@@ -21,6 +21,8 @@ typedef struct cf_rt_settings {
     bool headers;           // records live in block headers (CF_BLOCK_HEADERS and checking)
     bool winsem;            // semantics=windows: every release is judged as on Windows too
     bool json_reports;      // report_format=json
+    bool shadowed;          // another allocator's malloc/free comes first: a pointer crossfree
+                            // never saw allocated is that allocator's (platform.h)
     unsigned context_size;  // malloc_context_size
     unsigned free_context;  // free_context_size, at most context_size
     uint64_t header_secret; // the key of every header's check (core/header.h)

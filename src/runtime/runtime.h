@@ -107,8 +107,11 @@ bool cf_rt_lookup(const void *p, cf_record *out);
 // `family`) of p != NULL: checks it, reports, and releases the block
 // through cf_platform_release now or after its time in the quarantine.
 // Blocks of program-registered families are checked but never quarantined
-// or released. Returns false when an error was reported (and the run goes
-// on because halt_on_error=0).
+// or released. A block with no record that the quarantine does not hold
+// is released unchecked when another allocator's malloc comes first
+// (cf_platform_allocator_shadowed): that allocator made it unseen. Returns
+// false when an error was reported (and the run goes on because
+// halt_on_error=0).
 bool cf_rt_on_free(cf_dealloc_fn fn, unsigned family, void *p);
 
 // cf_rt_on_free for a C++ operator delete, with the `size` of a sized form
@@ -124,7 +127,10 @@ bool cf_rt_on_delete(cf_dealloc_fn fn, unsigned family, void *p, size_t size, si
 // on cf_record_real_addr(saved); a block with a header (cf_record_has_header)
 // asks for `size` + CF_HEADER_SIZE bytes, unless size is 0. end records the
 // result `newp` of that call and returns the program's pointer (newp plus
-// the header, when one was asked for).
+// the header, when one was asked for). A block crossfree never saw, when
+// another allocator's malloc comes first (cf_platform_allocator_shadowed),
+// is that allocator's: *saved is then a stand-in (cf_record_is_foreign),
+// and end returns newp as it is, untracked.
 bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved);
 void *cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size);
 

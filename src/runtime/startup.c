@@ -155,9 +155,17 @@ static bool init_everything(void) {
         load_suppressions();
     if (!cf_platform_init())
         return false;
+    // Static: start-up may run on a small thread stack.
+    static char shadow_line[CF_LOG_LINE_MAX];
+    cf_rt_set.shadowed = cf_platform_allocator_shadowed(shadow_line, sizeof shadow_line);
+    if (cf_rt_set.shadowed && cf_rt_set.checking)
+        cf_log_note("%s", shadow_line);
     // Headers only where every block of the C++ families starts a block of
-    // crossfree's own: not with a program's own operator new.
-    if (cf_rt_set.checking && CF_BLOCK_HEADERS && !cf_platform_operators_replaced()) {
+    // crossfree's own: not with a program's own operator new, nor when
+    // another allocator's free, which crossfree does not see, may release
+    // a block crossfree handed out.
+    if (cf_rt_set.checking && CF_BLOCK_HEADERS && !cf_platform_operators_replaced() &&
+        !cf_rt_set.shadowed) {
         // Not secret from the program, only unlikely to appear by chance:
         // the start time, an address that moves with ASLR, the pid.
         volatile char here = 0;

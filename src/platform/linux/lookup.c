@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "platform/linux/real.h"
@@ -66,10 +67,92 @@ uintptr_t cf_linux_resolve_next(unsigned idx) {
 }
 
 // ---------------------------------------------------------------------------
+// The program's own malloc
+
+cf_linux_shadow_info cf_linux_shadow;
+
+// The first definition of `name` in lookup order (the executable, the
+// preloads in order) when it comes before crossfree's own; 0 if crossfree's
+// comes first. Not dlsym(RTLD_DEFAULT): an executable built without PIE
+// that compares a function's address (Debian's python3 and node do, for
+// malloc and free) has a stub for it, an undefined symbol with a value,
+// that lookup by name returns and that leads back to crossfree.
+static uintptr_t defined_before_self(const char *name) {
+    bool ifunc = false;
+    uintptr_t first =
+        cf_linux_symbol_before_self(name, (uintptr_t)&cf_linux_resolve_allocator, &ifunc);
+    if (first != 0 && ifunc) // the loader's answer is the resolved function
+        first = (uintptr_t)((dlsym_fn)cf_real_dlsym)(RTLD_DEFAULT, name);
+    return first;
+}
+
+// What a program calls by the name of wrapper `idx`, crossfree aside: the
+// first definition in lookup order that is not crossfree's own, else the
+// next one after crossfree; 0 if none.
+static uintptr_t first_outside_self(unsigned idx) {
+    uintptr_t first = defined_before_self(wrapped_names[idx]);
+    return first != 0 ? first : cf_linux_resolve_next(idx);
+}
+
+// Whether `name` is defined in the object whose load address is `base`.
+static bool defined_in(const char *name, void *base) {
+    void *s = ((dlsym_fn)cf_real_dlsym)(RTLD_DEFAULT, name);
+    Dl_info info;
+    return s != NULL && dladdr(s, &info) != 0 && info.dli_fbase == base;
+}
+
+// Names the allocator in the object loaded at `base`, by a function
+// only it exports; NULL when none is known (a static copy in an
+// executable usually exports nothing but the standard names).
+static const char *allocator_name(void *base) {
+    static const struct {
+        const char *symbol, *name;
+    } known[] = {
+        {"mi_malloc", "mimalloc"},           {"mallctl", "jemalloc"},
+        {"je_mallctl", "jemalloc"},          {"tc_malloc", "tcmalloc"},
+        {"__asan_init", "AddressSanitizer"}, {"__hwasan_init", "HWAddressSanitizer"},
+        {"__lsan_init", "LeakSanitizer"},    {"scudo_malloc_info", "Scudo"},
+    };
+    for (unsigned i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (defined_in(known[i].symbol, base))
+            return known[i].name;
+    return NULL;
+}
+
+void cf_linux_resolve_allocator(void) {
+    cf_resolve_dlsyms();
+    for (unsigned i = W_MALLOC; i <= W_LIBC_PVALLOC; i++)
+        atomic_store_explicit(&cf_linux_real[i], first_outside_self(i), memory_order_relaxed);
+    // Shadowed when the program's malloc or free is not crossfree's: then
+    // calls that bind to it never reach crossfree.
+    uintptr_t which = defined_before_self("free");
+    if (which == 0)
+        which = defined_before_self("malloc");
+    if (which == 0)
+        return;
+    cf_linux_shadow.shadowed = true;
+    Dl_info info;
+    if (dladdr((void *)which, &info) == 0)
+        return;
+    cf_linux_shadow.name = allocator_name(info.dli_fbase);
+    // The loader names the executable by argv[0] (or not at all): its
+    // path comes from the system instead.
+    uintptr_t elo = 0, ehi = 0;
+    if (cf_linux_object_range((uintptr_t)getauxval(AT_PHDR), &elo, &ehi) && which >= elo &&
+        which < ehi) {
+        cf_linux_shadow.in_executable = true;
+        cf_os_exe_path(cf_linux_shadow.path, sizeof cf_linux_shadow.path);
+    } else if (info.dli_fname != NULL) {
+        cf_strlcpy(cf_linux_shadow.path, info.dli_fname, sizeof cf_linux_shadow.path);
+    }
+}
+
+// ---------------------------------------------------------------------------
 // A program's own operator new/delete
 
 bool cf_linux_cxx_replaced;
 bool cf_linux_new_replaced;
+unsigned cf_linux_cxx_before;
 
 // Whether `addr` lies in a C++ runtime, whose operators are the standard's
 // defaults: a C++ runtime library, or an object with a C++ runtime linked
@@ -120,6 +203,8 @@ bool cf_linux_find_cxx_replacement(void) {
         bool before = first != 0 && (first < lo || first >= hi) && !in_cxx_runtime(first);
         bool after = next != 0 && !in_cxx_runtime(next);
         any = any || before || after;
+        if (before)
+            cf_linux_cxx_before++;
         if (before && i < W_DELETE_SINGLE)
             cf_linux_new_replaced = true;
     }

@@ -7,6 +7,7 @@
 #define CF_PLATFORM_LINUX_REAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,12 +47,15 @@ enum {
 #define X(id, sym) W_##id,
     CF_WRAPPED_ALL(X)
 #undef X
-        W_COUNT
+        W_COUNT,
+    W_CXX_COUNT = W_COUNT - W_NEW_SINGLE
 };
 
-// The real function behind each wrapper, found with dlsym(RTLD_NEXT) by
-// cf_linux_resolve_next (lookup.c): the C ones at start-up, the C++ ones
-// on first need, since libstdc++ may be loaded later.
+// The real function behind each wrapper: for the C allocation functions,
+// the program's own (cf_linux_resolve_allocator, at start-up); for the
+// others, the next after crossfree, found with dlsym(RTLD_NEXT) by
+// cf_linux_resolve_next (lookup.c): the C++ operators on first need, since
+// libstdc++ may be loaded later.
 extern _Atomic uintptr_t cf_linux_real[W_COUNT];
 #define REAL(idx, type) ((type)atomic_load_explicit(&cf_linux_real[W_##idx], memory_order_relaxed))
 
@@ -73,11 +77,31 @@ extern bool cf_linux_cxx_replaced;
 // directly, which operator delete then rightly releases (and which,
 // inlined into its caller, no stack can tell from a plain malloc).
 extern bool cf_linux_new_replaced;
+// How many operator forms (of CF_CXX_OPERATORS) lookup finds before
+// crossfree's, outside the C++ runtime: calls to those never reach crossfree.
+extern unsigned cf_linux_cxx_before;
 bool cf_linux_find_cxx_replacement(void);
 // What a call to operator form `idx` by name reaches with crossfree out of
 // the way: the program's own definition if lookup finds one first, else
 // the next one after crossfree (the C++ runtime's); 0 if none.
 uintptr_t cf_linux_cxx_target(unsigned idx);
+
+// The allocator the program itself uses when its malloc or free is not
+// crossfree's (the executable's own, or a library preloaded ahead of
+// crossfree): set by cf_linux_resolve_allocator.
+typedef struct cf_linux_shadow_info {
+    bool shadowed;      // malloc or free binds to a definition before crossfree's
+    bool in_executable; // that definition is in the executable
+    const char *name;   // "jemalloc", "mimalloc"...; NULL when unknown
+    char path[512];     // the module that defines it
+} cf_linux_shadow_info;
+extern cf_linux_shadow_info cf_linux_shadow;
+
+// Points every C allocation function's real function (malloc up to
+// __libc_pvalloc) at what the program itself would call: the first
+// definition in lookup order that is not crossfree's (the executable's, an
+// earlier preload's, else the next after crossfree); fills cf_linux_shadow.
+void cf_linux_resolve_allocator(void);
 
 // Each wrapper's own address (shim.c), for answering dlsym lookups.
 extern const uintptr_t cf_linux_wrapper[W_COUNT];

@@ -15,7 +15,9 @@
 
 typedef struct lookup {
     const char *name;
+    uintptr_t self; // cf_linux_symbol_before_self: an address in crossfree
     uintptr_t result;
+    bool ifunc; // the result is an IFUNC's resolver
 } lookup;
 
 static bool is_libc(const char *path) {
@@ -64,18 +66,16 @@ static bool symbol_matches(const ElfW(Sym) * sym, const char *strtab, const ElfW
     return cf_strcmp(strtab + sym->st_name, name) == 0;
 }
 
-static int find_in_object(struct dl_phdr_info *info, size_t size, void *data) {
-    (void)size;
-    lookup *l = data;
-    if (info->dlpi_name == NULL || !is_libc(info->dlpi_name))
-        return 0;
+// Looks `l->name` up in the object of `info`; true when it defines it
+// (l->result set).
+static bool find_in_object(const struct dl_phdr_info *info, lookup *l) {
     uintptr_t bias = (uintptr_t)info->dlpi_addr;
     const ElfW(Dyn) *dyn = NULL;
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
             dyn = (const ElfW(Dyn) *)(bias + info->dlpi_phdr[i].p_vaddr);
     if (dyn == NULL)
-        return 0;
+        return false;
     const ElfW(Sym) *symtab = NULL;
     const char *strtab = NULL;
     const uint32_t *gnu = NULL;
@@ -103,7 +103,7 @@ static int find_in_object(struct dl_phdr_info *info, size_t size, void *data) {
         }
     }
     if (symtab == NULL || strtab == NULL)
-        return 0;
+        return false;
     if (gnu != NULL) {
         uint32_t nbuckets = gnu[0], symoffset = gnu[1], bloom_words = gnu[2];
         const ElfW(Addr) *bloom = (const ElfW(Addr) *)(const void *)&gnu[4];
@@ -111,37 +111,75 @@ static int find_in_object(struct dl_phdr_info *info, size_t size, void *data) {
         const uint32_t *chain = &buckets[nbuckets];
         uint32_t h = gnu_hash(l->name);
         if (nbuckets == 0)
-            return 1;
+            return false;
         for (uint32_t i = buckets[h % nbuckets]; i >= symoffset && i != 0; i++) {
             uint32_t h2 = chain[i - symoffset];
             if ((h | 1) == (h2 | 1) && symbol_matches(&symtab[i], strtab, versym, i, l->name)) {
                 l->result = bias + symtab[i].st_value;
-                return 1;
+                l->ifunc = ELF64_ST_TYPE(symtab[i].st_info) == STT_GNU_IFUNC;
+                return true;
             }
             if (h2 & 1)
                 break;
         }
-        return 1;
+        return false;
     }
     if (sysv != NULL) {
         uint32_t nbucket = sysv[0];
         const uint32_t *bucket = &sysv[2];
         const uint32_t *chain = &bucket[nbucket];
         if (nbucket == 0)
-            return 1;
+            return false;
         for (uint32_t i = bucket[sysv_hash(l->name) % nbucket]; i != STN_UNDEF; i = chain[i]) {
             if (symbol_matches(&symtab[i], strtab, versym, i, l->name)) {
                 l->result = bias + symtab[i].st_value;
-                return 1;
+                l->ifunc = ELF64_ST_TYPE(symtab[i].st_info) == STT_GNU_IFUNC;
+                return true;
             }
         }
     }
+    return false;
+}
+
+static int find_in_libc(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    if (info->dlpi_name == NULL || !is_libc(info->dlpi_name))
+        return 0;
+    (void)find_in_object(info, data);
     return 1;
 }
 
+static bool object_contains(const struct dl_phdr_info *info, uintptr_t addr) {
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t s = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && addr >= s && addr - s < ph->p_memsz)
+            return true;
+    }
+    return false;
+}
+
+// The loader's list holds the executable first, then the preloaded
+// libraries in order, then the rest: the order of lookup by name for
+// every object loaded at start-up.
+static int find_before_self(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    lookup *l = data;
+    if (object_contains(info, l->self))
+        return 1;
+    return find_in_object(info, l) ? 1 : 0;
+}
+
 uintptr_t cf_linux_libc_symbol(const char *name) {
-    lookup l = {name, 0};
-    dl_iterate_phdr(find_in_object, &l);
+    lookup l = {name, 0, 0, false};
+    dl_iterate_phdr(find_in_libc, &l);
+    return l.result;
+}
+
+uintptr_t cf_linux_symbol_before_self(const char *name, uintptr_t self, bool *ifunc) {
+    lookup l = {name, self, 0, false};
+    dl_iterate_phdr(find_before_self, &l);
+    *ifunc = l.ifunc;
     return l.result;
 }
 

@@ -93,7 +93,7 @@ static inline bool with_header(size_t n, size_t *total) {
 // header: a header would cost the whole alignment in front of each.
 #define HEADER_ALIGN_MAX 16u
 
-CF_EXPORT void *malloc(size_t n) {
+static inline __attribute__((always_inline)) void *malloc_body(size_t n) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n, 16);
     size_t total;
@@ -102,7 +102,9 @@ CF_EXPORT void *malloc(size_t n) {
     return track_header(CF_ALLOC_MALLOC, REAL(MALLOC, malloc_fn)(total), n);
 }
 
-CF_EXPORT void free(void *p) {
+CF_EXPORT void *malloc(size_t n) { return malloc_body(n); }
+
+static inline __attribute__((always_inline)) void free_body(void *p) {
     if (p == NULL || !cf_rt_enter())
         return; // during start-up only bootstrap blocks exist, and they stay
     int e = errno;
@@ -110,7 +112,9 @@ CF_EXPORT void free(void *p) {
     errno = e;
 }
 
-CF_EXPORT void *calloc(size_t n, size_t size) {
+CF_EXPORT void free(void *p) { free_body(p); }
+
+static inline __attribute__((always_inline)) void *calloc_body(size_t n, size_t size) {
     if (!cf_rt_enter()) {
         size_t total;
         if (__builtin_mul_overflow(n, size, &total)) {
@@ -124,6 +128,8 @@ CF_EXPORT void *calloc(size_t n, size_t size) {
         return track(CF_ALLOC_CALLOC, REAL(CALLOC, calloc_fn)(n, size), n * size);
     return track_header(CF_ALLOC_CALLOC, REAL(CALLOC, calloc_fn)(1, ask), total);
 }
+
+CF_EXPORT void *calloc(size_t n, size_t size) { return calloc_body(n, size); }
 
 // realloc and reallocarray share everything but the real call.
 static void *realloc_common(void *p, size_t n, size_t size, bool array) {
@@ -183,11 +189,13 @@ static inline void *aligned_common(cf_alloc_fn fn, memalign_fn real, size_t alig
     return track(fn, real(align, n), n);
 }
 
-CF_EXPORT void *memalign(size_t align, size_t n) {
+static inline void *memalign_body(size_t align, size_t n) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n, align);
     return aligned_common(CF_ALLOC_MEMALIGN, REAL(MEMALIGN, memalign_fn), align, n);
 }
+
+CF_EXPORT void *memalign(size_t align, size_t n) { return memalign_body(align, n); }
 
 CF_EXPORT void *aligned_alloc(size_t align, size_t n) {
     if (!cf_rt_enter())
@@ -219,17 +227,21 @@ CF_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
     return r;
 }
 
-CF_EXPORT void *valloc(size_t n) {
+static inline void *valloc_body(size_t n) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n, 4096);
     return track(CF_ALLOC_VALLOC, REAL(VALLOC, malloc_fn)(n), n);
 }
 
-CF_EXPORT void *pvalloc(size_t n) {
+CF_EXPORT void *valloc(size_t n) { return valloc_body(n); }
+
+static inline void *pvalloc_body(size_t n) {
     if (!cf_rt_enter())
         return cf_rt_bootstrap_alloc(n, 4096);
     return track(CF_ALLOC_PVALLOC, REAL(PVALLOC, malloc_fn)(n), n);
 }
+
+CF_EXPORT void *pvalloc(size_t n) { return pvalloc_body(n); }
 
 CF_EXPORT size_t malloc_usable_size(void *p) {
     if (p == NULL)
@@ -246,14 +258,43 @@ CF_EXPORT size_t malloc_usable_size(void *p) {
 }
 
 // glibc's own names for the same functions, which some programs call
-// directly (often from their own malloc replacements).
-CF_EXPORT void *__libc_malloc(size_t n) { return malloc(n); }
-CF_EXPORT void __libc_free(void *p) { free(p); }
-CF_EXPORT void *__libc_calloc(size_t n, size_t s) { return calloc(n, s); }
-CF_EXPORT void *__libc_realloc(void *p, size_t n) { return realloc(p, n); }
-CF_EXPORT void *__libc_memalign(size_t a, size_t n) { return memalign(a, n); }
-CF_EXPORT void *__libc_valloc(size_t n) { return valloc(n); }
-CF_EXPORT void *__libc_pvalloc(size_t n) { return pvalloc(n); }
+// directly, often from their own malloc replacements. When such a
+// replacement comes before crossfree's malloc (cf_linux_shadow), it is
+// built on these: they go straight to the real ones (glibc's), untracked,
+// since crossfree sees neither the program's malloc nor its free; through
+// crossfree's malloc they would come back to the program's. Otherwise they
+// are crossfree's malloc, free... under another name. Blocks of the
+// bootstrap arena (start-up) never reach the real functions.
+#define LIBC_SHADOWED (cf_rt_enter() && cf_linux_shadow.shadowed)
+CF_EXPORT void *__libc_malloc(size_t n) {
+    return LIBC_SHADOWED ? REAL(LIBC_MALLOC, malloc_fn)(n) : malloc_body(n);
+}
+CF_EXPORT void __libc_free(void *p) {
+    if (LIBC_SHADOWED && !cf_rt_is_bootstrap(p))
+        REAL(LIBC_FREE, free_fn)(p);
+    else
+        free_body(p);
+}
+CF_EXPORT void *__libc_calloc(size_t n, size_t s) {
+    return LIBC_SHADOWED ? REAL(LIBC_CALLOC, calloc_fn)(n, s) : calloc_body(n, s);
+}
+CF_EXPORT void *__libc_realloc(void *p, size_t n) {
+    if (!LIBC_SHADOWED)
+        return realloc_common(p, n, 1, false);
+    if (cf_rt_is_bootstrap(p))
+        return cf_shim_bootstrap_realloc(p, n, REAL(LIBC_MALLOC, malloc_fn));
+    return REAL(LIBC_REALLOC, realloc_fn)(p, n);
+}
+CF_EXPORT void *__libc_memalign(size_t a, size_t n) {
+    return LIBC_SHADOWED ? REAL(LIBC_MEMALIGN, memalign_fn)(a, n) : memalign_body(a, n);
+}
+CF_EXPORT void *__libc_valloc(size_t n) {
+    return LIBC_SHADOWED ? REAL(LIBC_VALLOC, malloc_fn)(n) : valloc_body(n);
+}
+CF_EXPORT void *__libc_pvalloc(size_t n) {
+    return LIBC_SHADOWED ? REAL(LIBC_PVALLOC, malloc_fn)(n) : pvalloc_body(n);
+}
+#undef LIBC_SHADOWED
 // cfree is a compat-only symbol of glibc that old binaries still import.
 CF_EXPORT void cfree(void *p) { free(p); }
 

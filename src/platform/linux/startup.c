@@ -3,6 +3,7 @@
 // (with fallbacks for what an old or non-glibc C library lacks), capture
 // learns where crossfree's own code is, fork handlers are registered, and
 // a constructor and a destructor bracket the program's run.
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,6 +14,7 @@
 #include "platform/platform.h"
 #include "runtime/runtime.h"
 #include "stack/capture.h"
+#include "support/fmt.h"
 #include "support/log.h"
 
 // Fallbacks for allocation functions the C library does not export. They
@@ -62,6 +64,7 @@ static size_t fallback_usable_size(void *p) {
 bool cf_platform_init(void) {
     cf_resolve_dlsyms();
     static const unsigned required[] = {W_MALLOC, W_FREE, W_CALLOC, W_REALLOC};
+    cf_linux_resolve_allocator();
     for (unsigned i = 0; i < W_COUNT; i++) {
         // C++ operators resolve on first use: libstdc++ may not be loaded yet.
         if (i < W_NEW_SINGLE)
@@ -69,8 +72,7 @@ bool cf_platform_init(void) {
     }
     for (unsigned i = 0; i < sizeof required / sizeof required[0]; i++) {
         if (atomic_load(&cf_linux_real[required[i]]) == 0) {
-            cf_log_error("cannot find the real malloc/free after crossfree in the lookup "
-                         "order; exiting");
+            cf_log_error("cannot find the real malloc/free in the lookup order; exiting");
             return false;
         }
     }
@@ -106,3 +108,42 @@ __attribute__((constructor)) static void crossfree_start(void) { (void)cf_rt_ent
 __attribute__((destructor)) static void crossfree_stop(void) { cf_rt_at_exit(); }
 
 bool cf_platform_operators_replaced(void) { return cf_linux_cxx_replaced; }
+
+bool cf_platform_allocator_shadowed(char *line, size_t cap) {
+    const cf_linux_shadow_info *sh = &cf_linux_shadow;
+    if (!sh->shadowed)
+        return false;
+    cf_buf b;
+    cf_buf_init(&b, line, cap);
+    unsigned cxx = cf_linux_cxx_before;
+    const char *what = cxx == 0 ? "malloc and free" : "malloc, free and C++ new/delete";
+    if (sh->name != NULL)
+        cf_buf_printf(&b, "%s are %s's, in %s,", what, sh->name, sh->path);
+    else if (sh->in_executable)
+        cf_buf_printf(&b, "%s are the program's own, in %s,", what, sh->path);
+    else
+        cf_buf_printf(&b, "%s are those of %s,", what, sh->path);
+    cf_buf_printf(&b, " ahead of crossfree's, which does not see the calls that bind to them");
+    if (cxx == 0)
+        cf_buf_printf(&b, "; C++ new and delete are still checked, their blocks taken from that "
+                          "malloc (new[] then delete is reported, new[] then free() is not)");
+    else if (cxx < W_CXX_COUNT)
+        cf_buf_printf(&b,
+                      "; only calls to the %u forms of C++ new/delete it does not define reach "
+                      "crossfree",
+                      W_CXX_COUNT - cxx);
+    else
+        cf_buf_printf(&b, ": nothing is checked");
+    if (cxx > 0 && sh->in_executable) {
+        cf_buf_printf(&b, " (an executable's own allocator always comes first)");
+    } else if (cxx > 0) {
+        Dl_info self;
+        const char *me = dladdr((void *)(uintptr_t)&cf_platform_allocator_shadowed, &self) != 0 &&
+                                 self.dli_fname != NULL
+                             ? self.dli_fname
+                             : "libcrossfree.so";
+        cf_buf_printf(&b, " (preload crossfree first to check them: LD_PRELOAD=%s:%s)", me,
+                      sh->path);
+    }
+    return true;
+}

@@ -37,6 +37,13 @@ bool cf_platform_private_code(uintptr_t pc) {
     return false;
 }
 
+// Only the Linux loader lets a program's own malloc come before crossfree's.
+bool cf_platform_allocator_shadowed(char *line, size_t cap) {
+    (void)line;
+    (void)cap;
+    return false;
+}
+
 bool cf_platform_init(void) {
     const struct mach_header_64 *h = own_header();
     const struct load_command *lc = (const struct load_command *)(h + 1);

@@ -215,6 +215,13 @@ bool cf_platform_private_code(uintptr_t pc) {
     return false;
 }
 
+// Only the Linux loader lets a program's own malloc come before crossfree's.
+bool cf_platform_allocator_shadowed(char *line, size_t cap) {
+    (void)line;
+    (void)cap;
+    return false;
+}
+
 bool cf_platform_init(void) {
     const IMAGE_NT_HEADERS *nt = cf_win_nt_headers(self_module);
     if (nt != NULL)
