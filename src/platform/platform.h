@@ -85,6 +85,12 @@ const char *cf_os_strerror(int err); // static text, never allocates
 int cf_os_getpid(void);
 // Kernel thread id of the caller.
 int cf_os_gettid(void);
+// The name of the live thread with kernel id `os_tid` in this process (as
+// pthread_setname_np or prctl(PR_SET_NAME) set it) into buf, NUL-terminated;
+// false, buf "", when it cannot be read (the thread is gone, or the port
+// cannot read another thread's name). Error and thread-exit paths only:
+// may read /proc, never mallocs.
+bool cf_os_thread_name(int os_tid, char *buf, size_t cap);
 // Lets another thread run (only called under contention).
 void cf_os_yield(void);
 // Wall-clock time in microseconds since the epoch.

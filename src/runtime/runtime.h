@@ -63,6 +63,16 @@ static inline uint32_t cf_rt_tid(void) {
     return tid1 != 0 ? tid1 - 1 : cf_rt_tid_assign();
 }
 
+// Thread creation, for a shim that wraps the OS's call (pthread_create):
+// cf_rt_thread_creating numbers the new thread, records its creator and the
+// creating call's stack, and returns the argument to create it with
+// instead, cf_rt_thread_start being its start routine; NULL means create
+// it as asked (crossfree is not checking, or its registry is full). Never
+// allocates. cf_rt_thread_create_failed undoes it when creation failed.
+void *cf_rt_thread_creating(void *(*start)(void *), void *arg);
+void *cf_rt_thread_start(void *slot);
+void cf_rt_thread_create_failed(void *slot);
+
 // Bootstrap arena for allocations made while crossfree initialises.
 void *cf_rt_bootstrap_alloc(size_t size, size_t align);
 // Inline: every free asks.
