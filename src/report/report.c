@@ -308,12 +308,23 @@ void cf_report_format_hint(const cf_error *e, const cf_ffi_facts *facts, cf_buf 
     default:
         break;
     }
+    if (facts->side.found && facts->side.cgo) {
+        // crossfree does not walk from the system stack back onto the
+        // goroutine's: Go's runtime moves goroutine stacks, and its frame
+        // layout is its own. Go's dump after SIGABRT has those frames.
+        cf_buf_printf(out, "; the stacks end where cgo switched to the system stack, so the Go "
+                           "code that called C is not in them");
+        if (e->halts)
+            cf_buf_printf(out, ": Go's goroutine dump after the abort lists it (the goroutine "
+                               "[syscall] that ran runtime.cgocall, down to its .go file and "
+                               "line)");
+    }
     if (e->halts)
         cf_buf_printf(out, " (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)");
 }
 
 void cf_report_ffi_facts(const cf_error *e, bool names, cf_symbolizer sym, cf_ffi_facts *out) {
-    cf_hosts_find(e->pcs, e->n_pcs, sym, &out->side);
+    cf_hosts_find(e->pcs, e->n_pcs, sym, names, &out->side);
     // Each function inlined at an earlier pc is a numbered frame too.
     out->side_line = out->side.frame;
     if (names && out->side.found) {
@@ -333,7 +344,9 @@ void cf_report_ffi_facts(const cf_error *e, bool names, cf_symbolizer sym, cf_ff
     if (cf_hosts_native_frame(apcs, an, sym, names, &f) < 0)
         return;
     cf_strlcpy(out->native_module, cf_path_base(f.module), sizeof out->native_module);
-    cf_strlcpy(out->native_function, f.function, sizeof out->native_function);
+    // The innermost function at the pc, inlined or not, as the stack shows it.
+    cf_strlcpy(out->native_function, f.n_inlined > 0 ? cf_inline_function(&f, 0) : f.function,
+               sizeof out->native_function);
 }
 
 // "freed from HOST (frame #N); allocated in MODULE by WORDS in FUNCTION"
