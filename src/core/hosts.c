@@ -72,6 +72,10 @@ static const cf_host_module builtin[] = {
     // Native.free tail-calls free): JIT frames, then the JVM.
     {"libjvm.so", "Java (JVM", CF_HOST_JAVA, false, false, false, false},
     {"koffi.node", "Node.js (koffi", CF_HOST_NODE, false, true, false, false},
+    // Perl's FFI::Platypus (auto/FFI/Platypus/Platypus.so) and PHP's FFI
+    // extension (ffi.so) call through libffi.
+    {"Platypus.so", "Perl (FFI::Platypus", CF_HOST_NONE, false, false, false, false},
+    {"ffi.so", "PHP (FFI", CF_HOST_NONE, false, false, false, false},
     {"luajit*", "Lua (LuaJIT ffi", CF_HOST_LUA, false, true, false, false},
     {"libluajit*.so*", "Lua (LuaJIT ffi", CF_HOST_LUA, false, true, false, false},
     {"libapp.so", "Dart (AOT code in libapp.so", CF_HOST_DART, false, true, false, false},

@@ -207,6 +207,14 @@ bool cf_symbolize(uintptr_t pc, bool names, cf_frame_info *out);
 // allocates (the history is an mmap'd array).
 void cf_symbolize_note_modules(void);
 
+// The address ranges (first to last loadable segment) of the loaded modules
+// whose path `want` accepts, at most `max` of them, into lo[]/hi[];
+// returns how many. Never allocates; takes the loader's lock, so it is
+// called only where the loader may be entered (before a dlopen, after a
+// dlclose, at start-up). Ports that cannot list modules return 0.
+unsigned cf_os_module_ranges(bool (*want)(const char *path), uintptr_t *lo, uintptr_t *hi,
+                             unsigned max);
+
 // Forgets cached debug info (the next cf_symbolize re-reads the modules).
 void cf_symbolize_reset(void);
 

@@ -157,6 +157,16 @@ void cf_rt_at_exit(void);
 // before start-up.
 void cf_rt_modules_changed(void);
 
+// Whether this process is checked (true until start-up decides otherwise:
+// `only` may exclude it).
+bool cf_rt_checking(void);
+
+// Lists the FFI bridges' (libffi's) address ranges again: a release called
+// from one keeps enough frames to reach the FFI host (free_context_size=1
+// keeps one otherwise). Called at start-up and from cf_rt_modules_changed;
+// never allocates.
+void cf_rt_bridges_refresh(void);
+
 // fork handlers (registered by the platform).
 void cf_rt_fork_prepare(void);
 void cf_rt_fork_parent(void);

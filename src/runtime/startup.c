@@ -153,6 +153,7 @@ static bool init_everything(void) {
     if (cf_rt_set.checking) {
         load_suppressions();
         (void)cf_rt_threads_init(); // without it, reports name threads by number only
+        cf_rt_bridges_refresh();
     }
     if (!cf_platform_init())
         return false;
@@ -199,9 +200,12 @@ bool cf_rt_enter_slow(void) {
 // ---------------------------------------------------------------------------
 // Modules and fork
 
+bool cf_rt_checking(void) { return cf_rt_set.checking; }
+
 void cf_rt_modules_changed(void) {
     cf_capture_modules_changed();
     cf_winsem_modules_changed();
+    cf_rt_bridges_refresh();
 }
 
 void cf_rt_fork_prepare(void) {

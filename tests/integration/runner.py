@@ -20,6 +20,7 @@ after the keyword limits a line to runs with `--mode` set to one of them:
                                 (`Thread TN (...) created by TM here:`)
   EXPECT-FREE-MODULE: REGEX     some free-stack frame's module matches
   EXPECT-ALLOC-MODULE: REGEX    (FREE-MODULE/ALLOC-MODULE accept [#N] first)
+  EXPECT-FIRST-FREE-MODULE: ... the same for the first free of a double free
   EXPECT-BOUNDARY-MODULE: [#N] REGEX
                                 the free-stack frame tagged `[host boundary:
                                 HOST]` is in a module matching REGEX
@@ -259,7 +260,8 @@ FRAME_KEYS = {
     "EXPECT-FREE-FRAME": "free", "EXPECT-ALLOC-FRAME": "alloc",
     "EXPECT-FIRST-FREE-FRAME": "first-free",
 }
-MODULE_KEYS = {"EXPECT-FREE-MODULE": "free", "EXPECT-ALLOC-MODULE": "alloc"}
+MODULE_KEYS = {"EXPECT-FREE-MODULE": "free", "EXPECT-ALLOC-MODULE": "alloc",
+               "EXPECT-FIRST-FREE-MODULE": "first-free"}
 OFFSET_KEYS = {"EXPECT-FREE-OFFSET": "free", "EXPECT-ALLOC-OFFSET": "alloc"}
 
 
