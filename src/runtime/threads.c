@@ -125,6 +125,10 @@ void cf_rt_threads_fork_child(void) {
 
 bool cf_rt_thread_describe(uint32_t tid, cf_thread_desc *out) {
     *out = (cf_thread_desc){0};
+    // Elsewhere the main thread's id is not the process's, and names cannot
+    // be read without allocating: reports give thread numbers only.
+    if (!CF_OS_LINUX)
+        return false;
     thread_slot *s = slot_of(tid);
     if (s == NULL)
         return false;
