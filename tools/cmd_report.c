@@ -218,17 +218,41 @@ static void stack_text(const cli_stack *s, const char *host, long long boundary,
         frame_line(i, &s->frames[i], (long long)i == boundary ? host : NULL, out);
 }
 
-static void side_words(const cli_side *s, const char *fallback, cli_str *out) {
+static const cli_thread *find_thread(const cli_record *r, long long id) {
+    for (size_t i = 0; i < r->n_threads; i++)
+        if (r->threads[i].id == id)
+            return &r->threads[i];
+    return NULL;
+}
+
+// "T2 (consumer, tid 4242)" as the library's text report names a thread:
+// the number alone for the main thread or one nothing is known of.
+static void thread_words(const cli_record *r, long long id, cli_str *out) {
+    cli_str_addf(out, "T%lld", id);
+    const cli_thread *t = find_thread(r, id);
+    if (t == NULL || t->main || t->os_tid <= 0)
+        return;
+    if (t->name != NULL)
+        cli_str_addf(out, " (%s, tid %lld)", t->name, t->os_tid);
+    else
+        cli_str_addf(out, " (tid %lld)", t->os_tid);
+}
+
+static void side_words(const cli_record *r, const cli_side *s, const char *fallback, cli_str *out) {
     cli_str_add(out, s->function != NULL ? s->function : fallback);
-    if (s->thread >= 0)
-        cli_str_addf(out, " in thread T%lld", s->thread);
+    if (s->thread >= 0) {
+        cli_str_add(out, " in thread ");
+        thread_words(r, s->thread, out);
+    }
 }
 
 void cli_record_text(const cli_record *r, cli_str *out) {
     cli_str_addf(out, "ERROR: crossfree: %s on address %s", r->kind,
                  r->address != NULL ? r->address : "(unknown)");
-    if (r->thread >= 0)
-        cli_str_addf(out, " in thread T%lld", r->thread);
+    if (r->thread >= 0) {
+        cli_str_add(out, " in thread ");
+        thread_words(r, r->thread, out);
+    }
     cli_str_addf(out, "\n%s\n", r->message);
     if (r->sides != NULL)
         cli_str_addf(out, "%s\n", r->sides);
@@ -243,7 +267,7 @@ void cli_record_text(const cli_record *r, cli_str *out) {
             cli_str_addf(out, "%s is a %lld-byte region freed by ", addr, r->size);
         else
             cli_str_addf(out, "%s was freed by ", addr);
-        side_words(&r->first_free, "an earlier deallocation", out);
+        side_words(r, &r->first_free, "an earlier deallocation", out);
         if (r->first_free_stack.present) {
             cli_str_add(out, " here:\n");
             stack_text(&r->first_free_stack, NULL, -1, out);
@@ -258,9 +282,20 @@ void cli_record_text(const cli_record *r, cli_str *out) {
             cli_str_addf(out, "%s is a %lld-byte region allocated by ", addr, r->size);
         else
             cli_str_addf(out, "%s was allocated by ", addr);
-        side_words(&r->allocated_by, "an allocator", out);
+        side_words(r, &r->allocated_by, "an allocator", out);
         cli_str_add(out, " here:\n");
         stack_text(&r->alloc_stack, NULL, -1, out);
+    }
+    for (size_t i = 0; i < r->n_threads; i++) {
+        const cli_thread *t = &r->threads[i];
+        if (t->created_by < 0)
+            continue;
+        cli_str_add(out, "Thread ");
+        thread_words(r, t->id, out);
+        cli_str_add(out, " created by ");
+        thread_words(r, t->created_by, out);
+        cli_str_add(out, " here:\n");
+        stack_text(&t->creation_stack, NULL, -1, out);
     }
     if (r->truncated)
         cli_str_add(out, "(the log line was truncated: frames are missing)\n");

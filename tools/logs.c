@@ -10,6 +10,7 @@
 #include "core/hosts.h"
 #include "support/fmt.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,25 @@ static void read_stack(cli_arena *a, const json_t *arr, cli_stack *stack) {
     }
 }
 
+static void read_threads(cli_arena *a, const json_t *arr, cli_record *r) {
+    if (!json_is_array(arr))
+        return;
+    r->threads = cli_arena_alloc(a, (json_array_size(arr) + 1) * sizeof *r->threads);
+    size_t i;
+    const json_t *t;
+    json_array_foreach(arr, i, t) {
+        if (!json_is_object(t) || !json_is_integer(json_object_get(t, "id")))
+            continue;
+        cli_thread *out = &r->threads[r->n_threads++];
+        out->id = get_int(t, "id");
+        out->os_tid = get_int(t, "os_tid");
+        out->name = get_str(a, t, "name");
+        out->main = json_is_true(json_object_get(t, "main"));
+        out->created_by = get_int(t, "created_by");
+        read_stack(a, json_object_get(t, "creation_stack"), &out->creation_stack);
+    }
+}
+
 bool cli_record_from_json(cli_arena *a, const json_t *o, cli_record *r, const char **why) {
     if (!json_is_object(o)) {
         *why = "a JSON value that is not an object";
@@ -262,6 +282,7 @@ bool cli_record_from_json(cli_arena *a, const json_t *o, cli_record *r, const ch
     r->where = get_str(a, o, "where");
     r->where_module = get_str(a, o, "where_module");
     r->block_address = get_str(a, o, "block_address");
+    read_threads(a, json_object_get(o, "threads"), r);
     r->truncated = json_is_true(json_object_get(o, "truncated"));
     r->time = get_str(a, o, "time");
     return true;
@@ -402,7 +423,7 @@ bool cli_parse_frame_line(const char *line, size_t len, cli_text_frame *out) {
     return true;
 }
 
-enum which { NO_STACK, DEALLOC_STACK, ALLOC_STACK, FIRST_FREE_STACK };
+enum which { NO_STACK, DEALLOC_STACK, ALLOC_STACK, FIRST_FREE_STACK, THREAD_STACK };
 
 typedef struct text_state {
     long cur; // index of the record being read, -1 outside a report
@@ -418,6 +439,8 @@ static cli_stack *stack_of(cli_record *r, enum which w) {
         return &r->alloc_stack;
     case FIRST_FREE_STACK:
         return &r->first_free_stack;
+    case THREAD_STACK:
+        return r->n_threads > 0 ? &r->threads[r->n_threads - 1].creation_stack : NULL;
     default:
         return NULL;
     }
@@ -447,6 +470,82 @@ static void push_frame(cli_arena *a, cli_stack *s, const cli_text_frame *t) {
     f->line = (long long)t->line;
     f->unloaded = t->unloaded;
     f->inlined = t->inlined;
+}
+
+// Most threads a text report can name (the library's CF_REPORT_THREADS_MAX).
+#define TEXT_THREADS_MAX 8
+
+// The thread `id` of r's list, added (unknown but for its number) if it is
+// not there; NULL when the list is full.
+static cli_thread *text_thread(cli_arena *a, cli_record *r, long long id) {
+    for (size_t i = 0; i < r->n_threads; i++)
+        if (r->threads[i].id == id)
+            return &r->threads[i];
+    if (r->threads == NULL)
+        r->threads = cli_arena_alloc(a, TEXT_THREADS_MAX * sizeof *r->threads);
+    if (r->n_threads == TEXT_THREADS_MAX)
+        return NULL;
+    cli_thread *t = &r->threads[r->n_threads++];
+    t->id = id;
+    t->os_tid = t->created_by = -1;
+    return t;
+}
+
+// A thread as the text report names it, "T2 (consumer, tid 4242)",
+// "T2 (tid 4242)" or "T2", at the start of [s, end): fills what it says and
+// returns where it ends (NULL if s does not start with one).
+static const char *read_thread_words(cli_arena *a, cli_record *r, const char *s, const char *end,
+                                     long long *id) {
+    if (s >= end || *s != 'T' || !isdigit((unsigned char)s[1]))
+        return NULL;
+    char *after;
+    *id = strtoll(s + 1, &after, 10);
+    cli_thread *t = text_thread(a, r, *id);
+    if (after + 2 > end || after[0] != ' ' || after[1] != '(')
+        return after;
+    const char *close = memchr(after, ')', (size_t)(end - after));
+    // The name may hold parentheses: the desc ends at the last ')' before
+    // " created by" / " here:" (end).
+    for (const char *c = close; c != NULL && c < end; c = memchr(c + 1, ')', (size_t)(end - c - 1)))
+        close = c;
+    if (close == NULL)
+        return after;
+    const char *open = after + 2;
+    const char *tid = find_last(open, (size_t)(close - open), "tid ");
+    if (tid == NULL)
+        return close + 1;
+    if (t != NULL) {
+        t->os_tid = strtoll(tid + 4, NULL, 10);
+        if (tid >= open + 2 && tid[-2] == ',')
+            t->name = arena_strndup(a, open, (size_t)(tid - 2 - open));
+    }
+    return close + 1;
+}
+
+// "Thread T2 (consumer, tid 4242) created by T0 here:": the creation
+// stack of T2 follows.
+static bool read_thread_line(cli_arena *a, cli_record *r, const char *line, size_t len) {
+    const char *end = line + len;
+    const char *by = find_last(line, len, " created by ");
+    if (!starts_with(line, "Thread T") || by == NULL || len < 6 || strcmp(end - 6, " here:") != 0)
+        return false;
+    long long id, creator;
+    if (read_thread_words(a, r, line + 7, by, &id) == NULL ||
+        read_thread_words(a, r, by + 12, end - 6, &creator) == NULL)
+        return false;
+    // The creator was added last if it was new: find the created thread
+    // again and move it to the end, where THREAD_STACK looks.
+    for (size_t i = 0; i < r->n_threads; i++) {
+        if (r->threads[i].id != id)
+            continue;
+        cli_thread t = r->threads[i];
+        memmove(&r->threads[i], &r->threads[i + 1], (r->n_threads - i - 1) * sizeof t);
+        t.created_by = creator;
+        t.creation_stack.present = true;
+        r->threads[r->n_threads - 1] = t;
+        return true;
+    }
+    return false;
 }
 
 // "WORDS in thread TN here:" after `lead`: fills the side's words and thread.
@@ -503,6 +602,10 @@ static bool text_line(cli_logs *logs, text_state *st, const char *path, size_t l
         r->pid = pid;
         r->address = cli_arena_strdup(a, addr);
         r->thread = tid;
+        const char *in = strstr(line, " in thread T");
+        long long id;
+        if (in != NULL)
+            read_thread_words(a, r, in + 11, line + len, &id);
         r->dealloc_stack.present = true;
         st->cur = (long)(logs->n - 1);
         st->stack = DEALLOC_STACK;
@@ -576,6 +679,10 @@ static bool text_line(cli_logs *logs, text_state *st, const char *path, size_t l
         read_region_side(a, line + strlen("previously allocated by "), &r->allocated_by);
         r->alloc_stack.present = true;
         st->stack = ALLOC_STACK;
+        return true;
+    }
+    if (starts_with(line, "Thread T") && read_thread_line(a, r, line, len)) {
+        st->stack = THREAD_STACK;
         return true;
     }
     if (starts_with(line, "SUMMARY: crossfree: ")) {

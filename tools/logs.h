@@ -65,6 +65,17 @@ typedef struct cli_side {
     long long thread;     // -1 if unknown
 } cli_side;
 
+// A thread the record names (JSON "threads", or the text report's
+// "Thread T2 (consumer, tid 4242) created by T0 here:" lines).
+typedef struct cli_thread {
+    long long id;         // crossfree's number, the N of TN
+    long long os_tid;     // -1 if unknown
+    const char *name;     // NULL if unknown
+    bool main;            // the process's main thread
+    long long created_by; // -1 if not known
+    cli_stack creation_stack;
+} cli_thread;
+
 typedef struct cli_record {
     const char *kind;    // "alloc-dealloc-mismatch", ...
     const char *message; // the plain-words line; never NULL ("" if absent)
@@ -92,10 +103,12 @@ typedef struct cli_record {
     const char *hint;
     const char *where, *where_module; // invalid-free only
     const char *block_address;        // invalid-free inside a block: the block's start
-    bool truncated;                   // the library left frames out
-    const char *time;                 // "2026-11-26T05:40:00.123456Z"; NULL if unknown
-    const char *log;                  // the file it was read from
-    size_t line_no;                   // line of its first text in that file
+    cli_thread *threads;              // the threads named, the calling thread first
+    size_t n_threads;
+    bool truncated;   // the library left frames out
+    const char *time; // "2026-11-26T05:40:00.123456Z"; NULL if unknown
+    const char *log;  // the file it was read from
+    size_t line_no;   // line of its first text in that file
 } cli_record;
 
 typedef struct cli_logs {

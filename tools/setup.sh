@@ -21,6 +21,11 @@ command -v javac >/dev/null || CF_TEST_PACKAGES+=(default-jdk-headless)
 command -v npm >/dev/null || CF_TEST_PACKAGES+=(nodejs npm)
 # `crossfree run`'s exit-status test builds a cgo program with Go.
 command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || CF_TEST_PACKAGES+=(golang-go)
+# Perl's FFI::Platypus and PHP's FFI are FFI hosts of tests/ffi.
+CF_TEST_PACKAGES+=(libffi-platypus-perl php8.2-cli)
+# thread_names-rust builds a Rust program with std::thread::Builder names
+# (rustup's rustc when there is one).
+command -v rustc >/dev/null || [ -x "$HOME/.cargo/bin/rustc" ] || CF_TEST_PACKAGES+=(rustc)
 # `crossfree report`'s tests validate SARIF with python3-jsonschema and JUnit
 # XML with xmllint (libxml2-utils).
 CF_TEST_PACKAGES+=(python3-jsonschema libxml2-utils)

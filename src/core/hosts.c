@@ -61,26 +61,51 @@ static const char runtime_globs[] = "libc.so*,libc-*.so,libm.so*,libpthread.so*,
 // host's own code for semantics=windows: on Windows they call the CRT like
 // any native module; only Dart code calls package:ffi, only Java code JNA.
 static const cf_host_module builtin[] = {
-    // glob, label, host, bridge, code, given
-    {"libffi.so*", "libffi", CF_HOST_NONE, true, false, false},
-    {"_ctypes*.so", "Python (ctypes", CF_HOST_PYTHON, false, true, false},
-    {"_cffi_backend*.so", "Python (cffi", CF_HOST_PYTHON, false, true, false},
-    {"ffi_c.so", "Ruby (ffi gem", CF_HOST_RUBY, false, true, false},
-    {"fiddle.so", "Ruby (Fiddle", CF_HOST_RUBY, false, true, false},
-    {"libjnidispatch*.so", "Java (JNA", CF_HOST_JAVA, false, true, false},
+    // glob, label, host, bridge, code, given, cgo
+    {"libffi.so*", "libffi", CF_HOST_NONE, true, false, false, false},
+    {"_ctypes*.so", "Python (ctypes", CF_HOST_PYTHON, false, true, false, false},
+    {"_cffi_backend*.so", "Python (cffi", CF_HOST_PYTHON, false, true, false, false},
+    {"ffi_c.so", "Ruby (ffi gem", CF_HOST_RUBY, false, true, false, false},
+    {"fiddle.so", "Ruby (Fiddle", CF_HOST_RUBY, false, true, false, false},
+    {"libjnidispatch*.so", "Java (JNA", CF_HOST_JAVA, false, true, false, false},
     // Java code calling a native method that frees directly (JNA's
     // Native.free tail-calls free): JIT frames, then the JVM.
-    {"libjvm.so", "Java (JVM", CF_HOST_JAVA, false, false, false},
-    {"koffi.node", "Node.js (koffi", CF_HOST_NODE, false, true, false},
-    {"luajit*", "Lua (LuaJIT ffi", CF_HOST_LUA, false, true, false},
-    {"libluajit*.so*", "Lua (LuaJIT ffi", CF_HOST_LUA, false, true, false},
-    {"libapp.so", "Dart (AOT code in libapp.so", CF_HOST_DART, false, true, false},
-    {"libflutter*.so", "Dart (Flutter engine", CF_HOST_DART, false, false, false},
-    {"dartaotruntime*", "Dart (VM", CF_HOST_DART, false, false, false},
-    {"dart", "Dart (VM", CF_HOST_DART, false, false, false},
+    {"libjvm.so", "Java (JVM", CF_HOST_JAVA, false, false, false, false},
+    {"koffi.node", "Node.js (koffi", CF_HOST_NODE, false, true, false, false},
+    // Perl's FFI::Platypus (auto/FFI/Platypus/Platypus.so) and PHP's FFI
+    // extension (ffi.so) call through libffi.
+    {"Platypus.so", "Perl (FFI::Platypus", CF_HOST_NONE, false, false, false, false},
+    {"ffi.so", "PHP (FFI", CF_HOST_NONE, false, false, false, false},
+    {"luajit*", "Lua (LuaJIT ffi", CF_HOST_LUA, false, true, false, false},
+    {"libluajit*.so*", "Lua (LuaJIT ffi", CF_HOST_LUA, false, true, false, false},
+    {"libapp.so", "Dart (AOT code in libapp.so", CF_HOST_DART, false, true, false, false},
+    {"libflutter*.so", "Dart (Flutter engine", CF_HOST_DART, false, false, false, false},
+    {"dartaotruntime*", "Dart (VM", CF_HOST_DART, false, false, false, false},
+    {"dart", "Dart (VM", CF_HOST_DART, false, false, false, false},
     // .NET's marshaller frees through SystemNative_Free.
-    {"libSystem.Native.so", ".NET (System.Native", CF_HOST_DOTNET, false, true, false},
+    {"libSystem.Native.so", ".NET (System.Native", CF_HOST_DOTNET, false, true, false, false},
 };
+
+// Go: a call from Go to C goes through runtime.cgocall and
+// runtime.asmcgocall (which switches to the thread's system stack) to the
+// C wrapper cgo generated for the function. A deallocator C.free calls
+// comes straight from the wrapper, or from asmcgocall when the wrapper
+// tail-called it.
+static const cf_host_module by_function[] = {
+    // glob, label, host, bridge, code, given, cgo
+    {"_cgo_*_Cfunc_*", "Go (cgo", CF_HOST_NONE, false, false, false, true},
+    {"runtime.asmcgocall*", "Go (cgo", CF_HOST_NONE, false, false, false, true},
+    {"runtime.cgocall", "Go (cgo", CF_HOST_NONE, false, false, false, true},
+};
+
+const cf_host_module *cf_host_function_of(const char *function) {
+    if (function == NULL || function[0] == '\0')
+        return NULL;
+    for (unsigned i = 0; i < sizeof by_function / sizeof by_function[0]; i++)
+        if (cf_glob_match(by_function[i].glob, cf_strlen(by_function[i].glob), function))
+            return &by_function[i];
+    return NULL;
+}
 
 #define GIVEN_MAX 16
 #define GIVEN_LEN 64
@@ -143,7 +168,7 @@ void cf_hosts_configure(const char *spec, cf_buf *w) {
             struct given *g = &given[given_count++];
             cf_strlcpy(g->glob, p, glen + 1);
             cf_strlcpy(g->name, eq + 1, nlen + 1);
-            g->rule = (cf_host_module){g->glob, g->name, CF_HOST_NONE, false, false, true};
+            g->rule = (cf_host_module){g->glob, g->name, CF_HOST_NONE, false, false, true, false};
         }
         p = *end == ',' ? end + 1 : end;
     }

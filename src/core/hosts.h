@@ -45,6 +45,7 @@ typedef struct cf_host_module {
                        // with the host's Windows allocator (an engine or VM
                        // written in C++ uses the CRT like any native module)
     bool given;        // from host_modules
+    bool cgo;          // Go's cgo: stacks end where cgo switched to the system stack
 } cf_host_module;
 
 // The host `id` (CF_HOST_NONE: "none", "the host", no flags).
@@ -60,6 +61,11 @@ void cf_host_names(cf_buf *out);
 // is matched): host_modules entries first, so they can override a built-in
 // rule, then the built-in ones. NULL when none matches.
 const cf_host_module *cf_host_module_of(const char *module);
+
+// The rule for a frame known by its function name rather than its module:
+// Go links its runtime and cgo's C wrappers (_cgo_HASH_Cfunc_NAME) into
+// the executable, whatever that is called. NULL when none matches.
+const cf_host_module *cf_host_function_of(const char *function);
 
 // Whether frames in `module` (a path or a file name) are never a
 // program's own code, but run on behalf of whoever called them: the C and

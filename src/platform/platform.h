@@ -85,6 +85,12 @@ const char *cf_os_strerror(int err); // static text, never allocates
 int cf_os_getpid(void);
 // Kernel thread id of the caller.
 int cf_os_gettid(void);
+// The name of the live thread with kernel id `os_tid` in this process (as
+// pthread_setname_np or prctl(PR_SET_NAME) set it) into buf, NUL-terminated;
+// false, buf "", when it cannot be read (the thread is gone, or the port
+// cannot read another thread's name). Error and thread-exit paths only:
+// may read /proc, never mallocs.
+bool cf_os_thread_name(int os_tid, char *buf, size_t cap);
 // Lets another thread run (only called under contention).
 void cf_os_yield(void);
 // Wall-clock time in microseconds since the epoch.
@@ -220,6 +226,14 @@ bool cf_symbolize(uintptr_t pc, bool names, cf_frame_info *out);
 // unloaded still print as module+offset. Called before each unload. Never
 // allocates (the history is an mmap'd array).
 void cf_symbolize_note_modules(void);
+
+// The address ranges (first to last loadable segment) of the loaded modules
+// whose path `want` accepts, at most `max` of them, into lo[]/hi[];
+// returns how many. Never allocates; takes the loader's lock, so it is
+// called only where the loader may be entered (before a dlopen, after a
+// dlclose, at start-up). Ports that cannot list modules return 0.
+unsigned cf_os_module_ranges(bool (*want)(const char *path), uintptr_t *lo, uintptr_t *hi,
+                             unsigned max);
 
 // Forgets cached debug info (the next cf_symbolize re-reads the modules).
 void cf_symbolize_reset(void);

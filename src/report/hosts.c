@@ -19,17 +19,23 @@ static void name_host(cf_host_side *out, const cf_host_module *host, const cf_ho
                   bridge != NULL ? bridge->label : "", open ? ")" : "");
 }
 
-void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_side *out) {
+void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool names,
+                   cf_host_side *out) {
     out->found = false;
     out->frame = 0;
     out->host[0] = '\0';
     out->dart = false;
+    out->cgo = false;
     cf_frame_info f;
     const cf_host_module *bridge = NULL;
     bool jit = false;
     for (unsigned i = 0; i < n; i++) {
         cf_frame_resolve(sym, pcs[i], false, &f);
         const cf_host_module *m = cf_host_module_of(f.module);
+        if (m == NULL && !f.jit && names && f.module[0] != '\0') {
+            cf_frame_resolve(sym, pcs[i], true, &f);
+            m = cf_host_function_of(f.function);
+        }
         if (m == NULL && !f.jit)
             continue;
         if (!out->found) {
@@ -46,6 +52,7 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_
         }
         name_host(out, m, bridge);
         out->dart = m->host == CF_HOST_DART;
+        out->cgo = m->cgo;
         return;
     }
     if (!out->found)

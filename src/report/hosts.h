@@ -17,11 +17,14 @@ typedef struct cf_host_side {
     unsigned frame; // index of the frame where the host crossed into native code
     char host[128]; // "Python (ctypes via libffi)"
     bool dart;      // the host is Dart (package:ffi frees with CoTaskMemFree on Windows)
+    bool cgo;       // Go's cgo: the stack ends where cgo switched stacks, below the Go code
 } cf_host_side;
 
 // Finds the innermost frame of `pcs` that belongs to an FFI host or bridge
-// (or to JIT code), and names the host.
-void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_side *out);
+// (or to JIT code), and names the host. With `names`, frames are also
+// known by function name (cf_host_function_of: Go).
+void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool names,
+                   cf_host_side *out);
 
 // The native side of an allocation: the innermost frame outside the
 // runtime modules (cf_runtime_module). Fills `f` (with names when `names`)

@@ -302,6 +302,32 @@ static void write_windows_view(jw *w, const cf_winview *v) {
     close_value(w, '}');
 }
 
+// Every thread the report names (cf_report_threads_collect): its number,
+// OS thread id, name, and where it was created.
+static void write_threads(jw *w, const cf_report_threads *ts, bool names, cf_symbolizer sym) {
+    open_value(w, "threads", '[');
+    for (unsigned i = 0; i < ts->n && !w->cut; i++) {
+        const cf_thread_desc *d = &ts->desc[i];
+        open_value(w, NULL, '{');
+        member_dec(w, "id", ts->tid[i]);
+        if (d->os_tid != 0)
+            member_dec(w, "os_tid", d->os_tid);
+        else
+            member_lit(w, "os_tid", "null");
+        member_str(w, "name", d->name);
+        member_lit(w, "main", d->main ? "true" : "false");
+        if (d->created) {
+            member_dec(w, "created_by", d->created_by);
+            write_depot_stack(w, "creation_stack", d->create_stack, names, sym);
+        } else {
+            member_lit(w, "created_by", "null");
+            member_lit(w, "creation_stack", "null");
+        }
+        close_value(w, '}');
+    }
+    close_value(w, ']');
+}
+
 void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool names,
                            cf_symbolizer sym, cf_buf *out) {
     cf_error_check(e);
@@ -417,6 +443,10 @@ void cf_report_format_json(const cf_error *e, const cf_report_meta *meta, bool n
             member_lit(&w, "first_free", "null");
         }
     }
+
+    cf_report_threads ts;
+    cf_report_threads_collect(e, &ts);
+    write_threads(&w, &ts, names, sym);
 
     // Everything that may be cut is written: give the reserve back.
     if (w.reserve > 0) {

@@ -99,6 +99,77 @@ static void format_depot_stack(cf_buf *out, uint32_t id, bool names, cf_symboliz
     format_stack_marked(out, pcs, n, names, sym, NULL);
 }
 
+// ---------------------------------------------------------------------------
+// Threads
+
+// Adds `tid` once; false when it was there already or there is no room or
+// nothing is known of it.
+static bool add_thread(const cf_error *e, cf_report_threads *ts, uint32_t tid) {
+    for (unsigned i = 0; i < ts->n; i++)
+        if (ts->tid[i] == tid)
+            return false;
+    if (ts->n == CF_REPORT_THREADS_MAX)
+        return false;
+    cf_thread_desc *d = &ts->desc[ts->n];
+    *d = (cf_thread_desc){0};
+    if (!e->threads(tid, d))
+        return false;
+    ts->tid[ts->n++] = tid;
+    return true;
+}
+
+void cf_report_threads_collect(const cf_error *e, cf_report_threads *out) {
+    out->n = 0;
+    if (e->threads == NULL)
+        return;
+    add_thread(e, out, e->tid);
+    if (e->has_alloc)
+        add_thread(e, out, cf_record_tid(&e->alloc));
+    if (e->has_prev_free)
+        add_thread(e, out, e->prev_free.free_tid);
+    // Then whoever created those, and their creators (added at the end, so
+    // the loop reaches them too).
+    for (unsigned i = 0; i < out->n; i++)
+        if (out->desc[i].created)
+            add_thread(e, out, out->desc[i].created_by);
+}
+
+static const cf_thread_desc *find_thread(const cf_report_threads *ts, uint32_t tid) {
+    for (unsigned i = 0; ts != NULL && i < ts->n; i++)
+        if (ts->tid[i] == tid)
+            return &ts->desc[i];
+    return NULL;
+}
+
+void cf_report_format_thread(cf_buf *out, uint32_t tid, const cf_report_threads *ts) {
+    cf_buf_printf(out, "T%u", tid);
+    const cf_thread_desc *d = find_thread(ts, tid);
+    if (d == NULL || d->main || d->os_tid == 0)
+        return;
+    if (d->name[0] != '\0')
+        cf_buf_printf(out, " (%s, tid %d)", d->name, d->os_tid);
+    else
+        cf_buf_printf(out, " (tid %d)", d->os_tid);
+}
+
+// "Thread T2 (consumer, tid 4242) created by T0 here:" and the stack of
+// the call that created it, for each thread the report names that
+// crossfree saw created, as ASan prints them.
+static void format_thread_origins(cf_buf *out, const cf_report_threads *ts, bool names,
+                                  cf_symbolizer sym) {
+    for (unsigned i = 0; i < ts->n; i++) {
+        const cf_thread_desc *d = &ts->desc[i];
+        if (!d->created)
+            continue;
+        cf_buf_printf(out, "Thread ");
+        cf_report_format_thread(out, ts->tid[i], ts);
+        cf_buf_printf(out, " created by ");
+        cf_report_format_thread(out, d->created_by, ts);
+        cf_buf_printf(out, " here:\n");
+        format_depot_stack(out, d->create_stack, names, sym);
+    }
+}
+
 static const char *alloc_words(const cf_record *r) {
     return cf_alloc_fn_words((cf_alloc_fn)cf_record_alloc_fn(r), cf_record_family(r));
 }
@@ -110,28 +181,34 @@ static const char *dealloc_words(unsigned fn, unsigned family) {
 // "0x... is a N-byte region allocated by WORDS in thread T here:" and the
 // allocation stack.
 static void format_block(cf_buf *out, uintptr_t addr, const cf_record *r, bool names,
-                         cf_symbolizer sym) {
-    cf_buf_printf(out, "%p is a %zu-byte region allocated by %s in thread T%u here:\n",
-                  (void *)addr, (size_t)cf_record_size(r), alloc_words(r), cf_record_tid(r));
+                         cf_symbolizer sym, const cf_report_threads *ts) {
+    cf_buf_printf(out, "%p is a %zu-byte region allocated by %s in thread ", (void *)addr,
+                  (size_t)cf_record_size(r), alloc_words(r));
+    cf_report_format_thread(out, cf_record_tid(r), ts);
+    cf_buf_printf(out, " here:\n");
     format_depot_stack(out, r->stack, names, sym);
 }
 
 // A freed block (a double free's, or the one a stray pointer is near):
 // where it was freed first, then where it was made.
-static void format_freed_block(cf_buf *out, const cf_error *e, bool names, cf_symbolizer sym) {
+static void format_freed_block(cf_buf *out, const cf_error *e, bool names, cf_symbolizer sym,
+                               const cf_report_threads *ts) {
     const cf_record *r = &e->alloc;
     cf_buf_printf(out, "%p is a %zu-byte region freed by ", (void *)r->addr,
                   (size_t)cf_record_size(r));
     if (e->has_prev_free) {
         const cf_qentry *q = &e->prev_free;
-        cf_buf_printf(out, "%s in thread T%u here:\n",
-                      dealloc_words(q->dealloc_fn, cf_record_family(&q->rec)), q->free_tid);
+        cf_buf_printf(out, "%s in thread ",
+                      dealloc_words(q->dealloc_fn, cf_record_family(&q->rec)));
+        cf_report_format_thread(out, q->free_tid, ts);
+        cf_buf_printf(out, " here:\n");
         format_depot_stack(out, q->free_stack, names, sym);
     } else {
         cf_buf_printf(out, "an earlier deallocation (its stack is no longer remembered):\n");
     }
-    cf_buf_printf(out, "previously allocated by %s in thread T%u here:\n", alloc_words(r),
-                  cf_record_tid(r));
+    cf_buf_printf(out, "previously allocated by %s in thread ", alloc_words(r));
+    cf_report_format_thread(out, cf_record_tid(r), ts);
+    cf_buf_printf(out, " here:\n");
     format_depot_stack(out, r->stack, names, sym);
 }
 
@@ -231,12 +308,23 @@ void cf_report_format_hint(const cf_error *e, const cf_ffi_facts *facts, cf_buf 
     default:
         break;
     }
+    if (facts->side.found && facts->side.cgo) {
+        // crossfree does not walk from the system stack back onto the
+        // goroutine's: Go's runtime moves goroutine stacks, and its frame
+        // layout is its own. Go's dump after SIGABRT has those frames.
+        cf_buf_printf(out, "; the stacks end where cgo switched to the system stack, so the Go "
+                           "code that called C is not in them");
+        if (e->halts)
+            cf_buf_printf(out, ": Go's goroutine dump after the abort lists it (the goroutine "
+                               "[syscall] that ran runtime.cgocall, down to its .go file and "
+                               "line)");
+    }
     if (e->halts)
         cf_buf_printf(out, " (CROSSFREE_OPTIONS=halt_on_error=0 continues after a report)");
 }
 
 void cf_report_ffi_facts(const cf_error *e, bool names, cf_symbolizer sym, cf_ffi_facts *out) {
-    cf_hosts_find(e->pcs, e->n_pcs, sym, &out->side);
+    cf_hosts_find(e->pcs, e->n_pcs, sym, names, &out->side);
     // Each function inlined at an earlier pc is a numbered frame too.
     out->side_line = out->side.frame;
     if (names && out->side.found) {
@@ -256,7 +344,9 @@ void cf_report_ffi_facts(const cf_error *e, bool names, cf_symbolizer sym, cf_ff
     if (cf_hosts_native_frame(apcs, an, sym, names, &f) < 0)
         return;
     cf_strlcpy(out->native_module, cf_path_base(f.module), sizeof out->native_module);
-    cf_strlcpy(out->native_function, f.function, sizeof out->native_function);
+    // The innermost function at the pc, inlined or not, as the stack shows it.
+    cf_strlcpy(out->native_function, f.n_inlined > 0 ? cf_inline_function(&f, 0) : f.function,
+               sizeof out->native_function);
 }
 
 // "freed from HOST (frame #N); allocated in MODULE by WORDS in FUNCTION"
@@ -372,8 +462,12 @@ void cf_report_format_message(const cf_error *e, cf_buf *out) {
 
 void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *out) {
     cf_error_check(e);
-    cf_buf_printf(out, "==%d==ERROR: crossfree: %s on address %p in thread T%u\n", e->pid,
-                  cf_error_kind_name(e->kind), (void *)e->addr, e->tid);
+    cf_report_threads ts;
+    cf_report_threads_collect(e, &ts);
+    cf_buf_printf(out, "==%d==ERROR: crossfree: %s on address %p in thread ", e->pid,
+                  cf_error_kind_name(e->kind), (void *)e->addr);
+    cf_report_format_thread(out, e->tid, &ts);
+    cf_buf_char(out, '\n');
     cf_report_format_message(e, out);
     cf_buf_char(out, '\n');
     cf_ffi_facts facts;
@@ -392,10 +486,10 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
     case CF_ERR_MISMATCH:
     case CF_ERR_SIZE_MISMATCH:
     case CF_ERR_ALIGN_MISMATCH:
-        format_block(out, e->addr, &e->alloc, names, sym);
+        format_block(out, e->addr, &e->alloc, names, sym, &ts);
         break;
     case CF_ERR_DOUBLE_FREE:
-        format_freed_block(out, e, names, sym);
+        format_freed_block(out, e, names, sym, &ts);
         break;
     case CF_ERR_INVALID_FREE:
         if (e->where == CF_WHERE_OWN)
@@ -404,13 +498,14 @@ void cf_report_format(const cf_error *e, bool names, cf_symbolizer sym, cf_buf *
                           "is not recorded)\n",
                           (void *)e->alloc.addr, (size_t)cf_record_size(&e->alloc));
         else if (cf_where_freed(e->where))
-            format_freed_block(out, e, names, sym);
+            format_freed_block(out, e, names, sym, &ts);
         else if (cf_where_has_block(e->where))
-            format_block(out, e->alloc.addr, &e->alloc, names, sym);
+            format_block(out, e->alloc.addr, &e->alloc, names, sym, &ts);
         break;
     default:
         break;
     }
+    format_thread_origins(out, &ts, names, sym);
     format_summary(out, e, names, sym);
     cf_buf_printf(out, "HINT: ");
     cf_report_format_hint(e, &facts, out);

@@ -51,6 +51,22 @@ static inline bool cf_where_freed(cf_where w) {
     return w >= CF_WHERE_FREED_INSIDE && w <= CF_WHERE_FREED_AFTER;
 }
 
+// What a report says about one thread beyond its crossfree number: its OS
+// thread id, its name (pthread_setname_np, prctl(PR_SET_NAME)), and where
+// it was created, when crossfree saw the call that created it.
+typedef struct cf_thread_desc {
+    bool main;             // the process's main thread: printed as its number alone
+    int os_tid;            // kernel thread id; 0 if unknown
+    char name[16];         // "" if unknown (Linux keeps 15 bytes of a name)
+    bool created;          // created_by and create_stack are valid
+    uint32_t created_by;   // crossfree number of the creating thread
+    uint32_t create_stack; // depot id of the creating call's stack (0: none recorded)
+} cf_thread_desc;
+
+// Describes thread number `tid`; false when nothing is known of it (the
+// report then prints its number alone). Error path only; never allocates.
+typedef bool (*cf_thread_fn)(uint32_t tid, cf_thread_desc *out);
+
 typedef struct cf_error {
     cf_error_kind kind;
     int pid;
@@ -70,7 +86,25 @@ typedef struct cf_error {
     bool halts;            // halt_on_error=1: the process aborts after this report
     size_t delete_size;    // size-mismatch: the size operator delete was given
     size_t delete_align;   // alignment-mismatch: the alignment operator delete was given
+    cf_thread_fn threads;  // describes the threads the report names; NULL: numbers only
 } cf_error;
+
+// The threads a report describes (cf_report_threads): the thread of the bad
+// call, the allocating thread, the first freeing thread, then the threads
+// that created those, each once, at most CF_REPORT_THREADS_MAX.
+#define CF_REPORT_THREADS_MAX 8
+typedef struct cf_report_threads {
+    unsigned n;
+    uint32_t tid[CF_REPORT_THREADS_MAX];
+    cf_thread_desc desc[CF_REPORT_THREADS_MAX];
+} cf_report_threads;
+
+// Fills `out` from e->threads (n = 0 without it). Both renderings use it.
+void cf_report_threads_collect(const cf_error *e, cf_report_threads *out);
+
+// "T2 (consumer, tid 4242)", "T2 (tid 4242)", or "T2" for the main thread
+// or a thread nothing is known of.
+void cf_report_format_thread(cf_buf *out, uint32_t tid, const cf_report_threads *ts);
 
 // What a report says about an FFI crossing: the host that made the bad call
 // and, for a mismatch, the native module and function that allocated. Both

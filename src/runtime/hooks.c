@@ -8,6 +8,7 @@
 // meets a stale record), and the real allocator is never called with a
 // lock held. No malloc, no global lock, no syscall unless a table grows.
 #include "core/header.h"
+#include "core/hosts.h"
 #include "core/quarantine.h"
 #include "runtime/internal.h"
 #include "runtime/options.h"
@@ -154,12 +155,74 @@ static inline void release_own(uintptr_t p) {
         cf_platform_release(p, CF_FAM_MALLOC);
 }
 
+// ---------------------------------------------------------------------------
+// FFI bridges
+//
+// A free that an FFI host makes through libffi is called from libffi's
+// code: one frame (free_context_size=1) would say only that libffi freed
+// first. Such a release keeps CF_BRIDGE_FREE_FRAMES frames, enough to
+// reach the host's own module. The bridges' address ranges are listed at
+// start-up, before each dlopen and after each dlclose (a host loads libffi,
+// then opens the library whose memory it frees). While none is loaded,
+// releases pay nothing: the depth they read is the plain 1 of
+// free_context_size; with one loaded it reads DEPTH_BRIDGED, and only then
+// compares its calling pc with the ranges.
+
+#define CF_BRIDGES_MAX 4
+#define CF_BRIDGE_FREE_FRAMES 16u
+// free_context_size=1 while a bridge is loaded. Its sign bit keeps it below
+// every context size in the signed comparison that tells whether a capture
+// is a whole stack.
+#define DEPTH_BRIDGED 0x80000001u
+static _Atomic unsigned bridge_count;
+static _Atomic uintptr_t bridge_lo[CF_BRIDGES_MAX], bridge_hi[CF_BRIDGES_MAX];
+// The depth a release keeps: free_context_size, or DEPTH_BRIDGED.
+static _Atomic unsigned free_depth;
+
+static bool is_bridge(const char *path) {
+    const cf_host_module *m = cf_host_module_of(path);
+    return m != NULL && m->bridge;
+}
+
+void cf_rt_bridges_refresh(void) {
+    uintptr_t lo[CF_BRIDGES_MAX], hi[CF_BRIDGES_MAX];
+    unsigned n = cf_os_module_ranges(is_bridge, lo, hi, CF_BRIDGES_MAX);
+    // Readers may see a mix for a moment: a release then keeps one frame
+    // or a few more, never anything wrong.
+    atomic_store_explicit(&bridge_count, 0, memory_order_relaxed);
+    for (unsigned i = 0; i < n; i++) {
+        atomic_store_explicit(&bridge_lo[i], lo[i], memory_order_relaxed);
+        atomic_store_explicit(&bridge_hi[i], hi[i], memory_order_relaxed);
+    }
+    atomic_store_explicit(&bridge_count, n, memory_order_release);
+    unsigned depth = cf_rt_set.free_context;
+    atomic_store_explicit(&free_depth, depth == 1 && n > 0 ? DEPTH_BRIDGED : depth,
+                          memory_order_relaxed);
+}
+
+static bool in_bridge(uintptr_t pc) {
+    unsigned n = atomic_load_explicit(&bridge_count, memory_order_acquire);
+    for (unsigned i = 0; i < n && i < CF_BRIDGES_MAX; i++)
+        if (pc >= atomic_load_explicit(&bridge_lo[i], memory_order_relaxed) &&
+            pc < atomic_load_explicit(&bridge_hi[i], memory_order_relaxed))
+            return true;
+    return false;
+}
+
 // The stack of this release that the quarantine keeps: `depth` frames (by
-// default just the calling pc, found without unwinding).
+// default just the calling pc, found without unwinding; with a bridge
+// loaded, more when that pc is in it).
 static inline unsigned release_stack(uintptr_t *pcs, unsigned depth) {
     if (depth == 1) {
         pcs[0] = cf_capture_caller();
         return pcs[0] != 0;
+    }
+    if (depth == DEPTH_BRIDGED) {
+        pcs[0] = cf_capture_caller();
+        if (!in_bridge(pcs[0]))
+            return pcs[0] != 0;
+        depth = cf_rt_set.context_size < CF_BRIDGE_FREE_FRAMES ? cf_rt_set.context_size
+                                                               : CF_BRIDGE_FREE_FRAMES;
     }
     if (depth == 0)
         return 0;
@@ -248,12 +311,13 @@ static inline __attribute__((always_inline)) bool on_release(cf_dealloc_fn fn, u
     // itself: cf_platform_release ignores them. semantics=windows needs the
     // whole stack to see which side freed.
     bool quarantined = cf_quarantine_enabled();
-    unsigned depth = cf_rt_set.winsem ? cf_rt_set.context_size : cf_rt_set.free_context;
+    unsigned depth = cf_rt_set.winsem ? cf_rt_set.context_size
+                                      : atomic_load_explicit(&free_depth, memory_order_relaxed);
     uintptr_t pcs[CF_DEPOT_MAX_FRAMES];
     unsigned n = quarantined ? release_stack(pcs, depth) : 0;
     // A report shows the whole stack of the bad call: a shallower capture
     // is passed as none, and the report takes it again (error path).
-    bool whole = depth >= cf_rt_set.context_size;
+    bool whole = (int)depth >= (int)cf_rt_set.context_size;
 
     cf_record rec;
     if (!take_record((uintptr_t)p, &rec)) {

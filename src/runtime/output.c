@@ -10,6 +10,7 @@
 #include "report/suppress.h"
 #include "runtime/internal.h"
 #include "runtime/options.h"
+#include "runtime/threads.h"
 #include "stack/capture.h"
 #include "stack/depot.h"
 #include "stack/fast_unwind.h"
@@ -176,6 +177,7 @@ static bool write_report(cf_error *e, bool *after_exit) {
     CF_RT_GUARDED; // the symbolizer allocates
     cf_lock_acquire(&report_lock);
     e->pid = cf_os_getpid();
+    e->threads = cf_rt_thread_describe;
     if (cf_suppressions_count() > 0 && cf_suppressions_match(e, cf_rt_symbolize_for_report)) {
         // Handled like an error with halt_on_error=0 (the caller carries on
         // safely), but silent, and it never changes the exit status.

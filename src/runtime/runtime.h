@@ -63,6 +63,16 @@ static inline uint32_t cf_rt_tid(void) {
     return tid1 != 0 ? tid1 - 1 : cf_rt_tid_assign();
 }
 
+// Thread creation, for a shim that wraps the OS's call (pthread_create):
+// cf_rt_thread_creating numbers the new thread, records its creator and the
+// creating call's stack, and returns the argument to create it with
+// instead, cf_rt_thread_start being its start routine; NULL means create
+// it as asked (crossfree is not checking, or its registry is full). Never
+// allocates. cf_rt_thread_create_failed undoes it when creation failed.
+void *cf_rt_thread_creating(void *(*start)(void *), void *arg);
+void *cf_rt_thread_start(void *slot);
+void cf_rt_thread_create_failed(void *slot);
+
 // Bootstrap arena for allocations made while crossfree initialises.
 void *cf_rt_bootstrap_alloc(size_t size, size_t align);
 // Inline: every free asks.
@@ -156,6 +166,16 @@ void cf_rt_at_exit(void);
 // classes) forgets what it knew, since other code may now sit there. Safe
 // before start-up.
 void cf_rt_modules_changed(void);
+
+// Whether this process is checked (true until start-up decides otherwise:
+// `only` may exclude it).
+bool cf_rt_checking(void);
+
+// Lists the FFI bridges' (libffi's) address ranges again: a release called
+// from one keeps enough frames to reach the FFI host (free_context_size=1
+// keeps one otherwise). Called at start-up and from cf_rt_modules_changed;
+// never allocates.
+void cf_rt_bridges_refresh(void);
 
 // fork handlers (registered by the platform).
 void cf_rt_fork_prepare(void);

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Start-up: the bootstrap arena that serves allocations made while
 // crossfree finds the real allocator, the options and the settings derived
-// from them, `only`, the suppressions file, thread numbers, and the fork
-// and module-change handlers. Nothing here runs on a checked call's path.
+// from them, `only`, the suppressions file, and the fork and module-change
+// handlers. Nothing here runs on a checked call's path.
 #include "core/header.h"
 #include "core/quarantine.h"
 #include "report/hosts.h"
 #include "report/suppress.h"
 #include "runtime/internal.h"
 #include "runtime/options.h"
+#include "runtime/threads.h"
 #include "runtime/winsem.h"
 #include "stack/capture.h"
 #include "stack/depot.h"
@@ -23,8 +24,6 @@ __thread cf_tls cf_tls_data __attribute__((tls_model("initial-exec")));
 
 cf_rt_settings cf_rt_set = {.checking = true};
 size_t cf_rt_header_bytes;
-
-static atomic_uint next_tid;
 
 // ---------------------------------------------------------------------------
 // Bootstrap arena
@@ -151,8 +150,11 @@ static bool init_everything(void) {
         cf_log_error("cannot map memory for its tables; checking is off in this process");
         cf_rt_set.checking = false;
     }
-    if (cf_rt_set.checking)
+    if (cf_rt_set.checking) {
         load_suppressions();
+        (void)cf_rt_threads_init(); // without it, reports name threads by number only
+        cf_rt_bridges_refresh();
+    }
     if (!cf_platform_init())
         return false;
     // Static: start-up may run on a small thread stack.
@@ -203,19 +205,15 @@ bool cf_rt_enter_slow(void) {
     return true;
 }
 
-uint32_t cf_rt_tid_assign(void) {
-    cf_tls *t = &cf_tls_data;
-    if (t->tid1 == 0)
-        t->tid1 = atomic_fetch_add_explicit(&next_tid, 1, memory_order_relaxed) + 1;
-    return t->tid1 - 1;
-}
-
 // ---------------------------------------------------------------------------
 // Modules and fork
+
+bool cf_rt_checking(void) { return cf_rt_set.checking; }
 
 void cf_rt_modules_changed(void) {
     cf_capture_modules_changed();
     cf_winsem_modules_changed();
+    cf_rt_bridges_refresh();
 }
 
 void cf_rt_fork_prepare(void) {
@@ -233,6 +231,7 @@ void cf_rt_fork_parent(void) {
 void cf_rt_fork_child(void) {
     // Only the forking thread exists in the child; it held every lock.
     cf_log_set_fd(CF_FD_STDERR); // until the child opens its own log file
+    cf_rt_threads_fork_child();
     cf_winsem_fork_child();
     cf_table_unlock_all();
     cf_quarantine_unlock_all();

@@ -12,7 +12,9 @@
 // EXPECT[global-free-new,libc-free-new,native-free-new]: alloc-dealloc-mismatch
 // EXPECT-EXIT[global-free-new,libc-free-new,native-free-new]: SIGABRT
 // EXPECT-WORDS[global-free-new,libc-free-new,native-free-new]: allocated by operator new[], freed by free()
-// EXPECT-LINE[global-free-new,libc-free-new,native-free-new]: ^0x[0-9a-f]+ is a 40-byte region allocated by operator new\[\] in thread T[0-9]+ here:$
+// EXPECT-LINE[global-free-new,libc-free-new,native-free-new]: ^0x[0-9a-f]+ is a 40-byte region allocated by operator new\[\] in thread T[0-9]+ \(java, tid [0-9]+\) here:$
+// The launcher runs Java's main method in a thread of its own, named "java".
+// EXPECT-LINE[global-free-new,libc-free-new,native-free-new]: ^Thread T[0-9]+ \(java, tid [0-9]+\) created by T0 here:$
 // EXPECT-ALLOC-FRAME[global-free-new,libc-free-new,native-free-new]: #0 make_array buffers.cc@alloc_array
 // EXPECT-ALLOC-MODULE[global-free-new,libc-free-new,native-free-new]: #0 /libbuffers\.so$
 // EXPECT-ALLOC-MODULE[global-free-new,libc-free-new,native-free-new]: /libjnidispatch[^/]*\.so$

@@ -13,7 +13,7 @@
 # PROGRAM=WHY from meson) is skipped.
 #
 # The excerpt must be a subsequence of the real lines, each line equal once
-# PIDs, addresses and program counters are blanked and the page's
+# PIDs, thread ids, addresses and program counters are blanked and the page's
 # /work/main and /work/main/build are read as this source tree and build
 # directory; a line "..." marks lines left out, and frames may be left out
 # without it. In the lines after the LD_PRELOAD= one (node's perf map
@@ -54,6 +54,7 @@ def blocks(text):
 
 def normalize(line, paths):
     line = re.sub(r"==\d+==", "==PID==", line)
+    line = re.sub(r"\btid \d+\)", "tid TID)", line)  # a thread's OS id, as PIDs
     line = re.sub(r"(on address |^)0x[0-9a-f]+(?= in thread| is a| was )", r"\g<1>ADDR", line)
     line = re.sub(r"^(\s*#\d+) 0x[0-9a-f]+", r"\1 PC", line)
     line = re.sub(r"\[jit\] 0x[0-9a-f]+", "[jit] PC", line)

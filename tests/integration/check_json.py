@@ -230,11 +230,46 @@ def check_stack(c, tag, s):
             check_frame(c, f"{tag}[{i}]", f)
 
 
+THREAD_KEYS = {"id", "os_tid", "name", "main", "created_by", "creation_stack"}
+
+
+def check_threads(c, tag, rec):
+    """`threads`: each thread the record names, once, the calling thread first."""
+    ts = rec["threads"]
+    if not c.check(isinstance(ts, list), f"{tag}: threads is an array", "array", ts):
+        return
+    ids = [t.get("id") for t in ts if isinstance(t, dict)]
+    c.check(len(ids) == len(set(ids)), f"{tag}: threads lists each thread once", "unique ids",
+            ids)
+    if ts:
+        c.check(ids[0] == rec["thread"], f"{tag}: threads[0] is the calling thread",
+                rec["thread"], ids[0])
+    for i, t in enumerate(ts):
+        tt = f"{tag}: threads[{i}]"
+        if not c.check(isinstance(t, dict) and set(t) == THREAD_KEYS, f"{tt} has exactly the "
+                       "keys " + ", ".join(sorted(THREAD_KEYS)), sorted(THREAD_KEYS),
+                       sorted(t) if isinstance(t, dict) else t):
+            continue
+        c.check(is_int(t["id"]) and t["id"] >= 0, f"{tt}.id", "int >= 0", t["id"])
+        c.check(t["os_tid"] is None or (is_int(t["os_tid"]) and t["os_tid"] > 0),
+                f"{tt}.os_tid is a positive integer or null", "int|null", t["os_tid"])
+        c.check(t["name"] is None or (isinstance(t["name"], str) and t["name"] != ""),
+                f"{tt}.name is a non-empty string or null", "string|null", t["name"])
+        c.check(isinstance(t["main"], bool), f"{tt}.main is a boolean", "bool", t["main"])
+        if t["created_by"] is None:
+            c.check(t["creation_stack"] is None, f"{tt}: creation_stack is null without "
+                    "created_by", None, t["creation_stack"])
+        else:
+            c.check(is_int(t["created_by"]) and t["created_by"] in ids,
+                    f"{tt}.created_by is a thread of the array", ids, t["created_by"])
+            check_stack(c, f"{tt}.creation_stack", t["creation_stack"])
+
+
 def check_schema(c, rec, tag, pid, exe, argv, t0, t1):
     """What every record must satisfy, whatever the test expects."""
     common = ["crossfree", "kind", "pid", "executable", "command_line", "thread", "address",
               "size", "message", "hint", "allocated_by", "freed_by", "freed_from",
-              "deallocation_stack", "allocation_stack", "truncated", "time"]
+              "deallocation_stack", "allocation_stack", "threads", "truncated", "time"]
     extra = {"double-free": ["first_free"],
              "invalid-free": ["where", "where_module", "block_address"],
              "new-delete-size-mismatch": ["delete_size"],
@@ -280,6 +315,7 @@ def check_schema(c, rec, tag, pid, exe, argv, t0, t1):
                 and is_int(ab["thread"]), f"{tag}: allocated_by",
                 "{family, function, thread}", ab)
     check_stack(c, f"{tag}: deallocation_stack", rec["deallocation_stack"])
+    check_threads(c, tag, rec)
     ff = rec["freed_from"]
     if ff is not None and c.check(
             isinstance(ff, dict) and set(ff) == {"host", "frame", "message"}

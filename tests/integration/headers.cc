@@ -34,7 +34,7 @@
 // EXPECT-FREE-FRAME[page-start]: #0 page_start_delete() @h_page_free
 // EXPECT-ALLOC-FRAME[page-start]: #0 page_start_block(std::vector<void*, std::allocator<void*> >*) @h_page_alloc
 // EXPECT-WORDS[late-thread]: allocated by malloc(), freed by operator delete[]
-// EXPECT-LINE[late-thread]: is a 24-byte region allocated by malloc\(\) in thread T2[0-9]{3} here:$
+// EXPECT-LINE[late-thread]: is a 24-byte region allocated by malloc\(\) in thread T2[0-9]{3} \(.*tid [0-9]+\) here:$
 // EXPECT-ALLOC-FRAME[late-thread]: #0 late_thread_alloc(void*) @h_late_alloc
 // EXPECT-FREE-FRAME[late-thread]: #0 late_thread_delete() @h_late_free
 //

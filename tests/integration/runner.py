@@ -15,8 +15,12 @@ after the keyword limits a line to runs with `--mode` set to one of them:
   EXPECT-FREE-FRAME: [#N] FUNC [FILE@MARKER | @MARKER]
   EXPECT-ALLOC-FRAME: ...       same for the allocation stack
   EXPECT-FIRST-FREE-FRAME: ...  same for the first free of a double free
+  EXPECT-THREAD-FRAME: TN [#N] FUNC [FILE@MARKER | @MARKER]
+                                same for the stack that created thread TN
+                                (`Thread TN (...) created by TM here:`)
   EXPECT-FREE-MODULE: REGEX     some free-stack frame's module matches
   EXPECT-ALLOC-MODULE: REGEX    (FREE-MODULE/ALLOC-MODULE accept [#N] first)
+  EXPECT-FIRST-FREE-MODULE: ... the same for the first free of a double free
   EXPECT-BOUNDARY-MODULE: [#N] REGEX
                                 the free-stack frame tagged `[host boundary:
                                 HOST]` is in a module matching REGEX
@@ -87,8 +91,11 @@ DEALLOC_WORDS = (
     "operator delete(align_val_t)", "operator delete[](align_val_t)",
 )
 
+# A thread as reports name it: `T2`, or `T2 (NAME, tid 4242)` / `T2 (tid 4242)`.
+THREAD = r"(T\d+)(?: \((?:.*, )?tid \d+\))?"
 HEADER_RE = re.compile(
-    r"^==(\d+)==ERROR: crossfree: (\S+) on address (0x[0-9a-f]+) in thread (T\d+)$")
+    r"^==(\d+)==ERROR: crossfree: (\S+) on address (0x[0-9a-f]+) in thread " + THREAD + "$")
+CREATED_RE = re.compile(r"^Thread " + THREAD + " created by " + THREAD + " here:$")
 ANY_PID_LINE_RE = re.compile(r"^==(\d+)==")
 # `#n 0xADDR in FUNCTION FILE:LINE (MODULE+0xOFFSET)`; parsed from the right
 # because C++ names contain spaces and parentheses.
@@ -101,8 +108,9 @@ SIDES_RE = re.compile(
     r"^freed from (.+) \(frame #(\d+)\)(?:; allocated in (\S+) by (.+?)(?: in (.+))?)?$")
 FILE_LINE_RE = re.compile(r"^(.*) (\S+):(\d+)$")
 REGION_RE = re.compile(
-    r"^(0x[0-9a-f]+) is a (\d+)-byte region (allocated|freed) by (.+) in thread (T\d+) here:$")
-PREV_ALLOC_RE = re.compile(r"^previously allocated by (.+) in thread (T\d+) here:$")
+    r"^(0x[0-9a-f]+) is a (\d+)-byte region (allocated|freed) by (.+?) in thread " + THREAD +
+    " here:$")
+PREV_ALLOC_RE = re.compile(r"^previously allocated by (.+?) in thread " + THREAD + " here:$")
 DIRECTIVE_RE = re.compile(
     r"(?://|#)\s*(EXPECT(?:-[A-Z-]+)?|OPTIONS|ENV|ARGS|SKIP-EXIT|ALLOW-STDERR|FAMILY-WORDS|CLEANUP)(?:\[([^\]]*)\])?(?::\s?(.*?))?\s*(?:\*/)?\s*$")
 MARKER_RE = re.compile(r"(?:/\*|//|#)\s*@([A-Za-z0-9_.-]+)\s*(?:\*/)?")
@@ -175,7 +183,10 @@ class Report:
             current = None
             r = REGION_RE.match(line)
             p = PREV_ALLOC_RE.match(line)
-            if line.startswith("SUMMARY: "):
+            t = CREATED_RE.match(line)
+            if t:
+                current = "thread " + t.group(1)
+            elif line.startswith("SUMMARY: "):
                 self.summary = line
             elif line.startswith("HINT: "):
                 self.hint = line
@@ -249,7 +260,8 @@ FRAME_KEYS = {
     "EXPECT-FREE-FRAME": "free", "EXPECT-ALLOC-FRAME": "alloc",
     "EXPECT-FIRST-FREE-FRAME": "first-free",
 }
-MODULE_KEYS = {"EXPECT-FREE-MODULE": "free", "EXPECT-ALLOC-MODULE": "alloc"}
+MODULE_KEYS = {"EXPECT-FREE-MODULE": "free", "EXPECT-ALLOC-MODULE": "alloc",
+               "EXPECT-FIRST-FREE-MODULE": "first-free"}
 OFFSET_KEYS = {"EXPECT-FREE-OFFSET": "free", "EXPECT-ALLOC-OFFSET": "alloc"}
 
 
@@ -269,6 +281,14 @@ def apply_directive(exp, key, value, where):
         if m:
             rest, marker = m.group(1), m.group(2)
         exp.frames.append((FRAME_KEYS[key], num, rest.strip(), marker, value.strip()))
+    elif key == "EXPECT-THREAD-FRAME":
+        thread, _, rest = value.strip().partition(" ")
+        num, rest = _split_num(rest.strip())
+        marker = None
+        m = re.match(r"^(.*?)\s+(\S*@[A-Za-z0-9_.-]+)$", rest)
+        if m:
+            rest, marker = m.group(1), m.group(2)
+        exp.frames.append(("thread " + thread, num, rest.strip(), marker, value.strip()))
     elif key in MODULE_KEYS:
         num, rest = _split_num(value.strip())
         exp.modules.append((MODULE_KEYS[key], num, rest))
@@ -353,7 +373,8 @@ KNOWN_KEYS = {"EXPECT", "EXPECT-WORDS", "EXPECT-EXIT", "EXPECT-STDOUT", "EXPECT-
               "EXPECT-NO-LINE", "EXPECT-STDERR", "EXPECT-REPORTS", "EXPECT-STACK-DEPTH",
               "EXPECT-UNSYMBOLIZED", "EXPECT-LOG", "EXPECT-PID", "OPTIONS", "ENV", "ARGS",
               "SKIP-EXIT", "EXPECT-TEXT", "ALLOW-STDERR", "FAMILY-WORDS",
-              "EXPECT-BOUNDARY-MODULE", "EXPECT-FREE-JIT-FRAME", "CLEANUP"}
+              "EXPECT-BOUNDARY-MODULE", "EXPECT-FREE-JIT-FRAME", "CLEANUP",
+              "EXPECT-THREAD-FRAME"}
 KNOWN_KEYS |= set(FRAME_KEYS) | set(MODULE_KEYS) | set(OFFSET_KEYS)
 
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Thread ids in reports: a block allocated by one thread and wrongly freed by
 // another names both threads (T0 is the main thread, T1 the first thread
-// the program creates). Run as `thread_mismatch MODE`.
+// the program creates, unnamed: it keeps the program's name, with its OS
+// id) and where T1 was created. Run as `thread_mismatch MODE`.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,12 +14,14 @@
 // EXPECT: alloc-dealloc-mismatch
 // EXPECT-EXIT: SIGABRT
 // EXPECT-WORDS: allocated by operator new[], freed by free()
-// EXPECT-LINE[main-allocates]: ^==%pid==ERROR: crossfree: alloc-dealloc-mismatch on address 0x[0-9a-f]+ in thread T1$
+// EXPECT-LINE[main-allocates]: ^==%pid==ERROR: crossfree: alloc-dealloc-mismatch on address 0x[0-9a-f]+ in thread T1 \(thread_mismatch, tid [0-9]+\)$
 // EXPECT-TEXT[main-allocates]: is a 20-byte region allocated by operator new[] in thread T0 here:
 // EXPECT-FREE-FRAME[main-allocates]: #0 thread_free(void*) @tm_free
+// EXPECT-THREAD-FRAME[main-allocates]: T1 #0 main @tm_create_free
 // EXPECT-ALLOC-FRAME[main-allocates]: #0 make() @tm_alloc
 // EXPECT-LINE[thread-allocates]: ^==%pid==ERROR: crossfree: alloc-dealloc-mismatch on address 0x[0-9a-f]+ in thread T0$
-// EXPECT-TEXT[thread-allocates]: is a 20-byte region allocated by operator new[] in thread T1 here:
+// EXPECT-LINE[thread-allocates]: is a 20-byte region allocated by operator new\[\] in thread T1 \(thread_mismatch, tid [0-9]+\) here:$
+// EXPECT-THREAD-FRAME[thread-allocates]: T1 #0 main @tm_create_alloc
 // EXPECT-FREE-FRAME[thread-allocates]: #0 main @tm_main_free
 // EXPECT-ALLOC-FRAME[thread-allocates]: #0 make() @tm_alloc
 // EXPECT-ALLOC-FRAME[thread-allocates]: #1 thread_alloc(void*) @tm_thread_alloc
@@ -39,11 +42,11 @@ int main(int argc, char **argv) {
     pthread_t t;
     if (strcmp(argv[1], "main-allocates") == 0) {
         char *p = make();
-        pthread_create(&t, nullptr, thread_free, p);
+        pthread_create(&t, nullptr, thread_free, p); /* @tm_create_free */
         pthread_join(t, nullptr);
     } else {
         void *p = nullptr;
-        pthread_create(&t, nullptr, thread_alloc, nullptr);
+        pthread_create(&t, nullptr, thread_alloc, nullptr); /* @tm_create_alloc */
         pthread_join(t, &p);
         free(p); /* @tm_main_free */
     }

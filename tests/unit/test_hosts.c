@@ -92,6 +92,9 @@ static void test_host_modules(void **state) {
         {"/usr/lib/dart/bin/dart", "Dart (VM", CF_HOST_DART, false, false},
         {"/usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.0/libSystem.Native.so",
          ".NET (System.Native", CF_HOST_DOTNET, false, true},
+        {"/usr/lib/x86_64-linux-gnu/perl5/5.36/auto/FFI/Platypus/Platypus.so",
+         "Perl (FFI::Platypus", CF_HOST_NONE, false, false},
+        {"/usr/lib/php/20220829/ffi.so", "PHP (FFI", CF_HOST_NONE, false, false},
         {"/app/lib/libplugin.so", NULL, CF_HOST_NONE, false, false},
         {"libc.so.6", NULL, CF_HOST_NONE, false, false},
         {"dart2", NULL, CF_HOST_NONE, false, false},
@@ -199,10 +202,29 @@ static void test_configure(void **state) {
     assert_null(cf_host_module_of("a15"));
 }
 
+static void test_go_functions(void **state) {
+    (void)state;
+    // Go's cgo call path, known by function name.
+    const char *go[] = {"runtime.asmcgocall.abi0", "runtime.asmcgocall", "runtime.cgocall",
+                        "_cgo_915ed0dbc09d_Cfunc_free", "_cgo_8623bd94c899_Cfunc_make_buffer"};
+    for (size_t i = 0; i < sizeof go / sizeof go[0]; i++) {
+        const cf_host_module *m = cf_host_function_of(go[i]);
+        if (m == NULL)
+            fail_msg("%s: no rule", go[i]);
+        assert_string_equal(m->label, "Go (cgo");
+        assert_true(m->cgo);
+        assert_false(m->bridge);
+    }
+    const char *not_go[] = {
+        "runtime.cgocallback", "main.release", "_cgo_topofstack", "free", "", NULL};
+    for (size_t i = 0; i < sizeof not_go / sizeof not_go[0]; i++)
+        assert_null(cf_host_function_of(not_go[i]));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runtime_modules), cmocka_unit_test(test_host_modules),
-        cmocka_unit_test(test_hosts),
+        cmocka_unit_test(test_hosts),           cmocka_unit_test(test_go_functions),
         cmocka_unit_test(test_configure), // last: its entries stay
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -432,7 +432,7 @@ static void test_mismatch_line(void **state) {
                 "\"freed_from\":null,"
                 "\"deallocation_stack\":[" FRAME_FREE_IT "," FRAME_MAIN "],"
                 "\"allocation_stack\":[" FRAME_NEW_ARRAY "," FRAME_MAIN "],"
-                "\"truncated\":false," TIME_JSON);
+                "\"threads\":[],\"truncated\":false," TIME_JSON);
 }
 
 static void test_double_free_line(void **state) {
@@ -451,12 +451,12 @@ static void test_double_free_line(void **state) {
                 "\"allocation_stack\":[" FRAME_NEW_ARRAY "," FRAME_MAIN "],"
                 "\"first_free\":{\"family\":\"malloc\",\"function\":\"free()\",\"thread\":5,"
                 "\"stack\":[" FRAME_PLUGIN "," FRAME_NOWHERE "]},"
-                "\"truncated\":false," TIME_JSON);
+                "\"threads\":[],\"truncated\":false," TIME_JSON);
 
     // The first free forgotten: first_free is null, the rest stays.
     e.has_prev_free = false;
     const char *t = render(&e, true);
-    assert_contains(t, ",\"first_free\":null,\"truncated\":false,");
+    assert_contains(t, ",\"first_free\":null,\"threads\":[],\"truncated\":false,");
     assert_contains(t, "\"message\":\"freed twice: first by an earlier deallocation, now by "
                        "operator delete[]\"");
 }

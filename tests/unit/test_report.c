@@ -1121,6 +1121,150 @@ static void test_impossible_error_aborts(void **state) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Threads: names, OS ids, creation
+// ---------------------------------------------------------------------------
+
+// T0 is the main thread (pid 4242); T1 "producer" was created by T0, T3
+// "consumer" by T1; T5 is known by its OS id alone; T7 is unknown.
+static bool fake_threads(uint32_t tid, cf_thread_desc *d) {
+    switch (tid) {
+    case 0:
+        d->main = true;
+        d->os_tid = 4242;
+        set(d->name, sizeof d->name, "app");
+        return true;
+    case 1:
+        d->os_tid = 4243;
+        set(d->name, sizeof d->name, "producer");
+        d->created = true;
+        d->created_by = 0;
+        d->create_stack = first_free_stack;
+        return true;
+    case 3:
+        d->os_tid = 4245;
+        set(d->name, sizeof d->name, "consumer");
+        d->created = true;
+        d->created_by = 1;
+        d->create_stack = alloc_stack;
+        return true;
+    case 5:
+        d->os_tid = 4247;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void test_thread_descriptions(void **state) {
+    (void)state;
+    cf_error e = mismatch_error();
+    e.threads = fake_threads;
+    e.tid = 3;
+    e.alloc = cf_record_make(ADDR, 160, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 1);
+    const char *t = render(&e, true);
+    assert_contains(t, "==4242==ERROR: crossfree: alloc-dealloc-mismatch on address "
+                       "0x602000000010 in thread T3 (consumer, tid 4245)\n");
+    assert_contains(t, "\n0x602000000010 is a 160-byte region allocated by operator new[] in "
+                       "thread T1 (producer, tid 4243) here:\n" ALLOC_STACK
+                       "Thread T3 (consumer, tid 4245) created by T1 (producer, tid 4243) "
+                       "here:\n" ALLOC_STACK "Thread T1 (producer, tid 4243) created by T0 here:\n"
+                       "    #0 0x7f0000006666 in plugin_free plugin.c:3 (/tmp/plugin.so+0x6666) "
+                       "[unloaded]\n"
+                       "    #1 0x402222 in main /src/app/main.c:7 (/usr/bin/app+0x2222)\n"
+                       "SUMMARY: ");
+    assert_lacks(t, "Thread T0");
+
+    // JSON: every thread named, the calling thread first, then the
+    // allocating thread and the creators.
+    static char json[1 << 16];
+    cf_buf b;
+    cf_buf_init(&b, json, sizeof json);
+    cf_report_format_json(&e, NULL, false, fake_symbolize, &b);
+    assert_contains(json, ",\"threads\":[{\"id\":3,\"os_tid\":4245,\"name\":\"consumer\","
+                          "\"main\":false,\"created_by\":1,\"creation_stack\":[{");
+    assert_contains(json, "{\"id\":1,\"os_tid\":4243,\"name\":\"producer\",\"main\":false,"
+                          "\"created_by\":0,\"creation_stack\":[{\"pc\":\"0x7f0000006666\"");
+    assert_contains(json, ",{\"id\":0,\"os_tid\":4242,\"name\":\"app\",\"main\":true,"
+                          "\"created_by\":null,\"creation_stack\":null}],\"truncated\":false");
+
+    // A thread known by its OS id only, and one nothing is known of.
+    e.tid = 5;
+    e.alloc = cf_record_make(ADDR, 160, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 7);
+    t = render(&e, true);
+    assert_contains(t, " in thread T5 (tid 4247)\n");
+    assert_contains(t, " allocated by operator new[] in thread T7 here:\n");
+    assert_lacks(t, "created by");
+
+    // A double free names the first freeing thread too.
+    e = mismatch_error();
+    e.kind = CF_ERR_DOUBLE_FREE;
+    e.threads = fake_threads;
+    e.has_prev_free = true;
+    e.prev_free.rec = e.alloc;
+    e.prev_free.dealloc_fn = CF_DEALLOC_FREE;
+    e.prev_free.free_stack = first_free_stack;
+    e.prev_free.free_tid = 3;
+    t = render(&e, true);
+    assert_contains(t, "region freed by free() in thread T3 (consumer, tid 4245) here:\n");
+    assert_contains(t, "Thread T3 (consumer, tid 4245) created by T1 (producer, tid 4243) here:");
+    assert_contains(t, "Thread T1 (producer, tid 4243) created by T0 here:");
+}
+
+// Go: a free whose stack ends in Go's cgo call path names Go as the side
+// (by function name: a Go program is an executable of any name), and the
+// HINT says where the Go frames went.
+static bool go_symbolize(uintptr_t pc, bool names, cf_frame_info *f) {
+    static const struct {
+        uintptr_t pc;
+        const char *function;
+    } go[] = {
+        {0x481ea4, "runtime.asmcgocall.abi0"},
+        {0x4a1600, "_cgo_915ed0dbc09d_Cfunc_release"},
+        {0x4a1700, "release"},
+    };
+    for (size_t i = 0; i < sizeof go / sizeof go[0]; i++) {
+        if (go[i].pc != pc)
+            continue;
+        set(f->module, sizeof f->module, "/home/u/cgo_app");
+        f->offset = pc - 0x400000;
+        if (names)
+            set(f->function, sizeof f->function, go[i].function);
+        return true;
+    }
+    return fake_symbolize(pc, names, f);
+}
+
+static void test_go_host(void **state) {
+    (void)state;
+    static const uintptr_t tail_called[] = {0x481ea4};
+    static const uintptr_t through_c[] = {0x4a1700, 0x4a1600, 0x481ea4};
+    cf_error e = mismatch_error();
+    e.pcs = tail_called;
+    e.n_pcs = 1;
+    cf_buf b;
+    cf_buf_init(&b, text, sizeof text);
+    cf_report_format(&e, true, go_symbolize, &b);
+    assert_contains(text, "\nfreed from Go (cgo) (frame #0); allocated in app by operator new[] "
+                          "in helper\n");
+    assert_contains(text, "    #0 0x481ea4 in runtime.asmcgocall.abi0 (/home/u/cgo_app+0x81ea4) "
+                          "[host boundary: Go (cgo)]\n");
+    assert_contains(text, "; the stacks end where cgo switched to the system stack, so the Go "
+                          "code that called C is not in them: Go's goroutine dump after the "
+                          "abort lists it");
+    e.pcs = through_c;
+    e.n_pcs = 3;
+    cf_buf_init(&b, text, sizeof text);
+    cf_report_format(&e, true, go_symbolize, &b);
+    assert_contains(text, "\nfreed from Go (cgo) (frame #1)");
+    assert_contains(text, "in _cgo_915ed0dbc09d_Cfunc_release (/home/u/cgo_app+0xa1600) "
+                          "[host boundary: Go (cgo)]\n");
+    // Without names a Go program is just an executable.
+    cf_buf_init(&b, text, sizeof text);
+    cf_report_format(&e, false, go_symbolize, &b);
+    assert_lacks(text, "Go (cgo)");
+}
+
 #if CF_TEST_COUNTS_ALLOCS
 // Reports are made inside free: formatting one, as text or JSON, must never
 // call the allocator (the symbolizer may; this fake one does not).
@@ -1148,6 +1292,8 @@ static void test_no_malloc(void **state) {
     errors[9].has_prev_free = true;
     errors[9].prev_free.rec = errors[9].alloc;
     errors[9].prev_free.free_stack = first_free_stack;
+    errors[0].threads = fake_threads; // names, OS ids and creation stacks too
+    errors[0].tid = 3;
     errors[4].has_alloc = true; // the interior pointer's block
     errors[4].alloc =
         cf_record_make(ADDR, 160, CF_FAM_NEW_ARRAY, CF_ALLOC_NEW_ARRAY, alloc_stack, 0);
@@ -1179,6 +1325,8 @@ int main(void) {
         cmocka_unit_test(test_mismatch_other_directions),
         cmocka_unit_test(test_mismatch_without_names),
         cmocka_unit_test(test_inlined_frames),
+        cmocka_unit_test(test_thread_descriptions),
+        cmocka_unit_test(test_go_host),
         cmocka_unit_test(test_double_free_remembered),
         cmocka_unit_test(test_double_free_forgotten),
         cmocka_unit_test(test_delete_shape),

@@ -367,20 +367,30 @@ __asm__(".text\n"
 // the entry points below, so that dlopen still sees its real caller (its
 // RUNPATH and $ORIGIN, its namespace); nothing can run at the new module's
 // addresses before it is loaded, so forgetting first is enough.
-__attribute__((used)) void cf_before_dlopen(void);
-void cf_before_dlopen(void) {
+//
+// It also returns the flags the real call gets: `flags` without
+// RTLD_DEEPBIND. A module opened with it (PHP opens every extension so)
+// binds its own references to malloc and free to the C library's before
+// crossfree's, so it would hand the C library blocks that crossfree's
+// malloc made (with a header in front): glibc aborts ("free(): invalid
+// size"), and its frees would go unchecked. AddressSanitizer refuses such
+// a dlopen; PHP itself leaves the flag out in sanitizer builds.
+__attribute__((used)) int cf_before_dlopen(int flags);
+int cf_before_dlopen(int flags) {
     if (cf_real_dlopen == 0)
         cf_real_dlopen = cf_linux_resolve_next(W_DLOPEN);
     if (cf_real_dlmopen == 0)
         cf_real_dlmopen = cf_linux_resolve_next(W_DLMOPEN);
     cf_rt_modules_changed();
+    return cf_rt_checking() ? flags & ~RTLD_DEEPBIND : flags;
 }
 
 // One entry point: NAME saves its three argument registers, calls
-// cf_before_dlopen, restores them and jumps to *REAL with the caller's
-// return address still on top.
+// cf_before_dlopen with the flags argument, restores them, puts the flags
+// it returned in place and jumps to *REAL with the caller's return address
+// still on top.
 #if defined(__x86_64__)
-#define CF_DLOPEN_ENTRY(name, real)                                                                \
+#define CF_DLOPEN_ENTRY(name, real, flags32)                                                       \
     ".text\n"                                                                                      \
     ".globl " name "\n"                                                                            \
     ".type " name ",@function\n" name ":\n"                                                        \
@@ -391,6 +401,7 @@ void cf_before_dlopen(void) {
     "  .cfi_adjust_cfa_offset 8\n"                                                                 \
     "  pushq %rdx\n"                                                                               \
     "  .cfi_adjust_cfa_offset 8\n"                                                                 \
+    "  movl " flags32 ", %edi\n"                                                                   \
     "  call cf_before_dlopen\n"                                                                    \
     "  popq %rdx\n"                                                                                \
     "  .cfi_adjust_cfa_offset -8\n"                                                                \
@@ -398,11 +409,12 @@ void cf_before_dlopen(void) {
     "  .cfi_adjust_cfa_offset -8\n"                                                                \
     "  popq %rdi\n"                                                                                \
     "  .cfi_adjust_cfa_offset -8\n"                                                                \
+    "  movl %eax, " flags32 "\n"                                                                   \
     "  jmp *" real "(%rip)\n"                                                                      \
     "  .cfi_endproc\n"                                                                             \
     ".size " name ", .-" name "\n"
 #elif defined(__aarch64__)
-#define CF_DLOPEN_ENTRY(name, real)                                                                \
+#define CF_DLOPEN_ENTRY(name, real, flags32)                                                       \
     ".text\n"                                                                                      \
     ".globl " name "\n"                                                                            \
     ".type " name ",%function\n" name ":\n"                                                        \
@@ -410,13 +422,23 @@ void cf_before_dlopen(void) {
     "  mov x29, sp\n"                                                                              \
     "  stp x0, x1, [sp, #16]\n"                                                                    \
     "  str x2, [sp, #32]\n"                                                                        \
+    "  mov w0, " flags32 "\n"                                                                      \
     "  bl cf_before_dlopen\n"                                                                      \
+    "  mov w17, w0\n"                                                                              \
     "  ldp x0, x1, [sp, #16]\n"                                                                    \
     "  ldr x2, [sp, #32]\n"                                                                        \
     "  ldp x29, x30, [sp], #48\n"                                                                  \
+    "  mov " flags32 ", w17\n"                                                                     \
     "  adrp x16, " real "\n"                                                                       \
     "  ldr x16, [x16, :lo12:" real "]\n"                                                           \
     "  br x16\n"                                                                                   \
     ".size " name ", .-" name "\n"
 #endif
-__asm__(CF_DLOPEN_ENTRY("dlopen", "cf_real_dlopen") CF_DLOPEN_ENTRY("dlmopen", "cf_real_dlmopen"));
+// dlopen(file, flags), dlmopen(lmid, file, flags).
+#if defined(__x86_64__)
+__asm__(CF_DLOPEN_ENTRY("dlopen", "cf_real_dlopen", "%esi")
+            CF_DLOPEN_ENTRY("dlmopen", "cf_real_dlmopen", "%edx"));
+#elif defined(__aarch64__)
+__asm__(CF_DLOPEN_ENTRY("dlopen", "cf_real_dlopen", "w1")
+            CF_DLOPEN_ENTRY("dlmopen", "cf_real_dlmopen", "w2"));
+#endif

@@ -18,6 +18,29 @@ extern char **environ;
 
 int cf_os_gettid(void) { return (int)syscall(SYS_gettid); }
 
+bool cf_os_thread_name(int os_tid, char *buf, size_t cap) {
+    if (cap == 0)
+        return false;
+    buf[0] = '\0';
+    char path[64];
+    cf_buf p;
+    cf_buf_init(&p, path, sizeof path);
+    cf_buf_printf(&p, "/proc/self/task/%d/comm", os_tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    // The kernel ends the name with a newline.
+    size_t len = (size_t)n;
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\0'))
+        len--;
+    buf[len] = '\0';
+    return len > 0;
+}
+
 const char *cf_os_getenv(const char *name) {
     size_t n = cf_strlen(name);
     for (char **e = environ; e != NULL && *e != NULL; e++)

@@ -36,7 +36,8 @@
     X(LIBC_PVALLOC, __libc_pvalloc)                                                                \
     X(DLCLOSE, dlclose)                                                                            \
     X(DLOPEN, dlopen)                                                                              \
-    X(DLMOPEN, dlmopen)
+    X(DLMOPEN, dlmopen)                                                                            \
+    X(PTHREAD_CREATE, pthread_create)
 
 // The C++ operators follow, from the one list every shim expands
 // (platform/shim.h); they resolve on first use.
@@ -117,5 +118,6 @@ typedef void *(*memalign_fn)(size_t, size_t);
 typedef int (*posix_memalign_fn)(void **, size_t, size_t);
 typedef size_t (*usable_fn)(void *);
 typedef int (*dlclose_fn)(void *);
+typedef int (*pthread_create_fn)(void *, const void *, void *(*)(void *), void *);
 
 #endif

@@ -214,6 +214,43 @@ static int range_of(struct dl_phdr_info *info, size_t size, void *data) {
     return 1;
 }
 
+typedef struct ranges_query {
+    bool (*want)(const char *path);
+    uintptr_t *lo, *hi;
+    unsigned n, max;
+} ranges_query;
+
+static int wanted_range(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    ranges_query *q = data;
+    if (q->n == q->max || info->dlpi_name == NULL || info->dlpi_name[0] == '\0' ||
+        !q->want(info->dlpi_name))
+        return 0;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t s = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+        uintptr_t e = s + ph->p_memsz;
+        lo = s < lo ? s : lo;
+        hi = e > hi ? e : hi;
+    }
+    if (lo < hi) {
+        q->lo[q->n] = lo;
+        q->hi[q->n] = hi;
+        q->n++;
+    }
+    return 0;
+}
+
+unsigned cf_os_module_ranges(bool (*want)(const char *path), uintptr_t *lo, uintptr_t *hi,
+                             unsigned max) {
+    ranges_query q = {want, lo, hi, 0, max};
+    dl_iterate_phdr(wanted_range, &q);
+    return q.n;
+}
+
 int cf_linux_object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) {
     range_query q = {addr, 0, 0, false};
     dl_iterate_phdr(range_of, &q);

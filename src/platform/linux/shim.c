@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The Linux shim: every allocation entry point of glibc and every
 // replaceable C++ operator new/delete, exported under its own name so that
-// LD_PRELOAD puts them first, and dlclose. Each wrapper calls the real
+// LD_PRELOAD puts them first, dlclose and pthread_create. Each wrapper calls the real
 // function (real.h) and hands the result to the runtime; this is the hot
 // path, and nothing else lives here: finding the real functions and dlsym
 // are lookup.c's, start-up is startup.c's.
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,6 +440,24 @@ CF_EXPORT int dlclose(void *handle) {
     cf_shim_before_unload(ready);
     int rc = ((dlclose_fn)cf_linux_resolve_next(W_DLCLOSE))(handle);
     cf_shim_after_unload(ready);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// pthread_create: reports say which thread was created where
+
+// The new thread starts in cf_rt_thread_start, which numbers it and runs
+// the program's start routine; the creating call's stack is kept for the
+// report's "Thread T1 created by T0 here:".
+CF_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+                             void *arg) {
+    pthread_create_fn real = (pthread_create_fn)cf_linux_resolve_next(W_PTHREAD_CREATE);
+    void *slot = cf_rt_enter() ? cf_rt_thread_creating(start, arg) : NULL;
+    if (slot == NULL)
+        return real(thread, attr, start, arg);
+    int rc = real(thread, attr, cf_rt_thread_start, slot);
+    if (rc != 0)
+        cf_rt_thread_create_failed(slot);
     return rc;
 }
 

@@ -418,6 +418,21 @@ static bool unit_by_ranges(Dwfl_Module *mod, GElf_Addr at, Dwarf_Die *cu, Dwarf_
     return true;
 }
 
+// Whether unit `cu`'s own ranges hold `addr` (bias removed); true for a
+// unit that states no ranges at all (nothing to hold against it).
+static bool unit_holds(Dwarf_Die *cu, Dwarf_Addr addr) {
+    Dwarf_Addr base, lo, hi;
+    bool any = false;
+    for (ptrdiff_t off = 0; (off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0;) {
+        if (lo == 0 || lo >= hi)
+            continue; // code of a discarded section (GNU ld leaves it at 0)
+        any = true;
+        if (addr >= lo && addr < hi)
+            return true;
+    }
+    return !any;
+}
+
 // Where `at` is in the source, and its compile unit (cu_ok false when the
 // line came from somewhere libdw could not give the unit of).
 static bool lookup_line(Dwfl_Module *mod, GElf_Addr at, src_pos *pos, Dwarf_Die *cu,
@@ -427,11 +442,15 @@ static bool lookup_line(Dwfl_Module *mod, GElf_Addr at, src_pos *pos, Dwarf_Die 
     // units came from gcc) goes to the units' own ranges.
     *cu_ok = false;
     Dwfl_Line *line = dwfl_module_getsrc(mod, at);
-    if (line != NULL) {
+    Dwarf_Die *die = line != NULL ? dwfl_module_addrdie(mod, at, bias) : NULL;
+    // A unit .debug_aranges names for an address its own ranges do not
+    // hold lends the address a line of unrelated code: in a cgo binary,
+    // Go's assembly (runtime.asmcgocall) came out as gcc_mmap.c:37, the
+    // last line of a C unit far below it. Such an answer is not used.
+    if (line != NULL && (die == NULL || unit_holds(die, at - *bias))) {
         pos->line = 0;
         pos->file = dwfl_lineinfo(line, NULL, &pos->line, NULL, NULL, NULL);
         pos->comp_dir = dwfl_line_comp_dir(line);
-        Dwarf_Die *die = dwfl_module_addrdie(mod, at, bias);
         if (die != NULL) {
             *cu = *die;
             *cu_ok = true;

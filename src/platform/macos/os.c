@@ -27,6 +27,15 @@ int cf_os_gettid(void) {
     return (int)tid;
 }
 
+// macOS names only the caller's own thread by id without allocating
+// (pthread_getname_np takes a pthread_t): the report leaves names out.
+bool cf_os_thread_name(int os_tid, char *buf, size_t cap) {
+    (void)os_tid;
+    if (cap > 0)
+        buf[0] = '\0';
+    return false;
+}
+
 // ---------------------------------------------------------------------------
 // The process's arguments and environment as the kernel recorded them
 

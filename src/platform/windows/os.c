@@ -185,6 +185,15 @@ int cf_os_getpid(void) { return (int)GetCurrentProcessId(); }
 
 int cf_os_gettid(void) { return (int)GetCurrentThreadId(); }
 
+// GetThreadDescription allocates its answer with LocalAlloc: not on the
+// report path. Reports print thread ids without names.
+bool cf_os_thread_name(int os_tid, char *buf, size_t cap) {
+    (void)os_tid;
+    if (cap > 0)
+        buf[0] = '\0';
+    return false;
+}
+
 void cf_os_yield(void) { SwitchToThread(); }
 
 uint64_t cf_os_time_us(void) {
