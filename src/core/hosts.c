@@ -86,6 +86,11 @@ static const cf_host_module builtin[] = {
     {"mono-sgen", ".NET (Mono marshaller", CF_HOST_DOTNET, false, false, false},
     {"mono", ".NET (Mono marshaller", CF_HOST_DOTNET, false, false, false},
     {"libmonosgen-2.0.so*", ".NET (Mono marshaller", CF_HOST_DOTNET, false, false, false},
+    // CoreCLR (Windows, and Linux): the marshaller's CoTaskMemFree and
+    // Marshal.FreeHGlobal's LocalFree are precompiled code of the core library.
+    {"System.Private.CoreLib.dll", ".NET (CoreCLR marshaller", CF_HOST_DOTNET, false, false, false},
+    {"coreclr.dll", ".NET (CoreCLR", CF_HOST_DOTNET, false, false, false},
+    {"libcoreclr.so", ".NET (CoreCLR", CF_HOST_DOTNET, false, false, false},
 };
 
 #define GIVEN_MAX 16

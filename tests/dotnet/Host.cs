@@ -34,6 +34,20 @@
 // EXPECT-FREE-FRAME[windows-hnative]: #0 release_string strings.cc@release
 // EXPECT-TEXT[windows-hnative]: on Windows this block comes from Marshal.AllocHGlobal (LocalAlloc) and is freed by libmono_strings.so with free() on the shared CRT heap: that crashes there.
 // EXPECT-LINE[windows-hnative]: ^HINT: on Windows this block comes from LocalAlloc \(Marshal\.AllocHGlobal\): release it with Marshal\.FreeHGlobal
+//
+// The same program on .NET for Windows (CoreCLR 3.1 from PyPI's dotnetcore2
+// wheel) under Wine: tests/windows/run_wine_dotnet.py, modes wine_ACTION,
+// whose lines are read as run_wine_tests.py reads a Windows test's.
+// EXPECT[wine_new,wine_malloc,wine_hglobal,wine_hnative]: alloc-dealloc-mismatch
+// EXPECT[wine_release,wine_hpair]: clean
+// EXPECT-WORDS[wine_new]: allocated by operator new[], freed by CoTaskMemFree
+// EXPECT-WORDS[wine_malloc]: allocated by malloc (msvcrt.dll), freed by CoTaskMemFree
+// EXPECT-WORDS[wine_hglobal]: allocated by malloc (msvcrt.dll), freed by LocalFree
+// EXPECT-WORDS[wine_hnative]: allocated by LocalAlloc, freed by free (msvcrt.dll)
+// EXPECT-TEXT[wine_new,wine_malloc,wine_hglobal]: freed from .NET (CoreCLR marshaller) (frame #0)
+// EXPECT-ALLOC-FRAME[wine_new]: make_new_string
+// EXPECT-ALLOC-FRAME[wine_malloc,wine_hglobal]: make_malloc_string
+// EXPECT-FREE-FRAME[wine_hnative]: release_string
 using System;
 using System.Runtime.InteropServices;
 
@@ -48,7 +62,7 @@ class Host {
 
     static int Main(string[] args) {
         string mode = args.Length > 0 ? args[0] : "";
-        string action = mode.Substring(mode.IndexOf('-') + 1);
+        string action = mode.Substring(mode.IndexOfAny(new[] { '-', '_' }) + 1);
         switch (action) {
         case "new":
             Console.WriteLine(make_new_string());
