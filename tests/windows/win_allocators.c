@@ -4,28 +4,31 @@
 // oleaut32's BSTRs. argv[1] picks the case; the cases that pair every call
 // correctly (and release blocks that system DLLs allocated) must stay clean.
 //
-// EXPECT[bstr_cotaskmemfree,cotaskmem_sysfreestring,bstr_free,local_free,malloc_localfree,global_localfree,heap_wrong,heap_crt]:
-// alloc-dealloc-mismatch EXPECT[bstr_clean,local_clean,heap_clean]: clean
+// clang-format off
+// EXPECT[bstr_cotaskmemfree,cotaskmem_sysfreestring,bstr_free,local_free]: alloc-dealloc-mismatch
+// EXPECT[malloc_localfree,global_localfree,heap_wrong,heap_crt]: alloc-dealloc-mismatch
+// EXPECT[bstr_clean,local_clean,heap_clean]: clean
 //
 // A BSTR points 4 bytes past its allocation: CoTaskMemFree(bstr) must be
 // the mismatch it is, not an invalid free of an interior pointer.
 // EXPECT-WORDS[bstr_cotaskmemfree]: allocated by SysAllocString, freed by CoTaskMemFree
-// EXPECT-TEXT[bstr_cotaskmemfree]: is a 12-byte region allocated by SysAllocString in thread T0
-// here: EXPECT-TEXT[bstr_cotaskmemfree]: HINT: memory from SysAllocString must be released with
-// SysFreeString; memory that CoTaskMemFree releases EXPECT-FREE-FRAME[bstr_cotaskmemfree]:
-// release_with_cotaskmemfree EXPECT-ALLOC-FRAME[bstr_cotaskmemfree]: make_bstr
+// EXPECT-TEXT[bstr_cotaskmemfree]: is a 12-byte region allocated by SysAllocString in thread T0 here:
+// EXPECT-TEXT[bstr_cotaskmemfree]: HINT: memory from SysAllocString must be released with SysFreeString; memory that CoTaskMemFree releases
+// EXPECT-FREE-FRAME[bstr_cotaskmemfree]: release_with_cotaskmemfree
+// EXPECT-ALLOC-FRAME[bstr_cotaskmemfree]: make_bstr
 // EXPECT-WORDS[cotaskmem_sysfreestring]: allocated by CoTaskMemAlloc, freed by SysFreeString
-// EXPECT-TEXT[cotaskmem_sysfreestring]: HINT: memory from CoTaskMemAlloc must be released with
-// CoTaskMemFree EXPECT-FREE-FRAME[cotaskmem_sysfreestring]: release_with_sysfreestring
+// EXPECT-TEXT[cotaskmem_sysfreestring]: HINT: memory from CoTaskMemAlloc must be released with CoTaskMemFree
+// EXPECT-FREE-FRAME[cotaskmem_sysfreestring]: release_with_sysfreestring
 // EXPECT-WORDS[bstr_free]: allocated by SysAllocString, freed by free (msvcrt.dll)
 // EXPECT-FREE-FRAME[bstr_free]: release_with_free
-// EXPECT-TEXT[bstr_free]: a BSTR points 4 bytes past its allocation, just after its length, so no
-// other deallocator can release it EXPECT-WORDS[local_free]: allocated by LocalAlloc, freed by free
-// (msvcrt.dll) EXPECT-TEXT[local_free]: HINT: memory from LocalAlloc must be released with
-// LocalFree EXPECT-ALLOC-FRAME[local_free]: make_local EXPECT-WORDS[malloc_localfree]: allocated by
-// malloc (msvcrt.dll), freed by LocalFree EXPECT-TEXT[malloc_localfree]: HINT: memory from malloc
-// (msvcrt.dll) must be released with free (msvcrt.dll) EXPECT-FREE-FRAME[malloc_localfree]:
-// release_with_localfree A GMEM_MOVEABLE block is a handle; the handle is what LocalFree gets.
+// EXPECT-TEXT[bstr_free]: a BSTR points 4 bytes past its allocation, just after its length, so no other deallocator can release it
+// EXPECT-WORDS[local_free]: allocated by LocalAlloc, freed by free (msvcrt.dll)
+// EXPECT-TEXT[local_free]: HINT: memory from LocalAlloc must be released with LocalFree
+// EXPECT-ALLOC-FRAME[local_free]: make_local
+// EXPECT-WORDS[malloc_localfree]: allocated by malloc (msvcrt.dll), freed by LocalFree
+// EXPECT-TEXT[malloc_localfree]: HINT: memory from malloc (msvcrt.dll) must be released with free (msvcrt.dll)
+// EXPECT-FREE-FRAME[malloc_localfree]: release_with_localfree
+// A GMEM_MOVEABLE block is a handle; the handle is what LocalFree gets.
 // EXPECT-WORDS[global_localfree]: allocated by GlobalAlloc, freed by LocalFree
 // EXPECT-TEXT[global_localfree]: HINT: memory from GlobalAlloc must be released with GlobalFree
 // A block of a private heap freed to the process heap: both heaps named.
@@ -35,6 +38,7 @@
 // EXPECT-FREE-FRAME[heap_wrong]: release_to_process_heap
 // EXPECT-ALLOC-FRAME[heap_wrong]: make_private
 // EXPECT-WORDS[heap_crt]: allocated by HeapAlloc (process heap), freed by free (msvcrt.dll)
+// clang-format on
 #include <objbase.h>
 #include <oleauto.h>
 #include <stdio.h>
