@@ -136,6 +136,16 @@ static int heap_clean(void) {
         void *r = HeapAlloc(ph, 0, 32);
         HeapFree(ph, 0, r);
     }
+    // Blocks freed to a heap wait in crossfree's quarantine; destroying the
+    // heap must not leave them to be released to it later, when other frees
+    // push them out (4 MiB of them, beyond the quarantine's 1 MiB).
+    HANDLE h = HeapCreate(0, 0, 0);
+    for (int i = 0; i < 64; i++)
+        HeapFree(h, 0, HeapAlloc(h, 0, 1024));
+    if (!HeapDestroy(h))
+        return 1;
+    for (int i = 0; i < 1024; i++)
+        HeapFree(ph, 0, HeapAlloc(ph, 0, 4096));
     char *s = malloc(32); // msvcrt calls HeapAlloc inside: never reported
     free(s);
     say("heap ok");
