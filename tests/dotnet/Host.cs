@@ -10,6 +10,9 @@
 //   hglobal   Marshal.FreeHGlobal (LocalFree on Windows) of a malloc block
 //   hpair     Marshal.AllocHGlobal, then Marshal.FreeHGlobal: clean
 //   hnative   Marshal.AllocHGlobal, released by the library's free()
+//   bstr      (Windows) a BSTR returned as [MarshalAs(UnmanagedType.BStr)]
+//   notbstr   (Windows) a hand-made BSTR in a CoTaskMem block, returned
+//             the same way
 // The lines below are tests/integration/runner.py's directives.
 //
 // EXPECT[linux-new,windows-new,windows-malloc,windows-hglobal,windows-hnative]: alloc-dealloc-mismatch
@@ -39,7 +42,13 @@
 // wheel) under Wine: tests/windows/run_wine_dotnet.py, modes wine_ACTION,
 // whose lines are read as run_wine_tests.py reads a Windows test's.
 // EXPECT[wine_new,wine_malloc,wine_hglobal,wine_hnative]: alloc-dealloc-mismatch
-// EXPECT[wine_release,wine_hpair]: clean
+// EXPECT[wine_release,wine_hpair,wine_bstr]: clean
+// A hand-made BSTR (length and text in a CoTaskMemAlloc block) declared as
+// a BSTR return: the marshaller's SysFreeString gets a pointer 4 bytes in.
+// EXPECT[wine_notbstr]: invalid-free
+// EXPECT-WORDS[wine_notbstr]: SysFreeString on an address that no tracked allocator handed out: 4 bytes inside a 38-byte region allocated by CoTaskMemAlloc
+// EXPECT-TEXT[wine_notbstr]: [host boundary: .NET (CoreCLR marshaller)]
+// EXPECT-ALLOC-FRAME[wine_notbstr]: make_cotaskmem_wstring
 // EXPECT-WORDS[wine_new]: allocated by operator new[], freed by CoTaskMemFree
 // EXPECT-WORDS[wine_malloc]: allocated by malloc (msvcrt.dll), freed by CoTaskMemFree
 // EXPECT-WORDS[wine_hglobal]: allocated by malloc (msvcrt.dll), freed by LocalFree
@@ -59,6 +68,10 @@ class Host {
     [DllImport(Lib)] static extern string make_malloc_string();
     [DllImport(Lib, EntryPoint = "make_malloc_string")] static extern IntPtr make_malloc_ptr();
     [DllImport(Lib)] static extern void release_string(IntPtr s);
+    // Windows only (strings.cc's _WIN32 part): BSTR returns.
+    [DllImport(Lib)] [return: MarshalAs(UnmanagedType.BStr)] static extern string make_bstr();
+    [DllImport(Lib, EntryPoint = "make_cotaskmem_wstring")]
+    [return: MarshalAs(UnmanagedType.BStr)] static extern string make_cotaskmem_as_bstr();
 
     static int Main(string[] args) {
         string mode = args.Length > 0 ? args[0] : "";
@@ -94,6 +107,12 @@ class Host {
             release_string(s);
             break;
         }
+        case "bstr":
+            Console.WriteLine(make_bstr());
+            break;
+        case "notbstr":
+            Console.WriteLine(make_cotaskmem_as_bstr());
+            break;
         default:
             Console.Error.WriteLine("unknown mode " + mode);
             return 2;

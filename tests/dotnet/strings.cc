@@ -23,3 +23,24 @@ API char *make_malloc_string(void) {
 
 // The right way to give a string back: C# holds it as IntPtr and calls this.
 API void release_string(char *s) { free(s); /* @release */ }
+
+#ifdef _WIN32
+#include <objbase.h>
+#include <oleauto.h>
+
+// For [return: MarshalAs(UnmanagedType.BStr)]: the marshaller frees the
+// result with SysFreeString, so only a real BSTR is right.
+API BSTR make_bstr(void) { return SysAllocString(L"a BSTR"); }
+
+// A hand-made BSTR: a length prefix and the text in one CoTaskMemAlloc
+// block. The marshaller reads it fine, then hands it to SysFreeString,
+// which releases 4 bytes before it: not a block SysAllocString made.
+API wchar_t *make_cotaskmem_wstring(void) {
+    static const wchar_t text[] = L"a hand-made BSTR";
+    char *block = static_cast<char *>(CoTaskMemAlloc(4 + sizeof text)); /* @alloc_fake_bstr */
+    UINT bytes = sizeof text - sizeof(wchar_t);
+    memcpy(block, &bytes, 4);
+    memcpy(block + 4, text, sizeof text);
+    return reinterpret_cast<wchar_t *>(block + 4);
+}
+#endif

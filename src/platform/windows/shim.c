@@ -715,6 +715,17 @@ static INT WINAPI wrap_SysReAllocStringLen(BSTR *pb, const OLECHAR *s, UINT n) {
 static void WINAPI wrap_SysFreeString(BSTR b) {
     if (b != NULL && take_release(cf_win_bstr_family, b))
         return;
+    // A hand-made BSTR (a length and text in another allocator's block):
+    // SysFreeString would release 4 bytes before it, the block crossfree
+    // knows; the runtime reports the pointer, 4 bytes inside that block.
+    cf_record r;
+    if (b != NULL && checking_call() && lookup_live((char *)b - sizeof(UINT), &r) &&
+        cf_record_family(&r) != cf_win_bstr_family) {
+        saved_errors s = save_errors();
+        cf_rt_on_free(CF_DEALLOC_CUSTOM, cf_win_bstr_family, b);
+        restore_errors(s);
+        return;
+    }
     BSTR_REAL(sys_free_fn, FREE)(b);
 }
 
