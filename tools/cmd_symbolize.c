@@ -20,17 +20,21 @@
 #include <unistd.h>
 
 static const char symbolize_usage[] =
-    "usage: crossfree symbolize [-i] [--debug-dir DIR]... LOG...\n"
+    "usage: crossfree symbolize [-i] [--debug-dir DIR]... [--perf-map FILE] LOG...\n"
     "\n"
     "Rewrites frames logged as module+offset (text reports written with\n"
     "symbolize=0, and JSON records whose function or file is null) with the\n"
     "function and file:line, read from the modules on this machine and their\n"
-    "separate debug files (found by build ID and .gnu_debuglink). Writes to\n"
-    "standard output, or with -i rewrites each LOG in place.\n"
+    "separate debug files (found by build ID and .gnu_debuglink), and JIT\n"
+    "frames of text reports ([jit] 0x...) with the method a perf map names\n"
+    "(/tmp/perf-PID.map of the process that wrote the report, complete once it\n"
+    "has exited: Mono's --jitmap). Writes to standard output, or with -i\n"
+    "rewrites each LOG in place.\n"
     "\n"
     "  -i, --in-place    rewrite the files instead of printing them\n"
     "  --debug-dir DIR   also look for debug files in DIR (DIR/.build-id/xx/yyyy.debug,\n"
     "                    DIR/NAME.debug, DIR/<module's directory>/NAME.debug)\n"
+    "  --perf-map FILE   read JIT names from FILE instead of /tmp/perf-PID.map\n"
     "\n"
     "Exit status: 0, or 2 when a log could not be read or written.\n";
 
@@ -48,7 +52,18 @@ typedef struct state {
     // Lines added to the current stack for inlined functions: the frames
     // after them are numbered on from there.
     size_t shift;
+    // JIT frames: the perf map of the process whose report is being read
+    // (/tmp/perf-PID.map, or --perf-map), loaded once per process.
+    const char *perf_map_arg;
+    long pid, map_pid;
+    struct jit_sym *syms;
+    size_t n_syms;
 } state;
+
+typedef struct jit_sym {
+    unsigned long long start, size;
+    char *name;
+} jit_sym;
 
 static bool lookup(state *st, const char *module, uintptr_t offset, cf_frame_info *out) {
     if (cf_symbolize_file(module, offset, out))
@@ -64,6 +79,97 @@ static bool lookup(state *st, const char *module, uintptr_t offset, cf_frame_inf
     else
         cli_error("%s: no symbols or debug info found; its frames stay module+offset", module);
     return false;
+}
+
+// ---------------------------------------------------------------------------
+// JIT frames, from a perf map
+// ---------------------------------------------------------------------------
+
+// Runtimes that write a perf map through stdio (Mono's --jitmap) may not
+// have flushed it when the report was written: the map is complete once
+// the process has exited, so its names can be added afterwards.
+static void load_perf_map(state *st) {
+    if (st->map_pid == st->pid)
+        return;
+    for (size_t i = 0; i < st->n_syms; i++)
+        free(st->syms[i].name);
+    st->n_syms = 0;
+    st->map_pid = st->pid;
+    char path[PATH_MAX];
+    if (st->perf_map_arg != NULL)
+        snprintf(path, sizeof path, "%s", st->perf_map_arg);
+    else if (st->pid > 0)
+        snprintf(path, sizeof path, "/tmp/perf-%ld.map", st->pid);
+    else
+        return;
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        if (st->perf_map_arg != NULL || errno != ENOENT)
+            cli_error("%s: %s; JIT frames stay unnamed", path, strerror(errno));
+        return;
+    }
+    char line[4096];
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *end;
+        unsigned long long start = strtoull(line, &end, 16);
+        if (end == line || *end != ' ')
+            continue;
+        char *p = end + 1;
+        unsigned long long size = strtoull(p, &end, 16);
+        if (end == p || *end != ' ')
+            continue;
+        char *name = end + 1;
+        name[strcspn(name, "\n")] = '\0';
+        if (name[0] == '\0')
+            continue;
+        st->syms = cli_xrealloc(st->syms, (st->n_syms + 1) * sizeof *st->syms);
+        st->syms[st->n_syms++] = (jit_sym){start, size, cli_xstrdup(name)};
+    }
+    fclose(f);
+}
+
+// The name a perf map gives pc: the last entry that covers it, since a JIT
+// may reuse code memory for a newer method.
+static const char *jit_name(state *st, unsigned long long pc) {
+    load_perf_map(st);
+    for (size_t i = st->n_syms; i-- > 0;)
+        if (pc >= st->syms[i].start && pc - st->syms[i].start < st->syms[i].size)
+            return st->syms[i].name;
+    return NULL;
+}
+
+// "    #N 0xPC ([jit] 0xPC)..." becomes "    #N 0xPC in NAME ([jit] 0xPC)...".
+static bool jit_frame(state *st, const char *line, size_t len, FILE *out) {
+    size_t i = strspn(line, " ");
+    if (i == 0 || line[i] != '#')
+        return false;
+    i++;
+    size_t n = strspn(line + i, "0123456789");
+    if (n == 0 || strncmp(line + i + n, " 0x", 3) != 0)
+        return false;
+    unsigned long long frame = strtoull(line + i, NULL, 10);
+    const char *pc = line + i + n + 1;
+    size_t pc_len = 2 + strspn(pc + 2, "0123456789abcdef");
+    static const char tag[] = " ([jit] 0x";
+    if (strncmp(pc + pc_len, tag, sizeof tag - 1) != 0)
+        return false;
+    bool first = st->first_pending;
+    st->first_pending = false;
+    if (frame == 0)
+        st->shift = 0;
+    const char *name = jit_name(st, strtoull(pc, NULL, 16));
+    if (name == NULL)
+        return false;
+    if (first) {
+        memset(&st->first, 0, sizeof st->first);
+        snprintf(st->first.function, sizeof st->first.function, "%s", name);
+        st->have_first = true;
+    }
+    size_t head = (size_t)(pc + pc_len - line);
+    const char *hash = line + i - 1;
+    fprintf(out, "%.*s#%llu %.*s in %s%.*s\n", (int)(hash - line), line, frame + st->shift,
+            (int)pc_len, pc, name, (int)(len - head), line + head);
+    return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -152,7 +258,7 @@ static bool text_summary(state *st, const char *line, FILE *out) {
         fprintf(out, " %s", file);
         if (line_no != 0)
             fprintf(out, ":%u", line_no);
-    } else {
+    } else if (f->module[0] != '\0') {
         fprintf(out, " (%s+0x%lx)", cf_path_base(f->module), (unsigned long)f->offset);
     }
     if (function[0] != '\0')
@@ -261,8 +367,10 @@ static void symbolize_data(state *st, char *data, size_t size, FILE *out) {
             if (strncmp(line, "==", 2) == 0 && strstr(line, "==ERROR: crossfree: ") != NULL) {
                 st->first_pending = true;
                 st->have_first = false;
+                st->pid = strtol(line + 2, NULL, 10);
             }
-            done = text_frame(st, line, len, out) || text_summary(st, line, out);
+            done = jit_frame(st, line, len, out) || text_frame(st, line, len, out) ||
+                   text_summary(st, line, out);
         }
         line[len] = saved;
         // Unchanged lines are copied as they were, newline or not.
@@ -314,18 +422,20 @@ static bool symbolize_file(state *st, const char *path, bool in_place) {
 // The subcommand
 // ---------------------------------------------------------------------------
 
-enum { OPT_DEBUG_DIR = 256 };
+enum { OPT_DEBUG_DIR = 256, OPT_PERF_MAP };
 
 static const struct option symbolize_options[] = {
     {"help", no_argument, NULL, 'h'},
     {"in-place", no_argument, NULL, 'i'},
     {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+    {"perf-map", required_argument, NULL, OPT_PERF_MAP},
     {NULL, 0, NULL, 0},
 };
 
 int cli_cmd_symbolize(int argc, char **argv) {
     cli_prog = "crossfree symbolize";
     bool in_place = false;
+    const char *perf_map = NULL;
     cli_str dirs = {0};
     // '+': flags come before the logs; after the first log all are logs.
     int c;
@@ -348,6 +458,9 @@ int cli_cmd_symbolize(int argc, char **argv) {
                 return CLI_BAD_INPUT;
             }
             cli_str_addf(&dirs, ":%s", real);
+            break;
+        case OPT_PERF_MAP:
+            perf_map = optarg;
             break;
         default: // the problem is printed
             cli_str_free(&dirs);
@@ -379,6 +492,8 @@ int cli_cmd_symbolize(int argc, char **argv) {
     (void)dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_GLOBAL);
 
     state st = {0};
+    st.perf_map_arg = perf_map;
+    st.map_pid = -1;
     int status = CLI_OK;
     for (; i < argc; i++) {
         if (!symbolize_file(&st, argv[i], in_place))
@@ -387,5 +502,8 @@ int cli_cmd_symbolize(int argc, char **argv) {
     for (size_t k = 0; k < st.n_silent; k++)
         free(st.silent[k]);
     free(st.silent);
+    for (size_t k = 0; k < st.n_syms; k++)
+        free(st.syms[k].name);
+    free(st.syms);
     return status;
 }

@@ -41,6 +41,8 @@ CF_TEST_PACKAGES+=(libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libgoogle-p
 # The symbolizer's file:line test builds its programs with clang too (clang
 # emits no .debug_aranges, which libdw alone relies on).
 CF_TEST_PACKAGES+=(clang-14)
+# tests/dotnet: .NET as an FFI host, Mono's runtime and C# compiler.
+CF_TEST_PACKAGES+=(mono-runtime mono-mcs)
 
 cf_install() {
     local missing=()

@@ -84,6 +84,18 @@ static const cf_host_module builtin[] = {
     {"dart", "Dart (VM", CF_HOST_DART, false, false, false, false},
     // .NET's marshaller frees through SystemNative_Free.
     {"libSystem.Native.so", ".NET (System.Native", CF_HOST_DOTNET, false, true, false, false},
+    // Mono's marshaller is JIT code (a managed-to-native wrapper) that calls
+    // free itself; the runtime under it is the first named frame. On Windows
+    // the runtime calls the CRT like any native module: not the host's code.
+    {"mono-sgen", ".NET (Mono marshaller", CF_HOST_DOTNET, false, false, false, false},
+    {"mono", ".NET (Mono marshaller", CF_HOST_DOTNET, false, false, false, false},
+    {"libmonosgen-2.0.so*", ".NET (Mono marshaller", CF_HOST_DOTNET, false, false, false, false},
+    // CoreCLR (Windows, and Linux): the marshaller's CoTaskMemFree and
+    // Marshal.FreeHGlobal's LocalFree are precompiled code of the core library.
+    {"System.Private.CoreLib.dll", ".NET (CoreCLR marshaller", CF_HOST_DOTNET, false, false, false,
+     false},
+    {"coreclr.dll", ".NET (CoreCLR", CF_HOST_DOTNET, false, false, false, false},
+    {"libcoreclr.so", ".NET (CoreCLR", CF_HOST_DOTNET, false, false, false, false},
 };
 
 // Go: a call from Go to C goes through runtime.cgocall and

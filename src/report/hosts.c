@@ -6,6 +6,7 @@
 #include "report/hosts.h"
 
 #include "support/fmt.h"
+#include "support/glob.h"
 
 // "Python (ctypes via libffi)", "Godot via libffi", "Java (JNA)": a
 // built-in label leaves its parenthesis open for the bridge.
@@ -43,6 +44,15 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool nam
             out->frame = i;
         }
         if (m == NULL) {
+            // Mono names every marshalling stub "(wrapper managed-to-native)
+            // ..." in its perf map: that names the host even where the
+            // unwinder stops at the stub, before any runtime frame.
+            static const char mono_stub[] = "(wrapper *";
+            if (!jit && bridge == NULL &&
+                cf_glob_match(mono_stub, sizeof mono_stub - 1, f.function)) {
+                cf_strlcpy(out->host, ".NET (Mono marshaller)", sizeof out->host);
+                return;
+            }
             jit = true;
             continue;
         }

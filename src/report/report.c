@@ -269,6 +269,9 @@ static void format_mismatch_hint(cf_buf *out, const cf_error *e, const cf_ffi_fa
         cf_buf_printf(out, "; whoever frees it must use free(), or allocate it with the "
                            "allocator that matches the freeing code");
     }
+    if (cf_strcmp(cf_family_name(fam), "BSTR") == 0)
+        cf_buf_printf(out, "; a BSTR points 4 bytes past its allocation, just after its length, "
+                           "so no other deallocator can release it");
     if (side->found && side->dart)
         cf_buf_printf(out, "; on Windows package:ffi frees with CoTaskMemFree, so memory Dart "
                            "frees must come from a DartReadable-style allocator (CoTaskMemAlloc "

@@ -8,13 +8,16 @@
 bool cf_winview_same(const cf_win_side *a, const cf_win_side *b) {
     if (a->kind != b->kind)
         return false;
-    // COM's task allocator is one per process; every CRT heap is its own.
-    return a->kind == CF_WIN_COTASKMEM || a->heap == b->heap;
+    // COM's task allocator and the local heap are one per process; every
+    // CRT heap is its own.
+    return a->kind == CF_WIN_COTASKMEM || a->kind == CF_WIN_LOCAL || a->heap == b->heap;
 }
 
 const char *cf_winview_heap_name(const cf_win_side *s) {
     if (s->kind == CF_WIN_COTASKMEM)
         return "cotaskmem";
+    if (s->kind == CF_WIN_LOCAL)
+        return "local";
     return s->heap != 0 ? "static-crt" : "crt";
 }
 
@@ -64,6 +67,15 @@ static void alloc_words(cf_buf *out, const cf_winview *v) {
             cf_buf_printf(out, "CoTaskMemAlloc");
         return;
     }
+    if (s->kind == CF_WIN_LOCAL) {
+        if (s->origin == CF_WIN_FROM_HOST && s->function[0] != '\0')
+            cf_buf_printf(out, "%s (LocalAlloc)", s->function);
+        else if (s->module[0] != '\0')
+            cf_buf_printf(out, "LocalAlloc in %s", s->module);
+        else
+            cf_buf_printf(out, "LocalAlloc");
+        return;
+    }
     if (is_cxx(s)) {
         cf_buf_printf(out, "%s on ", s->call);
         heap_words(out, s, true);
@@ -82,7 +94,7 @@ static void alloc_words(cf_buf *out, const cf_winview *v) {
 static void dealloc_words(cf_buf *out, const cf_winview *v) {
     const cf_win_side *s = &v->dealloc;
     if (s->origin == CF_WIN_FROM_HOST)
-        cf_buf_printf(out, "%s", v->host_words);
+        cf_buf_printf(out, "%s", s->function[0] != '\0' ? s->function : v->host_words);
     else if (s->origin == CF_WIN_FROM_HOST_ALLOCATOR)
         cf_buf_printf(out, "%s, a host allocator,", s->function);
     else if (s->module[0] != '\0')
@@ -90,7 +102,7 @@ static void dealloc_words(cf_buf *out, const cf_winview *v) {
     else
         cf_buf_printf(out, "code in an unknown module");
     cf_buf_printf(out, " with %s", s->call);
-    if (s->kind == CF_WIN_COTASKMEM)
+    if (s->kind == CF_WIN_COTASKMEM || s->kind == CF_WIN_LOCAL)
         return;
     cf_buf_printf(out, "%s on ", s->kind == CF_WIN_CRT ? "()" : "");
     heap_words(out, s, false);
@@ -121,7 +133,15 @@ void cf_winview_format_hint(const cf_winview *v, cf_buf *out) {
     const cf_win_side *d = &v->dealloc;
     const char *maker = a->module[0] != '\0' ? a->module : "the native library";
     const char *m = static_module(v);
-    if (d->kind == CF_WIN_COTASKMEM && a->kind != CF_WIN_COTASKMEM) {
+    if (d->kind == CF_WIN_COTASKMEM && a->kind != CF_WIN_COTASKMEM &&
+        d->origin == CF_WIN_FROM_HOST && v->host != NULL && cf_strcmp(v->host, "dotnet") == 0) {
+        cf_buf_printf(out,
+                      "on Windows %s frees a returned string or array with CoTaskMemFree: "
+                      "return it as IntPtr and free it with a release function exported from %s "
+                      "(called through P/Invoke), or allocate it with CoTaskMemAlloc on Windows "
+                      "(malloc elsewhere); see docs/ffi-hosts.md",
+                      v->host_words, maker);
+    } else if (d->kind == CF_WIN_COTASKMEM && a->kind != CF_WIN_COTASKMEM) {
         cf_buf_printf(out,
                       "on Windows %s frees with CoTaskMemFree: allocate what the host frees with "
                       "a host-compatible allocator (CoTaskMemAlloc on Windows, malloc elsewhere, "
@@ -129,6 +149,18 @@ void cf_winview_format_hint(const cf_winview *v, cf_buf *out) {
                       "mark it CROSSFREE_HOST_ALLOCATOR, or export a release function from %s "
                       "and have the host call it; see docs/windows-on-linux.md",
                       d->origin == CF_WIN_FROM_HOST ? v->host_words : d->function, maker);
+    } else if (d->kind == CF_WIN_LOCAL && a->kind != CF_WIN_LOCAL) {
+        cf_buf_printf(out,
+                      "on Windows %s is LocalFree: only memory from LocalAlloc "
+                      "(Marshal.AllocHGlobal) may go there; export a release function from %s "
+                      "and call it through P/Invoke instead; see docs/ffi-hosts.md",
+                      d->function[0] != '\0' ? d->function : d->call, maker);
+    } else if (a->kind == CF_WIN_LOCAL && d->kind != CF_WIN_LOCAL) {
+        cf_buf_printf(out,
+                      "on Windows this block comes from LocalAlloc (Marshal.AllocHGlobal): "
+                      "release it with Marshal.FreeHGlobal (LocalFree), not with %s; see "
+                      "docs/ffi-hosts.md",
+                      d->call);
     } else if (a->kind == CF_WIN_COTASKMEM && d->kind != CF_WIN_COTASKMEM) {
         cf_buf_printf(out,
                       "on Windows this block comes from CoTaskMemAlloc: release it with "

@@ -22,6 +22,7 @@ typedef enum cf_win_kind {
     CF_WIN_NEW_ALIGN,
     CF_WIN_NEW_ARRAY_ALIGN,
     CF_WIN_COTASKMEM, // CoTaskMemAlloc / CoTaskMemFree (COM's task allocator)
+    CF_WIN_LOCAL,     // LocalAlloc / LocalFree (.NET's Marshal.AllocHGlobal/FreeHGlobal)
 } cf_win_kind;
 
 // Why a side got its kind.
@@ -38,7 +39,9 @@ typedef struct cf_win_side {
     uint8_t heap;      // 0: the shared CRT heap (UCRT, /MD); n > 0: `module`'s static CRT (/MT)
     const char *call;  // "malloc", "operator new[]", "free", "CoTaskMemFree", ... (static)
     char module[96];   // file name of the module the call is charged to; "" unknown
-    char function[96]; // the host_allocators function, for CF_WIN_FROM_HOST_ALLOCATOR
+    char function[96]; // the host_allocators function, for CF_WIN_FROM_HOST_ALLOCATOR;
+                       // for CF_WIN_FROM_HOST, the host's call when it is not the host's
+                       // usual one ("Marshal.FreeHGlobal"), else ""
 } cf_win_side;
 
 typedef struct cf_winview {
@@ -55,7 +58,7 @@ typedef struct cf_winview {
 // True when two sides name the same Windows allocator (kind and heap).
 bool cf_winview_same(const cf_win_side *a, const cf_win_side *b);
 
-// "cotaskmem", "crt" or "static-crt": the heap a side uses, for JSON.
+// "cotaskmem", "local", "crt" or "static-crt": the heap a side uses, for JSON.
 const char *cf_winview_heap_name(const cf_win_side *s);
 // "native", "runtime", "host", "host-allocator".
 const char *cf_winview_origin_name(const cf_win_side *s);

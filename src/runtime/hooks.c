@@ -367,9 +367,14 @@ bool cf_rt_on_delete(cf_dealloc_fn fn, unsigned family, void *p, size_t size, si
 }
 
 bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
+    return cf_rt_resize_begin(fn, cf_family_of_dealloc(fn), p, saved);
+}
+
+bool cf_rt_resize_begin(cf_dealloc_fn fn, unsigned family, void *p, cf_record *saved) {
     cf_record rec;
     if (!cf_rt_set.checking) {
-        *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_REALLOC, 0, 0);
+        cf_alloc_fn afn = family == CF_FAM_MALLOC ? CF_ALLOC_REALLOC : cf_family_alloc_fn(family);
+        *saved = cf_record_make((uintptr_t)p, 0, family, afn, 0, 0);
         return true;
     }
     if (cf_tls_data.guard > 0) {
@@ -377,7 +382,6 @@ bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
             *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_INTERNAL, 0, 0);
         return true;
     }
-    unsigned family = cf_family_of_dealloc(fn);
     if (!take_record((uintptr_t)p, &rec)) {
         if (foreign_block(p)) {
             *saved = cf_record_make((uintptr_t)p, 0, CF_FAM_MALLOC, CF_ALLOC_REALLOC, 0, 0);

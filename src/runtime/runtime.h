@@ -142,6 +142,9 @@ bool cf_rt_on_delete(cf_dealloc_fn fn, unsigned family, void *p, size_t size, si
 // is that allocator's: *saved is then a stand-in (cf_record_is_foreign),
 // and end returns newp as it is, untracked.
 bool cf_rt_realloc_begin(cf_dealloc_fn fn, void *p, cf_record *saved);
+// cf_rt_realloc_begin for the resizing call `fn` (CF_DEALLOC_CUSTOM for a
+// registered family's) of `family`: Windows' LocalReAlloc, HeapReAlloc, ...
+bool cf_rt_resize_begin(cf_dealloc_fn fn, unsigned family, void *p, cf_record *saved);
 void *cf_rt_realloc_end(cf_alloc_fn fn, const cf_record *saved, void *newp, size_t size);
 
 // A deallocation call `fn` of p != NULL that the platform hands on to a

@@ -54,7 +54,12 @@ static cf_lock static_lock;
 // the generation moves when a module is unloaded or a host allocator is
 // added, and the table is wiped when it wraps.
 
-enum { C_RUNTIME = 1, C_BRIDGE, C_HOST, C_JIT, C_NATIVE };
+// C_JIT_HGLOBAL: JIT code that a perf map names as one of .NET's
+// Marshal.*HGlobal methods, which use LocalAlloc/LocalFree on Windows.
+// C_HOST_VM: with host=dotnet, the .NET runtime itself (mono-sgen): a
+// native module, except that its frames under a Marshal.*HGlobal method
+// serve that method.
+enum { C_RUNTIME = 1, C_BRIDGE, C_HOST, C_JIT, C_NATIVE, C_JIT_HGLOBAL, C_HOST_VM };
 
 #define D_CLASS(d) ((unsigned)(d)&7u)
 #define D_HOSTALLOC(d) (((unsigned)(d) >> 3) & 1u)
@@ -121,6 +126,11 @@ static unsigned classify(uintptr_t pc, cf_symbolizer sym) {
     unsigned d;
     if (f.module[0] == '\0') {
         d = C_JIT; // JIT code, or code a runtime mapped by hand
+        // Mono names its wrappers "(wrapper managed-to-native)
+        // System.Runtime.InteropServices.Marshal:FreeHGlobal (intptr)".
+        static const char hglobal[] = "*Marshal[:.]*HGlobal*";
+        if (active_id == CF_HOST_DOTNET && cf_glob_match(hglobal, sizeof hglobal - 1, f.function))
+            d = C_JIT_HGLOBAL;
     } else {
         // A bridge is a runtime module too: ask about bridges first.
         const cf_host_module *m = cf_host_module_of(f.module);
@@ -132,6 +142,8 @@ static unsigned classify(uintptr_t pc, cf_symbolizer sym) {
             d = host_module(m) ? C_HOST : C_NATIVE;
         if (d == C_HOST || d == C_NATIVE)
             d |= static_heap(cf_path_base(f.module)) << 4;
+        if (d == C_NATIVE && m != NULL && active_id == CF_HOST_DOTNET && m->host == active_id)
+            d = (d & ~7u) | C_HOST_VM;
     }
     bool host_alloc = names && is_host_allocator(f.function);
     for (unsigned i = 0; names && i < f.n_inlined && !host_alloc; i++)
@@ -324,16 +336,32 @@ static void eval_side(const uintptr_t *pcs, unsigned n, uint8_t linux_kind, cf_s
             }
         }
     }
+    if (active_id == CF_HOST_DOTNET && linux_kind == CF_WIN_CRT) {
+        // Marshal.AllocHGlobal/FreeHGlobal call the runtime, which calls
+        // malloc/free: on Windows that is LocalAlloc/LocalFree.
+        for (unsigned i = 0; i < n; i++) {
+            unsigned c = D_CLASS(class_of(pcs[i], sym));
+            if (c == C_JIT_HGLOBAL) {
+                host_side(s, linux_kind, 0, -1);
+                s->kind = CF_WIN_LOCAL;
+                return;
+            }
+            if (c != C_RUNTIME && c != C_HOST_VM)
+                break;
+        }
+    }
     unsigned c0 = class_of(pcs[0], sym);
     switch (D_CLASS(c0)) {
     case C_HOST:
         host_side(s, linux_kind, D_HEAP(c0), 0);
         return;
     case C_NATIVE:
+    case C_HOST_VM:
         s->heap = (uint8_t)D_HEAP(c0);
         s->frame = 0;
         return;
     case C_JIT:
+    case C_JIT_HGLOBAL:
         if (cf_host_get(active_id)->jit)
             host_side(s, linux_kind, 0, -1);
         return; // otherwise unknown code on the shared CRT heap
@@ -359,7 +387,7 @@ static void eval_side(const uintptr_t *pcs, unsigned n, uint8_t linux_kind, cf_s
     s->origin = CF_WIN_FROM_RUNTIME;
     for (unsigned i = 1; i < n; i++) {
         unsigned c = class_of(pcs[i], sym);
-        if (D_CLASS(c) == C_NATIVE || D_CLASS(c) == C_HOST) {
+        if (D_CLASS(c) == C_NATIVE || D_CLASS(c) == C_HOST || D_CLASS(c) == C_HOST_VM) {
             s->heap = (uint8_t)D_HEAP(c);
             s->frame = (int)i;
             return;
@@ -458,14 +486,20 @@ int cf_winsem_judge(const cf_record *rec, unsigned dealloc_fn, unsigned dealloc_
     // A report follows: the words.
     unsigned afn = cf_record_alloc_fn(rec);
     const char *acall = a.kind == CF_WIN_COTASKMEM ? "CoTaskMemAlloc"
+                        : a.kind == CF_WIN_LOCAL   ? "LocalAlloc"
                         : a.kind == CF_WIN_CRT     ? crt_alloc_call(afn)
                                                    : cf_alloc_fn_words((cf_alloc_fn)afn, afam);
     const char *dcall = d.kind == CF_WIN_COTASKMEM ? "CoTaskMemFree"
+                        : d.kind == CF_WIN_LOCAL   ? "LocalFree"
                         : d.kind == CF_WIN_CRT
                             ? (dealloc_fn == CF_DEALLOC_REALLOC ? "realloc" : "free")
                             : cf_dealloc_fn_words((cf_dealloc_fn)dealloc_fn, dfam);
     fill_side(&v->alloc, &a, apcs, an, acall, sym);
     fill_side(&v->dealloc, &d, pcs, n, dcall, sym);
+    if (a.kind == CF_WIN_LOCAL && a.origin == CF_WIN_FROM_HOST)
+        cf_strlcpy(v->alloc.function, "Marshal.AllocHGlobal", sizeof v->alloc.function);
+    if (d.kind == CF_WIN_LOCAL && d.origin == CF_WIN_FROM_HOST)
+        cf_strlcpy(v->dealloc.function, "Marshal.FreeHGlobal", sizeof v->dealloc.function);
     v->linux_ok = linux_ok;
     v->windows_ok = ok;
     v->host = cf_host_get(active_id)->name;

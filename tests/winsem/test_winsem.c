@@ -32,14 +32,17 @@
 #define PC_OTHER ((uintptr_t)0x7f0000002000)       // libother.so
 #define PC_APP ((uintptr_t)0x7f0000003000)         // Dart code in libapp.so
 #define PC_APP2 ((uintptr_t)0x7f0000003100)
-#define PC_EXE ((uintptr_t)0x401000)          // the embedder executable
-#define PC_LIBC ((uintptr_t)0x7f0000004000)   // strdup in libc.so.6
-#define PC_LIBC2 ((uintptr_t)0x7f0000004100)  // start_thread in libc.so.6
-#define PC_FFI ((uintptr_t)0x7f0000005000)    // libffi.so.8
-#define PC_CTYPES ((uintptr_t)0x7f0000006000) // Python's _ctypes
-#define PC_PYTHON ((uintptr_t)0x7f0000007000) // libpython3.11.so
-#define PC_JIT ((uintptr_t)0x7f0000008000)    // anonymous executable memory
-#define PC_MOVING ((uintptr_t)0x7f0000009000) // its module changes (dlclose/dlopen)
+#define PC_EXE ((uintptr_t)0x401000)               // the embedder executable
+#define PC_LIBC ((uintptr_t)0x7f0000004000)        // strdup in libc.so.6
+#define PC_LIBC2 ((uintptr_t)0x7f0000004100)       // start_thread in libc.so.6
+#define PC_FFI ((uintptr_t)0x7f0000005000)         // libffi.so.8
+#define PC_CTYPES ((uintptr_t)0x7f0000006000)      // Python's _ctypes
+#define PC_PYTHON ((uintptr_t)0x7f0000007000)      // libpython3.11.so
+#define PC_JIT ((uintptr_t)0x7f0000008000)         // anonymous executable memory
+#define PC_MOVING ((uintptr_t)0x7f0000009000)      // its module changes (dlclose/dlopen)
+#define PC_JIT_FREEHG ((uintptr_t)0x7f000000a000)  // Mono's wrapper of Marshal.FreeHGlobal
+#define PC_JIT_ALLOCHG ((uintptr_t)0x7f000000a100) // ... of Marshal.AllocHGlobal
+#define PC_MONO ((uintptr_t)0x7f000000b000)        // the Mono runtime, mono-sgen
 
 static const char *moving_module = "/opt/first.so";
 static unsigned sym_calls;
@@ -63,12 +66,21 @@ static bool fake_symbolize(uintptr_t pc, bool names, cf_frame_info *f) {
         {PC_FFI, "/lib/x86_64-linux-gnu/libffi.so.8", "ffi_call"},
         {PC_CTYPES, "/usr/lib/python3.11/lib-dynload/_ctypes.cpython-311-x86_64-linux-gnu.so", ""},
         {PC_PYTHON, "/usr/lib/libpython3.11.so.1.0", "_PyEval_EvalFrameDefault"},
+        {PC_MONO, "/usr/bin/mono-sgen", ""},
     };
     sym_calls++;
     memset(f, 0, sizeof *f);
     f->pc = pc;
     if (pc == PC_JIT) {
         f->jit = true;
+        return false;
+    }
+    if (pc == PC_JIT_FREEHG || pc == PC_JIT_ALLOCHG) {
+        // Named from a perf map whether names are asked for or not.
+        f->jit = true;
+        snprintf(f->function, sizeof f->function,
+                 "(wrapper managed-to-native) System.Runtime.InteropServices.Marshal:%s (intptr)",
+                 pc == PC_JIT_FREEHG ? "FreeHGlobal" : "AllocHGlobal");
         return false;
     }
     if (pc == PC_MOVING) {
@@ -182,6 +194,55 @@ static void test_dart_memory_freed_by_plugin(void **state) {
     // JIT code (flutter test, debug builds) is Dart's too.
     uintptr_t j[] = {PC_JIT, PC_EXE};
     assert_int_equal(judge(CF_ALLOC_MALLOC, a, CF_DEALLOC_FREE, j, 2, &v), 1);
+}
+
+// .NET: the marshaller (JIT code) frees with CoTaskMemFree on Windows;
+// Marshal.AllocHGlobal/FreeHGlobal, named by Mono's perf map, are
+// LocalAlloc/LocalFree, also when the runtime under them made the call.
+static void test_dotnet_marshaller_and_hglobal(void **state) {
+    (void)state;
+    configure("windows", "dotnet", "", "");
+    uint32_t plugin = stack_of(2, PC_PLUGIN, PC_JIT);
+    uintptr_t marshaller[] = {PC_JIT, PC_MONO};
+    cf_winview v;
+    assert_int_equal(judge(CF_ALLOC_MALLOC, plugin, CF_DEALLOC_FREE, marshaller, 2, &v), 0);
+    assert_int_equal(v.dealloc.kind, CF_WIN_COTASKMEM);
+    assert_string_equal(line_of(&v),
+                        "Linux: works here (malloc() freed by free()); on Windows this block comes "
+                        "from the CRT heap of libplugin.so (malloc) and is freed by .NET's "
+                        "marshaller with CoTaskMemFree: that crashes there.");
+    char hint[1024];
+    cf_buf h;
+    cf_buf_init(&h, hint, sizeof hint);
+    cf_winview_format_hint(&v, &h);
+    assert_non_null(strstr(hint, "return it as IntPtr and free it with a release function "
+                                 "exported from libplugin.so"));
+
+    uintptr_t freehg[] = {PC_JIT_FREEHG, PC_MONO};
+    assert_int_equal(judge(CF_ALLOC_MALLOC, plugin, CF_DEALLOC_FREE, freehg, 2, &v), 0);
+    assert_int_equal(v.dealloc.kind, CF_WIN_LOCAL);
+    assert_string_equal(line_of(&v),
+                        "Linux: works here (malloc() freed by free()); on Windows this block comes "
+                        "from the CRT heap of libplugin.so (malloc) and is freed by "
+                        "Marshal.FreeHGlobal with LocalFree: that crashes there.");
+
+    // AllocHGlobal: the runtime's malloc under the wrapper. Paired: clean.
+    uint32_t hglobal = stack_of(3, PC_MONO, PC_JIT_ALLOCHG, PC_MONO);
+    assert_int_equal(judge(CF_ALLOC_MALLOC, hglobal, CF_DEALLOC_FREE, freehg, 2, &v), 1);
+    // Freed by the library's free(): LocalAlloc against the CRT heap.
+    uintptr_t byplugin[] = {PC_PLUGIN, PC_JIT};
+    assert_int_equal(judge(CF_ALLOC_MALLOC, hglobal, CF_DEALLOC_FREE, byplugin, 2, &v), 0);
+    assert_int_equal(v.alloc.kind, CF_WIN_LOCAL);
+    assert_non_null(strstr(line_of(&v),
+                           "comes from Marshal.AllocHGlobal (LocalAlloc) and is "
+                           "freed by libplugin.so with free() on the shared CRT heap"));
+    // And by the marshaller: LocalAlloc against CoTaskMem.
+    assert_int_equal(judge(CF_ALLOC_MALLOC, hglobal, CF_DEALLOC_FREE, marshaller, 2, &v), 0);
+
+    // Without the .NET profile, the names mean nothing: the runtime's malloc
+    // and unknown JIT code share the CRT heap.
+    configure("windows", "none", "", "");
+    assert_int_equal(judge(CF_ALLOC_MALLOC, hglobal, CF_DEALLOC_FREE, byplugin, 2, &v), 1);
 }
 
 static void test_cxx_blocks_keep_their_operator(void **state) {
@@ -446,6 +507,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dart_frees_plugin_malloc),
         cmocka_unit_test(test_dart_memory_freed_by_plugin),
+        cmocka_unit_test(test_dotnet_marshaller_and_hglobal),
         cmocka_unit_test(test_cxx_blocks_keep_their_operator),
         cmocka_unit_test(test_runtime_frames_charge_their_caller),
         cmocka_unit_test(test_host_allocators_option),

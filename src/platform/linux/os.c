@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -257,5 +258,14 @@ bool cf_os_jit_frame(uintptr_t pc, char *name, size_t cap) {
     cf_buf_init(&b, path, sizeof path);
     cf_buf_printf(&b, "/tmp/perf-%d.map", (int)getpid());
     each_line(path, perf_map_line, &q);
+    if (name[0] == '\0' && access(path, F_OK) == 0) {
+        // Mono (MONO_ENV_OPTIONS=--jitmap) writes its map through stdio
+        // and never flushes it: the newest methods, the ones a report is
+        // about, are still in the process's buffer. Flushing every stream
+        // pushes them out (and the program's own buffered output with
+        // them, which an abort would otherwise lose). Error path only.
+        fflush(NULL);
+        each_line(path, perf_map_line, &q);
+    }
     return true;
 }

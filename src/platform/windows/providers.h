@@ -46,6 +46,30 @@
     X(FREELIBRARY, FreeLibrary)                                                                    \
     X(GETPROCADDRESS, GetProcAddress)
 
+// X(id, name): Windows' own allocators in kernel32 (forwarded to
+// kernelbase, and the Heap* calls to ntdll's Rtl*Heap), and BSTRs in
+// oleaut32. Each has a wrapper wrap_<name>. Only patched modules (the
+// program's own, never a system DLL) reach the wrappers, so the CRTs' and
+// COM's internal HeapAlloc calls are never seen.
+#define CF_WIN_MEM_FUNCTIONS(X)                                                                    \
+    X(HEAPALLOC, HeapAlloc)                                                                        \
+    X(HEAPREALLOC, HeapReAlloc)                                                                    \
+    X(HEAPFREE, HeapFree)                                                                          \
+    X(HEAPDESTROY, HeapDestroy)                                                                    \
+    X(LOCALALLOC, LocalAlloc)                                                                      \
+    X(LOCALREALLOC, LocalReAlloc)                                                                  \
+    X(LOCALFREE, LocalFree)                                                                        \
+    X(GLOBALALLOC, GlobalAlloc)                                                                    \
+    X(GLOBALREALLOC, GlobalReAlloc)                                                                \
+    X(GLOBALFREE, GlobalFree)
+#define CF_WIN_BSTR_FUNCTIONS(X)                                                                   \
+    X(ALLOC, SysAllocString)                                                                       \
+    X(ALLOCLEN, SysAllocStringLen)                                                                 \
+    X(ALLOCBYTELEN, SysAllocStringByteLen)                                                         \
+    X(REALLOC, SysReAllocString)                                                                   \
+    X(REALLOCLEN, SysReAllocStringLen)                                                             \
+    X(FREE, SysFreeString)
+
 // The C++ operators are platform/shim.h's list; each has a wrapper
 // w<mangled name>.
 
@@ -58,6 +82,12 @@ enum { CF_WIN_COM_FUNCTIONS(X) CF_COM_COUNT };
 #undef X
 #define X(id, name) CF_L_##id,
 enum { CF_WIN_LOADER_FUNCTIONS(X) CF_L_COUNT };
+#undef X
+#define X(id, name) CF_M_##id,
+enum { CF_WIN_MEM_FUNCTIONS(X) CF_M_COUNT };
+#undef X
+#define X(id, name) CF_B_##id,
+enum { CF_WIN_BSTR_FUNCTIONS(X) CF_B_COUNT };
 #undef X
 #define X(id, symbol, shape, fn) CF_X_##id,
 enum { CF_CXX_OPERATORS(X) CF_X_COUNT };
@@ -82,9 +112,15 @@ extern uintptr_t cf_win_cxx_real[CF_X_COUNT];
 // return address.
 extern uintptr_t cf_win_cxx_lo, cf_win_cxx_hi;
 extern uintptr_t cf_win_loader_real[CF_L_COUNT];
+extern uintptr_t cf_win_mem_real[CF_M_COUNT];
+extern uintptr_t cf_win_bstr_real[CF_B_COUNT]; // set last when oleaut32 is found
+// The registered families of LocalAlloc, GlobalAlloc and BSTR blocks
+// (HeapAlloc's are per heap: shim.c).
+extern unsigned cf_win_local_family, cf_win_global_family, cf_win_bstr_family;
 
 extern const char *const cf_win_crt_names[CF_C_COUNT];
 extern const char *const cf_win_com_names[CF_COM_COUNT];
+extern const char *const cf_win_bstr_names[CF_B_COUNT];
 
 // Finds the C runtimes and COM whenever a module may have brought one in,
 // and registers their families and hooks.
@@ -101,5 +137,7 @@ extern const uintptr_t cf_win_crt_wrapper[CF_CRT_COUNT][CF_C_COUNT];
 extern const uintptr_t cf_win_com_wrapper[CF_COM_COUNT];
 extern const uintptr_t cf_win_cxx_wrapper[CF_X_COUNT];
 extern const uintptr_t cf_win_loader_wrapper[CF_L_COUNT];
+extern const uintptr_t cf_win_mem_wrapper[CF_M_COUNT];
+extern const uintptr_t cf_win_bstr_wrapper[CF_B_COUNT];
 
 #endif

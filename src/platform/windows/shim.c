@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Windows shim: wrappers for the CRT heaps (msvcrt.dll, ucrtbase.dll),
-// CoTaskMem*, the C++ operators a MinGW libstdc++ exports, and the loader
+// CoTaskMem*, HeapAlloc (per heap), LocalAlloc, GlobalAlloc and BSTRs, the
+// C++ operators a MinGW libstdc++ exports, and the loader
 // calls that reach them by name (GetProcAddress) or bring in new modules
 // (LoadLibrary*). Each wrapper calls the real function (providers.h) and
 // hands the result to the runtime; this is the hot path, and nothing else
@@ -66,9 +67,24 @@ static inline void *record(cf_alloc_fn fn, unsigned family, void *p, size_t n) {
 
 // crossfree knows p: a live record, or a freed block its quarantine holds
 // (the heap still owns it, but releasing it again is a double free).
+static bool dead_record(const cf_record *r);
+static bool family_is_dead_heap(unsigned family);
+
+// The live record of p; a destroyed heap's is dropped and not found.
+static bool lookup_live(void *p, cf_record *r) {
+    return cf_table_lookup((uintptr_t)p, r) && !dead_record(r);
+}
+
+// A freed block the quarantine still holds, unless its heap is gone.
+static bool held(void *p) {
+    cf_qentry q;
+    return cf_quarantine_holds((uintptr_t)p) &&
+           !(cf_quarantine_find((uintptr_t)p, &q) && family_is_dead_heap(cf_record_family(&q.rec)));
+}
+
 static bool tracked(void *p) {
     cf_record r;
-    return cf_table_lookup((uintptr_t)p, &r) || cf_quarantine_holds((uintptr_t)p);
+    return lookup_live(p, &r) || held(p);
 }
 
 // A block crossfree never saw (allocated before it loaded, or by the CRT or
@@ -180,8 +196,8 @@ static void crt_release_checked(unsigned i, void *p, unsigned family, bool align
     // An _aligned_malloc block is interior to a heap block, so only the
     // plain heap can vouch for a block crossfree never saw.
     cf_record rec;
-    bool found = cf_table_lookup((uintptr_t)p, &rec);
-    if (!found && (aligned || crt_owns(i, p)) && !cf_quarantine_holds((uintptr_t)p)) {
+    bool found = lookup_live(p, &rec);
+    if (!found && (aligned || crt_owns(i, p)) && !held(p)) {
         REAL(free_fn, real)(p);
     } else if (found && in_cxx_module(ret) && cf_family_is_new(cf_record_family(&rec))) {
         // libstdc++'s own operator delete, called inside it.
@@ -229,9 +245,9 @@ static void *crt_resize(unsigned i, resize_fn resize, void *p, size_t a, size_t 
     }
     saved_errors s = save_errors();
     cf_record rec;
-    bool found = cf_table_lookup((uintptr_t)p, &rec);
+    bool found = lookup_live(p, &rec);
     if ((found && cf_record_family(&rec) == family) ||
-        (!found && (aligned || crt_owns(i, p)) && !cf_quarantine_holds((uintptr_t)p))) {
+        (!found && (aligned || crt_owns(i, p)) && !held(p))) {
         if (found)
             cf_table_remove((uintptr_t)p, &rec);
         restore_errors(s);
@@ -388,6 +404,338 @@ const uintptr_t cf_win_com_wrapper[CF_COM_COUNT] = {
 };
 
 // ---------------------------------------------------------------------------
+// HeapAlloc: one family per heap handle
+
+// A heap's family is registered the first time the program allocates from
+// it ("HeapAlloc (process heap)", "HeapAlloc (heap 0x...)"). HeapDestroy
+// marks it dead: its blocks' records are stale from then on and are dropped
+// wherever they are met (dead_record), so an address the next heap hands
+// out is never taken for the old block. The table is append-only and read
+// without a lock; past its size new heaps go untracked (never a report).
+#define MAX_HEAPS 40
+typedef struct heap_slot {
+    HANDLE heap;
+    unsigned family;
+    volatile LONG dead;
+} heap_slot;
+static heap_slot heaps[MAX_HEAPS];
+static volatile LONG heap_count;
+static unsigned char heap_of_family[CF_FAM_MAX]; // slot + 1; 0 for other families
+static SRWLOCK heaps_lock = SRWLOCK_INIT;
+
+static heap_slot *live_heap(HANDLE h) {
+    LONG n = heap_count;
+    MemoryBarrier();
+    for (LONG i = n; i-- > 0;)
+        if (heaps[i].heap == h && !heaps[i].dead)
+            return &heaps[i];
+    return NULL;
+}
+
+// The family of heap h, registered now if need be; 0 when none can be.
+static unsigned heap_family(HANDLE h) {
+    heap_slot *s = live_heap(h);
+    if (s != NULL)
+        return s->family;
+    AcquireSRWLockExclusive(&heaps_lock);
+    unsigned family = 0;
+    s = live_heap(h);
+    if (s != NULL) {
+        family = s->family;
+    } else if (heap_count < MAX_HEAPS) {
+        char name[64], alloc_w[64], free_w[64];
+        cf_buf b;
+        cf_buf_init(&b, name, sizeof name);
+        const char *crt = NULL;
+        for (unsigned i = 0; i < CF_CRT_COUNT; i++)
+            if (cf_win_crts[i].present && cf_win_crts[i].heap == h)
+                crt = i == CF_CRT_MSVCRT ? "msvcrt.dll" : "ucrtbase.dll";
+        // A handle can come back after HeapDestroy: each life is its own family.
+        unsigned life = 1;
+        for (LONG i = 0; i < heap_count; i++)
+            life += heaps[i].heap == h;
+        if (h == GetProcessHeap())
+            cf_buf_printf(&b, "process heap");
+        else if (crt != NULL)
+            cf_buf_printf(&b, "%s heap", crt);
+        else if (life > 1)
+            cf_buf_printf(&b, "heap %p #%u", (void *)h, life);
+        else
+            cf_buf_printf(&b, "heap %p", (void *)h);
+        cf_buf_init(&b, alloc_w, sizeof alloc_w);
+        cf_buf_printf(&b, "HeapAlloc (%s)", name);
+        cf_buf_init(&b, free_w, sizeof free_w);
+        cf_buf_printf(&b, "HeapFree (%s)", name);
+        family = cf_family_register(alloc_w, alloc_w, free_w);
+        if (family != 0 && family < CF_FAM_MAX) {
+            LONG n = heap_count;
+            heaps[n] = (heap_slot){h, family, 0};
+            heap_of_family[family] = (unsigned char)(n + 1);
+            InterlockedExchange(&heap_count, n + 1); // publishes the slot
+        } else {
+            family = 0;
+        }
+    }
+    ReleaseSRWLockExclusive(&heaps_lock);
+    return family;
+}
+
+static bool family_is_dead_heap(unsigned family) {
+    unsigned k = family < CF_FAM_MAX ? heap_of_family[family] : 0;
+    return k != 0 && heaps[k - 1].dead;
+}
+
+// A record of a destroyed heap's block: forgotten, as the heap forgot it.
+static bool dead_record(const cf_record *r) {
+    if (!family_is_dead_heap(cf_record_family(r)))
+        return false;
+    cf_table_remove(r->addr, NULL);
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Windows' own allocators: HeapAlloc, LocalAlloc, GlobalAlloc, BSTRs
+//
+// A block crossfree never saw (a system DLL's, or one from before it
+// loaded) goes to the real function untouched: its allocator judges it.
+// A tracked block goes to the runtime, which checks the pair and releases
+// it through cf_platform_release (or holds it in the quarantine).
+
+typedef LPVOID(WINAPI *heap_alloc_fn)(HANDLE, DWORD, SIZE_T);
+typedef LPVOID(WINAPI *heap_realloc_fn)(HANDLE, DWORD, LPVOID, SIZE_T);
+typedef BOOL(WINAPI *heap_free_fn)(HANDLE, DWORD, LPVOID);
+typedef BOOL(WINAPI *heap_destroy_fn)(HANDLE);
+typedef HLOCAL(WINAPI *local_alloc_fn)(UINT, SIZE_T);
+typedef HLOCAL(WINAPI *local_realloc_fn)(HLOCAL, SIZE_T, UINT);
+typedef HLOCAL(WINAPI *local_free_fn)(HLOCAL);
+typedef BSTR(WINAPI *sys_alloc_fn)(const OLECHAR *);
+typedef BSTR(WINAPI *sys_alloc_len_fn)(const OLECHAR *, UINT);
+typedef BSTR(WINAPI *sys_alloc_bytelen_fn)(LPCSTR, UINT);
+typedef INT(WINAPI *sys_realloc_fn)(BSTR *, const OLECHAR *);
+typedef INT(WINAPI *sys_realloc_len_fn)(BSTR *, const OLECHAR *, UINT);
+typedef void(WINAPI *sys_free_fn)(BSTR);
+
+#define MEM_REAL(type, id) REAL(type, cf_win_mem_real[CF_M_##id])
+#define BSTR_REAL(type, id) REAL(type, cf_win_bstr_real[CF_B_##id])
+
+// A release of p by `family`'s deallocator: true when crossfree took the
+// call (a tracked block, or one its quarantine holds: a double free), false
+// when the real function should have it.
+static bool take_release(unsigned family, void *p) {
+    if (!checking_call() || !tracked(p))
+        return false;
+    saved_errors s = save_errors();
+    cf_rt_on_free(CF_DEALLOC_CUSTOM, family, p);
+    restore_errors(s);
+    return true;
+}
+
+// Before a resizing call on p of `family`: 1 to make the real call (*found
+// says whether *saved holds p's record, taken out of the table), 0 when it
+// must fail (reported: another family's block, or a freed one; with
+// halt_on_error=0 the block lives on untouched).
+static int resize_begin(unsigned family, void *p, cf_record *saved, bool *found) {
+    *found = false;
+    if (p == NULL || !checking_call())
+        return 1;
+    cf_record rec;
+    saved_errors s = save_errors();
+    int go = 1;
+    if (lookup_live(p, &rec) && cf_record_family(&rec) == family) {
+        *found = cf_table_remove((uintptr_t)p, saved);
+    } else if (lookup_live(p, &rec)) {
+        if (cf_rt_resize_begin(CF_DEALLOC_CUSTOM, family, p, saved))
+            cf_table_insert(saved); // reported, halt_on_error=0
+        go = 0;
+    } else if (held(p)) {
+        (void)cf_rt_resize_begin(CF_DEALLOC_CUSTOM, family, p, saved); // a double free
+        go = 0;
+    }
+    restore_errors(s);
+    return go;
+}
+
+// After it: the new block, or the old one back when the call failed.
+static void resize_end(unsigned family, bool found, const cf_record *saved, void *q, size_t n) {
+    if (!checking_call())
+        return;
+    saved_errors s = save_errors();
+    if (q != NULL)
+        cf_rt_on_alloc_family(CF_ALLOC_CUSTOM, family, q, n);
+    else if (found)
+        cf_table_insert(saved);
+    restore_errors(s);
+}
+
+static LPVOID WINAPI wrap_HeapAlloc(HANDLE h, DWORD flags, SIZE_T n) {
+    void *p = MEM_REAL(heap_alloc_fn, HEAPALLOC)(h, flags, n);
+    if (p == NULL || !checking_call())
+        return p;
+    unsigned family = heap_family(h);
+    return family != 0 ? record(CF_ALLOC_CUSTOM, family, p, n) : p;
+}
+
+static LPVOID WINAPI wrap_HeapReAlloc(HANDLE h, DWORD flags, LPVOID p, SIZE_T n) {
+    heap_realloc_fn real = MEM_REAL(heap_realloc_fn, HEAPREALLOC);
+    unsigned family = checking_call() ? heap_family(h) : 0;
+    if (family == 0)
+        return real(h, flags, p, n);
+    cf_record saved;
+    bool found;
+    if (!resize_begin(family, p, &saved, &found)) {
+        SetLastError(ERROR_INVALID_PARAMETER);
+        return NULL;
+    }
+    void *q = real(h, flags, p, n);
+    resize_end(family, found, &saved, q, n);
+    return q;
+}
+
+static BOOL WINAPI wrap_HeapFree(HANDLE h, DWORD flags, LPVOID p) {
+    if (p != NULL && checking_call() && tracked(p)) {
+        unsigned family = heap_family(h);
+        if (take_release(family, p))
+            return TRUE;
+    }
+    return MEM_REAL(heap_free_fn, HEAPFREE)(h, flags, p);
+}
+
+static BOOL WINAPI wrap_HeapDestroy(HANDLE h) {
+    // Its blocks are gone with it: their records become stale (dead_record).
+    LONG n = heap_count;
+    MemoryBarrier();
+    for (LONG i = 0; i < n; i++)
+        if (heaps[i].heap == h)
+            InterlockedExchange(&heaps[i].dead, 1);
+    return MEM_REAL(heap_destroy_fn, HEAPDESTROY)(h);
+}
+
+// LocalAlloc and GlobalAlloc: LMEM_MOVEABLE/GMEM_MOVEABLE blocks are
+// handles, not pointers; the handle is what comes back to LocalFree, so
+// the handle is what is recorded.
+static HLOCAL local_alloc(unsigned family, uintptr_t real, UINT flags, SIZE_T n) {
+    HLOCAL p = REAL(local_alloc_fn, real)(flags, n);
+    if (p == NULL || !checking_call() || family == 0)
+        return p;
+    return record(CF_ALLOC_CUSTOM, family, p, n);
+}
+
+static HLOCAL local_realloc(unsigned family, uintptr_t real, HLOCAL p, SIZE_T n, UINT flags) {
+    // LMEM_MODIFY (GMEM_MODIFY) changes the block's attributes only.
+    if (family == 0 || (flags & LMEM_MODIFY) != 0)
+        return REAL(local_realloc_fn, real)(p, n, flags);
+    cf_record saved;
+    bool found;
+    if (!resize_begin(family, p, &saved, &found)) {
+        SetLastError(ERROR_INVALID_HANDLE);
+        return NULL;
+    }
+    HLOCAL q = REAL(local_realloc_fn, real)(p, n, flags);
+    resize_end(family, found, &saved, q, n);
+    return q;
+}
+
+static HLOCAL local_free(unsigned family, uintptr_t real, HLOCAL p) {
+    if (p != NULL && family != 0 && take_release(family, p))
+        return NULL; // success
+    return REAL(local_free_fn, real)(p);
+}
+
+static HLOCAL WINAPI wrap_LocalAlloc(UINT flags, SIZE_T n) {
+    return local_alloc(cf_win_local_family, cf_win_mem_real[CF_M_LOCALALLOC], flags, n);
+}
+static HLOCAL WINAPI wrap_LocalReAlloc(HLOCAL p, SIZE_T n, UINT flags) {
+    return local_realloc(cf_win_local_family, cf_win_mem_real[CF_M_LOCALREALLOC], p, n, flags);
+}
+static HLOCAL WINAPI wrap_LocalFree(HLOCAL p) {
+    return local_free(cf_win_local_family, cf_win_mem_real[CF_M_LOCALFREE], p);
+}
+static HGLOBAL WINAPI wrap_GlobalAlloc(UINT flags, SIZE_T n) {
+    return local_alloc(cf_win_global_family, cf_win_mem_real[CF_M_GLOBALALLOC], flags, n);
+}
+static HGLOBAL WINAPI wrap_GlobalReAlloc(HGLOBAL p, SIZE_T n, UINT flags) {
+    return local_realloc(cf_win_global_family, cf_win_mem_real[CF_M_GLOBALREALLOC], p, n, flags);
+}
+static HGLOBAL WINAPI wrap_GlobalFree(HGLOBAL p) {
+    return local_free(cf_win_global_family, cf_win_mem_real[CF_M_GLOBALFREE], p);
+}
+
+const uintptr_t cf_win_mem_wrapper[CF_M_COUNT] = {
+#define X(id, name) [CF_M_##id] = (uintptr_t)wrap_##name,
+    CF_WIN_MEM_FUNCTIONS(X)
+#undef X
+};
+
+// BSTRs point 4 bytes past their allocation, just after a length prefix:
+// the BSTR itself is what is recorded, so CoTaskMemFree or free() of one
+// finds its record and is reported as the mismatch it is.
+static BSTR record_bstr(BSTR b) {
+    if (b == NULL || !checking_call())
+        return b;
+    UINT bytes = ((const UINT *)(const void *)b)[-1];
+    return record(CF_ALLOC_CUSTOM, cf_win_bstr_family, b, (size_t)bytes + sizeof(OLECHAR));
+}
+
+static BSTR WINAPI wrap_SysAllocString(const OLECHAR *s) {
+    return record_bstr(BSTR_REAL(sys_alloc_fn, ALLOC)(s));
+}
+static BSTR WINAPI wrap_SysAllocStringLen(const OLECHAR *s, UINT n) {
+    return record_bstr(BSTR_REAL(sys_alloc_len_fn, ALLOCLEN)(s, n));
+}
+static BSTR WINAPI wrap_SysAllocStringByteLen(LPCSTR s, UINT n) {
+    return record_bstr(BSTR_REAL(sys_alloc_bytelen_fn, ALLOCBYTELEN)(s, n));
+}
+
+static INT WINAPI wrap_SysReAllocString(BSTR *pb, const OLECHAR *s) {
+    cf_record saved;
+    bool found;
+    BSTR old = pb != NULL ? *pb : NULL;
+    if (!resize_begin(cf_win_bstr_family, old, &saved, &found))
+        return FALSE;
+    INT ok = BSTR_REAL(sys_realloc_fn, REALLOC)(pb, s);
+    BSTR b = ok && pb != NULL ? *pb : NULL;
+    resize_end(cf_win_bstr_family, found, &saved, b,
+               b != NULL ? ((const UINT *)(const void *)b)[-1] + sizeof(OLECHAR) : 0);
+    return ok;
+}
+
+static INT WINAPI wrap_SysReAllocStringLen(BSTR *pb, const OLECHAR *s, UINT n) {
+    cf_record saved;
+    bool found;
+    BSTR old = pb != NULL ? *pb : NULL;
+    if (!resize_begin(cf_win_bstr_family, old, &saved, &found))
+        return FALSE;
+    INT ok = BSTR_REAL(sys_realloc_len_fn, REALLOCLEN)(pb, s, n);
+    BSTR b = ok && pb != NULL ? *pb : NULL;
+    resize_end(cf_win_bstr_family, found, &saved, b,
+               b != NULL ? ((const UINT *)(const void *)b)[-1] + sizeof(OLECHAR) : 0);
+    return ok;
+}
+
+static void WINAPI wrap_SysFreeString(BSTR b) {
+    if (b != NULL && take_release(cf_win_bstr_family, b))
+        return;
+    // A hand-made BSTR (a length and text in another allocator's block):
+    // SysFreeString would release 4 bytes before it, the block crossfree
+    // knows; the runtime reports the pointer, 4 bytes inside that block.
+    cf_record r;
+    if (b != NULL && checking_call() && lookup_live((char *)b - sizeof(UINT), &r) &&
+        cf_record_family(&r) != cf_win_bstr_family) {
+        saved_errors s = save_errors();
+        cf_rt_on_free(CF_DEALLOC_CUSTOM, cf_win_bstr_family, b);
+        restore_errors(s);
+        return;
+    }
+    BSTR_REAL(sys_free_fn, FREE)(b);
+}
+
+const uintptr_t cf_win_bstr_wrapper[CF_B_COUNT] = {
+#define X(id, name) [CF_B_##id] = (uintptr_t)wrap_##name,
+    CF_WIN_BSTR_FUNCTIONS(X)
+#undef X
+};
+
+// ---------------------------------------------------------------------------
 // C++ operator new / delete (a MinGW libstdc++ or compatible DLL)
 
 // The real operator new runs under the recursion guard (cf_shim_real_new),
@@ -510,7 +858,7 @@ static BOOL WINAPI wrap_FreeLibrary(HMODULE m) {
 }
 
 // Whether a lookup by `name` (which may be an ordinal) asks for a function of
-// a C runtime or of COM that crossfree wraps.
+// a C runtime, of COM or of oleaut32 that crossfree wraps.
 static bool is_wrapped_name(LPCSTR name) {
     if ((uintptr_t)name <= 0xffff)
         return false;
@@ -519,6 +867,9 @@ static bool is_wrapped_name(LPCSTR name) {
             return true;
     for (unsigned f = 0; f < CF_COM_COUNT; f++)
         if (cf_strcmp(name, cf_win_com_names[f]) == 0)
+            return true;
+    for (unsigned f = 0; f < CF_B_COUNT; f++)
+        if (cf_strcmp(name, cf_win_bstr_names[f]) == 0)
             return true;
     return false;
 }
@@ -563,7 +914,17 @@ void cf_platform_release(uintptr_t addr, unsigned family) {
             return;
         }
     }
-    if (family == CF_FAM_COTASKMEM) {
+    unsigned k = family < CF_FAM_MAX ? heap_of_family[family] : 0;
+    if (k != 0) {
+        if (!heaps[k - 1].dead) // a destroyed heap took its blocks with it
+            MEM_REAL(heap_free_fn, HEAPFREE)(heaps[k - 1].heap, 0, p);
+    } else if (family != 0 && family == cf_win_local_family) {
+        MEM_REAL(local_free_fn, LOCALFREE)(p);
+    } else if (family != 0 && family == cf_win_global_family) {
+        MEM_REAL(local_free_fn, GLOBALFREE)(p);
+    } else if (family != 0 && family == cf_win_bstr_family) {
+        BSTR_REAL(sys_free_fn, FREE)((BSTR)p);
+    } else if (family == CF_FAM_COTASKMEM) {
         REAL(com_free_fn, cf_win_com_real[CF_COM_FREE])(p);
     } else if (cf_family_is_new(family)) {
         unsigned x = plain_delete(cf_family_dealloc_fn(family));

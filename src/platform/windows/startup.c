@@ -52,6 +52,21 @@ uintptr_t cf_win_cxx_real[CF_X_COUNT];
 uintptr_t cf_win_cxx_lo, cf_win_cxx_hi;
 static HMODULE cxx_module;
 
+static const char *const mem_names[CF_M_COUNT] = {
+#define X(id, name) [CF_M_##id] = #name,
+    CF_WIN_MEM_FUNCTIONS(X)
+#undef X
+};
+uintptr_t cf_win_mem_real[CF_M_COUNT];
+unsigned cf_win_local_family, cf_win_global_family, cf_win_bstr_family;
+
+const char *const cf_win_bstr_names[CF_B_COUNT] = {
+#define X(id, name) [CF_B_##id] = #name,
+    CF_WIN_BSTR_FUNCTIONS(X)
+#undef X
+};
+uintptr_t cf_win_bstr_real[CF_B_COUNT];
+
 static const char *const loader_names[CF_L_COUNT] = {
 #define X(id, name) [CF_L_##id] = #name,
     CF_WIN_LOADER_FUNCTIONS(X)
@@ -127,6 +142,22 @@ static void find_com(void) {
         cf_win_hook_add(lookup(cb, cf_win_com_names[f]), cf_win_com_wrapper[f]);
 }
 
+// BSTRs: oleaut32 may come late (LoadLibrary, or a system DLL's import).
+static void find_bstr(void) {
+    HMODULE m = GetModuleHandleW(L"oleaut32.dll");
+    if (m == NULL)
+        return;
+    uintptr_t r[CF_B_COUNT];
+    for (unsigned f = 0; f < CF_B_COUNT; f++)
+        if ((r[f] = lookup(m, cf_win_bstr_names[f])) == 0)
+            return;
+    cf_win_bstr_family = cf_family_register("BSTR", "SysAllocString", "SysFreeString");
+    for (unsigned f = 0; f < CF_B_COUNT; f++)
+        cf_win_bstr_real[f] = r[f];
+    for (unsigned f = 0; f < CF_B_COUNT; f++)
+        cf_win_hook_add(r[f], cf_win_bstr_wrapper[f]);
+}
+
 // Offers a module as the C++ runtime (it exports operator new/delete).
 static void note_cxx_module(HMODULE m) {
     if (cxx_module != NULL || m == NULL)
@@ -157,6 +188,8 @@ void cf_win_find_providers(void) {
             find_crt(i);
     if (cf_win_com_real[CF_COM_FREE] == 0)
         find_com();
+    if (cf_win_bstr_real[CF_B_FREE] == 0)
+        find_bstr();
     ReleaseSRWLockExclusive(&providers_lock);
 }
 
@@ -171,6 +204,22 @@ static void find_loader(void) {
     HMODULE kb = GetModuleHandleW(L"kernelbase.dll");
     for (unsigned f = 0; kb != NULL && f < CF_L_COUNT; f++)
         cf_win_hook_add(lookup(kb, loader_names[f]), cf_win_loader_wrapper[f]);
+}
+
+// kernel32's allocators: the answers are the final addresses (kernelbase's,
+// ntdll's RtlAllocateHeap...), which is what import tables hold; kernelbase's
+// own entries too, for modules built against the api-ms-win-core sets.
+static void find_memory(void) {
+    HMODULE k = GetModuleHandleW(L"kernel32.dll");
+    HMODULE kb = GetModuleHandleW(L"kernelbase.dll");
+    cf_win_local_family = cf_family_register("LocalAlloc", "LocalAlloc", "LocalFree");
+    cf_win_global_family = cf_family_register("GlobalAlloc", "GlobalAlloc", "GlobalFree");
+    for (unsigned f = 0; f < CF_M_COUNT; f++) {
+        cf_win_mem_real[f] = lookup(k, mem_names[f]);
+        cf_win_hook_add(cf_win_mem_real[f], cf_win_mem_wrapper[f]);
+        if (kb != NULL)
+            cf_win_hook_add(lookup(kb, mem_names[f]), cf_win_mem_wrapper[f]);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -229,6 +278,7 @@ bool cf_platform_init(void) {
                             (uintptr_t)self_module + nt->OptionalHeader.SizeOfImage);
     cf_win_patch_init(self_module);
     find_loader();
+    find_memory();
     cf_win_patch_all();
     return true;
 }
