@@ -24,14 +24,26 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_
     out->frame = 0;
     out->host[0] = '\0';
     out->dart = false;
+    out->library[0] = '\0';
+    out->library_frame = 0;
     cf_frame_info f;
     const cf_host_module *bridge = NULL;
     bool jit = false;
     for (unsigned i = 0; i < n; i++) {
         cf_frame_resolve(sym, pcs[i], false, &f);
         const cf_host_module *m = cf_host_module_of(f.module);
-        if (m == NULL && !f.jit)
+        if (m == NULL && !f.jit) {
+            // Native code that called the deallocator itself freed the
+            // block, even when a host called that code: a Rust library
+            // called through ctypes, not Python, chose free().
+            if (!out->found && f.module[0] != '\0' && !cf_runtime_module(f.module) &&
+                !cf_host_interpreter(f.module)) {
+                cf_strlcpy(out->library, cf_path_base(f.module), sizeof out->library);
+                out->library_frame = i;
+                return;
+            }
             continue;
+        }
         if (!out->found) {
             out->found = true;
             out->frame = i;

@@ -17,10 +17,19 @@ typedef struct cf_host_side {
     unsigned frame; // index of the frame where the host crossed into native code
     char host[128]; // "Python (ctypes via libffi)"
     bool dart;      // the host is Dart (package:ffi frees with CoTaskMemFree on Windows)
+    // When native code called the deallocator (found is false then): the
+    // file name of its module ("librsfree.so") and the frame's index.
+    char library[128];
+    unsigned library_frame;
 } cf_host_side;
 
-// Finds the innermost frame of `pcs` that belongs to an FFI host or bridge
-// (or to JIT code), and names the host.
+// Finds who made the call of `pcs`. Runtime frames (libc, the C++
+// runtime, crossfree) are passed over; the first frame after them decides:
+// an FFI host or bridge (or JIT code) names the host, the frame where the
+// host crossed into native code and, from the first host module at or
+// above it, the host's name; code in any other module (a library, or the
+// program) made the call itself, whatever called it, and is named in
+// `library`. A host's own modules are the ones core/hosts.h lists.
 void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_side *out);
 
 // The native side of an allocation: the innermost frame outside the
