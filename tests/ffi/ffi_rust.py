@@ -8,6 +8,7 @@
 # (a malloc buffer: clean). Needs rustc (https://rustup.rs, or Debian's
 # `apt-get install rustc`); the test is skipped without it.
 #
+# SKIP-EXIT: 77
 # EXPECT[legacy-new,v0-new]: alloc-dealloc-mismatch
 # EXPECT-EXIT[legacy-new,v0-new]: SIGABRT
 # EXPECT-WORDS[legacy-new,v0-new]: allocated by operator new[], freed by free()
@@ -42,9 +43,14 @@
 # EXPECT-STDOUT[legacy-malloc]: handing 10 ints to Rust
 # EXPECT-STDOUT[legacy-malloc]: sum 285
 import ctypes
+import os
 import sys
 
 mode, buffers_path, rust_path = sys.argv[1], sys.argv[2], sys.argv[3]
+if not os.path.exists(rust_path):
+    print(f"SKIP: {rust_path} was not built: rustc is not installed (rustup: https://rustup.rs, "
+          "or apt-get install rustc)")
+    sys.exit(77)
 lib = ctypes.CDLL(buffers_path)
 for fn in (lib.make_array, lib.make_malloc):
     fn.restype = ctypes.POINTER(ctypes.c_int)
