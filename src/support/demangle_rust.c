@@ -1140,3 +1140,34 @@ bool cf_demangle_rust(const char *sym, char *out, size_t cap) {
         memcpy(out + cap - 4, "...", 4);
     return true;
 }
+
+bool cf_demangle_rust_tidy(const char *name, char *out, size_t cap) {
+    if (out == NULL || cap == 0)
+        return false;
+    out[0] = '\0';
+    if (name == NULL)
+        return false;
+    size_t n = strlen(name);
+    if (n < 20 || memcmp(name + n - 19, "::", 2) != 0 || !is_hash(name + n - 17, 17))
+        return false;
+    for (size_t k = 0; k < n; k++)
+        if ((unsigned char)name[k] >= 0x80 || name[k] == ' ')
+            return false; // not a demangled legacy path
+    dm d = {0};
+    d.out = out;
+    d.cap = cap;
+    size_t end = n - 19, at = 0;
+    while (at <= end) {
+        size_t next = at;
+        while (next < end && !(name[next] == ':' && name[next + 1] == ':'))
+            next++;
+        if (at > 0)
+            put(&d, "::");
+        print_legacy_element(&d, name + at, next - at);
+        at = next + 2;
+    }
+    out[d.len] = '\0';
+    if (d.full && cap > 4)
+        memcpy(out + cap - 4, "...", 4);
+    return true;
+}

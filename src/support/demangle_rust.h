@@ -17,4 +17,10 @@
 // truncated or hostile input) returns false and leaves out empty.
 bool cf_demangle_rust(const char *sym, char *out, size_t cap);
 
+// The same for a legacy Rust name that a C++ demangler already turned
+// into "_$LT$a..B$u20$as$u20$c..D$GT$::f::h0123456789abcdef" (logs written
+// before crossfree knew Rust): true, with "<a::B as c::D>::f" in out, when
+// `name` ends in "::h" and 16 hex digits; false and out empty otherwise.
+bool cf_demangle_rust_tidy(const char *name, char *out, size_t cap);
+
 #endif

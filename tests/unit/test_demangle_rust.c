@@ -365,11 +365,50 @@ static void test_hostile(void **state) {
 #endif
 }
 
+// Names a C++ demangler made of legacy Rust names, as older logs hold them.
+static void test_tidy(void **state) {
+    (void)state;
+    static const pair tidy[] = {
+        {"rshost::sum_and_release_wrong::ha4b98ea34165a340", "rshost::sum_and_release_wrong"},
+        {"_$LT$rsfree..Buffer$u20$as$u20$core..ops..drop..Drop$GT$::drop::h45cdb8220e337a43",
+         "<rsfree::Buffer as core::ops::drop::Drop>::drop"},
+        {"rsfree::consume::_$u7b$$u7b$closure$u7d$$u7d$::h6477d7fe35fe65ed",
+         "rsfree::consume::{{closure}}"},
+        {"core::ptr::drop_in_place$LT$rsfree..Buffer$GT$::h8f2af4904a70d21c",
+         "core::ptr::drop_in_place<rsfree::Buffer>"},
+    };
+    char out[256];
+    for (size_t i = 0; i < sizeof tidy / sizeof tidy[0]; i++) {
+        assert_true(cf_demangle_rust_tidy(tidy[i].mangled, out, sizeof out));
+        assert_string_equal(out, tidy[i].plain);
+    }
+    static const char *const not_rust[] = {
+        "",
+        "main",
+        "ns::f(int)",
+        "rsfree::consume",
+        "::h0123456789abcdef",
+        "a::h0123456789abcde",
+        "a::h0123456789abcdeg",
+        "void ns::f<int>(int)::h0123456789abcdef",
+    };
+    for (size_t i = 0; i < sizeof not_rust / sizeof not_rust[0]; i++) {
+        assert_false(cf_demangle_rust_tidy(not_rust[i], out, sizeof out));
+        assert_string_equal(out, "");
+    }
+    assert_true(cf_demangle_rust_tidy("rshost::sum_and_release_wrong::ha4b98ea34165a340", out, 8));
+    assert_string_equal(out, "rsho...");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_and_hand_built), cmocka_unit_test(test_not_rust),
-        cmocka_unit_test(test_malformed),           cmocka_unit_test(test_every_truncation),
-        cmocka_unit_test(test_small_buffers),       cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_real_and_hand_built),
+        cmocka_unit_test(test_not_rust),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_every_truncation),
+        cmocka_unit_test(test_small_buffers),
+        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_tidy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
