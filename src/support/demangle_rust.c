@@ -279,7 +279,9 @@ static bool puny_decode(const ident *id, uint32_t *cps, size_t *count) {
 
 static bool ident_empty(const ident *id) { return id->ascii_len == 0 && id->puny_len == 0; }
 
-static void print_ident(dm *d, const ident *id) {
+// Never inlined: its 512-byte code point buffer must not sit in every
+// level of the path/type recursion (about 120 bytes a level otherwise).
+__attribute__((noinline)) static void print_ident(dm *d, const ident *id) {
     if (!printing(d))
         return;
     if (id->puny_len == 0) {
