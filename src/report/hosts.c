@@ -29,20 +29,24 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_
     cf_frame_info f;
     const cf_host_module *bridge = NULL;
     bool jit = false;
+    int lib = -1; // the first frame of native code that called the deallocator
     for (unsigned i = 0; i < n; i++) {
         cf_frame_resolve(sym, pcs[i], false, &f);
         const cf_host_module *m = cf_host_module_of(f.module);
         if (m == NULL && !f.jit) {
-            // Native code that called the deallocator itself freed the
-            // block, even when a host called that code: a Rust library
-            // called through ctypes, not Python, chose free().
-            if (!out->found && f.module[0] != '\0' && !cf_runtime_module(f.module) &&
+            if (lib < 0 && !out->found && f.module[0] != '\0' && !cf_runtime_module(f.module) &&
                 !cf_host_interpreter(f.module)) {
+                lib = (int)i;
                 cf_strlcpy(out->library, cf_path_base(f.module), sizeof out->library);
-                out->library_frame = i;
-                return;
             }
             continue;
+        }
+        if (lib >= 0) {
+            // A host called native code, and that code called the
+            // deallocator: a Rust library called through ctypes, not
+            // Python, chose free().
+            out->library_frame = (unsigned)lib;
+            return;
         }
         if (!out->found) {
             out->found = true;
@@ -60,8 +64,10 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_
         out->dart = m->host == CF_HOST_DART;
         return;
     }
-    if (!out->found)
+    if (!out->found) {
+        out->library[0] = '\0'; // no host above it: nothing to tell apart
         return;
+    }
     cf_strlcpy(out->host,
                bridge != NULL ? "an FFI host (via libffi)"
                : jit          ? "JIT code"

@@ -17,8 +17,9 @@ typedef struct cf_host_side {
     unsigned frame; // index of the frame where the host crossed into native code
     char host[128]; // "Python (ctypes via libffi)"
     bool dart;      // the host is Dart (package:ffi frees with CoTaskMemFree on Windows)
-    // When native code called the deallocator (found is false then): the
-    // file name of its module ("librsfree.so") and the frame's index.
+    // When native code called the deallocator and a host called that code
+    // (found is false then): the file name of its module ("librsfree.so")
+    // and the frame's index. "" when there is no host above it.
     char library[128];
     unsigned library_frame;
 } cf_host_side;
@@ -29,7 +30,8 @@ typedef struct cf_host_side {
 // host crossed into native code and, from the first host module at or
 // above it, the host's name; code in any other module (a library, or the
 // program) made the call itself, whatever called it, and is named in
-// `library`. A host's own modules are the ones core/hosts.h lists.
+// `library` when a host frame is further up (where the host would have been
+// blamed). A host's own modules are the ones core/hosts.h lists.
 void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, cf_host_side *out);
 
 // The native side of an allocation: the innermost frame outside the

@@ -642,6 +642,14 @@ static void test_ffi_library_freed(void **state) {
     assert_false(facts.side.found);
     assert_string_equal(facts.side.library, "librsfree.so");
     assert_int_equal(facts.side.library_frame, 1);
+    // No host above the freeing code (a C program freeing a library's
+    // buffer): nothing to tell apart from a host, the HINT stays general.
+    static const uintptr_t no_host[] = {PC_FREE_IT, PC_MAIN};
+    e = ffi_mismatch_error(no_host, 2);
+    t = render(&e, true);
+    assert_lacks(t, "freed memory that");
+    cf_report_ffi_facts(&e, false, fake_symbolize, &facts);
+    assert_string_equal(facts.side.library, "");
     // The same library allocating and freeing: no one else to name.
     static const uintptr_t own[] = {PC_BUFFERS, PC_FFI, PC_CTYPES};
     e = ffi_mismatch_error(own, 3);
