@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include "core/hosts.h"
+#include "support/demangle_rust.h"
 #include "support/fmt.h"
 
 #include <ctype.h>
@@ -81,6 +82,17 @@ static char *arena_strndup(cli_arena *a, const char *s, size_t n) {
     char *p = cli_arena_alloc(a, n + 1);
     memcpy(p, s, n);
     return p;
+}
+
+// A Rust name as reports show it now: logs written by a crossfree that did
+// not know Rust hold it mangled (no C++ runtime in the process) or half
+// demangled by the C++ runtime ("a::f::h0123456789abcdef").
+static const char *plain_function(cli_arena *a, const char *name) {
+    char plain[1024];
+    if (name != NULL && (cf_demangle_rust(name, plain, sizeof plain) ||
+                         cf_demangle_rust_tidy(name, plain, sizeof plain)))
+        return cli_arena_strdup(a, plain);
+    return name;
 }
 
 bool cli_frame_is_user(const cli_frame *f) {
@@ -199,7 +211,7 @@ static void read_stack(cli_arena *a, const json_t *arr, cli_stack *stack) {
         out->pc = get_str(a, f, "pc");
         out->module = get_str(a, f, "module");
         out->offset = get_str(a, f, "offset");
-        out->function = get_str(a, f, "function");
+        out->function = plain_function(a, get_str(a, f, "function"));
         out->file = get_str(a, f, "file");
         long long line = get_int(f, "line");
         out->line = line > 0 ? line : 0;
@@ -464,7 +476,7 @@ static void push_frame(cli_arena *a, cli_stack *s, const cli_text_frame *t) {
         f->offset = cli_arena_strdup(a, off);
     }
     if (t->function_len > 0)
-        f->function = arena_strndup(a, t->function, t->function_len);
+        f->function = plain_function(a, arena_strndup(a, t->function, t->function_len));
     if (t->file_len > 0)
         f->file = arena_strndup(a, t->file, t->file_len);
     f->line = (long long)t->line;

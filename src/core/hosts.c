@@ -146,6 +146,21 @@ const cf_host_module *cf_host_module_of(const char *module) {
     return NULL;
 }
 
+// The interpreters and VMs themselves, when they are not a host module
+// above: their code runs on behalf of the host's FFI (Fiddle frees through
+// libruby's ruby_xfree), so it neither names a host nor counts as a
+// library that freed on its own.
+static const char interpreter_globs[] =
+    "libruby*.so*,ruby*,libpython*.so*,python*,node,nodejs,libnode.so*,java,libjli.so,"
+    "perl*,libperl.so*,php*,libphp*.so,mono*,libmonosgen*.so*,libcoreclr.so,dotnet,"
+    "lua*,liblua*.so*";
+
+bool cf_host_interpreter(const char *module) {
+    if (module == NULL || module[0] == '\0')
+        return false;
+    return cf_glob_match_list(interpreter_globs, cf_path_base(module));
+}
+
 bool cf_runtime_module(const char *module) {
     if (module == NULL || module[0] == '\0')
         return false;

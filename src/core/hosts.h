@@ -72,6 +72,11 @@ const cf_host_module *cf_host_function_of(const char *function);
 // C++ runtimes, the loader, crossfree itself, and the FFI bridges.
 bool cf_runtime_module(const char *module);
 
+// Whether `module` is an interpreter or VM of a known host (libruby,
+// libpython, node, java, ...): code that runs on behalf of the host's FFI,
+// never a library of the program's own.
+bool cf_host_interpreter(const char *module);
+
 // Adds host modules from the host_modules option: "GLOB=Name,GLOB=Name".
 // Entries accumulate over calls (at most 16 in all). Each entry that
 // cannot be taken appends one warning line to `warnings`.

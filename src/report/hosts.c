@@ -27,9 +27,12 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool nam
     out->host[0] = '\0';
     out->dart = false;
     out->cgo = false;
+    out->library[0] = '\0';
+    out->library_frame = 0;
     cf_frame_info f;
     const cf_host_module *bridge = NULL;
     bool jit = false;
+    int lib = -1; // the first frame of native code that called the deallocator
     for (unsigned i = 0; i < n; i++) {
         cf_frame_resolve(sym, pcs[i], false, &f);
         const cf_host_module *m = cf_host_module_of(f.module);
@@ -37,8 +40,26 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool nam
             cf_frame_resolve(sym, pcs[i], true, &f);
             m = cf_host_function_of(f.function);
         }
-        if (m == NULL && !f.jit)
+        if (m == NULL && !f.jit) {
+            if (lib < 0 && !out->found && f.module[0] != '\0' && !cf_runtime_module(f.module) &&
+                !cf_host_interpreter(f.module)) {
+                lib = (int)i;
+                cf_strlcpy(out->library, cf_path_base(f.module), sizeof out->library);
+            }
             continue;
+        }
+        if (lib >= 0 && cf_strcmp(cf_path_base(f.module), out->library) != 0) {
+            // A host called native code, and that code called the
+            // deallocator: a Rust library called through ctypes, not
+            // Python, chose free(). (C code in the host's own module, as
+            // cgo's preamble is in a Go program, is the host's.)
+            out->library_frame = (unsigned)lib;
+            return;
+        }
+        if (lib >= 0) {
+            lib = -1;
+            out->library[0] = '\0';
+        }
         if (!out->found) {
             out->found = true;
             out->frame = i;
@@ -65,8 +86,10 @@ void cf_hosts_find(const uintptr_t *pcs, unsigned n, cf_symbolizer sym, bool nam
         out->cgo = m->cgo;
         return;
     }
-    if (!out->found)
+    if (!out->found) {
+        out->library[0] = '\0'; // no host above it: nothing to tell apart
         return;
+    }
     cf_strlcpy(out->host,
                bridge != NULL ? "an FFI host (via libffi)"
                : jit          ? "JIT code"

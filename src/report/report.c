@@ -249,8 +249,22 @@ static void format_mismatch_hint(cf_buf *out, const cf_error *e, const cf_ffi_fa
     unsigned fam = cf_record_family(&e->alloc);
     const char *release = cf_dealloc_fn_words(CF_DEALLOC_CUSTOM, fam);
     unsigned freeing = e->dealloc_family;
+    // Native code in one library freeing what another allocated: the fix
+    // is that library's, whoever called it.
+    const char *lib = side->library;
+    bool by_lib = lib[0] != '\0' && facts->native_module[0] != '\0' &&
+                  cf_strcmp(lib, facts->native_module) != 0;
+    if (by_lib)
+        cf_buf_printf(out, "%s freed memory that %s allocated with %s: ", lib, facts->native_module,
+                      alloc_words(&e->alloc));
     cf_buf_printf(out, "memory from %s must be released with %s", alloc_words(&e->alloc), release);
-    if (cf_family_is_new(fam) && side->found && side->host[0] != '\0') {
+    if (cf_family_is_new(fam) && by_lib) {
+        cf_buf_printf(out,
+                      "; export a release function from %s that uses %s and call it from %s "
+                      "instead of %s, or allocate the buffer with malloc() if %s must free it",
+                      facts->native_module, release, lib,
+                      dealloc_words(e->dealloc_fn, e->dealloc_family), lib);
+    } else if (cf_family_is_new(fam) && side->found && side->host[0] != '\0') {
         cf_buf_printf(out,
                       "; export a release function from %s that uses %s and call it from %s "
                       "instead of %s, or allocate the buffer with malloc() if the host must free "

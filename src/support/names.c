@@ -150,7 +150,8 @@ static size_t after_return_type(const char *s, size_t n) {
     return start;
 }
 
-// The last scope component: what follows the last "::" outside brackets.
+// The last scope component: what follows the last "::" outside brackets
+// (not one that opens Rust's generic arguments, "drop_in_place::<T>").
 static const char *last_component(const char *s) {
     size_t n = cf_strlen(s);
     const char *u = s;
@@ -161,7 +162,8 @@ static const char *last_component(const char *s) {
         int d = depth_change(s[i]);
         if (d != 0) {
             depth = depth + d < 0 ? 0 : depth + d;
-        } else if (depth == 0 && s[i] == ':' && s[i + 1] == ':') {
+        } else if (depth == 0 && s[i] == ':' && s[i + 1] == ':' && s[i + 2] != '<') {
+            // Rust's "f::<T>" keeps its arguments, as C++'s "f<T>" does.
             u = s + i + 2;
             i++;
         }

@@ -8,6 +8,7 @@
 # ctypes freeing a C++ library's new[] buffer.
 """Usage: test_report.py --fixtures|--schemas|--live|--live-ffi|--doc-examples
                       CROSSFREE SOURCE_ROOT OUT_DIR [BUGGY | PYTHON LIBBUFFERS]"""
+import html
 import json
 import os
 import re
@@ -253,6 +254,16 @@ def fixtures_mode():
                                          "freed by free() %0A 100% ]]>"), notes[0])
     p = report("text", garbage_log(), status=0)
     check("malformed JSON" in p.stderr and "no errors in the logs" in p.stdout, show(p))
+
+    # Rust names from an old log: demangled in every format.
+    rust_log = os.path.join(fixtures, "rust_names_old.log")
+    for fmt in ("text", "junit", "sarif", "github"):
+        out = html.unescape(report(fmt, rust_log).stdout)
+        for name in ("<rsfree::Buffer as core::ops::drop::Drop>::drop",
+                     "rshost::sum_and_release_wrong", "rsfree::rs_sum_and_free"):
+            check(name in out, f"{fmt}: no {name}\n{out}")
+        check("$LT$" not in out and "::h45cdb" not in out and "_RNv" not in out,
+              f"{fmt}: a Rust name left mangled\n{out}")
 
     ffi_fixtures()
     check_doc_examples()

@@ -62,6 +62,33 @@ static void test_runtime_modules(void **state) {
     assert_false(cf_runtime_module(NULL));
 }
 
+// The interpreters a host's FFI frees through (report/hosts.h passes
+// over them); a program's own libraries are not among them.
+static void test_interpreters(void **state) {
+    (void)state;
+    static const char *const interpreters[] = {
+        "/lib/x86_64-linux-gnu/libruby-3.1.so.3.1",
+        "/usr/bin/ruby3.1",
+        "libpython3.11.so.1.0",
+        "/usr/bin/python3.11",
+        "/usr/bin/node",
+        "/usr/lib/jvm/java-17-openjdk-amd64/bin/java",
+        "/usr/bin/perl",
+        "libperl.so.5.36",
+        "/usr/bin/php8.2",
+    };
+    static const char *const other[] = {
+        "", "librsfree.so", "libbuffers.so", "/app/runner", "libplugin.so", "libc.so.6",
+    };
+    for (size_t i = 0; i < sizeof interpreters / sizeof interpreters[0]; i++)
+        if (!cf_host_interpreter(interpreters[i]))
+            fail_msg("%s: not an interpreter", interpreters[i]);
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        if (cf_host_interpreter(other[i]))
+            fail_msg("%s: an interpreter", other[i]);
+    assert_false(cf_host_interpreter(NULL));
+}
+
 // Each host's modules, how reports name them, and which of them are the
 // host's own code for semantics=windows.
 static void test_host_modules(void **state) {
@@ -223,8 +250,9 @@ static void test_go_functions(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_runtime_modules), cmocka_unit_test(test_host_modules),
-        cmocka_unit_test(test_hosts),           cmocka_unit_test(test_go_functions),
+        cmocka_unit_test(test_runtime_modules), cmocka_unit_test(test_interpreters),
+        cmocka_unit_test(test_host_modules),    cmocka_unit_test(test_hosts),
+        cmocka_unit_test(test_go_functions),
         cmocka_unit_test(test_configure), // last: its entries stay
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -656,12 +656,19 @@ static void test_freed_from(void **state) {
                        "\"message\":\"freed from Python (ctypes via libffi) (frame #0); "
                        "allocated in app by operator new[]\"},");
 
-    // A host frame further up: its index, not 0.
-    static const uintptr_t deeper_pcs[] = {PC_FREE_IT, PC_FFI, PC_CTYPES};
+    // A host frame further up, above a runtime frame: its index, not 0.
+    static const uintptr_t deeper_pcs[] = {PC_NEW_ARRAY, PC_FFI, PC_CTYPES};
     e.pcs = deeper_pcs;
     t = render(&e, true);
     assert_contains(t, "\"freed_from\":{\"host\":\"Python (ctypes via libffi)\",\"frame\":1,"
                        "\"message\":\"freed from Python (ctypes via libffi) (frame #1); ");
+
+    // The program's own code called free(), whoever called it: no host.
+    static const uintptr_t own_pcs[] = {PC_FREE_IT, PC_FFI, PC_CTYPES};
+    e.pcs = own_pcs;
+    t = render(&e, true);
+    assert_contains(t, "\"freed_from\":null,");
+    assert_lacks(t, "Python");
 
     e = base_error(CF_ERR_INVALID_FREE);
     e.pcs = ctypes_pcs;

@@ -42,6 +42,21 @@ static void test_c_names(void **state) {
     check("", "", "");
 }
 
+// Rust names as the demangler gives them (support/demangle_rust.h).
+static void test_rust_names(void **state) {
+    (void)state;
+    check("rsfree::consume", "rsfree::consume", "consume");
+    check("rsfree::consume::{{closure}}", "rsfree::consume::{{closure}}", "{{closure}}");
+    check("rsfree::consume::{closure#0}", "rsfree::consume::{closure#0}", "{closure#0}");
+    check("<rsfree::Buffer as core::ops::drop::Drop>::drop",
+          "<rsfree::Buffer as core::ops::drop::Drop>::drop", "drop");
+    check("core::ptr::drop_in_place<rsfree::Buffer>", "core::ptr::drop_in_place<rsfree::Buffer>",
+          "drop_in_place<rsfree::Buffer>");
+    check("core::ptr::drop_in_place::<rsfree::Buffer>",
+          "core::ptr::drop_in_place::<rsfree::Buffer>", "drop_in_place::<rsfree::Buffer>");
+    check("<alloc::vec::Vec<u8>>::push", "<alloc::vec::Vec<u8>>::push", "push");
+}
+
 static void test_cxx_names(void **state) {
     (void)state;
     // Namespaces, parameters, qualifiers.
@@ -174,9 +189,9 @@ static void test_hostile_input(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_c_names),       cmocka_unit_test(test_cxx_names),
-        cmocka_unit_test(test_mangled_names), cmocka_unit_test(test_matching),
-        cmocka_unit_test(test_hostile_input),
+        cmocka_unit_test(test_c_names),    cmocka_unit_test(test_cxx_names),
+        cmocka_unit_test(test_rust_names), cmocka_unit_test(test_mangled_names),
+        cmocka_unit_test(test_matching),   cmocka_unit_test(test_hostile_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,9 @@
 #define PC_JIT_NAMED ((uintptr_t)0x7f000000aaaa) // JIT code that a perf map names
 #define PC_JIT ((uintptr_t)0x7f000000bbbb)       // JIT code without a name
 #define PC_INLINED ((uintptr_t)0x401777)         // main, with two functions inlined
+#define PC_RUST ((uintptr_t)0x7f0000011cd5)      // a Rust library's Drop, called via ctypes
+#define PC_LIBRUBY ((uintptr_t)0x7f00000d6680)   // ruby_sized_xfree in libruby
+#define PC_FIDDLE ((uintptr_t)0x7f0000016264)    // Ruby's Fiddle, no function
 
 #define ADDR ((uintptr_t)0x602000000010)
 
@@ -83,6 +86,12 @@ static bool fake_symbolize(uintptr_t pc, bool names, cf_frame_info *f) {
         {PC_DART_VM, "/usr/lib/dart/bin/dart", 0xe000, "", 0, "", 0, false},
         {PC_GODOT, "/opt/godot/libgodot.linuxbsd.so", 0xf000, "", 0, "", 0, false},
         {PC_INLINED, "/usr/bin/app", 0x1777, "main", 0x40, "/src/app/main.c", 30, false},
+        {PC_RUST, "/build/tests/ffi/librsfree.so", 0x11cd5,
+         "<rsfree::Buffer as core::ops::drop::Drop>::drop", 0x15, "/src/tests/ffi/rsfree.rs", 26,
+         false},
+        {PC_LIBRUBY, "/lib/x86_64-linux-gnu/libruby-3.1.so.3.1", 0xd6680, "ruby_sized_xfree", 0x30,
+         "", 0, false},
+        {PC_FIDDLE, "/usr/lib/x86_64-linux-gnu/ruby/3.1.0/fiddle.so", 0x6264, "", 0, "", 0, false},
     };
     sym_calls++;
     sym_calls_with_names += names;
@@ -608,6 +617,58 @@ static void test_ffi_bridge_without_host(void **state) {
     assert_contains(t, "(/lib/x86_64-linux-gnu/libffi.so.8+0x6b0d) [host boundary: an FFI host "
                        "(via libffi)]\n");
     assert_contains(t, "and call it from an FFI host (via libffi) instead of free()");
+}
+
+static void test_ffi_library_freed(void **state) {
+    (void)state;
+    // Python called a Rust library, which called free() (through libc):
+    // the library freed the block, not Python, and the HINT says so.
+    static const uintptr_t pcs[] = {PC_LIBC, PC_RUST, PC_FFI, PC_CTYPES, PC_MAIN};
+    cf_error e = ffi_mismatch_error(pcs, 5);
+    const char *t = render(&e, true);
+    assert_lacks(t, "freed from ");
+    assert_lacks(t, "[host boundary");
+    assert_lacks(t, "Python");
+    assert_contains(t, "    #1 0x7f0000011cd5 in <rsfree::Buffer as core::ops::drop::Drop>::drop "
+                       "/src/tests/ffi/rsfree.rs:26 (/build/tests/ffi/librsfree.so+0x11cd5)\n");
+    assert_contains(t,
+                    "\nHINT: librsfree.so freed memory that libbuffers.so allocated with "
+                    "operator new[]: memory from operator new[] must be released with "
+                    "operator delete[]; export a release function from libbuffers.so that "
+                    "uses operator delete[] and call it from librsfree.so instead of free(), "
+                    "or allocate the buffer with malloc() if librsfree.so must free it" HALT_NOTE);
+    cf_ffi_facts facts;
+    cf_report_ffi_facts(&e, false, fake_symbolize, &facts);
+    assert_false(facts.side.found);
+    assert_string_equal(facts.side.library, "librsfree.so");
+    assert_int_equal(facts.side.library_frame, 1);
+    // No host above the freeing code (a C program freeing a library's
+    // buffer): nothing to tell apart from a host, the HINT stays general.
+    static const uintptr_t no_host[] = {PC_FREE_IT, PC_MAIN};
+    e = ffi_mismatch_error(no_host, 2);
+    t = render(&e, true);
+    assert_lacks(t, "freed memory that");
+    cf_report_ffi_facts(&e, false, fake_symbolize, &facts);
+    assert_string_equal(facts.side.library, "");
+    // The same library allocating and freeing: no one else to name.
+    static const uintptr_t own[] = {PC_BUFFERS, PC_FFI, PC_CTYPES};
+    e = ffi_mismatch_error(own, 3);
+    t = render(&e, true);
+    assert_lacks(t, "freed memory that");
+    assert_contains(t, "\nHINT: memory from operator new[] must be released with operator "
+                       "delete[]; if another language frees it");
+}
+
+static void test_ffi_interpreter_passed_over(void **state) {
+    (void)state;
+    // Fiddle frees through libruby's ruby_sized_xfree: libruby is Ruby's
+    // own code, so the host is Ruby, entered at Fiddle's frame.
+    static const uintptr_t pcs[] = {PC_LIBRUBY, PC_FIDDLE, PC_MAIN};
+    cf_error e = ffi_mismatch_error(pcs, 3);
+    const char *t = render(&e, true);
+    assert_contains(t, "\nfreed from Ruby (Fiddle) (frame #1); allocated in libbuffers.so by "
+                       "operator new[] in make_array\n");
+    assert_contains(t, "and call it from Ruby (Fiddle) instead of free()");
 }
 
 static void test_ffi_other_kinds(void **state) {
@@ -1341,6 +1402,8 @@ int main(void) {
         cmocka_unit_test(test_ffi_boundary_above_frame_0),
         cmocka_unit_test(test_ffi_without_names),
         cmocka_unit_test(test_ffi_bridge_without_host),
+        cmocka_unit_test(test_ffi_library_freed),
+        cmocka_unit_test(test_ffi_interpreter_passed_over),
         cmocka_unit_test(test_ffi_other_kinds),
         cmocka_unit_test(test_jit_frames),
         cmocka_unit_test(test_dart_hint),

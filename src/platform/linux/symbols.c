@@ -7,6 +7,7 @@
 #include "stack/symbolize.h"
 
 #include "platform/platform.h"
+#include "support/demangle_rust.h"
 #include "support/fmt.h"
 
 #include <assert.h>
@@ -777,6 +778,14 @@ static void demangle_name(char *name, size_t cap) {
             *c = '\0';
             break;
         }
+    }
+    // Rust first: a legacy Rust name is also a valid C++ name, which
+    // __cxa_demangle would leave with its hash and $LT$-style escapes, and
+    // a Rust library needs no C++ runtime in the process.
+    char rust[sizeof((cf_frame_info *)0)->function];
+    if (cf_demangle_rust(name, rust, sizeof rust < cap ? sizeof rust : cap)) {
+        cf_strlcpy(name, rust, cap);
+        return;
     }
     if (name[0] != '_' || name[1] != 'Z')
         return;

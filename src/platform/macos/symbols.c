@@ -15,6 +15,7 @@
 
 #include "platform/macos/macos.h"
 #include "platform/platform.h"
+#include "support/demangle_rust.h"
 #include "support/fmt.h"
 
 #define MODULE_CAP sizeof(((cf_frame_info *)0)->module)
@@ -154,7 +155,12 @@ static demangle_fn *find_demangler(void) {
 
 static void demangle(cf_frame_info *out) {
     // dladdr gives C-level names: "_ZN3app4mainEv", without Mach-O's extra
-    // leading underscore.
+    // leading underscore. Rust first: its legacy names are C++ names too.
+    char rust[sizeof out->function];
+    if (cf_demangle_rust(out->function, rust, sizeof rust)) {
+        cf_strlcpy(out->function, rust, sizeof out->function);
+        return;
+    }
     if (out->function[0] != '_' || out->function[1] != 'Z')
         return;
     demangle_fn *fn = find_demangler();

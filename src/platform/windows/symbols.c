@@ -11,6 +11,7 @@
 #include <psapi.h>
 
 #include "platform/platform.h"
+#include "support/demangle_rust.h"
 #include "support/fmt.h"
 #include "support/lock.h"
 
@@ -157,7 +158,9 @@ static void fill_names(uintptr_t pc, cf_frame_info *out) {
         // A return address points after the call; look up the call itself.
         DWORD64 at = pc > 0 ? pc - 1 : pc;
         if (dbg.from_addr(dbg.process, at, &disp, &sym.info) && sym.info.Name[0] != '\0') {
-            cf_strlcpy(out->function, sym.info.Name, sizeof out->function);
+            // DbgHelp leaves a Rust (windows-gnu) name mangled.
+            if (!cf_demangle_rust(sym.info.Name, out->function, sizeof out->function))
+                cf_strlcpy(out->function, sym.info.Name, sizeof out->function);
             out->func_offset = (uintptr_t)(pc - sym.info.Address);
         }
         IMAGEHLP_LINE64 line;
