@@ -44,6 +44,18 @@ CF_TEST_PACKAGES+=(clang-14)
 # tests/dotnet: .NET as an FFI host, Mono's runtime and C# compiler.
 CF_TEST_PACKAGES+=(mono-runtime mono-mcs)
 
+# The aarch64 suite (tests/aarch64): Debian's cross compilers, qemu-user to
+# run the programs, and the arm64 builds of the libraries crossfree links,
+# installed by cf_setup_aarch64 below.
+CF_TEST_PACKAGES+=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user)
+# Multiarch (Multi-Arch: same, so they sit beside the amd64 -dev packages):
+# libunwind-dev:arm64 is the nongnu libunwind like the amd64 one (still no
+# LLVM libunwind-*-dev beside it), libc6:arm64 gives qemu-aarch64 its loader
+# at /lib/ld-linux-aarch64.so.1 (qemu 7.2's -L /usr/aarch64-linux-gnu hangs
+# a forked child), and jansson is for the crossfree command.
+CF_AARCH64_PACKAGES=(libc6:arm64 libstdc++6:arm64 libunwind-dev:arm64 libdw-dev:arm64
+    libcmocka-dev:arm64 libjansson-dev:arm64)
+
 cf_install() {
     local missing=()
     for p in "$@"; do
@@ -57,6 +69,19 @@ cf_install() {
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Adds arm64 to dpkg's architectures (once) and installs the arm64
+# libraries of CF_AARCH64_PACKAGES that are missing.
+cf_setup_aarch64() {
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        echo "crossfree setup: dpkg --add-architecture arm64"
+        $sudo dpkg --add-architecture arm64
+        $sudo apt-get update -qq
+    fi
+    cf_install "${CF_AARCH64_PACKAGES[@]}"
 }
 
 # The macOS cross build (tests/macos) has no jansson to link, so Meson builds

@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 cf_install "${CF_BUILD_PACKAGES[@]}" "${CF_TEST_PACKAGES[@]}"
+cf_setup_aarch64 # the aarch64 suite: arm64 libraries through multiarch
 build="$CF_ROOT/build-test"
 cf_configure "$build" -Dwerror=true
 ninja -C "$build"

@@ -56,6 +56,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import preload  # noqa: E402  (natively or under the cross build's exe_wrapper)
+
 KINDS = ("alloc-dealloc-mismatch", "double-free", "invalid-free", "new-delete-size-mismatch",
          "new-delete-alignment-mismatch")
 # invalid-free's `where`: the kinds a block describes, and the others.
@@ -457,11 +460,10 @@ def run(args, exp, markers, lib, extra, tmp):
     prefix = os.path.join(tmp, "cf")
     opts = ":".join(["report_format=json", f"log_path={prefix}"] + exp.options)
     env = dict(os.environ)
-    env["LD_PRELOAD"] = lib
     env["CROSSFREE_OPTIONS"] = opts
     cmd = [os.path.abspath(args.program)] + extra
     t0 = time.time()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    proc = subprocess.Popen(preload.command(cmd, env, lib), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             preexec_fn=child_setup, stdin=subprocess.DEVNULL)
     try:
         out, err = proc.communicate(timeout=args.timeout)

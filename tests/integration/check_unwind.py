@@ -96,9 +96,8 @@ def child_setup():
 
 def run_child(lib, cmd, options, timeout):
     env = dict(os.environ)
-    env["LD_PRELOAD"] = lib
     env["CROSSFREE_OPTIONS"] = options
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    proc = subprocess.Popen(runner.preload.command(cmd, env, lib), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             stdin=subprocess.DEVNULL, preexec_fn=child_setup)
     try:
         out, err = proc.communicate(timeout=timeout)

@@ -14,6 +14,10 @@
 // EXPECT-EXIT: 0
 // EXPECT-STDOUT: dlopen: plugin says 42
 // EXPECT-STDOUT: dlmopen: plugin says 42
+// An empty LD_LIBRARY_PATH from the start: under qemu-user (the aarch64
+// suite) the re-exec below fails with ENOEXEC, as the host kernel is what
+// executes /proc/self/exe.
+// ENV: LD_LIBRARY_PATH=
 // clang-format on
 
 static int call(void *h, const char *how) {
@@ -40,7 +44,8 @@ int main(int argc, char **argv) {
     // Only the RUNPATH may lead to the plugin: a test harness that sets
     // LD_LIBRARY_PATH to the build directory would hide a lost caller.
     // The loader reads it at start-up, so start again without it.
-    if (getenv("LD_LIBRARY_PATH") != NULL) {
+    const char *libpath = getenv("LD_LIBRARY_PATH");
+    if (libpath != NULL && *libpath != '\0') {
         unsetenv("LD_LIBRARY_PATH");
         execv("/proc/self/exe", argv);
         perror("execv");

@@ -39,7 +39,12 @@ int main(int argc, char **argv) {
         f = reinterpret_cast<free_fn>(dlsym(libc, "free"));
     } else if (strcmp(mode, "dlvsym") == 0) {
         void *libc = dlopen("libc.so.6", RTLD_NOW);
+        // The version free has had since each port's first glibc.
+#if defined(__aarch64__)
+        f = reinterpret_cast<free_fn>(dlvsym(libc, "free", "GLIBC_2.17"));
+#else
         f = reinterpret_cast<free_fn>(dlvsym(libc, "free", "GLIBC_2.2.5"));
+#endif
     } else if (strcmp(mode, "default") == 0) {
         f = reinterpret_cast<free_fn>(dlsym(RTLD_DEFAULT, "free"));
     } else if (strcmp(mode, "next") == 0) {

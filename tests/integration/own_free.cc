@@ -52,9 +52,11 @@ NI static void free_static(void) {
 NI static void delete_own(void *p) { ::operator delete(p); /* @of_own */ }
 NI static void free_own(void *p) { free(p); /* @of_own_free */ }
 
-// The bounds of the [heap] mapping, from /proc/self/maps read without
-// stdio (whose buffers would be the program's own blocks).
-static int heap_bounds(uintptr_t *lo, uintptr_t *hi) {
+// The bounds of the mapping that holds address `in` (a block from the main
+// heap), from /proc/self/maps read without stdio (whose buffers would be the
+// program's own blocks). Not found by its `[heap]` name: qemu-user's
+// emulated maps (the aarch64 suite) give the guest's brk heap no name.
+static int heap_bounds(uintptr_t in, uintptr_t *lo, uintptr_t *hi) {
     static char maps[1 << 16];
     int fd = open("/proc/self/maps", O_RDONLY);
     if (fd < 0)
@@ -69,9 +71,9 @@ static int heap_bounds(uintptr_t *lo, uintptr_t *hi) {
         char *next = strchr(line, '\n');
         if (next != NULL)
             *next++ = '\0';
-        if (strstr(line, "[heap]") != NULL) {
+        {
             unsigned long a, b;
-            if (sscanf(line, "%lx-%lx", &a, &b) == 2) {
+            if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a <= in && in < b) {
                 *lo = a;
                 *hi = b;
                 return 1;
@@ -87,7 +89,10 @@ static const char own_words[] = "malloc() (inside crossfree)";
 // The first live block in the heap that crossfree's libraries allocated.
 static void *find_own_block(void) {
     uintptr_t lo, hi;
-    if (!heap_bounds(&lo, &hi))
+    void *probe = malloc(32);
+    int found = heap_bounds(reinterpret_cast<uintptr_t>(probe), &lo, &hi);
+    free(probe);
+    if (!found)
         return nullptr;
     for (uintptr_t a = lo; a < hi; a += 16) {
         crossfree_block_info info;

@@ -77,6 +77,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import preload  # noqa: E402  (natively or under the cross build's exe_wrapper)
+
 EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
 KINDS = ("alloc-dealloc-mismatch", "double-free", "invalid-free", "new-delete-size-mismatch",
          "new-delete-alignment-mismatch")
@@ -396,10 +399,11 @@ def describe_stack(frames):
 
 def addr2line(module, offset):
     """Function and (basename, line) at module+offset-1, or None."""
-    if not shutil.which("addr2line") or not os.path.exists(module):
+    tool = preload.addr2line(module)
+    if not tool or not os.path.exists(module):
         return None
     try:
-        out = subprocess.run(["addr2line", "-f", "-C", "-e", module, hex(max(offset - 1, 0))],
+        out = subprocess.run([tool, "-f", "-C", "-e", module, hex(max(offset - 1, 0))],
                              capture_output=True, text=True, timeout=30).stdout.split("\n")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -770,11 +774,10 @@ def run(args, exp, markers, lib, extra, tmp):
     env.pop("CROSSFREE_OPTIONS", None)
     for k, v in exp.env.items():
         env[k] = subst(v, tmp)
-    env["LD_PRELOAD"] = lib
     if exp.options is not None:
         env["CROSSFREE_OPTIONS"] = subst(exp.options, tmp)
     cmd = [os.path.abspath(args.program)] + [subst(a, tmp) for a in exp.args + extra]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    proc = subprocess.Popen(preload.command(cmd, env, lib), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             preexec_fn=child_setup, stdin=subprocess.DEVNULL)
     try:
         return check_run(args, exp, markers, lib, cmd, proc, tmp)

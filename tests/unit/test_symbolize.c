@@ -301,8 +301,14 @@ static void test_unknown_pcs_return_false(void **state) {
 static void test_vdso_does_not_crash(void **state) {
     (void)state;
     uintptr_t vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
-    if (vdso == 0)
-        skip(); // valgrind hides the vDSO
+    if (vdso == 0) {
+        // Nothing to symbolize: valgrind hides the vDSO, and qemu-user
+        // before 8.1 maps none for an aarch64 guest (the aarch64 suite).
+        // cmocka's skip() would print `not ok # SKIP`, which meson's TAP
+        // reader counts as a failure.
+        print_message("# no vDSO in this process (valgrind or qemu-user)\n");
+        return;
+    }
     cf_frame_info f;
     // The vDSO is a module the loader lists, with no file behind it.
     assert_true(cf_symbolize(vdso + 0x100, true, &f));
