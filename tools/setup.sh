@@ -29,7 +29,10 @@ CF_TEST_PACKAGES+=(python3-jsonschema libxml2-utils)
 # column uses gcc's own libasan, and dart_sass gets Dart from npm.
 CF_TEST_PACKAGES+=(libclang-rt-14-dev)
 # The symbolizer's file:line test builds its programs with clang too (clang
-# emits no .debug_aranges, which libdw alone relies on).
+# emits no .debug_aranges, which libdw alone relies on). The fuzz targets
+# (tests/fuzz, build-fuzz/) are built with clang-14 and link libFuzzer from
+# libclang-rt-14-dev (libclang_rt.fuzzer-x86_64.a; libfuzzer-14-dev is only
+# needed for -lFuzzer, which they do not use).
 CF_TEST_PACKAGES+=(clang-14)
 
 cf_install() {
