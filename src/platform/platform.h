@@ -66,7 +66,14 @@ void cf_os_unmap(void *p, size_t bytes);
 size_t cf_os_page_size(void);
 
 // Writes all of [s, s+n) to fd, retrying on EINTR and short writes.
-void cf_os_write_all(int fd, const char *s, size_t n);
+// Returns 0 when all was written, else the error (a positive errno value:
+// ENOSPC on a full disk, EFBIG past RLIMIT_FSIZE, ...). errno is kept.
+int cf_os_write_all(int fd, const char *s, size_t n);
+
+// Whether the file open as `fd` has lost its last name (its log directory
+// or the file itself was removed while open): writing there loses the data.
+// False where that cannot be told. Error path only (a system call).
+bool cf_os_file_unlinked(int fd);
 #define CF_FD_STDERR 2
 
 // Opens `path` for appending a log: created exclusively (O_EXCL), never
@@ -87,6 +94,7 @@ int cf_os_getpid(void);
 int cf_os_gettid(void);
 // Lets another thread run (only called under contention).
 void cf_os_yield(void);
+
 // Wall-clock time in microseconds since the epoch.
 uint64_t cf_os_time_us(void);
 
