@@ -95,6 +95,14 @@ int cf_os_gettid(void);
 // Lets another thread run (only called under contention).
 void cf_os_yield(void);
 
+// Holds off thread cancellation (POSIX deferred cancellation) while
+// crossfree reports: its writes and the symbolizer's opens are
+// cancellation points, and a thread unwound from there would leave the
+// report half written and the report lock held. Returns the state to give
+// back to cf_os_cancel_restore. No system call; no-op where threads are
+// not cancelled that way.
+int cf_os_cancel_disable(void);
+void cf_os_cancel_restore(int state);
 // Wall-clock time in microseconds since the epoch.
 uint64_t cf_os_time_us(void);
 

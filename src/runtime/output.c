@@ -199,7 +199,18 @@ bool cf_rt_symbolize_for_report(uintptr_t pc, bool names, cf_frame_info *out) {
 // Writes the report of `e` (or counts it as suppressed) under the report
 // lock; false when a suppression matched. *after_exit: the exit summary
 // was already written, so this report comes from an exit-time free.
+static bool write_report_locked(cf_error *e, bool *after_exit);
+
 static bool write_report(cf_error *e, bool *after_exit) {
+    // A pending cancellation waits for the program's next cancellation
+    // point: never one inside the report (platform.h).
+    int cancel = cf_os_cancel_disable();
+    bool written = write_report_locked(e, after_exit);
+    cf_os_cancel_restore(cancel);
+    return written;
+}
+
+static bool write_report_locked(cf_error *e, bool *after_exit) {
     // Big enough for three 64-frame stacks with long C++ names.
     static char text[96 * 1024];
     CF_RT_GUARDED; // the symbolizer allocates

@@ -4,6 +4,7 @@
 // not allocate. Nothing here may call malloc or stdio (except at exit).
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,16 @@ int cf_os_getpid(void) { return (int)getpid(); }
 
 void cf_os_yield(void) { sched_yield(); }
 
+int cf_os_cancel_disable(void) {
+    int old = PTHREAD_CANCEL_ENABLE;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    return old;
+}
+
+void cf_os_cancel_restore(int state) {
+    int ignored;
+    pthread_setcancelstate(state, &ignored);
+}
 
 uint64_t cf_os_time_us(void) {
     struct timeval tv;

@@ -198,6 +198,11 @@ int cf_os_gettid(void) { return (int)GetCurrentThreadId(); }
 
 void cf_os_yield(void) { SwitchToThread(); }
 
+// Windows threads are not cancelled at system calls (TerminateThread
+// stops a thread anywhere, which no code survives).
+int cf_os_cancel_disable(void) { return 0; }
+
+void cf_os_cancel_restore(int state) { (void)state; }
 
 uint64_t cf_os_time_us(void) {
     FILETIME ft;
