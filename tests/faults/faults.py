@@ -124,6 +124,12 @@ def main():
         no_report(p)
         print(p.stdout, end="")
 
+    elif case == "fork-loader-lock":
+        p = run([prog("fork_loader_lock")], [lib], timeout=60)
+        expect(p.returncode == 0, "the child forked while the loader's lock was held hung or failed", p)
+        no_report(p)
+        print(p.stdout, end="")
+
     elif case == "cancel":
         p = run([prog("cancel")], [lib], options="halt_on_error=0", timeout=60)
         expect(p.returncode == 23, "exit status is not exitcode (23)", p)
