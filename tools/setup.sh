@@ -34,6 +34,9 @@ CF_TEST_PACKAGES+=(libclang-rt-14-dev)
 # libclang-rt-14-dev (libclang_rt.fuzzer-x86_64.a; libfuzzer-14-dev is only
 # needed for -lFuzzer, which they do not use).
 CF_TEST_PACKAGES+=(clang-14)
+# tests/faults' signal-in-bookkeeping stops a thread with gdb inside
+# crossfree's quarantine lock and delivers a signal there.
+CF_TEST_PACKAGES+=(gdb)
 
 cf_install() {
     local missing=()

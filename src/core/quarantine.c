@@ -23,6 +23,29 @@ typedef struct qshard {
 
 static qshard qshards[QSHARDS];
 
+// Set while this thread holds a shard lock. A signal handler that frees
+// (or a free from code it calls) while the thread it interrupted is inside
+// a shard would spin for ever on a lock its own thread holds: such a free
+// skips the quarantine (the block is released at once), and a lookup from
+// there finds nothing. (signal_malloc in tests/faults deadlocked on it.)
+static __thread bool in_shard __attribute__((tls_model("initial-exec")));
+
+static inline bool shard_enter(qshard *q) {
+    if (in_shard)
+        return false;
+    in_shard = true;
+    // The flag is seen by a handler on this thread before the lock is held.
+    atomic_signal_fence(memory_order_seq_cst);
+    cf_lock_acquire(&q->lock);
+    return true;
+}
+
+static inline void shard_leave(qshard *q) {
+    cf_lock_release(&q->lock);
+    atomic_signal_fence(memory_order_seq_cst);
+    in_shard = false;
+}
+
 // Bytes an entry holds back: none for a ghost, whose block realloc already
 // released.
 static inline uint64_t held(const cf_qentry *e) { return e->ghost ? 0 : cf_record_size(&e->rec); }
@@ -56,7 +79,8 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
     for (;;) {
         unsigned n_out = 0;
         bool pushed = false;
-        cf_lock_acquire(&q->lock);
+        if (!shard_enter(q))
+            return false; // re-entered from a signal handler: released now
         while (q->count > 0 && n_out < EVICT_BATCH &&
                (q->count == RING || q->bytes + held(e) > budget_per_shard)) {
             out[n_out++] = q->ring[q->head];
@@ -70,7 +94,7 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
             q->bytes += held(e);
             pushed = true;
         }
-        cf_lock_release(&q->lock);
+        shard_leave(q);
         // Outside the lock: the real free may take its own locks.
         for (unsigned i = 0; i < n_out; i++) {
             if (!out[i].ghost)
@@ -85,7 +109,8 @@ bool cf_quarantine_find(uintptr_t addr, cf_qentry *out) {
     bool found = false;
     for (unsigned s = 0; s < QSHARDS && !(found && !out->ghost); s++) {
         qshard *q = &qshards[s];
-        cf_lock_acquire(&q->lock);
+        if (!shard_enter(q))
+            return false; // re-entered from a signal handler
         CF_CHECK(q->count <= RING && q->head < RING);
         for (uint32_t i = 0; q->ring != NULL && i < q->count; i++) {
             const cf_qentry *e = &q->ring[(q->head + i) % RING];
@@ -96,7 +121,7 @@ bool cf_quarantine_find(uintptr_t addr, cf_qentry *out) {
                 found = true;
             }
         }
-        cf_lock_release(&q->lock);
+        shard_leave(q);
     }
     return found;
 }
@@ -106,7 +131,8 @@ bool cf_quarantine_find_near(uintptr_t addr, uint64_t window, cf_qentry *out) {
     uint64_t best = 0;
     for (unsigned s = 0; s < QSHARDS; s++) {
         qshard *q = &qshards[s];
-        cf_lock_acquire(&q->lock);
+        if (!shard_enter(q))
+            return false; // re-entered from a signal handler
         CF_CHECK(q->count <= RING && q->head < RING);
         for (uint32_t i = 0; q->ring != NULL && i < q->count; i++) {
             const cf_qentry *e = &q->ring[(q->head + i) % RING];
@@ -117,7 +143,7 @@ bool cf_quarantine_find_near(uintptr_t addr, uint64_t window, cf_qentry *out) {
                 found = true;
             }
         }
-        cf_lock_release(&q->lock);
+        shard_leave(q);
     }
     return found;
 }
