@@ -23,27 +23,28 @@ typedef struct qshard {
 
 static qshard qshards[QSHARDS];
 
-// Set while this thread holds a shard lock. A signal handler that frees
-// (or a free from code it calls) while the thread it interrupted is inside
-// a shard would spin for ever on a lock its own thread holds: such a free
-// skips the quarantine (the block is released at once), and a lookup from
-// there finds nothing. (signal_malloc in tests/faults deadlocked on it.)
-static __thread bool in_shard __attribute__((tls_model("initial-exec")));
+// A push holds its shard's lock with its thread's own value (never 0 or 1,
+// the value of every other holder). A signal handler that frees while the
+// thread it interrupted is inside that same push would spin for ever on a
+// lock its own thread holds (the shard is picked by thread): it sees its
+// own value there and skips the quarantine instead (the block is released
+// at once). No thread-local variable: the macOS image must have none.
+static inline int owner_of(uint32_t tid) { return 2 + (int)(tid & 0x3fffffffu); }
 
-static inline bool shard_enter(qshard *q) {
-    if (in_shard)
-        return false;
-    in_shard = true;
-    // The flag is seen by a handler on this thread before the lock is held.
-    atomic_signal_fence(memory_order_seq_cst);
-    cf_lock_acquire(&q->lock);
-    return true;
-}
-
-static inline void shard_leave(qshard *q) {
-    cf_lock_release(&q->lock);
-    atomic_signal_fence(memory_order_seq_cst);
-    in_shard = false;
+static inline bool push_enter(qshard *q, uint32_t tid) {
+    int me = owner_of(tid);
+    for (unsigned spins = 0;; spins++) {
+        int seen = atomic_load_explicit(&q->lock.held, memory_order_relaxed);
+        if (seen == me)
+            return false; // re-entered from a signal handler on this thread
+        if (seen == 0 && atomic_compare_exchange_weak_explicit(
+                             &q->lock.held, &seen, me, memory_order_acquire, memory_order_relaxed))
+            return true;
+        if (spins > 64)
+            cf_os_yield();
+        else
+            CF_CPU_RELAX();
+    }
 }
 
 // Bytes an entry holds back: none for a ghost, whose block realloc already
@@ -79,7 +80,7 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
     for (;;) {
         unsigned n_out = 0;
         bool pushed = false;
-        if (!shard_enter(q))
+        if (!push_enter(q, tid))
             return false; // re-entered from a signal handler: released now
         while (q->count > 0 && n_out < EVICT_BATCH &&
                (q->count == RING || q->bytes + held(e) > budget_per_shard)) {
@@ -94,7 +95,7 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
             q->bytes += held(e);
             pushed = true;
         }
-        shard_leave(q);
+        cf_lock_release(&q->lock);
         // Outside the lock: the real free may take its own locks.
         for (unsigned i = 0; i < n_out; i++) {
             if (!out[i].ghost)
@@ -109,8 +110,7 @@ bool cf_quarantine_find(uintptr_t addr, cf_qentry *out) {
     bool found = false;
     for (unsigned s = 0; s < QSHARDS && !(found && !out->ghost); s++) {
         qshard *q = &qshards[s];
-        if (!shard_enter(q))
-            return false; // re-entered from a signal handler
+        cf_lock_acquire(&q->lock);
         CF_CHECK(q->count <= RING && q->head < RING);
         for (uint32_t i = 0; q->ring != NULL && i < q->count; i++) {
             const cf_qentry *e = &q->ring[(q->head + i) % RING];
@@ -121,7 +121,7 @@ bool cf_quarantine_find(uintptr_t addr, cf_qentry *out) {
                 found = true;
             }
         }
-        shard_leave(q);
+        cf_lock_release(&q->lock);
     }
     return found;
 }
@@ -131,8 +131,7 @@ bool cf_quarantine_find_near(uintptr_t addr, uint64_t window, cf_qentry *out) {
     uint64_t best = 0;
     for (unsigned s = 0; s < QSHARDS; s++) {
         qshard *q = &qshards[s];
-        if (!shard_enter(q))
-            return false; // re-entered from a signal handler
+        cf_lock_acquire(&q->lock);
         CF_CHECK(q->count <= RING && q->head < RING);
         for (uint32_t i = 0; q->ring != NULL && i < q->count; i++) {
             const cf_qentry *e = &q->ring[(q->head + i) % RING];
@@ -143,7 +142,7 @@ bool cf_quarantine_find_near(uintptr_t addr, uint64_t window, cf_qentry *out) {
                 found = true;
             }
         }
-        shard_leave(q);
+        cf_lock_release(&q->lock);
     }
     return found;
 }
