@@ -39,7 +39,10 @@ CF_TEST_PACKAGES+=(libclang-rt-14-dev)
 CF_TEST_PACKAGES+=(libjemalloc2 libjemalloc-dev libtcmalloc-minimal4 libgoogle-perftools-dev
     libmimalloc2.0 libmimalloc-dev)
 # The symbolizer's file:line test builds its programs with clang too (clang
-# emits no .debug_aranges, which libdw alone relies on).
+# emits no .debug_aranges, which libdw alone relies on). The fuzz targets
+# (tests/fuzz, build-fuzz/) are built with clang-14 and link libFuzzer from
+# libclang-rt-14-dev (libclang_rt.fuzzer-x86_64.a; libfuzzer-14-dev is only
+# needed for -lFuzzer, which they do not use).
 CF_TEST_PACKAGES+=(clang-14)
 # tests/dotnet: .NET as an FFI host, Mono's runtime and C# compiler.
 CF_TEST_PACKAGES+=(mono-runtime mono-mcs)
@@ -55,6 +58,9 @@ CF_TEST_PACKAGES+=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user)
 # a forked child), and jansson is for the crossfree command.
 CF_AARCH64_PACKAGES=(libc6:arm64 libstdc++6:arm64 libunwind-dev:arm64 libdw-dev:arm64
     libcmocka-dev:arm64 libjansson-dev:arm64)
+# tests/faults' signal-in-bookkeeping stops a thread with gdb inside
+# crossfree's quarantine lock and delivers a signal there.
+CF_TEST_PACKAGES+=(gdb)
 
 cf_install() {
     local missing=()

@@ -82,4 +82,7 @@ bool cf_host_interpreter(const char *module);
 // cannot be taken appends one warning line to `warnings`.
 void cf_hosts_configure(const char *spec, cf_buf *warnings);
 
+// Forgets every host_modules entry (tests and fuzzing: start-up adds them once).
+void cf_hosts_forget_given(void);
+
 #endif

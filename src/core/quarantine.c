@@ -23,6 +23,30 @@ typedef struct qshard {
 
 static qshard qshards[QSHARDS];
 
+// A push holds its shard's lock with its thread's own value (never 0 or 1,
+// the value of every other holder). A signal handler that frees while the
+// thread it interrupted is inside that same push would spin for ever on a
+// lock its own thread holds (the shard is picked by thread): it sees its
+// own value there and skips the quarantine instead (the block is released
+// at once). No thread-local variable: the macOS image must have none.
+static inline int owner_of(uint32_t tid) { return 2 + (int)(tid & 0x3fffffffu); }
+
+static inline bool push_enter(qshard *q, uint32_t tid) {
+    int me = owner_of(tid);
+    for (unsigned spins = 0;; spins++) {
+        int seen = atomic_load_explicit(&q->lock.held, memory_order_relaxed);
+        if (seen == me)
+            return false; // re-entered from a signal handler on this thread
+        if (seen == 0 && atomic_compare_exchange_weak_explicit(
+                             &q->lock.held, &seen, me, memory_order_acquire, memory_order_relaxed))
+            return true;
+        if (spins > 64)
+            cf_os_yield();
+        else
+            CF_CPU_RELAX();
+    }
+}
+
 // Bytes an entry holds back: none for a ghost, whose block realloc already
 // released.
 static inline uint64_t held(const cf_qentry *e) { return e->ghost ? 0 : cf_record_size(&e->rec); }
@@ -56,7 +80,8 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
     for (;;) {
         unsigned n_out = 0;
         bool pushed = false;
-        cf_lock_acquire(&q->lock);
+        if (!push_enter(q, tid))
+            return false; // re-entered from a signal handler: released now
         while (q->count > 0 && n_out < EVICT_BATCH &&
                (q->count == RING || q->bytes + held(e) > budget_per_shard)) {
             out[n_out++] = q->ring[q->head];

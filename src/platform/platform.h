@@ -66,7 +66,14 @@ void cf_os_unmap(void *p, size_t bytes);
 size_t cf_os_page_size(void);
 
 // Writes all of [s, s+n) to fd, retrying on EINTR and short writes.
-void cf_os_write_all(int fd, const char *s, size_t n);
+// Returns 0 when all was written, else the error (a positive errno value:
+// ENOSPC on a full disk, EFBIG past RLIMIT_FSIZE, ...). errno is kept.
+int cf_os_write_all(int fd, const char *s, size_t n);
+
+// Whether the file open as `fd` has lost its last name (its log directory
+// or the file itself was removed while open): writing there loses the data.
+// False where that cannot be told. Error path only (a system call).
+bool cf_os_file_unlinked(int fd);
 #define CF_FD_STDERR 2
 
 // Opens `path` for appending a log: created exclusively (O_EXCL), never
@@ -93,6 +100,15 @@ int cf_os_gettid(void);
 bool cf_os_thread_name(int os_tid, char *buf, size_t cap);
 // Lets another thread run (only called under contention).
 void cf_os_yield(void);
+
+// Holds off thread cancellation (POSIX deferred cancellation) while
+// crossfree reports: its writes and the symbolizer's opens are
+// cancellation points, and a thread unwound from there would leave the
+// report half written and the report lock held. Returns the state to give
+// back to cf_os_cancel_restore. No system call; no-op where threads are
+// not cancelled that way.
+int cf_os_cancel_disable(void);
+void cf_os_cancel_restore(int state);
 // Wall-clock time in microseconds since the epoch.
 uint64_t cf_os_time_us(void);
 

@@ -14,6 +14,7 @@
 #include "runtime/options.h"
 #include "stack/capture.h"
 #include "stack/depot.h"
+#include "support/log.h"
 
 // The depot id of the calling thread's stack (0 with malloc_context_size=0).
 // Always inline: a frame of its own would be one more crossfree frame for
@@ -25,11 +26,37 @@ static inline __attribute__((always_inline)) uint32_t current_stack_id(void) {
     return cf_capture_id(cf_rt_set.context_size);
 }
 
+// Set once the table could not take a record (no memory to grow it): from
+// then on a release of a block crossfree has no record of may be one of
+// those, so it is neither reported nor released (the block leaks).
+static atomic_bool records_lost;
+
+static __attribute__((noinline, cold)) void lost_record(void) {
+    if (atomic_exchange(&records_lost, true))
+        return;
+    cf_log_error("cannot map memory to grow its table: blocks allocated from now on may go "
+                 "unchecked, and frees of pointers it has no record of are no longer reported "
+                 "(those blocks are not released)");
+}
+
+// Whether a release of `p`, which has no live record, must pass silently
+// because its record may be one the table could not keep: a block the
+// quarantine holds is a double free all the same.
+static inline bool maybe_lost(const void *p) {
+    return __builtin_expect(atomic_load_explicit(&records_lost, memory_order_relaxed), 0) &&
+           !cf_quarantine_holds((uintptr_t)p);
+}
+
+static void table_insert(const cf_record *r) {
+    if (__builtin_expect(!cf_table_insert(r), 0))
+        lost_record();
+}
+
 // Keeps the record of a live block: in its header when it has one that can
 // be read and holds it, else in the table (the header then says so).
 static void store_record(const cf_record *r) {
     if (!cf_record_has_header(r)) {
-        cf_table_insert(r);
+        table_insert(r);
         return;
     }
     cf_header *h = (cf_header *)(r->addr - CF_HEADER_SIZE);
@@ -39,7 +66,7 @@ static void store_record(const cf_record *r) {
         return;
     }
     *h = cf_header_make(r, CF_HDR_TABLE, cf_rt_set.header_secret);
-    cf_table_insert(r);
+    table_insert(r);
 }
 
 static inline __attribute__((always_inline)) void record_alloc(cf_tls *t, cf_alloc_fn fn,
@@ -325,6 +352,8 @@ static inline __attribute__((always_inline)) bool on_release(cf_dealloc_fn fn, u
             cf_platform_release((uintptr_t)p, family);
             return true;
         }
+        if (maybe_lost(p))
+            return false;
         // A double free if the quarantine remembers the block, else invalid.
         cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, whole ? pcs : NULL,
                               whole ? n : 0, NULL);
@@ -388,7 +417,9 @@ bool cf_rt_resize_begin(cf_dealloc_fn fn, unsigned family, void *p, cf_record *s
             saved->tid_flags |= (uint32_t)CF_REC_FOREIGN << 24;
             return true;
         }
-        cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
+        // The caller then fails the realloc (NULL, the block untouched).
+        if (!maybe_lost(p))
+            cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
         return false;
     }
     bool linux_ok = cf_record_family(&rec) == family;
@@ -410,7 +441,8 @@ int cf_rt_release_begin(cf_dealloc_fn fn, void *p, cf_record *saved) {
             *saved = cf_record_make((uintptr_t)p, 0, family, cf_family_alloc_fn(family), 0, 0);
             return 1;
         }
-        cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
+        if (!maybe_lost(p))
+            cf_rt_report_bad_free(CF_ERR_INVALID_FREE, fn, family, p, NULL, NULL, 0, NULL);
         return -1;
     }
     if (cf_record_family(saved) != family)

@@ -83,6 +83,7 @@ static void run_note_error(cf_error_kind kind) {
 static cf_lock report_lock;
 static int log_fd = -1;
 static int log_pid;
+static char log_name[CF_OPTION_STR_MAX + 32];
 
 // The descriptor reports go to; opened on the first report of each process
 // (a fork child gets its own PREFIX.PID). Caller holds report_lock.
@@ -101,6 +102,7 @@ static int log_descriptor(void) {
     cf_buf_printf(&b, "%s.%d", path, pid);
     int fd = cf_os_open_log(name);
     log_pid = pid;
+    cf_strlcpy(log_name, name, sizeof log_name);
     if (fd < 0) {
         char s[CF_OPTION_STR_MAX + 256];
         cf_buf w;
@@ -116,6 +118,33 @@ static int log_descriptor(void) {
     cf_log_set_fd(cf_rt_set.json_reports ? CF_FD_STDERR : fd);
     log_fd = fd;
     return fd;
+}
+
+// Writes [s, s+n) to the log *fd. When the log cannot take it whole (a
+// full disk, RLIMIT_FSIZE, the file or its directory removed while open),
+// it all goes to stderr after one warning, and so does everything later:
+// a report is never lost to a log nobody can read. Caller holds report_lock.
+static void write_log(int *fd, const char *s, size_t n) {
+    if (*fd == CF_FD_STDERR || *fd == 1) {
+        cf_os_write_all(*fd, s, n);
+        return;
+    }
+    int err = cf_os_file_unlinked(*fd) ? ENOENT : cf_os_write_all(*fd, s, n);
+    if (err == 0)
+        return;
+    char w[CF_OPTION_STR_MAX + 256];
+    cf_buf b;
+    cf_buf_init(&b, w, sizeof w);
+    cf_log_append(&b, CF_LOG_WARNING,
+                  "cannot write to log file '%s': %s; this report and the ones after it go to "
+                  "stderr",
+                  log_name, err == ENOENT ? "it was removed" : cf_os_strerror(err));
+    cf_rt_emit_stderr(&b);
+    cf_os_close(*fd);
+    log_fd = CF_FD_STDERR;
+    cf_log_set_fd(CF_FD_STDERR);
+    *fd = CF_FD_STDERR;
+    cf_os_write_all(CF_FD_STDERR, s, n);
 }
 
 static void write_summary(int fd) {
@@ -171,7 +200,18 @@ bool cf_rt_symbolize_for_report(uintptr_t pc, bool names, cf_frame_info *out) {
 // Writes the report of `e` (or counts it as suppressed) under the report
 // lock; false when a suppression matched. *after_exit: the exit summary
 // was already written, so this report comes from an exit-time free.
+static bool write_report_locked(cf_error *e, bool *after_exit);
+
 static bool write_report(cf_error *e, bool *after_exit) {
+    // A pending cancellation waits for the program's next cancellation
+    // point: never one inside the report (platform.h).
+    int cancel = cf_os_cancel_disable();
+    bool written = write_report_locked(e, after_exit);
+    cf_os_cancel_restore(cancel);
+    return written;
+}
+
+static bool write_report_locked(cf_error *e, bool *after_exit) {
     // Big enough for three 64-frame stacks with long C++ names.
     static char text[96 * 1024];
     CF_RT_GUARDED; // the symbolizer allocates
@@ -195,7 +235,7 @@ static bool write_report(cf_error *e, bool *after_exit) {
         cf_report_format(e, cf_flags.symbolize, cf_rt_symbolize_for_report, &b);
     }
     int fd = log_descriptor();
-    cf_os_write_all(fd, b.data, b.len);
+    write_log(&fd, b.data, b.len);
     if (b.truncated && !cf_rt_set.json_reports) {
         // The full buffer has no room for it: the note comes on its own
         // line. (A JSON record says "truncated": true itself.)
@@ -205,7 +245,7 @@ static bool write_report(cf_error *e, bool *after_exit) {
         if (b.len > 0 && b.data[b.len - 1] != '\n')
             cf_buf_char(&nb, '\n');
         cf_log_append(&nb, CF_LOG_NOTE, "(report truncated)");
-        cf_os_write_all(fd, nb.data, nb.len);
+        write_log(&fd, nb.data, nb.len);
     }
     atomic_fetch_add(&error_counts[e->kind], 1);
     run_note_error(e->kind);

@@ -138,6 +138,9 @@ static void load_suppressions(void) {
         cf_log_note("%u suppression rule(s) loaded from '%s'", cf_suppressions_count(), path);
 }
 
+// Start-up could not map the tables (the reason checking is off).
+static bool no_memory;
+
 static bool init_everything(void) {
     CF_RT_GUARDED; // finding the real allocator may allocate
     init_options();
@@ -149,6 +152,7 @@ static bool init_everything(void) {
         // still run: every call passes straight through.
         cf_log_error("cannot map memory for its tables; checking is off in this process");
         cf_rt_set.checking = false;
+        no_memory = true;
     }
     if (cf_rt_set.checking) {
         load_suppressions();
@@ -194,6 +198,8 @@ bool cf_rt_enter_slow(void) {
         atomic_store_explicit(&cf_rt_state, CF_RT_READY, memory_order_release);
         if (cf_flags.verbosity >= 1 && cf_rt_set.checking)
             cf_log_note("checking this process");
+        else if (cf_flags.verbosity >= 1 && no_memory)
+            cf_log_note("not checking this process: no memory for its tables");
         else if (cf_flags.verbosity >= 1)
             cf_log_note("not checking this process: only=%s matches neither its executable nor "
                         "its argv[0]",

@@ -205,6 +205,19 @@ void cf_symbolize_note_modules(void) {
 // as of (live_adds, live_subs); the "gone" Dwfl holds the one unloaded module
 // named last, opened again from its path.
 static pthread_mutex_t dwfl_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+// elfutils opens and reads files under the mutex (cancellation points): a
+// thread cancelled there would leave it locked for good (platform.h).
+static int dwfl_lock(void) {
+    int cancel = cf_os_cancel_disable();
+    pthread_mutex_lock(&dwfl_mutex);
+    return cancel;
+}
+
+static void dwfl_unlock(int cancel) {
+    pthread_mutex_unlock(&dwfl_mutex);
+    cf_os_cancel_restore(cancel);
+}
 static Dwfl *live_dwfl;
 static unsigned long long live_adds, live_subs;
 static Dwfl *gone_dwfl;
@@ -632,7 +645,7 @@ static bool report_live(unsigned long long adds, unsigned long long subs) {
 static void names_gone(uintptr_t pc, const cf_history_entry *e, cf_frame_info *out);
 
 static void names_live(uintptr_t pc, const live_query *q, cf_frame_info *out) {
-    pthread_mutex_lock(&dwfl_mutex);
+    int dwfl_cancel = dwfl_lock();
     bool fresh = false;
     bool misplaced = false; // libdw puts the module at another bias than the loader
     // The counters are read before /proc/self/maps, so a dlopen racing with
@@ -662,7 +675,7 @@ static void names_live(uintptr_t pc, const live_query *q, cf_frame_info *out) {
         fresh = true;
     }
 done:
-    pthread_mutex_unlock(&dwfl_mutex);
+    dwfl_unlock(dwfl_cancel);
 
     // libdw dlopens libdebuginfod (and libcurl's tree) the first time it
     // looks for debug info. That is no module the cached list is missing,
@@ -671,13 +684,13 @@ done:
     // (Read without the Dwfl lock held: see cf_symbolize.)
     unsigned long long c[3] = {0, 0, 0};
     dl_iterate_phdr(first_counts, c);
-    pthread_mutex_lock(&dwfl_mutex);
+    dwfl_cancel = dwfl_lock();
     if (c[2] != 0 && live_dwfl != NULL && q->have_counts && live_adds == q->adds &&
         live_subs == q->subs) {
         live_adds = c[0];
         live_subs = c[1];
     }
-    pthread_mutex_unlock(&dwfl_mutex);
+    dwfl_unlock(dwfl_cancel);
     if (misplaced) {
         // /proc/self/maps can mislead libdw: libelf's own private mapping
         // of a module's file, placed right below the loaded image, makes
@@ -725,7 +738,7 @@ static Dwfl *open_gone(const cf_history_entry *e) {
 }
 
 static void names_gone(uintptr_t pc, const cf_history_entry *e, cf_frame_info *out) {
-    pthread_mutex_lock(&dwfl_mutex);
+    int dwfl_cancel = dwfl_lock();
     if (gone_dwfl == NULL || gone_bias != e->bias || cf_strcmp(gone_path, e->path) != 0) {
         if (gone_dwfl != NULL)
             end_dwfl(gone_dwfl);
@@ -738,7 +751,7 @@ static void names_gone(uintptr_t pc, const cf_history_entry *e, cf_frame_info *o
         if (mod != NULL)
             fill_names(mod, pc, out);
     }
-    pthread_mutex_unlock(&dwfl_mutex);
+    dwfl_unlock(dwfl_cancel);
 }
 
 // __cxa_demangle lives in the C++ runtime, which a C program may only have
@@ -910,11 +923,11 @@ bool cf_symbolize_file(const char *module, uintptr_t offset, cf_frame_info *out)
     out->offset = offset;
     if (offset == 0 || module[0] == '\0')
         return false;
-    pthread_mutex_lock(&dwfl_mutex);
+    int dwfl_cancel = dwfl_lock();
     offline_module *m = offline_open(module);
     if (m->dwfl != NULL)
         fill_names(m->mod, offset, out);
-    pthread_mutex_unlock(&dwfl_mutex);
+    dwfl_unlock(dwfl_cancel);
     demangle(out);
     return out->function[0] != '\0' || out->file[0] != '\0';
 }
@@ -922,20 +935,20 @@ bool cf_symbolize_file(const char *module, uintptr_t offset, cf_frame_info *out)
 bool cf_symbolize_set_debuginfo_path(const char *path) {
     if (path != NULL && cf_strlen(path) >= sizeof debuginfo_path_buf)
         return false;
-    pthread_mutex_lock(&dwfl_mutex);
+    int dwfl_cancel = dwfl_lock();
     if (path != NULL) {
         cf_strlcpy(debuginfo_path_buf, path, sizeof debuginfo_path_buf);
         debuginfo_path = debuginfo_path_buf;
     } else {
         debuginfo_path = NULL;
     }
-    pthread_mutex_unlock(&dwfl_mutex);
+    dwfl_unlock(dwfl_cancel);
     cf_symbolize_reset();
     return true;
 }
 
 void cf_symbolize_reset(void) {
-    pthread_mutex_lock(&dwfl_mutex);
+    int dwfl_cancel = dwfl_lock();
     offline_forget();
     if (live_dwfl != NULL)
         end_dwfl(live_dwfl);
@@ -944,5 +957,5 @@ void cf_symbolize_reset(void) {
         end_dwfl(gone_dwfl);
     gone_dwfl = NULL;
     gone_path[0] = '\0';
-    pthread_mutex_unlock(&dwfl_mutex);
+    dwfl_unlock(dwfl_cancel);
 }

@@ -13,9 +13,11 @@
 #error "built only for x86_64 Linux: src/meson.build and CF_FAST_UNWIND must agree"
 #endif
 
+#include <dlfcn.h>
 #include <link.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "platform/platform.h"
 #include "stack/cfi.h"
@@ -119,6 +121,46 @@ static int find_module(struct dl_phdr_info *info, size_t size, void *data) {
     return 1;
 }
 
+// The module holding ctx->pc through glibc's _dl_find_object (2.35 and
+// later), which takes no lock: dl_iterate_phdr takes the loader's lock, and
+// in a child forked while another thread held it (in dlopen or dlclose)
+// that lock is held for ever, so the child's first stack through a new pc
+// hung (found by the soak, tests/soak). The program headers come from the
+// ELF header at the start of the object's mapping, used only when that
+// header describes this very mapping. False: look the slow way.
+static bool find_lock_free(find_ctx *ctx) {
+#ifdef DLFO_EH_SEGMENT_TYPE
+    struct dl_find_object r;
+    if (_dl_find_object((void *)ctx->pc, &r) != 0 || r.dlfo_link_map == NULL)
+        return false;
+    uintptr_t base = (uintptr_t)r.dlfo_map_start, size = (uintptr_t)r.dlfo_map_end - base;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+    if (size < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phnum == 0 ||
+        eh->e_phoff > size - (size_t)eh->e_phnum * sizeof(ElfW(Phdr)))
+        return false;
+    struct dl_phdr_info info;
+    memset(&info, 0, sizeof info);
+    info.dlpi_addr = r.dlfo_link_map->l_addr;
+    info.dlpi_name = r.dlfo_link_map->l_name;
+    info.dlpi_phdr = (const ElfW(Phdr) *)(base + eh->e_phoff);
+    info.dlpi_phnum = eh->e_phnum;
+    bool mine = false; // a PT_LOAD from file offset 0 mapped at base: these headers
+    for (unsigned i = 0; i < info.dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info.dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && ph->p_offset == 0 && info.dlpi_addr + ph->p_vaddr == base)
+            mine = true;
+    }
+    if (!mine)
+        return false;
+    find_module(&info, sizeof info, ctx);
+    return ctx->found != FOUND_NO_MODULE;
+#else
+    (void)ctx;
+    return false;
+#endif
+}
+
 static bool fits_i16_slot(int64_t off) { return off >= -32768 && off <= 32760 && (off & 7) == 0; }
 
 // The rule of a row, if the rule format can express it.
@@ -142,7 +184,8 @@ static rule rule_of_row(const cf_cfi_row *row) {
 static rule compute_rule(uintptr_t pc) {
     uintptr_t target = pc - 1;
     find_ctx ctx = {target, FOUND_NO_MODULE, {NULL, 0, 0}, 0};
-    dl_iterate_phdr(find_module, &ctx);
+    if (!find_lock_free(&ctx))
+        dl_iterate_phdr(find_module, &ctx);
     if (ctx.found == FOUND_NO_MODULE || ctx.found == FOUND_NO_FDE)
         return rule_make(K_GUESS, 0, 0, false, 0);
     cf_cfi_fde fde;

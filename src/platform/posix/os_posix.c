@@ -4,10 +4,12 @@
 // not allocate. Nothing here may call malloc or stdio (except at exit).
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -29,19 +31,30 @@ void cf_os_unmap(void *p, size_t bytes) { munmap(p, bytes); }
 
 size_t cf_os_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
-void cf_os_write_all(int fd, const char *s, size_t n) {
+int cf_os_write_all(int fd, const char *s, size_t n) {
     int saved = errno; // reports happen inside free(): the caller's errno survives
+    int err = 0;
     while (n > 0) {
         ssize_t w = write(fd, s, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            err = w < 0 ? errno : EIO;
             break;
         }
         s += w;
         n -= (size_t)w;
     }
     errno = saved;
+    return err;
+}
+
+bool cf_os_file_unlinked(int fd) {
+    int saved = errno;
+    struct stat sb;
+    bool gone = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 0;
+    errno = saved;
+    return gone;
 }
 
 int cf_os_open_log(const char *path) {
@@ -108,6 +121,12 @@ const char *cf_os_strerror(int err) {
     case EMFILE:
     case ENFILE:
         return "Too many open files";
+    case EFBIG:
+        return "File too large (RLIMIT_FSIZE?)";
+    case EIO:
+        return "Input/output error";
+    case EDQUOT:
+        return "Disk quota exceeded";
     default:
         return "Cannot open";
     }
@@ -116,6 +135,17 @@ const char *cf_os_strerror(int err) {
 int cf_os_getpid(void) { return (int)getpid(); }
 
 void cf_os_yield(void) { sched_yield(); }
+
+int cf_os_cancel_disable(void) {
+    int old = PTHREAD_CANCEL_ENABLE;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    return old;
+}
+
+void cf_os_cancel_restore(int state) {
+    int ignored;
+    pthread_setcancelstate(state, &ignored);
+}
 
 uint64_t cf_os_time_us(void) {
     struct timeval tv;

@@ -51,20 +51,31 @@ static HANDLE handle_of(int fd) {
     return INVALID_HANDLE_VALUE;
 }
 
-void cf_os_write_all(int fd, const char *s, size_t n) {
+int cf_os_write_all(int fd, const char *s, size_t n) {
     DWORD saved = GetLastError(); // reports happen inside free(): keep the caller's error
     int saved_errno = errno;
     HANDLE h = handle_of(fd);
-    while (h != NULL && h != INVALID_HANDLE_VALUE && n > 0) {
+    int err = h == NULL || h == INVALID_HANDLE_VALUE ? EBADF : 0;
+    while (err == 0 && n > 0) {
         DWORD w = 0;
         DWORD chunk = n > 0x40000000u ? 0x40000000u : (DWORD)n;
-        if (!WriteFile(h, s, chunk, &w, NULL) || w == 0)
+        if (!WriteFile(h, s, chunk, &w, NULL) || w == 0) {
+            err = GetLastError() == ERROR_DISK_FULL ? ENOSPC : EIO;
             break;
+        }
         s += w;
         n -= w;
     }
     errno = saved_errno;
     SetLastError(saved);
+    return err;
+}
+
+// Windows refuses to delete a file open without FILE_SHARE_DELETE, as
+// crossfree opens its logs: a log cannot lose its name while open.
+bool cf_os_file_unlinked(int fd) {
+    (void)fd;
+    return false;
 }
 
 static int errno_of(DWORD err) {
@@ -195,6 +206,12 @@ bool cf_os_thread_name(int os_tid, char *buf, size_t cap) {
 }
 
 void cf_os_yield(void) { SwitchToThread(); }
+
+// Windows threads are not cancelled at system calls (TerminateThread
+// stops a thread anywhere, which no code survives).
+int cf_os_cancel_disable(void) { return 0; }
+
+void cf_os_cancel_restore(int state) { (void)state; }
 
 uint64_t cf_os_time_us(void) {
     FILETIME ft;
