@@ -100,7 +100,15 @@ static void thread_ended(thread_slot *const *sp) {
     atomic_store_explicit(&s->state, SLOT_EXITED, memory_order_release);
 }
 
-void *cf_rt_thread_start(void *slot) {
+// On Linux the start routine has a section of its own, whose bounds the
+// linker provides: stacks end there (cf_capture_set_base).
+#if CF_OS_LINUX
+#define CF_THREAD_START_SECTION __attribute__((section("cf_thread_start_text")))
+#else
+#define CF_THREAD_START_SECTION
+#endif
+
+CF_THREAD_START_SECTION void *cf_rt_thread_start(void *slot) {
     thread_slot *s = slot;
     void *(*start)(void *) = s->start;
     void *arg = s->arg;

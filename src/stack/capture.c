@@ -18,11 +18,20 @@
 #include "support/log.h"
 
 static uintptr_t self_lo, self_hi;
+static uintptr_t base_lo, base_hi; // cf_capture_set_base
 #if CF_FAST_UNWIND
 static bool use_fast;
 static bool check_fast; // fast_unwind=2
 static atomic_uint_fast64_t mismatches;
 #endif
+
+void cf_capture_set_base(uintptr_t lo, uintptr_t hi) {
+    base_lo = lo;
+    base_hi = hi;
+#if CF_FAST_UNWIND
+    cf_fast_unwind_set_base(lo, hi);
+#endif
+}
 
 void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
     self_lo = lo;
@@ -62,7 +71,9 @@ static unsigned capture_raw(uintptr_t *pcs, unsigned max) {
     while (start < got && (uintptr_t)raw[start] >= self_lo && (uintptr_t)raw[start] < self_hi)
         start++;
     unsigned n = 0;
-    for (unsigned i = start; i < got && n < max && raw[i] != NULL; i++)
+    for (unsigned i = start; i < got && n < max && raw[i] != NULL &&
+                             ((uintptr_t)raw[i] < base_lo || (uintptr_t)raw[i] >= base_hi);
+         i++)
         pcs[n++] = (uintptr_t)raw[i];
     return n;
 }

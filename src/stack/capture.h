@@ -24,6 +24,13 @@ uintptr_t cf_capture_caller(void);
 // when empty). A repeated call site often skips the depot's hashing.
 uint32_t cf_capture_id(unsigned max);
 
+// The code range [lo, hi) that ends every stack, in both unwinders: a frame
+// whose return address lies there is left out, and every frame below it
+// (crossfree's thread start routine, under which only the C library's
+// thread start remains: one frame fewer to walk on every allocation of a
+// thread crossfree started).
+void cf_capture_set_base(uintptr_t lo, uintptr_t hi);
+
 // Modules were loaded or unloaded: both unwinders forget what they cached
 // about code addresses.
 void cf_capture_modules_changed(void);

@@ -46,6 +46,9 @@ bool cf_fast_unwind_init(unsigned max_frames);
 unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs, unsigned max,
                         uint32_t *id);
 
+// Sets the code range [lo, hi) that ends every stack: a frame whose return
+// address lies there is not walked, nor anything below it.
+void cf_fast_unwind_set_base(uintptr_t lo, uintptr_t hi);
 // Modules were loaded or unloaded: forget every cached rule and chain.
 void cf_fast_unwind_forget(void);
 

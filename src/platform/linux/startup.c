@@ -61,6 +61,10 @@ static size_t fallback_usable_size(void *p) {
     return 0; // unknown: callers of this glibc extension must cope
 }
 
+// The bounds of cf_rt_thread_start's section (runtime/threads.c).
+extern const char __start_cf_thread_start_text[] __attribute__((visibility("hidden")));
+extern const char __stop_cf_thread_start_text[] __attribute__((visibility("hidden")));
+
 bool cf_platform_init(void) {
     cf_resolve_dlsyms();
     static const unsigned required[] = {W_MALLOC, W_FREE, W_CALLOC, W_REALLOC};
@@ -98,6 +102,9 @@ bool cf_platform_init(void) {
     uintptr_t lo, hi;
     if (cf_linux_object_range((uintptr_t)&cf_platform_init, &lo, &hi))
         cf_capture_set_self(lo, hi);
+    // Stacks of the threads crossfree starts end at its start routine.
+    cf_capture_set_base((uintptr_t)__start_cf_thread_start_text,
+                        (uintptr_t)__stop_cf_thread_start_text);
     cf_linux_note_private_code();
     pthread_atfork(cf_rt_fork_prepare, cf_rt_fork_parent, cf_rt_fork_child);
     return true;

@@ -409,6 +409,16 @@ __attribute__((no_sanitize("address"))) static inline int step(rule r, uintptr_t
     return *pc == 0 ? STEP_END : STEP_OK;
 }
 
+// The code that ends every stack (cf_fast_unwind_set_base): crossfree's
+// thread start routine, below which only the C library's thread start
+// remains. base_span 0: none.
+static uintptr_t base_lo, base_span;
+
+void cf_fast_unwind_set_base(uintptr_t lo, uintptr_t hi) {
+    base_lo = lo;
+    base_span = hi > lo ? hi - lo : 0;
+}
+
 // Returns the frame count, 0 to make the caller fall back, or -1 when the
 // cached chain changed under the walk (walk again without it).
 //
@@ -444,7 +454,7 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
     rule rs[CHAIN_MAX];
     rs[0] = r0;
     unsigned n = 1;
-    while (st == STEP_OK) {
+    while (st == STEP_OK && pc - base_lo >= base_span) {
         pcs[n] = pc;
         rule r;
         if (n < hint_n && ld(&pairs[2 * n]) == pc) {
