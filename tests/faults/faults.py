@@ -7,10 +7,12 @@ usage: faults.py CASE LIBCROSSFREE BUILD_DIR
 Each case injects one fault (the real allocator fails, crossfree's own
 mmap fails, a low RLIMIT_AS, the log unwritable, full or removed, a
 thread cancelled during a report, a signal handler allocating inside
-crossfree's bookkeeping, the process killed right after a report) and
+crossfree's bookkeeping, the process killed right after a report, the
+perf map rewritten while crossfree reads it) and
 checks what the program and crossfree did. docs/reliability.md lists them.
 """
 import os
+import platform
 import re
 import resource
 import shutil
@@ -153,6 +155,48 @@ def main():
         expect(p.returncode == 0, "the child forked while the loader's lock was held hung or failed", p)
         no_report(p)
         print(p.stdout, end="")
+
+    elif case == "perf-map-race":
+        # A thread rewrites /tmp/perf-PID.map (truncated, garbage and long
+        # lines appended, renamed over, deleted) while the main thread makes
+        # N mismatched frees from JIT code named in it.
+        if platform.machine() != "x86_64":
+            print(f"SKIP: the JIT stub is x86_64 code, this is {platform.machine()}")
+            sys.exit(77)
+        n = 300
+        tmp = tempfile.mkdtemp(prefix="cf-faults-")
+        try:
+            p = run([prog("perf_map_race"), str(n)], [lib],
+                    options=f"halt_on_error=0:log_path={os.path.join(tmp, 'cf')}", timeout=150)
+            expect(p.returncode == 23, f"exit {p.returncode}, not exitcode (23)", p)
+            m = re.search(r"perf_map_race: stub ([0-9a-f]+), (\d+) bad frees, (\d+) rewrites", p.stdout)
+            expect(m and int(m.group(2)) == n, "the program did not finish", p)
+            stub = int(m.group(1), 16)
+            logs = ""
+            for name in sorted(os.listdir(tmp)):
+                with open(os.path.join(tmp, name), errors="replace") as f:
+                    logs += f.read()
+            reports = logs.split("SUMMARY: crossfree:")[:-1]
+            got = logs.count("SUMMARY: crossfree: alloc-dealloc-mismatch")
+            expect(got == n and len(reports) == n, f"{got} reports in the log for {n} bad frees", p)
+            named = 0
+            for r in reports:
+                f0 = re.search(r"^ +#0 (0x[0-9a-f]+)(.*)$", r, re.M)
+                expect(f0, f"a report without frame #0:\n{r[-2000:]}", p)
+                pc = int(f0.group(1), 16)
+                expect(stub <= pc < stub + 11, f"frame #0 is not in the stub:\n{f0.group(0)}", p)
+                # "#0 PC in NAME ([jit] PC) [host boundary: JIT code]", or no name.
+                shape = re.fullmatch(rf"(?: in (.*))? \(\[jit\] {f0.group(1)}\)(?: \[host boundary: JIT code\])?",
+                                     f0.group(2))
+                expect(shape, f"frame #0 is not a JIT frame:\n{f0.group(0)}", p)
+                expect(shape.group(1) in (None, "jit_stub_free_victim"),
+                       f"frame #0 is misnamed:\n{f0.group(0)}", p)
+                named += shape.group(1) is not None
+            expect(named > 0, "the stub was never named from the map: nothing was tested", p)
+            print(f"{n} bad frees, {got} reports, {named} named from the map, {n - named} [jit] only, "
+                  f"{m.group(3)} rewrites of the map")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     elif case == "cancel":
         p = run([prog("cancel")], [lib], options="halt_on_error=0", timeout=60)

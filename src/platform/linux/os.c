@@ -140,7 +140,7 @@ bool cf_os_readable_from(uintptr_t addr, uintptr_t *lo) {
 
 // Reads `path` line by line into a fixed buffer, calling `line` for each
 // complete line until it returns true. Lines longer than the buffer are
-// skipped.
+// skipped whole: the rest of one, up to its newline, is no line of its own.
 static void each_line(const char *path, bool (*line)(const char *s, size_t n, void *ctx),
                       void *ctx) {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -148,7 +148,7 @@ static void each_line(const char *path, bool (*line)(const char *s, size_t n, vo
         return;
     char buf[4096];
     size_t have = 0;
-    bool done = false;
+    bool done = false, skipping = false;
     while (!done) {
         ssize_t r = read(fd, buf + have, sizeof buf - have);
         if (r <= 0)
@@ -158,13 +158,17 @@ static void each_line(const char *path, bool (*line)(const char *s, size_t n, vo
         for (size_t i = 0; i < have && !done; i++) {
             if (buf[i] != '\n')
                 continue;
-            done = line(buf + start, i - start, ctx);
+            if (!skipping)
+                done = line(buf + start, i - start, ctx);
+            skipping = false;
             start = i + 1;
         }
         memmove(buf, buf + start, have - start);
         have -= start;
-        if (have == sizeof buf)
-            have = 0; // a line longer than the buffer: drop it
+        if (have == sizeof buf) {
+            have = 0; // a line longer than the buffer: drop it to its end
+            skipping = true;
+        }
     }
     close(fd);
 }
