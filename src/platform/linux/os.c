@@ -77,67 +77,6 @@ size_t cf_os_cmdline(char *buf, size_t cap) {
     return have;
 }
 
-// Finds the mapping in /proc/self/maps that contains `a`; returns its range
-// and whether it is readable.
-static bool mapping_of(uintptr_t a, uintptr_t *lo, uintptr_t *hi, bool *readable) {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    char buf[4096];
-    size_t have = 0;
-    bool found = false;
-    for (;;) {
-        ssize_t r = read(fd, buf + have, sizeof buf - have);
-        if (r <= 0)
-            break;
-        have += (size_t)r;
-        size_t start = 0;
-        for (size_t i = 0; i < have; i++) {
-            if (buf[i] != '\n')
-                continue;
-            // Line: "lo-hi perms ..."
-            uintptr_t l = 0, h = 0;
-            size_t j = start;
-            for (; j < i && buf[j] != '-'; j++)
-                l = l * 16 + (uintptr_t)(buf[j] <= '9' ? buf[j] - '0' : (buf[j] | 32) - 'a' + 10);
-            for (j++; j < i && buf[j] != ' '; j++)
-                h = h * 16 + (uintptr_t)(buf[j] <= '9' ? buf[j] - '0' : (buf[j] | 32) - 'a' + 10);
-            if (a >= l && a < h) {
-                *lo = l;
-                *hi = h;
-                *readable = j + 1 < i && buf[j + 1] == 'r';
-                found = true;
-            }
-            start = i + 1;
-        }
-        if (found)
-            break;
-        // Keep the partial last line for the next read.
-        for (size_t k = start; k < have; k++)
-            buf[k - start] = buf[k];
-        have -= start;
-        if (have == sizeof buf)
-            have = 0; // absurdly long line: drop it
-    }
-    close(fd);
-    return found;
-}
-
-bool cf_os_addr_on_current_stack(uintptr_t addr) {
-    volatile char here = 0;
-    uintptr_t lo, hi;
-    bool readable;
-    if (!mapping_of((uintptr_t)&here, &lo, &hi, &readable))
-        return false;
-    return addr >= lo && addr < hi;
-}
-
-bool cf_os_readable_from(uintptr_t addr, uintptr_t *lo) {
-    uintptr_t hi;
-    bool readable;
-    return mapping_of(addr, lo, &hi, &readable) && readable;
-}
-
 // Reads `path` line by line into a fixed buffer, calling `line` for each
 // complete line until it returns true. Lines longer than the buffer are
 // skipped whole: the rest of one, up to its newline, is no line of its own.
@@ -189,6 +128,55 @@ static const char *parse_hex(const char *s, const char *end, uintptr_t *out) {
     }
     *out = v;
     return s > start ? s : NULL;
+}
+
+typedef struct mapping_query {
+    uintptr_t addr, lo, hi;
+    bool readable, found;
+} mapping_query;
+
+// One line of /proc/self/maps: "lo-hi perms ...".
+static bool mapping_line(const char *s, size_t n, void *ctx) {
+    mapping_query *q = ctx;
+    const char *end = s + n;
+    uintptr_t l, h;
+    const char *p = parse_hex(s, end, &l);
+    if (p == NULL || p >= end || *p != '-')
+        return false;
+    p = parse_hex(p + 1, end, &h);
+    if (p == NULL || q->addr < l || q->addr >= h)
+        return false;
+    q->lo = l;
+    q->hi = h;
+    q->readable = p + 1 < end && p[1] == 'r';
+    q->found = true;
+    return true;
+}
+
+// Finds the mapping in /proc/self/maps that contains `a`; returns its range
+// and whether it is readable.
+static bool mapping_of(uintptr_t a, uintptr_t *lo, uintptr_t *hi, bool *readable) {
+    mapping_query q = {.addr = a};
+    each_line("/proc/self/maps", mapping_line, &q);
+    *lo = q.lo;
+    *hi = q.hi;
+    *readable = q.readable;
+    return q.found;
+}
+
+bool cf_os_addr_on_current_stack(uintptr_t addr) {
+    volatile char here = 0;
+    uintptr_t lo, hi;
+    bool readable;
+    if (!mapping_of((uintptr_t)&here, &lo, &hi, &readable))
+        return false;
+    return addr >= lo && addr < hi;
+}
+
+bool cf_os_readable_from(uintptr_t addr, uintptr_t *lo) {
+    uintptr_t hi;
+    bool readable;
+    return mapping_of(addr, lo, &hi, &readable) && readable;
 }
 
 typedef struct jit_query {
