@@ -40,7 +40,7 @@ typedef enum cf_alloc_fn {
     CF_ALLOC_COTASKMEMREALLOC,
     CF_ALLOC_CUSTOM,   // the family's registered allocation name
     CF_ALLOC_INTERNAL, // a library crossfree called, under the recursion guard
-    CF_ALLOC_PRIVATE,  // crossfree's private code (cf_platform_private_code), under the guard
+    CF_ALLOC_PRIVATE,  // crossfree's private code (runtime/hooks.c), under the guard
     CF_ALLOC_FN_COUNT,
 } cf_alloc_fn;
 

@@ -171,15 +171,6 @@ bool cf_platform_init(void);
 // Called once, after cf_platform_init. Ports that cannot tell answer false.
 bool cf_platform_operators_replaced(void);
 
-// Whether `pc` lies in crossfree or in a library it links for its own use
-// (on Linux libdw, libelf, libunwind and their decompressors): a block such
-// code allocates under the recursion guard is crossfree's alone, which no
-// other code may free (a library crossfree calls that the program shares,
-// such as OpenSSL under libdw's debuginfod client, frees its own blocks
-// from its own exit handlers). Ports that cannot tell answer false. Cheap:
-// no lock, no allocation.
-bool cf_platform_private_code(uintptr_t pc);
-
 // Whether the program's malloc or free is another allocator's that comes
 // before crossfree's in lookup order (the executable's own, or a library
 // preloaded ahead of crossfree): calls that bind to it never reach

@@ -14,6 +14,7 @@
 #include "runtime/options.h"
 #include "stack/capture.h"
 #include "stack/depot.h"
+#include "support/fmt.h"
 #include "support/log.h"
 
 // The depot id of the calling thread's stack (0 with malloc_context_size=0).
@@ -24,6 +25,42 @@ static inline __attribute__((always_inline)) uint32_t current_stack_id(void) {
         return 0;
     CF_RT_GUARDED;
     return cf_capture_id(cf_rt_set.context_size);
+}
+
+// ---------------------------------------------------------------------------
+// crossfree's private code: itself and the libraries it links for its own
+// use (libdw, libelf, libunwind and their decompressors), loaded with it and
+// never unloaded. A block such code allocates under the recursion guard is
+// crossfree's alone (CF_ALLOC_PRIVATE), which no other code may free. Ports
+// that list no modules have none: their guarded blocks stay
+// CF_ALLOC_INTERNAL.
+
+#define CF_PRIVATE_MAX 16
+static unsigned private_count;
+static uintptr_t private_lo[CF_PRIVATE_MAX], private_hi[CF_PRIVATE_MAX];
+
+static bool is_private(const char *path) {
+    static const char *const prefixes[] = {"libcrossfree", "libdw.so",  "libdw-",  "libelf.so",
+                                           "libelf-",      "libunwind", "libz.so", "liblzma.so",
+                                           "libbz2.so",    "libzstd.so"};
+    const char *base = cf_path_base(path);
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (cf_streqn(base, prefixes[i], cf_strlen(prefixes[i])))
+            return true;
+    return false;
+}
+
+void cf_rt_private_code_note(void) {
+    private_count = cf_os_module_ranges(is_private, private_lo, private_hi, CF_PRIVATE_MAX);
+}
+
+// Off the hot path: only blocks allocated or released under the guard, or
+// crossfree's own, ask.
+static bool in_private_code(uintptr_t pc) {
+    for (unsigned i = 0; i < private_count; i++)
+        if (pc >= private_lo[i] && pc < private_hi[i])
+            return true;
+    return false;
 }
 
 // Set once the table could not take a record (no memory to grow it): from
@@ -74,7 +111,7 @@ static inline __attribute__((always_inline)) void record_alloc(cf_tls *t, cf_all
                                                                size_t size, uint32_t stack,
                                                                bool header, size_t align) {
     if (t->guard > 0) {
-        fn = cf_platform_private_code(cf_capture_caller()) ? CF_ALLOC_PRIVATE : CF_ALLOC_INTERNAL;
+        fn = in_private_code(cf_capture_caller()) ? CF_ALLOC_PRIVATE : CF_ALLOC_INTERNAL;
         family = CF_FAM_MALLOC;
         align = 0;
     }
@@ -314,7 +351,7 @@ static __attribute__((noinline)) bool own_block_misused(const cf_record *rec, un
     if (cf_record_alloc_fn(rec) != CF_ALLOC_PRIVATE)
         return false;
     uintptr_t caller = n > 0 ? pcs[0] : cf_capture_caller();
-    return caller != 0 && !cf_platform_private_code(caller);
+    return caller != 0 && !in_private_code(caller);
 }
 
 // The release path of cf_rt_on_free and cf_rt_on_delete: `size`/`align`

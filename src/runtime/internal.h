@@ -76,7 +76,7 @@ bool cf_rt_report_delete_shape(cf_error_kind kind, cf_dealloc_fn fn, unsigned fa
 // `p`, a block allocated while crossfree's own code ran (`rec`), was
 // released outside the recursion guard through another family than
 // malloc's, or by free() from other code than crossfree's private code
-// that made it (cf_platform_private_code); the caller has
+// that made it (runtime/hooks.c); the caller has
 // put its record back, so it stays allocated for crossfree. Reports an
 // invalid free of crossfree's own memory; `pcs`/`n` as for
 // cf_rt_report_bad_free.

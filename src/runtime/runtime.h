@@ -179,6 +179,9 @@ bool cf_rt_checking(void);
 // keeps one otherwise). Called at start-up and from cf_rt_modules_changed;
 // never allocates.
 void cf_rt_bridges_refresh(void);
+// Lists where crossfree's private code lies (runtime/hooks.c). Called once,
+// at start-up, where the loader may be entered.
+void cf_rt_private_code_note(void);
 
 // fork handlers (registered by the platform).
 void cf_rt_fork_prepare(void);

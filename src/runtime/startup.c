@@ -158,6 +158,7 @@ static bool init_everything(void) {
         load_suppressions();
         (void)cf_rt_threads_init(); // without it, reports name threads by number only
         cf_rt_bridges_refresh();
+        cf_rt_private_code_note();
     }
     if (!cf_platform_init())
         return false;

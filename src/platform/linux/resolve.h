@@ -24,9 +24,4 @@ uintptr_t cf_linux_symbol_before_self(const char *name, uintptr_t self, bool *if
 // segments); false if no object contains it.
 int cf_linux_object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 
-// Notes where crossfree's private code lies (cf_platform_private_code):
-// crossfree, libdw, libelf, libunwind and the decompressors they use, all
-// loaded with crossfree and never unloaded. Called once at start-up.
-void cf_linux_note_private_code(void);
-
 #endif

@@ -105,7 +105,6 @@ bool cf_platform_init(void) {
     // Stacks of the threads crossfree starts end at its start routine.
     cf_capture_set_base((uintptr_t)__start_cf_thread_start_text,
                         (uintptr_t)__stop_cf_thread_start_text);
-    cf_linux_note_private_code();
     pthread_atfork(cf_rt_fork_prepare, cf_rt_fork_parent, cf_rt_fork_child);
     return true;
 }

@@ -257,13 +257,6 @@ void cf_win_patch_all(void) {
 // program's own included, and Windows patches only the C++ runtime's.
 bool cf_platform_operators_replaced(void) { return false; }
 
-// No private code is told apart here: every block allocated under the guard
-// may be freed by anyone with free().
-bool cf_platform_private_code(uintptr_t pc) {
-    (void)pc;
-    return false;
-}
-
 // Only the Linux loader lets a program's own malloc come before crossfree's.
 bool cf_platform_allocator_shadowed(char *line, size_t cap) {
     (void)line;
