@@ -88,6 +88,73 @@ cf_setup_aarch64() {
         $sudo apt-get update -qq
     fi
     cf_install "${CF_AARCH64_PACKAGES[@]}"
+    cf_fetch_arm64_programs
+}
+
+# Real arm64 programs for tests/aarch64/real_programs.py (aarch64-real): they
+# are not installed (python3.11:arm64 or sqlite3:arm64 would replace the amd64
+# python3 and sqlite3 the rest of the tests use), but downloaded with
+# `apt-get download` and unpacked with `dpkg-deb -x` into a directory of
+# their own, with the arm64 libraries they load that multiarch does not
+# already give. python3.11 with its stdlib (ctypes: libffi8; sqlite3 module:
+# libsqlite3-0), the sqlite3 shell, and two C++ programs built on libstdc++:
+# protoc (libprotobuf) and ninja.
+CF_ARM64_PROGRAM_PACKAGES=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libffi8
+    libexpat1 libuuid1 libsqlite3-0 sqlite3 libreadline8 libtinfo6 protobuf-compiler libprotoc32
+    libprotobuf32 ninja-build)
+
+# Where they go: CF_ARM64_PROGRAMS, else ~/.cache/crossfree/arm64-programs
+# (shared by every clone on the machine). real_programs.py reads the same.
+cf_arm64_programs_dir() {
+    local home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+    echo "${CF_ARM64_PROGRAMS:-${XDG_CACHE_HOME:-$home/.cache}/crossfree/arm64-programs}"
+}
+
+# Fills DIR/root (DIR: cf_arm64_programs_dir) with CF_ARM64_PROGRAM_PACKAGES
+# at apt's candidate versions, unless DIR/root/PACKAGES already names those
+# very .deb files (then no network). The stdlib is byte-compiled by the arm64
+# python itself under qemu, so test runs compile nothing. Never fails the
+# set-up: when the packages cannot be had it writes why to DIR/UNAVAILABLE,
+# which real_programs.py prints when it skips.
+cf_fetch_arm64_programs() {
+    local dir want tmp out
+    dir=$(cf_arm64_programs_dir)
+    mkdir -p "$dir"
+    local pkgs=("${CF_ARM64_PROGRAM_PACKAGES[@]/%/:arm64}")
+    if ! out=$(apt-get download --print-uris "${pkgs[@]}" 2>&1); then
+        echo "apt-get download --print-uris ${pkgs[*]}: $(echo "$out" | tail -n 1)" \
+            >"$dir/UNAVAILABLE"
+        echo "crossfree setup: arm64 programs unavailable: $(cat "$dir/UNAVAILABLE")" >&2
+        return 0
+    fi
+    want=$(echo "$out" | awk '{ print $2 }' | sort)
+    if [ -f "$dir/root/PACKAGES" ] && [ "$want" = "$(cat "$dir/root/PACKAGES")" ]; then
+        return 0
+    fi
+    echo "crossfree setup: unpacking arm64 ${CF_ARM64_PROGRAM_PACKAGES[*]} into $dir/root"
+    tmp=$(mktemp -d "$dir/tmp.XXXXXX")
+    chmod 755 "$tmp" # apt's download user must be able to write there
+    if ! out=$(cd "$tmp" && apt-get download -q "${pkgs[@]}" 2>&1); then
+        echo "apt-get download ${pkgs[*]}: $(echo "$out" | tail -n 1)" >"$dir/UNAVAILABLE"
+        echo "crossfree setup: arm64 programs unavailable: $(cat "$dir/UNAVAILABLE")" >&2
+        rm -rf "$tmp"
+        return 0
+    fi
+    mkdir "$tmp/root"
+    local deb
+    for deb in "$tmp"/*.deb; do
+        dpkg-deb -x "$deb" "$tmp/root"
+    done
+    local py="$tmp/root/usr/bin/python3.11"
+    if [ -x /lib/ld-linux-aarch64.so.1 ] && command -v qemu-aarch64 >/dev/null; then
+        qemu-aarch64 -E "LD_LIBRARY_PATH=$tmp/root/usr/lib/aarch64-linux-gnu:$tmp/root/lib/aarch64-linux-gnu" \
+            "$py" -m compileall -q -j0 "$tmp/root/usr/lib/python3.11" >/dev/null ||
+            echo "crossfree setup: compileall of the arm64 stdlib failed (runs will compile it)" >&2
+    fi
+    echo "$want" >"$tmp/root/PACKAGES"
+    rm -rf "$dir/root" "$dir/UNAVAILABLE"
+    mv "$tmp/root" "$dir/root"
+    rm -rf "$tmp"
 }
 
 # The macOS cross build (tests/macos) has no jansson to link, so Meson builds

@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Real arm64 programs from Debian under crossfree on qemu-user (suite aarch64,
+# case aarch64-real): python3.11 with its stdlib and ctypes, the sqlite3
+# shell, protoc (libprotobuf) and ninja, as tools/setup.sh's
+# cf_fetch_arm64_programs unpacks them (never installed: the amd64 python3
+# and sqlite3 stay). Each command runs under qemu-aarch64 natively, then
+# with the cross build's libcrossfree.so preloaded and
+# CROSSFREE_OPTIONS=fast_unwind=2:verbosity=1, where crossfree takes every
+# stack with both its cached unwinder and libunwind. Passes when, for every
+# command: the same stdout, exit status and output files as the native run;
+# crossfree loaded (its `checking this process` line); no crossfree error
+# report; no `stacks differ` line; and, where the build has the cached
+# unwinder, an exit line from every process that counts 0 differences and
+# leaves at most --max-fallback-share of the stacks to libunwind.
+# The cross build is run_aarch64.py's (WORK/build, under its lock).
+# Exits 0 pass, 1 fail, 77 skip (no cross tool chain, or the arm64
+# packages could not be had).
+"""Usage: real_programs.py --source-root DIR --work DIR --meson MESON
+                         [--programs DIR] [--only NAME]... [--keep]"""
+
+import argparse
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import run_aarch64  # noqa: E402  (the cross build and its prerequisites)
+from check_unwind import DIFFER_RE, ERROR_RE, exit_lines  # noqa: E402
+
+EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
+OPTIONS = "fast_unwind=2:verbosity=1"
+CHECKING_RE = re.compile(r"^==(\d+)==crossfree: checking this process")
+DEPOT_RE = re.compile(r"^==(\d+)==crossfree: at exit: (\d+) records in .*depot: (\d+) stacks")
+TIMEOUT = 300
+
+
+def programs_dir(arg):
+    """The directory cf_fetch_arm64_programs fills (same rule as setup.sh)."""
+    if arg:
+        return arg
+    if os.environ.get("CF_ARM64_PROGRAMS"):
+        return os.environ["CF_ARM64_PROGRAMS"]
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "crossfree", "arm64-programs")
+
+
+# ---------------------------------------------------------------------------
+# The programs: each a list of (label, argv relative to the unpacked root's
+# usr/bin, files to create first, output files to compare after).
+
+
+def sqlite_script(rows):
+    """A few thousand rows: inserts in a transaction, index builds, joins,
+    grouping, a recursive CTE, an update and a delete."""
+    s = ["PRAGMA foreign_keys=ON;",
+         "CREATE TABLE author(id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+         "CREATE TABLE book(id INTEGER PRIMARY KEY, author INTEGER REFERENCES author(id),"
+         " title TEXT, year INTEGER, pages INTEGER);",
+         "BEGIN;"]
+    for a in range(rows // 20):
+        s.append(f"INSERT INTO author(name) VALUES ('author {a:04d} {'xyz' * (a % 7)}');")
+    for b in range(rows):
+        s.append(f"INSERT INTO book(author, title, year, pages) VALUES ({b % (rows // 20) + 1},"
+                 f" 'title {(b * 7919) % rows:05d} {'abc' * (b % 5)}', {1900 + b % 123},"
+                 f" {50 + (b * 31) % 900});")
+    s += ["COMMIT;",
+          "CREATE INDEX book_year ON book(year);",
+          "CREATE INDEX book_title ON book(title);",
+          "CREATE UNIQUE INDEX author_name ON author(name);",
+          "SELECT count(*), sum(pages), min(title), max(title) FROM book;",
+          "SELECT year, count(*), avg(pages) FROM book WHERE year BETWEEN 1950 AND 1960"
+          " GROUP BY year ORDER BY year;",
+          "SELECT a.name, count(b.id) n, sum(b.pages) FROM author a JOIN book b ON b.author = a.id"
+          " GROUP BY a.id ORDER BY n DESC, a.name LIMIT 5;",
+          "SELECT title FROM book WHERE title LIKE 'title 0012%' ORDER BY title;",
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
+          " SELECT count(*), sum(i * i) FROM n;",
+          "UPDATE book SET pages = pages + 1 WHERE year % 3 = 0;",
+          "DELETE FROM book WHERE pages > 900;",
+          "REINDEX;",
+          "SELECT count(*), sum(pages), group_concat(DISTINCT year % 10) FROM book;",
+          "PRAGMA integrity_check;"]
+    return "\n".join(s) + "\n"
+
+
+def proto_file(messages):
+    """A .proto with enums, nested messages, oneofs, maps and services."""
+    s = ['syntax = "proto3";', "package crossfree.real;", ""]
+    for m in range(messages):
+        s.append(f"enum Kind{m} {{ KIND{m}_NONE = 0; KIND{m}_A = 1; KIND{m}_B = 2; }}")
+        s.append(f"message Msg{m} {{")
+        s.append(f"  message Inner {{ string name = 1; repeated int64 values = 2; }}")
+        s.append(f"  string title = 1;")
+        s.append(f"  repeated Inner inner = 2;")
+        s.append(f"  map<string, int32> counts = 3;")
+        s.append(f"  Kind{m} kind = 4;")
+        s.append(f"  oneof choice {{ string text = 5; bytes data = 6; double number = 7; }}")
+        if m:
+            s.append(f"  Msg{m - 1} previous = 8;")
+            s.append(f"  repeated Msg{m // 2}.Inner shared = 9;")
+        s.append("}")
+    for v in range(messages // 10):
+        s.append(f"service Svc{v} {{")
+        for r in range(5):
+            m = (v * 10 + r) % messages
+            s.append(f"  rpc Call{r}(Msg{m}) returns (Msg{(m + 1) % messages});")
+        s.append("}")
+    return "\n".join(s) + "\n"
+
+
+def ninja_file(sources):
+    """A build graph: sources compiled, grouped into libraries, linked."""
+    s = ["ninja_required_version = 1.5",
+         "cflags = -O2 -Wall",
+         "rule cc",
+         "  command = cc $cflags -MD -MF $out.d -c $in -o $out",
+         "  description = CC $out",
+         "  depfile = $out.d",
+         "rule ar",
+         "  command = ar rcs $out $in",
+         "  description = AR $out",
+         "rule link",
+         "  command = cc -o $out $in $libs",
+         "  description = LINK $out",
+         "pool link_pool",
+         "  depth = 1",
+         ""]
+    libs = []
+    for lib in range(sources // 50):
+        objs = []
+        for i in range(lib * 50, lib * 50 + 50):
+            s.append(f"build obj/lib{lib}/src{i}.o: cc src/lib{lib}/src{i}.c | src/common.h")
+            s.append(f"  cflags = $cflags -DUNIT={i}")
+            objs.append(f"obj/lib{lib}/src{i}.o")
+        s.append(f"build lib/lib{lib}.a: ar {' '.join(objs)}")
+        libs.append(f"lib/lib{lib}.a")
+    for p in range(10):
+        s.append(f"build bin/prog{p}: link {' '.join(libs[p % len(libs):])}")
+        s.append("  pool = link_pool")
+        s.append(f"  libs = -lm -lprog{p}")
+    s.append(f"build all: phony {' '.join(f'bin/prog{p}' for p in range(10))}")
+    s.append("default all")
+    files = {"build.ninja": "\n".join(s) + "\n", "src/common.h": "#define COMMON 1\n"}
+    for lib in range(sources // 50):
+        for i in range(lib * 50, lib * 50 + 50):
+            files[f"src/lib{lib}/src{i}.c"] = f"int f{i}(void) {{ return {i}; }}\n"
+    return files
+
+
+def commands(workload_py):
+    with open(workload_py) as f:
+        workload = f.read()
+    return {
+        "python3.11": [
+            ("python3.11 real_workload.py", ["python3.11", "-s", "-B", "real_workload.py", "4000"],
+             {"real_workload.py": workload}, []),
+        ],
+        "sqlite3": [
+            ("sqlite3 books.db < books.sql", ["sqlite3", "-batch", "books.db"],
+             {"books.sql": sqlite_script(3000)}, []),
+        ],
+        "protoc": [
+            ("protoc --cpp_out --python_out --descriptor_set_out real.proto",
+             ["protoc", "--cpp_out=out", "--python_out=out", "--descriptor_set_out=out/real.pb",
+              "--include_imports", "real.proto"],
+             {"real.proto": proto_file(150), "out/.keep": ""},
+             ["out/real.pb.h", "out/real.pb.cc", "out/real_pb2.py", "out/real.pb"]),
+        ],
+        "ninja": [
+            ("ninja -n -j1", ["ninja", "-n", "-j1"], ninja_file(2000), []),
+            ("ninja -t targets all", ["ninja", "-t", "targets", "all"], ninja_file(2000), []),
+            ("ninja -t commands all", ["ninja", "-t", "commands", "all"], ninja_file(2000), []),
+        ],
+    }
+
+
+STDIN = {"sqlite3": "books.sql"}
+
+
+# ---------------------------------------------------------------------------
+
+
+class Run:
+    def __init__(self, status, out, err, files, seconds):
+        self.status, self.out, self.err, self.files, self.seconds = status, out, err, files, seconds
+
+
+def run_one(root, cwd, name, argv, inputs, outputs, lib):
+    """Runs argv (under root/usr/bin) in a fresh cwd holding inputs; the
+    same path every time, so the two runs print the same paths."""
+    shutil.rmtree(cwd, ignore_errors=True)
+    for rel, text in inputs.items():
+        path = os.path.join(cwd, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    libpath = f"{root}/usr/lib/aarch64-linux-gnu:{root}/lib/aarch64-linux-gnu"
+    cmd = ["qemu-aarch64", "-E", f"LD_LIBRARY_PATH={libpath}"]
+    env = dict(os.environ)
+    for k in ("LD_PRELOAD", "LD_LIBRARY_PATH", "CROSSFREE_OPTIONS", "MESON_EXE_WRAPPER"):
+        env.pop(k, None)
+    env["PYTHONHASHSEED"] = "0"
+    env["LC_ALL"] = "C"
+    if lib:
+        cmd += ["-E", f"LD_PRELOAD={lib}"]
+        env["CROSSFREE_OPTIONS"] = OPTIONS
+    cmd += [os.path.join(root, "usr", "bin", argv[0])] + argv[1:]
+    stdin = subprocess.DEVNULL
+    if name in STDIN:
+        stdin = open(os.path.join(cwd, STDIN[name]))
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(cmd, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=TIMEOUT)
+        status, out, err = p.returncode, p.stdout, p.stderr.decode(errors="replace")
+    except subprocess.TimeoutExpired as e:
+        status, out = "timeout", e.stdout or b""
+        err = (e.stderr or b"").decode(errors="replace") + f"\n[killed after {TIMEOUT} s]"
+    finally:
+        if stdin is not subprocess.DEVNULL:
+            stdin.close()
+    seconds = time.monotonic() - t0
+    files = {}
+    for rel in outputs:
+        try:
+            with open(os.path.join(cwd, rel), "rb") as f:
+                files[rel] = hashlib.sha256(f.read()).hexdigest()
+        except OSError:
+            files[rel] = None
+    return cmd, env, Run(status, out, err, files, seconds)
+
+
+def has_fast_unwinder(lib):
+    """Whether this libcrossfree.so was built with the cached unwinder
+    (CF_FAST_UNWIND): its symbol table has the unwinder's statistics."""
+    nm = shutil.which("aarch64-linux-gnu-nm")
+    if not nm:
+        return None
+    p = subprocess.run([nm, lib], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return any(l.endswith(" cf_fast_unwind_get_stats") for l in p.stdout.splitlines())
+
+
+def judge(native, cf, fast, max_share):
+    """What is wrong with the preloaded run, and its counters."""
+    bad = []
+    if cf.status != native.status:
+        bad.append(f"exit status {cf.status}, natively under qemu {native.status}")
+    if cf.out != native.out:
+        bad.append("stdout differs from the native run (native %d bytes, preloaded %d)"
+                   % (len(native.out), len(cf.out)))
+    for rel, h in native.files.items():
+        if h is None:
+            bad.append(f"the native run wrote no {rel}")
+        elif cf.files.get(rel) != h:
+            bad.append(f"{rel} differs from the native run's")
+    lines = cf.err.splitlines()
+    if not any(CHECKING_RE.match(l) for l in lines):
+        bad.append("no `crossfree: checking this process` line: was libcrossfree.so loaded?")
+    errors = [l for l in lines if ERROR_RE.match(l)]
+    if errors:
+        bad.append(f"crossfree reported {len(errors)} error(s); the first: {errors[0]}")
+    differ = [l for l in lines if DIFFER_RE.search(l)]
+    if differ:
+        bad.append(f"{len(differ)} `stacks differ` line(s); the first: {differ[0][:1500]}")
+    depots = {int(m.group(1)): (int(m.group(2)), int(m.group(3)))
+              for m in map(DEPOT_RE.match, lines) if m}
+    unw = exit_lines(cf.err)
+    if not depots:
+        bad.append("no `at exit:` line (verbosity=1 prints one per process)")
+    if fast is None:
+        fast = bool(unw)
+    if fast:
+        have = {l.pid for l in unw}
+        for pid in depots:
+            if pid not in have:
+                bad.append(f"pid {pid} has no `at exit: unwinder:` line")
+        for l in unw:
+            if l.differences is None:
+                bad.append(f"pid {l.pid}'s exit line has no differences count")
+            elif l.differences:
+                bad.append(f"pid {l.pid} counted {l.differences} differences from libunwind")
+            # Every stack taken is in the depot or a repeat of one there, so
+            # the depot's count is a floor of the stacks taken.
+            stacks = depots.get(l.pid, (0, 0))[1]
+            if l.fallbacks > max_share * max(stacks, 1):
+                bad.append(f"pid {l.pid} left {l.fallbacks} stacks to libunwind, more than "
+                           f"{max_share:.0%} of its {stacks} distinct stacks")
+    elif unw:
+        bad.append("an `at exit: unwinder:` line from a build without the cached unwinder")
+    counters = []
+    for pid, (records, stacks) in depots.items():
+        c = f"pid {pid}: {records} records, {stacks} distinct stacks"
+        for l in unw:
+            if l.pid == pid:
+                c += (f", {l.chains} chains and {l.rules} rules computed, {l.fallbacks} left to "
+                      f"libunwind, {l.differences} differences")
+        counters.append(c)
+    return bad, counters
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("--source-root", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--meson", required=True)
+    ap.add_argument("--programs", help="cf_fetch_arm64_programs's directory")
+    ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--max-fallback-share", type=float, default=0.05,
+                    help="stacks left to libunwind, at most this share of the distinct stacks")
+    ap.add_argument("--keep", action="store_true", help="keep WORK/real (inputs and outputs)")
+    args = ap.parse_args(argv)
+
+    need = run_aarch64.missing_tools()
+    if need:
+        print("SKIP: the aarch64 cross build needs " + ", ".join(need) +
+              " (tools/setup.sh: cf_setup_aarch64)")
+        return EXIT_SKIP
+    pdir = programs_dir(args.programs)
+    root = os.path.join(pdir, "root")
+    if not os.path.exists(os.path.join(root, "PACKAGES")):
+        why = ""
+        try:
+            with open(os.path.join(pdir, "UNAVAILABLE")) as f:
+                why = ": " + f.read().strip()
+        except OSError:
+            why = " (run tools/setup.sh's cf_setup_aarch64, which calls cf_fetch_arm64_programs)"
+        print(f"SKIP: the arm64 programs are not unpacked in {root}{why}")
+        return EXIT_SKIP
+    err = run_aarch64.build(args)
+    if err:
+        print("FAIL: " + err)
+        return EXIT_FAIL
+    lib = os.path.join(args.work, "build", "src", "libcrossfree.so")
+    fast = has_fast_unwinder(lib)
+    print(f"libcrossfree.so: {lib}; cached unwinder: "
+          f"{'yes' if fast else 'no' if fast is not None else 'unknown (no aarch64-linux-gnu-nm)'}")
+    with open(os.path.join(root, "PACKAGES")) as f:
+        print("arm64 packages: " + " ".join(f.read().split()))
+
+    progs = commands(os.path.join(HERE, "real_workload.py"))
+    failed = passed = 0
+    for name, cmds in progs.items():
+        if args.only and name not in args.only:
+            continue
+        for label, argv_, inputs, outputs in cmds:
+            cwd = os.path.join(args.work, "real", name)
+            _, _, native = run_one(root, cwd, name, argv_, inputs, outputs, None)
+            cmd, env, cf = run_one(root, cwd, name, argv_, inputs, outputs, lib)
+            shown = (f"cd {cwd} && CROSSFREE_OPTIONS={OPTIONS} PYTHONHASHSEED=0 LC_ALL=C "
+                     f"{shlex.join(cmd)}" + (f" < {STDIN[name]}" if name in STDIN else ""))
+            if native.status != 0:
+                bad = [f"the native run under qemu exited {native.status}: "
+                       f"{native.err.strip()[-1500:]}"]
+                counters = []
+            else:
+                bad, counters = judge(native, cf, fast, args.max_fallback_share)
+            verdict = "FAIL" if bad else "PASS"
+            print(f"{verdict}: {name}: {label}: native {native.seconds:.1f} s, "
+                  f"crossfree {cf.seconds:.1f} s, stdout {len(cf.out)} bytes, "
+                  f"exit {cf.status}")
+            print(f"  $ {shown}")
+            for c in counters:
+                print(f"  {c}")
+            for b in bad:
+                print(f"  - {b}")
+            if bad:
+                failed += 1
+                errl = cf.err.splitlines()
+                print("  ---- stderr (first 80 lines) ----")
+                print("\n".join("  " + l for l in errl[:80]))
+                if len(errl) > 80:
+                    print(f"  [... {len(errl) - 80} more lines]")
+            else:
+                passed += 1
+    if not args.keep:
+        shutil.rmtree(os.path.join(args.work, "real"), ignore_errors=True)
+    print(f"aarch64 real programs: {passed} passed, {failed} failed")
+    return EXIT_FAIL if failed or not passed else EXIT_PASS
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
