@@ -117,7 +117,8 @@ cf_arm64_programs_dir() {
 # set-up: when the packages cannot be had it writes why to DIR/UNAVAILABLE,
 # which real_programs.py prints when it skips.
 cf_fetch_arm64_programs() {
-    local dir want tmp out
+    local dir want tmp out sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
     dir=$(cf_arm64_programs_dir)
     mkdir -p "$dir"
     local pkgs=("${CF_ARM64_PROGRAM_PACKAGES[@]/%/:arm64}")
@@ -129,12 +130,16 @@ cf_fetch_arm64_programs() {
     fi
     want=$(echo "$out" | awk '{ print $2 }' | sort)
     if [ -f "$dir/root/PACKAGES" ] && [ "$want" = "$(cat "$dir/root/PACKAGES")" ]; then
+        rm -f "$dir/UNAVAILABLE"
         return 0
     fi
     echo "crossfree setup: unpacking arm64 ${CF_ARM64_PROGRAM_PACKAGES[*]} into $dir/root"
     tmp=$(mktemp -d "$dir/tmp.XXXXXX")
     chmod 755 "$tmp" # apt's download user must be able to write there
-    if ! out=$(cd "$tmp" && apt-get download -q "${pkgs[@]}" 2>&1); then
+    # Lists older than the mirror name .debs it no longer has: update once.
+    if ! out=$(cd "$tmp" && apt-get download -q "${pkgs[@]}" 2>&1) &&
+        ! { $sudo apt-get update -qq >/dev/null 2>&1 &&
+            out=$(cd "$tmp" && apt-get download -q "${pkgs[@]}" 2>&1); }; then
         echo "apt-get download ${pkgs[*]}: $(echo "$out" | tail -n 1)" >"$dir/UNAVAILABLE"
         echo "crossfree setup: arm64 programs unavailable: $(cat "$dir/UNAVAILABLE")" >&2
         rm -rf "$tmp"
