@@ -152,8 +152,9 @@ cf_fetch_arm64_programs() {
     done
     local py="$tmp/root/usr/bin/python3.11"
     if [ -x /lib/ld-linux-aarch64.so.1 ] && command -v qemu-aarch64 >/dev/null; then
-        qemu-aarch64 -E "LD_LIBRARY_PATH=$tmp/root/usr/lib/aarch64-linux-gnu:$tmp/root/lib/aarch64-linux-gnu" \
-            "$py" -m compileall -q -j0 "$tmp/root/usr/lib/python3.11" >/dev/null ||
+        local libs="$tmp/root/usr/lib/aarch64-linux-gnu:$tmp/root/lib/aarch64-linux-gnu"
+        qemu-aarch64 -E "LD_LIBRARY_PATH=$libs" "$py" -m compileall -q -j0 \
+            "$tmp/root/usr/lib/python3.11" >/dev/null ||
             echo "crossfree setup: compileall of the arm64 stdlib failed (runs will compile it)" >&2
     fi
     echo "$want" >"$tmp/root/PACKAGES"

@@ -17,7 +17,9 @@
 # Exits 0 pass, 1 fail, 77 skip (no cross tool chain, or the arm64
 # packages could not be had).
 """Usage: real_programs.py --source-root DIR --work DIR --meson MESON
-                         [--programs DIR] [--only NAME]... [--keep]"""
+                         [--programs DIR] [--only NAME]... [--keep]
+       real_programs.py --self-test   (the checks, on made-up runs; every
+                                       real run does this first too)"""
 
 import argparse
 import hashlib
@@ -98,12 +100,12 @@ def proto_file(messages):
     for m in range(messages):
         s.append(f"enum Kind{m} {{ KIND{m}_NONE = 0; KIND{m}_A = 1; KIND{m}_B = 2; }}")
         s.append(f"message Msg{m} {{")
-        s.append(f"  message Inner {{ string name = 1; repeated int64 values = 2; }}")
-        s.append(f"  string title = 1;")
-        s.append(f"  repeated Inner inner = 2;")
-        s.append(f"  map<string, int32> counts = 3;")
+        s.append("  message Inner { string name = 1; repeated int64 values = 2; }")
+        s.append("  string title = 1;")
+        s.append("  repeated Inner inner = 2;")
+        s.append("  map<string, int32> counts = 3;")
         s.append(f"  Kind{m} kind = 4;")
-        s.append(f"  oneof choice {{ string text = 5; bytes data = 6; double number = 7; }}")
+        s.append("  oneof choice { string text = 5; bytes data = 6; double number = 7; }")
         if m:
             s.append(f"  Msg{m - 1} previous = 8;")
             s.append(f"  repeated Msg{m // 2}.Inner shared = 9;")
@@ -317,7 +319,58 @@ def judge(native, cf, fast, max_share):
     return bad, counters
 
 
+def self_test():
+    """judge() must fail each way a preloaded run can go wrong; returns the
+    failures of that (empty when all is well)."""
+    ok_err = ("==7==crossfree: checking this process\n"
+              "==7==crossfree: at exit: 3 records in 4096 slots (65536 bytes; 16 per compact "
+              "slot, 24 per full one), depot: 500 stacks in 9000 bytes\n"
+              "==7==crossfree: at exit: unwinder: 900 chains and 300 rules computed, "
+              "2 stacks left to libunwind, 0 differences from libunwind\n")
+    native = Run(0, b"out\n", "", {"f": "h"}, 0)
+
+    def cf(**kw):
+        r = Run(0, b"out\n", ok_err, {"f": "h"}, 0)
+        for k, v in kw.items():
+            setattr(r, k, v)
+        return r
+
+    cases = {
+        "clean": (cf(), True, []),
+        "exit status": (cf(status=1), True, ["exit status"]),
+        "stdout": (cf(out=b"other\n"), True, ["stdout differs"]),
+        "output file": (cf(files={"f": "x"}), True, ["f differs"]),
+        "not loaded": (cf(err=""), True, ["checking this process", "no `at exit:`"]),
+        "report": (cf(err=ok_err + "==7==ERROR: crossfree: alloc-dealloc-mismatch\n"), True,
+                   ["reported 1 error"]),
+        "stacks differ": (cf(err=ok_err + "==7==crossfree: fast_unwind=2: stacks differ; "
+                             "fast: a; libunwind: b\n"), True, ["stacks differ"]),
+        "differences": (cf(err=ok_err.replace(", 0 differences", ", 2 differences")), True,
+                        ["counted 2 differences"]),
+        "no count": (cf(err=ok_err.replace(", 0 differences from libunwind", "")), True,
+                     ["no differences count"]),
+        "no unwinder line": (cf(err="\n".join(ok_err.splitlines()[:2])), True,
+                             ["no `at exit: unwinder:` line"]),
+        "fallbacks": (cf(err=ok_err.replace("2 stacks left", "90 stacks left")), True,
+                      ["left 90 stacks"]),
+        "unwinder line without unwinder": (cf(), False, ["without the cached unwinder"]),
+    }
+    wrong = []
+    for name, (run, fast, want) in cases.items():
+        bad, _ = judge(native, run, fast, 0.05)
+        if not want and bad:
+            wrong.append(f"{name}: judged bad: {bad}")
+        for w in want:
+            if not any(w in b for b in bad):
+                wrong.append(f"{name}: no complaint containing `{w}` in {bad}")
+    return wrong
+
+
 def main(argv):
+    if argv == ["--self-test"]:
+        wrong = self_test()
+        print("\n".join(wrong) or "self-test: judge() fails every bad run it is shown")
+        return EXIT_FAIL if wrong else EXIT_PASS
     ap = argparse.ArgumentParser(usage=__doc__)
     ap.add_argument("--source-root", required=True)
     ap.add_argument("--work", required=True)
@@ -330,6 +383,10 @@ def main(argv):
     args = ap.parse_args(argv)
     args.work = os.path.abspath(args.work)
 
+    wrong = self_test()
+    if wrong:
+        print("FAIL: the checks themselves: " + "; ".join(wrong))
+        return EXIT_FAIL
     need = run_aarch64.missing_tools()
     if need:
         print("SKIP: the aarch64 cross build needs " + ", ".join(need) +

@@ -118,7 +118,8 @@ def main():
                                 ctypes.POINTER(ctypes.c_int))
     arr = (ctypes.c_int * 500)(*[(i * 37) % 503 for i in range(500)])
     libc.qsort(arr, len(arr), ctypes.sizeof(ctypes.c_int), cmp_type(lambda a, b: a[0] - b[0]))
-    print("ctypes qsort", list(arr)[:4], list(arr)[-2:], all(arr[i] <= arr[i + 1] for i in range(499)))
+    print("ctypes qsort", list(arr)[:4], list(arr)[-2:],
+          all(arr[i] <= arr[i + 1] for i in range(499)))
 
     # A forked child works and leaves through libc's exit (its atexit
     # handlers run, Python's finalization does not).
