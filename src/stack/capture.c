@@ -36,6 +36,9 @@ void cf_capture_set_base(uintptr_t lo, uintptr_t hi) {
 void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
     self_lo = lo;
     self_hi = hi;
+#if CF_FAST_UNWIND
+    cf_fast_unwind_set_self(lo, hi);
+#endif
     cf_os_backtrace_init();
 }
 
@@ -79,6 +82,28 @@ static unsigned capture_raw(uintptr_t *pcs, unsigned max) {
 }
 
 #if CF_FAST_UNWIND
+#if defined(__x86_64__)
+// The cached walk from the first frame outside crossfree: on x86_64 the
+// outermost crossfree frame's record {rbp, return address} sits at the top
+// of that frame, so the caller's stack pointer is just above it.
+static inline unsigned fast_capture(uintptr_t *pcs, unsigned max, uint32_t *id) {
+    void **fp = outer_frame();
+    return fp == NULL ? 0
+                      : cf_fast_unwind((uintptr_t)fp[1], (uintptr_t)(fp + 2), (uintptr_t)fp[0], pcs,
+                                       max, id);
+}
+#else
+// The cached walk from this function's caller: GCC puts an AArch64 frame's
+// record {x29, x30} at the bottom of the frame, so no record tells where
+// its caller's stack pointer was. This frame's CFA does; the walk then
+// steps through crossfree's frames by their CFI and leaves them out.
+__attribute__((noinline)) static unsigned fast_capture(uintptr_t *pcs, unsigned max, uint32_t *id) {
+    void **fp = __builtin_frame_address(0);
+    return cf_fast_unwind((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_dwarf_cfa(),
+                          (uintptr_t)fp[0], pcs, max, id);
+}
+#endif
+
 // " 0x1 0x2 ...": a stack for the fast_unwind=2 line.
 static void pcs_text(char *out, size_t cap, const uintptr_t *pcs, unsigned n) {
     cf_buf b;
@@ -118,10 +143,7 @@ static unsigned capture(uintptr_t *pcs, unsigned max, uint32_t *id) {
         max = CF_DEPOT_MAX_FRAMES;
 #if CF_FAST_UNWIND
     if (use_fast) {
-        void **fp = outer_frame();
-        unsigned n = fp == NULL ? 0
-                                : cf_fast_unwind((uintptr_t)fp[1], (uintptr_t)(fp + 2),
-                                                 (uintptr_t)fp[0], pcs, max, id);
+        unsigned n = fast_capture(pcs, max, id);
         if (n > 0) {
             if (check_fast)
                 check_against_libunwind(pcs, n, max);

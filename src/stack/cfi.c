@@ -260,6 +260,9 @@ bool cf_cfi_parse_cie(cf_cfi_span sec, size_t off, cf_cfi_cie *cie) {
             case 'S':
                 cie->signal = true;
                 break;
+            case 'B': // AArch64: the B key signs return addresses (stripping is the same)
+            case 'G': // AArch64: the frame's stack memory is tagged
+                break;
             default:
                 return false; // unknown augmentation: its data cannot be skipped safely
             }
@@ -469,6 +472,11 @@ static bool run(cursor *c, const cf_cfi_params *p, uint64_t target, cf_cfi_row *
             break;
         case DW_CFA_GNU_args_size:
             get_uleb(c);
+            break;
+        case DW_CFA_AARCH64_negate_ra_state: // elsewhere SPARC's DW_CFA_GNU_window_save
+            if (!p->aarch64)
+                return false;
+            row->ra_signed = !row->ra_signed;
             break;
         default:
             return false;

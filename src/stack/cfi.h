@@ -48,7 +48,9 @@ typedef struct cf_cfi_fde {
 } cf_cfi_fde;
 
 // Parses the .eh_frame CIE at offset `off` of `sec`. Accepts versions 1 and
-// 3 and the augmentations z, L, R, P and S; false on any other, on a 64-bit
+// 3 and the augmentations z, L, R, P and S, and AArch64's B (return
+// addresses signed with the B key) and G (memory-tagged frames), which
+// carry no data and change no rule; false on any other, on a 64-bit
 // DWARF length, and on a record that does not fit in `sec`.
 bool cf_cfi_parse_cie(cf_cfi_span sec, size_t off, cf_cfi_cie *cie);
 
@@ -79,6 +81,8 @@ typedef struct cf_cfi_row {
     uint64_t cfa_reg; // otherwise CFA = cfa_reg + cfa_off
     int64_t cfa_off;
     cf_cfi_reg_rule ra, fp; // the return address and the frame pointer
+    bool ra_signed;         // AArch64: the saved return address carries a pointer
+                            // authentication code (DW_CFA_AARCH64_negate_ra_state)
 } cf_cfi_row;
 
 typedef struct cf_cfi_params {
@@ -88,12 +92,16 @@ typedef struct cf_cfi_params {
     uint64_t fp_reg;   // the frame pointer's DWARF number (x86_64: 6, rbp)
     uint8_t addr_enc;  // how DW_CFA_set_loc encodes its operand (the CIE's FDE encoding)
     uint64_t pc_begin; // the FDE's first address: where the location starts
+    bool aarch64;      // opcode 0x2d is DW_CFA_AARCH64_negate_ra_state, which toggles
+                       // row->ra_signed; elsewhere it is SPARC's DW_CFA_GNU_window_save,
+                       // and fails
 } cf_cfi_params;
 
 // Runs the CIE's initial instructions, then the FDE's, each until the
 // location passes `target`, and leaves in *row the rules that hold at
 // `target`. On entry *row holds the architecture's rules before any
-// instruction (x86_64: CFA = rsp + 8, both registers CF_CFI_SAME).
+// instruction (x86_64: CFA = rsp + 8, both registers CF_CFI_SAME; AArch64:
+// CFA = sp + 0, the return address still in x30).
 //
 // False on a malformed program: a truncated operand, an unknown opcode, an
 // expression longer than what is left, the CIE restoring the return address

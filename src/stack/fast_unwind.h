@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The allocation-path unwinder for x86_64 Linux. It reads the same DWARF
-// call-frame information (.eh_frame) libunwind reads, but keeps, for each
-// return address, the rule that finds the caller's frame from this one
-// (CFA = rsp or rbp + offset; where the return address and rbp are saved),
+// The allocation-path unwinder for x86_64 and AArch64 Linux. It reads the
+// same DWARF call-frame information (.eh_frame) libunwind reads, but keeps,
+// for each return address, the rule that finds the caller's frame from this
+// one (CFA = sp or the frame pointer + offset; where the return address and
+// the frame pointer are saved; AArch64: whether the return address is
+// signed),
 // so a warm walk costs a few loads per frame. A second cache remembers
 // whole chains by their first two return addresses and the stack depth: a
 // walk that meets the same return addresses again reuses their rules in
@@ -11,13 +13,14 @@
 // Both caches only save work: every return address is still read from the
 // stack and compared, so a walk returns exactly the frames a fresh DWARF
 // unwind returns. Anything the rule format cannot express (signal frames,
-// CFA expressions, registers other than rsp/rbp as the CFA base) makes the
-// walk give up, and the caller unwinds with libunwind instead.
+// CFA expressions, registers other than sp and the frame pointer as the CFA
+// base) makes the walk give up, and the caller unwinds with libunwind
+// instead.
 //
-// It exists on x86_64 Linux only: CF_FAST_UNWIND is 1 there and 0 elsewhere,
-// where nothing of it is compiled (platform/linux/meson.build builds unwind_x86_64.c
-// and cfi.c under the same condition) and callers leave it out with
-// `#if CF_FAST_UNWIND`.
+// It exists on x86_64 and AArch64 Linux: CF_FAST_UNWIND is 1 there and 0
+// elsewhere, where nothing of it is compiled (platform/linux/meson.build
+// builds unwind.c and cfi.c under the same condition) and callers leave it
+// out with `#if CF_FAST_UNWIND`.
 #ifndef CF_STACK_FAST_UNWIND_H
 #define CF_STACK_FAST_UNWIND_H
 
@@ -26,7 +29,7 @@
 
 #include "platform/platform.h"
 
-#if CF_OS_LINUX && defined(__x86_64__)
+#if CF_OS_LINUX && (defined(__x86_64__) || defined(__aarch64__))
 #define CF_FAST_UNWIND 1
 #else
 #define CF_FAST_UNWIND 0
@@ -39,8 +42,11 @@
 bool cf_fast_unwind_init(unsigned max_frames);
 
 // Walks the stack starting at a return address `pc`, with `sp` the stack
-// pointer just after that return and `bp` the value rbp has there. Fills
-// `pcs` with up to `max` return addresses, pc first. With `id` not NULL,
+// pointer just after that return and `bp` the value the frame pointer (rbp,
+// x29) has there. Frames in the range given to cf_fast_unwind_set_self are
+// walked through and left out: the walk may start inside crossfree. Fills
+// `pcs` with up to `max` return addresses, the first outside that range
+// first. With `id` not NULL,
 // also stores the stack in the depot and sets *id. Returns the number of
 // frames, or 0 when it cannot unwind this stack (the caller falls back).
 unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs, unsigned max,
@@ -49,6 +55,9 @@ unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs
 // Sets the code range [lo, hi) that ends every stack: a frame whose return
 // address lies there is not walked, nor anything below it.
 void cf_fast_unwind_set_base(uintptr_t lo, uintptr_t hi);
+// Sets crossfree's own code range [lo, hi), whose frames at the top of a
+// walk are stepped through and not returned.
+void cf_fast_unwind_set_self(uintptr_t lo, uintptr_t hi);
 // Modules were loaded or unloaded: forget every cached rule and chain.
 void cf_fast_unwind_forget(void);
 

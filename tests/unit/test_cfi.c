@@ -160,7 +160,7 @@ static cf_cfi_span span_raw(const uint8_t *p, size_t n) {
 
 // The row before any instruction, as the unwinder starts it.
 static cf_cfi_row entry_row(void) {
-    cf_cfi_row r = {false, RSP, 8, {CF_CFI_SAME, 0}, {CF_CFI_SAME, 0}};
+    cf_cfi_row r = {false, RSP, 8, {CF_CFI_SAME, 0}, {CF_CFI_SAME, 0}, false};
     return r;
 }
 
@@ -171,14 +171,15 @@ static bool row_at(const bytes *eh, size_t fde_at, uint64_t target, cf_cfi_row *
     cf_cfi_cie cie;
     if (!cf_cfi_parse_fde(span_of(eh, EH_FRAME_VADDR), fde_at, &fde, &cie))
         return false;
-    cf_cfi_params p = {cie.code_align, cie.data_align, cie.ra_reg, RBP, cie.fde_enc, fde.pc_begin};
+    cf_cfi_params p = {cie.code_align, cie.data_align, cie.ra_reg, RBP,
+                       cie.fde_enc,    fde.pc_begin,   false};
     *row = entry_row();
     return cf_cfi_run(&p, cie.insns, fde.insns, target, row);
 }
 
 // Runs an FDE program after the usual CIE program, with the usual factors.
 static bool run_insns(const uint8_t *insns, size_t n, uint64_t target, cf_cfi_row *row) {
-    cf_cfi_params p = {1, -8, RA, RBP, PCREL_SDATA4, FUNC};
+    cf_cfi_params p = {1, -8, RA, RBP, PCREL_SDATA4, FUNC, false};
     *row = entry_row();
     return cf_cfi_run(&p, span_raw(x86_cie_insns, sizeof x86_cie_insns), span_raw(insns, n), target,
                       row);
@@ -381,7 +382,7 @@ static void test_frameless(void **state) {
 static void test_code_align(void **state) {
     (void)state;
     const uint8_t insns[] = {DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 32};
-    cf_cfi_params p = {4, -8, RA, RBP, PCREL_SDATA4, FUNC};
+    cf_cfi_params p = {4, -8, RA, RBP, PCREL_SDATA4, FUNC, false};
     const cf_cfi_span cie = span_raw(x86_cie_insns, sizeof x86_cie_insns);
     cf_cfi_row row = entry_row();
     assert_true(cf_cfi_run(&p, cie, span_raw(insns, sizeof insns), FUNC + 3, &row));
@@ -389,6 +390,64 @@ static void test_code_align(void **state) {
     row = entry_row();
     assert_true(cf_cfi_run(&p, cie, span_raw(insns, sizeof insns), FUNC + 4, &row));
     assert_int_equal(row.cfa_off, 32);
+}
+
+// A function GCC builds for AArch64 with -mbranch-protection=pac-ret:
+//   0 paciasp; 4 stp x29, x30, [sp, -16]!; 8 mov x29, sp; ...;
+//   20 ldp x29, x30, [sp], 16; 24 autiasp; 28 ret
+// DW_CFA_AARCH64_negate_ra_state (0x2d) marks where the return address is
+// signed; elsewhere that opcode is SPARC's window save and is refused.
+static void test_aarch64_signed_ra(void **state) {
+    (void)state;
+    enum { X29 = 29, X30 = 30, SP = 31 };
+    const uint8_t cie_insns[] = {DW_CFA_def_cfa, SP, 0};
+    // clang-format off
+    const uint8_t insns[] = {
+        DW_CFA_advance_loc | 1,         // 4: after paciasp
+        DW_CFA_AARCH64_negate_ra_state,
+        DW_CFA_advance_loc | 1,         // 8: after stp
+        DW_CFA_def_cfa_offset, 16,
+        DW_CFA_offset | X29, 2,
+        DW_CFA_offset | X30, 1,
+        DW_CFA_remember_state,
+        DW_CFA_advance_loc | 4,         // 24: after ldp
+        DW_CFA_restore | X30,
+        DW_CFA_restore | X29,
+        DW_CFA_def_cfa_offset, 0,
+        DW_CFA_advance_loc | 1,         // 28: after autiasp
+        DW_CFA_AARCH64_negate_ra_state,
+        DW_CFA_advance_loc | 1,         // 32: code after the return, as before the ldp
+        DW_CFA_restore_state,
+    };
+    // clang-format on
+    cf_cfi_params p = {4, -8, X30, X29, PCREL_SDATA4, FUNC, true};
+    const cf_cfi_span cie = span_raw(cie_insns, sizeof cie_insns);
+    const cf_cfi_span fde = span_raw(insns, sizeof insns);
+    struct {
+        uint64_t at;
+        bool signed_ra;
+        int64_t cfa_off;
+        uint8_t ra_how;
+    } rows[] = {
+        {0, false, 0, CF_CFI_SAME},    {4, true, 0, CF_CFI_SAME},  {8, true, 16, CF_CFI_OFFSET},
+        {20, true, 16, CF_CFI_OFFSET}, {24, true, 0, CF_CFI_SAME}, {28, false, 0, CF_CFI_SAME},
+        {32, true, 16, CF_CFI_OFFSET},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        cf_cfi_row row = {false, SP, 0, {CF_CFI_SAME, 0}, {CF_CFI_SAME, 0}, false};
+        assert_true(cf_cfi_run(&p, cie, fde, FUNC + rows[i].at, &row));
+        assert_int_equal(row.ra_signed, rows[i].signed_ra);
+        assert_int_equal(row.cfa_reg, SP);
+        assert_int_equal(row.cfa_off, rows[i].cfa_off);
+        assert_int_equal(row.ra.how, rows[i].ra_how);
+        if (row.ra.how == CF_CFI_OFFSET) {
+            assert_int_equal(row.ra.off, -8);
+            assert_int_equal(row.fp.off, -16);
+        }
+    }
+    p.aarch64 = false; // an x86_64 (or any other) reader refuses the opcode
+    cf_cfi_row row = {false, SP, 0, {CF_CFI_SAME, 0}, {CF_CFI_SAME, 0}, false};
+    assert_false(cf_cfi_run(&p, cie, fde, FUNC + 8, &row));
 }
 
 // ---------------------------------------------------------------------------
@@ -434,7 +493,7 @@ static void test_restore(void **state) {
     assert_row_at(insns, sizeof insns, 0, (want){RSP, 8, CF_CFI_OFFSET, -24, CF_CFI_OFFSET, -16});
     assert_row_at(insns, sizeof insns, 1, (want){RSP, 8, CF_CFI_OFFSET, -8, CF_CFI_SAME, 0});
 
-    cf_cfi_params p = {1, -8, RA, RBP, PCREL_SDATA4, FUNC};
+    cf_cfi_params p = {1, -8, RA, RBP, PCREL_SDATA4, FUNC, false};
     const uint8_t cie_restores_fp[] = {DW_CFA_def_cfa, RSP, 8, DW_CFA_restore | RBP};
     const uint8_t cie_restores_rbx[] = {DW_CFA_def_cfa, RSP, 8, DW_CFA_restore | RBX};
     cf_cfi_row row = entry_row();
@@ -571,6 +630,20 @@ static void test_cie_augmentations(void **state) {
     assert_true(parse_alone(&eh, &s, &c));
     assert_true(c.signal);
     assert_int_equal(c.ra_reg, 200);
+
+    // zRB: AArch64 code whose return addresses are signed with the B key
+    // (no data, no rule of its own); G, memory-tagged frames, the same.
+    const uint8_t zr[] = {PCREL_SDATA4};
+    const char *aarch64_aug[] = {"zRB", "zRG", "zRBG"};
+    for (size_t i = 0; i < sizeof aarch64_aug / sizeof aarch64_aug[0]; i++) {
+        s = default_cie();
+        s.aug = aarch64_aug[i];
+        s.aug_data = zr;
+        s.aug_data_len = sizeof zr;
+        assert_true(parse_alone(&eh, &s, &c));
+        assert_int_equal(c.fde_enc, PCREL_SDATA4);
+        assert_false(c.signal);
+    }
 
     // No augmentation at all: absolute 8-byte FDE addresses.
     s = default_cie();
@@ -824,7 +897,7 @@ static void test_bad_programs(void **state) {
     const uint8_t far[] = {DW_CFA_advance_loc4, 0xff, 0xff, 0xff, 0xff,
                            DW_CFA_advance_loc4, 0xff, 0xff, 0xff, 0xff};
     const cf_cfi_span cie = span_raw(x86_cie_insns, sizeof x86_cie_insns);
-    cf_cfi_params p = {1, -8, RA, RBP, PCREL_SDATA4, FUNC};
+    cf_cfi_params p = {1, -8, RA, RBP, PCREL_SDATA4, FUNC, false};
     row = entry_row();
     assert_true(cf_cfi_run(&p, cie, span_raw(far, sizeof far), UINT64_MAX, &row));
     p.pc_begin = UINT64_MAX - 0x10000;
@@ -858,8 +931,8 @@ static void run_everything(const uint8_t *eh, size_t eh_n, const uint8_t *hdr, s
             cf_cfi_fde f;
             cf_cfi_cie c;
             if (cf_cfi_parse_fde(e, (size_t)(at - EH_FRAME_VADDR), &f, &c)) {
-                cf_cfi_params p = {c.code_align, c.data_align, c.ra_reg,
-                                   RBP,          c.fde_enc,    f.pc_begin};
+                cf_cfi_params p = {c.code_align, c.data_align, c.ra_reg, RBP,
+                                   c.fde_enc,    f.pc_begin,   false};
                 cf_cfi_row row = entry_row();
                 (void)cf_cfi_run(&p, c.insns, f.insns, pc, &row);
             }
@@ -950,6 +1023,7 @@ int main(void) {
         cmocka_unit_test(test_gcc_prologue_records),
         cmocka_unit_test(test_frameless),
         cmocka_unit_test(test_code_align),
+        cmocka_unit_test(test_aarch64_signed_ra),
         cmocka_unit_test(test_remember_restore),
         cmocka_unit_test(test_state_stack_limits),
         cmocka_unit_test(test_restore),

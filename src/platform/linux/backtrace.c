@@ -16,6 +16,17 @@ void cf_os_backtrace_init(void) {
 
 unsigned cf_os_backtrace(void **raw, unsigned max) {
     int got = unw_backtrace(raw, (int)max);
+#if defined(__aarch64__)
+    // On AArch64, unw_backtrace gives a caller's frame as its return
+    // address less one (the address it looked the frame up by), where on
+    // x86_64 it gives the return address itself; after a signal frame it
+    // gives the interrupted pc. Instructions are 4-byte aligned, so the one
+    // is added back: every stack holds return addresses, which the
+    // symbolizer looks up at pc - 1, and the cached unwinder gives the same.
+    for (int i = 0; i < got; i++)
+        if (((uintptr_t)raw[i] & 3) == 3)
+            raw[i] = (char *)raw[i] + 1;
+#endif
     return got > 0 ? (unsigned)got : 0;
 }
 

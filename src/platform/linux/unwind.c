@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The x86_64 allocation-path unwinder (see fast_unwind.h). Three parts:
+// The allocation-path unwinder of x86_64 and AArch64 Linux (see
+// fast_unwind.h). The architectures differ only in the section below
+// "Architecture": register numbers, the row before a function's first
+// instruction, where the thread pointer is, the frame-pointer guess for code
+// without FDE, and AArch64's signed return addresses. Three parts:
 // finding a return address's FDE and turning the row cfi.c computes from it
 // into a one-word rule (slow, once per address), the rule cache, and the
 // chain cache. Both caches are global, fixed-size, two-way set-associative
@@ -10,7 +14,8 @@
 #include "stack/fast_unwind.h"
 
 #if !CF_FAST_UNWIND
-#error "built only for x86_64 Linux: src/meson.build and CF_FAST_UNWIND must agree"
+#error                                                                                             \
+    "built only for x86_64 and AArch64 Linux: platform/linux/meson.build and CF_FAST_UNWIND must agree"
 #endif
 
 #include <dlfcn.h>
@@ -22,6 +27,59 @@
 #include "platform/platform.h"
 #include "stack/cfi.h"
 #include "stack/depot.h"
+
+// ---------------------------------------------------------------------------
+// Architecture
+//
+// "bp" below is the frame pointer: rbp on x86_64, x29 on AArch64.
+
+#if defined(__x86_64__)
+// DWARF register numbers of the x86-64 psABI.
+enum { REG_FP = 6, REG_SP = 7, REG_RA = 16 };
+// Before a function's first instruction the call has just pushed the return
+// address: CFA = rsp + 8 (where the return address is, every CIE says).
+#define ENTRY_CFA_OFF 8
+#define ARCH_AARCH64 false
+// Code without FDE (JIT code, assembly without CFI): libunwind follows the
+// rbp chain, and so does the walk (K_GUESS).
+#define NO_FDE K_GUESS
+#elif defined(__aarch64__)
+// DWARF register numbers of the AArch64 ABI: x29, sp, and x30 (the link
+// register), which every CIE names as the return-address column.
+enum { REG_FP = 29, REG_SP = 31, REG_RA = 30 };
+// Before a function's first instruction `bl` has left the return address in
+// x30 and moved nothing: CFA = sp.
+#define ENTRY_CFA_OFF 0
+#define ARCH_AARCH64 true
+// Code without FDE: libunwind 1.6 (Debian 12) follows no frame-record
+// chain on AArch64 but takes the pc from a link register it no longer
+// has, so such a stack is left to libunwind whole and ends as it ends it.
+#define NO_FDE K_BAD
+#endif
+
+static inline uintptr_t thread_pointer(void) {
+    uintptr_t tp;
+#if defined(__x86_64__)
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+#else
+    __asm__("mrs %0, tpidr_el0" : "=r"(tp));
+#endif
+    return tp;
+}
+
+// A return address as saved by code built with pointer authentication
+// (-mbranch-protection=pac-ret), without its authentication code: XPACLRI,
+// which lies in the hint space, so that cores without the extension run it
+// as a no-op (their addresses carry no code to strip). x86_64 has none.
+static inline uintptr_t strip_ra(uintptr_t ra) {
+#if defined(__aarch64__)
+    register uintptr_t x30 __asm__("x30") = ra;
+    __asm__("hint #7" : "+r"(x30)); // xpaclri
+    return x30;
+#else
+    return ra;
+#endif
+}
 
 // ---------------------------------------------------------------------------
 // Rules
@@ -36,35 +94,35 @@ enum {
 };
 
 // One word, so that a cache entry stays small. A return address and a saved
-// rbp always sit at 8-aligned offsets from the CFA, which leaves the low
-// three bits of ra_off for the kind and an odd bp_off to say "not saved".
+// frame pointer always sit at 8-aligned offsets from the CFA, which leaves
+// the low three bits of ra_off for the kind and of bp_off for two flags.
 typedef union rule {
     struct {
         int32_t cfa_off;
         int16_t ra_off; // return address saved at CFA + ra_off, | kind
-        int16_t bp_off; // rbp saved at CFA + bp_off, or BP_NOT_SAVED
+        int16_t bp_off; // frame pointer saved at CFA + bp_off, | BP_NOT_SAVED | RA_SIGNED
     } f;
     uint64_t word;
 } rule;
 _Static_assert(sizeof(rule) == 8, "a rule is one word");
 
-#define BP_NOT_SAVED 1
+#define BP_NOT_SAVED 1 // the frame pointer is the caller's: unchanged
+#define RA_SIGNED 2    // the saved return address carries a pointer authentication code
 static inline unsigned rule_kind(rule r) { return (unsigned)(r.f.ra_off & 7); }
 static inline int rule_ra_off(rule r) { return r.f.ra_off & ~7; }
+static inline int rule_bp_off(rule r) { return r.f.bp_off & ~7; }
 static inline rule rule_make(unsigned kind, int64_t cfa_off, int64_t ra_off, bool bp_saved,
-                             int64_t bp_off) {
+                             int64_t bp_off, bool ra_signed) {
     rule r;
     r.f.cfa_off = (int32_t)cfa_off;
     r.f.ra_off = (int16_t)(ra_off | (int64_t)kind);
-    r.f.bp_off = bp_saved ? (int16_t)bp_off : BP_NOT_SAVED;
+    r.f.bp_off = (int16_t)((bp_saved ? bp_off : BP_NOT_SAVED) | (ra_signed ? RA_SIGNED : 0));
     return r;
 }
+static inline rule rule_of_kind(unsigned kind) { return rule_make(kind, 0, 0, false, 0, false); }
 
 // ---------------------------------------------------------------------------
 // Finding a return address's rule
-
-// DWARF register numbers of the x86-64 psABI.
-enum { REG_RBP = 6, REG_RSP = 7, REG_RA = 16 };
 
 // Where the FDE for a pc is, as dl_iterate_phdr's callback found it.
 enum { FOUND_NO_MODULE, FOUND_NO_FDE, FOUND_FDE_ASTRAY, FOUND_FDE };
@@ -164,18 +222,21 @@ static bool find_lock_free(find_ctx *ctx) {
 static bool fits_i16_slot(int64_t off) { return off >= -32768 && off <= 32760 && (off & 7) == 0; }
 
 // The rule of a row, if the rule format can express it.
+// A return address left in a register (AArch64's x30 at a function's first
+// instruction) cannot be read back by a frame that made a call since: only
+// CF_CFI_OFFSET is followed.
 static rule rule_of_row(const cf_cfi_row *row) {
     if (row->ra.how == CF_CFI_UNDEFINED)
-        return rule_make(K_END, 0, 0, false, 0);
-    if (row->cfa_expr || (row->cfa_reg != REG_RSP && row->cfa_reg != REG_RBP) ||
+        return rule_of_kind(K_END);
+    if (row->cfa_expr || (row->cfa_reg != REG_SP && row->cfa_reg != REG_FP) ||
         row->ra.how != CF_CFI_OFFSET || row->fp.how == CF_CFI_UNDEFINED ||
         row->fp.how == CF_CFI_OTHER)
-        return rule_make(K_BAD, 0, 0, false, 0);
+        return rule_of_kind(K_BAD);
     if (row->cfa_off < INT32_MIN || row->cfa_off > INT32_MAX || !fits_i16_slot(row->ra.off) ||
         (row->fp.how == CF_CFI_OFFSET && !fits_i16_slot(row->fp.off)))
-        return rule_make(K_BAD, 0, 0, false, 0);
-    return rule_make(row->cfa_reg == REG_RSP ? K_CFA_SP : K_CFA_BP, row->cfa_off, row->ra.off,
-                     row->fp.how == CF_CFI_OFFSET, row->fp.off);
+        return rule_of_kind(K_BAD);
+    return rule_make(row->cfa_reg == REG_SP ? K_CFA_SP : K_CFA_BP, row->cfa_off, row->ra.off,
+                     row->fp.how == CF_CFI_OFFSET, row->fp.off, row->ra_signed);
 }
 
 // Computes the rule for return address `pc`: the row at the call
@@ -187,21 +248,21 @@ static rule compute_rule(uintptr_t pc) {
     if (!find_lock_free(&ctx))
         dl_iterate_phdr(find_module, &ctx);
     if (ctx.found == FOUND_NO_MODULE || ctx.found == FOUND_NO_FDE)
-        return rule_make(K_GUESS, 0, 0, false, 0);
+        return rule_of_kind(NO_FDE);
     cf_cfi_fde fde;
     cf_cfi_cie cie;
     if (ctx.found != FOUND_FDE || !cf_cfi_parse_fde(ctx.segment, ctx.fde_off, &fde, &cie) ||
         cie.signal || cie.ra_reg != REG_RA)
-        return rule_make(K_BAD, 0, 0, false, 0);
+        return rule_of_kind(K_BAD);
     if (target < fde.pc_begin || target - fde.pc_begin >= fde.pc_range)
-        return rule_make(K_GUESS, 0, 0, false, 0);
-    cf_cfi_params params = {cie.code_align, cie.data_align, REG_RA,
-                            REG_RBP,        cie.fde_enc,    fde.pc_begin};
-    // Before any instruction (at a function's first byte): the call just
-    // pushed the return address, and nothing else is saved.
-    cf_cfi_row row = {false, REG_RSP, 8, {CF_CFI_SAME, 0}, {CF_CFI_SAME, 0}};
+        return rule_of_kind(NO_FDE);
+    cf_cfi_params params = {cie.code_align, cie.data_align, REG_RA,      REG_FP,
+                            cie.fde_enc,    fde.pc_begin,   ARCH_AARCH64};
+    // Before any instruction (at a function's first byte), with nothing
+    // saved but what the call itself did.
+    cf_cfi_row row = {false, REG_SP, ENTRY_CFA_OFF, {CF_CFI_SAME, 0}, {CF_CFI_SAME, 0}, false};
     if (!cf_cfi_run(&params, cie.insns, fde.insns, target, &row))
-        return rule_make(K_BAD, 0, 0, false, 0);
+        return rule_of_kind(K_BAD);
     return rule_of_row(&row);
 }
 
@@ -346,8 +407,7 @@ extern void *__libc_stack_end;
 // neither is plausibly above `sp` (a coroutine stack, say).
 static uintptr_t stack_top(uintptr_t sp) {
     enum { MAX_STACK = 1u << 30 };
-    uintptr_t tp;
-    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    uintptr_t tp = thread_pointer();
     if (tp > sp && tp - sp < MAX_STACK)
         return tp;
 #if defined(__GLIBC__)
@@ -395,14 +455,16 @@ __attribute__((no_sanitize("address"))) static inline int step(rule r, uintptr_t
     default:
         return STEP_BAD;
     }
-    if (rule_kind(r) != K_GUESS && r.f.bp_off != BP_NOT_SAVED)
-        bp_at = cfa + (uintptr_t)(intptr_t)r.f.bp_off;
+    if (rule_kind(r) != K_GUESS && (r.f.bp_off & BP_NOT_SAVED) == 0)
+        bp_at = cfa + (uintptr_t)(intptr_t)rule_bp_off(r);
     // Callers' frames lie above ours: the walk only moves up the stack and
     // never reads above its top, so a wrong rule cannot fault.
     if (cfa <= *sp || cfa > top || ra_at < *sp || ra_at > top - 8 || (ra_at & 7) != 0 ||
         (bp_at != 0 && (bp_at < *sp || bp_at > top - 8 || (bp_at & 7) != 0)))
         return rule_kind(r) == K_GUESS ? STEP_END : STEP_BAD;
     *pc = stack_word(ra_at);
+    if ((r.f.bp_off & RA_SIGNED) != 0)
+        *pc = strip_ra(*pc);
     if (bp_at != 0)
         *bp = stack_word(bp_at);
     *sp = cfa;
@@ -417,6 +479,27 @@ static uintptr_t base_lo, base_span;
 void cf_fast_unwind_set_base(uintptr_t lo, uintptr_t hi) {
     base_lo = lo;
     base_span = hi > lo ? hi - lo : 0;
+}
+
+// crossfree's own code (cf_fast_unwind_set_self); self_span 0: none.
+static uintptr_t self_lo, self_span;
+
+void cf_fast_unwind_set_self(uintptr_t lo, uintptr_t hi) {
+    self_lo = lo;
+    self_span = hi > lo ? hi - lo : 0;
+}
+
+// Steps from the frame at *pc through crossfree's own frames to the first
+// frame outside them. They are few (a wrapper, the runtime's entry, the
+// capture) and their rules stay cached. False if that cannot be done.
+__attribute__((no_sanitize("address"))) static bool skip_self(uintptr_t top, uintptr_t *pc,
+                                                              uintptr_t *sp, uintptr_t *bp) {
+    enum { SELF_MAX = 16 };
+    unsigned gen = atomic_load_explicit(&generation, memory_order_relaxed);
+    for (unsigned k = 0; *pc - self_lo < self_span; k++)
+        if (k == SELF_MAX || step(lookup_rule(*pc, gen), top, pc, sp, bp) != STEP_OK)
+            return false;
+    return true;
 }
 
 // Returns the frame count, 0 to make the caller fall back, or -1 when the
@@ -510,7 +593,7 @@ unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs
     if (max == 0)
         return 0;
     uintptr_t top = stack_top(sp);
-    int n = top == 0 || chain_mem == NULL || (sp & 7) != 0
+    int n = top == 0 || chain_mem == NULL || (sp & 7) != 0 || !skip_self(top, &pc, &sp, &bp)
                 ? 0
                 : walk(pc, sp, bp, top, pcs, max, id, true);
     if (n < 0)
