@@ -392,9 +392,8 @@ static const uint32_t jit_nofp_code[] = {0xd10043ff, 0xf90007fe, 0xaa0003e2, 0xa
                                          0xd63f0040, 0xf94007fe, 0x910043ff, 0xd65f03c0};
 // stp x29,x30,[sp,-16]!; mov x29,sp; sub sp,sp,0x8000; mov x2,x0; mov x0,x1;
 // blr x2; mov sp,x29; ldp x29,x30,[sp],16; ret
-static const uint32_t jit_big_code[] = {0xa9bf7bfd, 0x910003fd, 0xd14023ff,
-                                        0xaa0003e2, 0xaa0103e0, 0xd63f0040,
-                                        0x910003bf, 0xa8c17bfd, 0xd65f03c0};
+static const uint32_t jit_big_code[] = {0xa9bf7bfd, 0x910003fd, 0xd14023ff, 0xaa0003e2, 0xaa0103e0,
+                                        0xd63f0040, 0x910003bf, 0xa8c17bfd, 0xd65f03c0};
 #else
 // push rbp; mov rbp,rsp; mov rax,rdi; mov rdi,rsi; call rax; pop rbp; ret
 static const unsigned char jit_fp_code[] = {0x55, 0x48, 0x89, 0xe5, 0x48, 0x89, 0xf8,
@@ -706,9 +705,22 @@ static unsigned long scenario_pac(int, char **) {
         recurse((int)(i % 5), 24, via_pac); // -O0 frames below signed ones
     for (unsigned long i = 0; i < iters; i++)
         opt_recurse((int)(i % 3), 24, via_pac_omit); // -O2 frames without records, too
-    for (unsigned long i = 0; i < iters / 16; i++) {
-        try { // C++ exceptions through the signed frames (libgcc strips the codes)
+    return iters;
+}
+
+// C++ exceptions thrown through signed frames (libgcc strips the codes),
+// allocating on the way: as in `exceptions`, one call site is reached by
+// different stacks in turn, so the chain cache is refilled by design.
+static unsigned long scenario_pac_exceptions(int, char **) {
+    for (unsigned long i = 0; i < iters; i++) {
+        try {
             pac_recurse((int)(i % 3), i, pac_throw_cb);
+        } catch (const std::exception &e) {
+            std::string s = std::string(e.what()) + " past signed frames";
+            side_effect.fetch_add(s.size(), std::memory_order_relaxed);
+        }
+        try {
+            pac_omit_recurse((int)(i % 2), i, throw_cb);
         } catch (const std::exception &e) {
             side_effect.fetch_add(strlen(e.what()), std::memory_order_relaxed);
         }
@@ -757,6 +769,7 @@ static const scenario scenarios[] = {
     {"mismatch", scenario_mismatch},
 #if defined(__aarch64__)
     {"pac", scenario_pac},
+    {"pac-exceptions", scenario_pac_exceptions},
     {"pac-mismatch", scenario_pac_mismatch},
 #endif
 };
