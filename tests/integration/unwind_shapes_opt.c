@@ -112,8 +112,11 @@ __attribute__((noinline)) unsigned long opt_aligned_vla(size_t len, size_t n, sh
 // exact, so only the form of the CFA rule is out of the ordinary: an
 // unwinder must evaluate the expression (libunwind does) or give up.
 // (An expression over x19, the register DRAP would use, made libunwind
-// 1.6.2 itself fault inside unw_step under qemu-aarch64 for some
-// CROSSFREE_OPTIONS values, reading address -6: the expression reads x29.)
+// 1.6.2 itself fault inside unw_step under qemu-aarch64, reading address
+// -6, with libcrossfree at 72f9ce4 and some CROSSFREE_OPTIONS values, not
+// with others; at 2322cd5 it no longer did. A fault that comes and goes
+// with the stack's layout would make a flaky test: the expression reads
+// x29.)
 //   unsigned long opt_cfa_expr(size_t n, shapes_fn fn): returns fn(n)
 __asm__(".text\n"
         ".globl opt_cfa_expr\n"
