@@ -43,18 +43,22 @@ void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
 }
 
 #if CF_OS_LINUX
-// The frame pointer of the outermost crossfree frame: its [0] is the
-// caller's rbp, its [1] the return address into the caller, and the
-// caller's stack pointer after that return is just above both. Every
-// function in libcrossfree is built with frame pointers, so the chain
-// through crossfree's own frames is exact. NULL if it cannot be found.
-// (Linux only: MinGW's frame pointer need not sit at the frame's base.)
-static void **outer_frame(void) {
+// The frame pointer of the outermost crossfree frame, which points at that
+// frame's record: its [0] is the caller's frame pointer, its [1] the return
+// address into the caller. Every function in libcrossfree is built with
+// frame pointers, so the chain through crossfree's own frames is exact.
+// *inner_pc is set to a pc in that frame (the return address into it), 0
+// if this function's own frame is the outermost. NULL if it cannot be
+// found. (Linux only: MinGW's frame pointer need not sit at the frame's
+// base.)
+static void **outer_frame(uintptr_t *inner_pc) {
     void **fp = __builtin_frame_address(0);
+    *inner_pc = 0;
     for (int depth = 0; depth < 16 && fp != NULL; depth++) {
         uintptr_t ret = (uintptr_t)fp[1];
         if (ret < self_lo || ret >= self_hi)
             return fp;
+        *inner_pc = ret;
         void **next = fp[0];
         if (next <= fp) // frames grow towards higher addresses
             return NULL;
@@ -82,27 +86,24 @@ static unsigned capture_raw(uintptr_t *pcs, unsigned max) {
 }
 
 #if CF_FAST_UNWIND
-#if defined(__x86_64__)
-// The cached walk from the first frame outside crossfree: on x86_64 the
-// outermost crossfree frame's record {rbp, return address} sits at the top
-// of that frame, so the caller's stack pointer is just above it.
+// The cached walk from the first frame outside crossfree.
 static inline unsigned fast_capture(uintptr_t *pcs, unsigned max, uint32_t *id) {
-    void **fp = outer_frame();
-    return fp == NULL ? 0
-                      : cf_fast_unwind((uintptr_t)fp[1], (uintptr_t)(fp + 2), (uintptr_t)fp[0], pcs,
-                                       max, id);
-}
+    uintptr_t inner_pc;
+    void **fp = outer_frame(&inner_pc);
+    if (fp == NULL)
+        return 0;
+#if defined(__x86_64__)
+    // The record {rbp, return address} sits at the top of the frame: the
+    // caller's stack pointer is just above it.
+    (void)inner_pc;
+    return cf_fast_unwind((uintptr_t)fp[1], (uintptr_t)(fp + 2), (uintptr_t)fp[0], pcs, max, id);
 #else
-// The cached walk from this function's caller: GCC puts an AArch64 frame's
-// record {x29, x30} at the bottom of the frame, so no record tells where
-// its caller's stack pointer was. This frame's CFA does; the walk then
-// steps through crossfree's frames by their CFI and leaves them out.
-__attribute__((noinline)) static unsigned fast_capture(uintptr_t *pcs, unsigned max, uint32_t *id) {
-    void **fp = __builtin_frame_address(0);
-    return cf_fast_unwind((uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_dwarf_cfa(),
-                          (uintptr_t)fp[0], pcs, max, id);
-}
+    // GCC puts an AArch64 frame's record {x29, x30} at the bottom of the
+    // frame: where the caller's stack pointer was comes from that frame's
+    // rule, and the walk starts in crossfree's outermost frame.
+    return inner_pc == 0 ? 0 : cf_fast_unwind_from_record(inner_pc, (uintptr_t)fp, pcs, max, id);
 #endif
+}
 
 // " 0x1 0x2 ...": a stack for the fast_unwind=2 line.
 static void pcs_text(char *out, size_t cap, const uintptr_t *pcs, unsigned n) {
@@ -192,7 +193,8 @@ uint64_t cf_capture_mismatches(void) {
 
 uintptr_t cf_capture_caller(void) {
 #if CF_OS_LINUX
-    void **fp = outer_frame();
+    uintptr_t inner_pc;
+    void **fp = outer_frame(&inner_pc);
     return fp == NULL ? 0 : (uintptr_t)fp[1];
 #else
     uintptr_t pc = 0; // one frame of a normal capture

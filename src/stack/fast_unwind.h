@@ -52,6 +52,14 @@ bool cf_fast_unwind_init(unsigned max_frames);
 unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs, unsigned max,
                         uint32_t *id);
 
+// The same from a pc in a frame of crossfree's own (which the walk steps
+// through and leaves out) whose frame pointer `fp` points at the frame's
+// record, where it saved its caller's frame pointer: that frame's rule
+// says where its CFA lies from there, and so where its stack pointer was.
+// For AArch64, whose frame records need not sit at the top of the frame.
+unsigned cf_fast_unwind_from_record(uintptr_t pc, uintptr_t fp, uintptr_t *pcs, unsigned max,
+                                    uint32_t *id);
+
 // Sets the code range [lo, hi) that ends every stack: a frame whose return
 // address lies there is not walked, nor anything below it.
 void cf_fast_unwind_set_base(uintptr_t lo, uintptr_t hi);

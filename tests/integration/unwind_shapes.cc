@@ -7,9 +7,13 @@
 // the two differ, and reads the unwinder's counters from the exit line.
 //
 // This file is built -O0 with frame pointers; unwind_shapes_opt.c holds the
-// frames built -O2 -fomit-frame-pointer. Every scenario prints
+// frames built -O2 -fomit-frame-pointer, and on aarch64 unwind_shapes_pac.c
+// those built with -mbranch-protection=pac-ret. x86_64 and aarch64 run the
+// same scenarios (pac and pac-mismatch are aarch64's alone); where a shape
+// needs machine code (the JIT's, the plugins', the CFA expression), each
+// architecture has its own. Every scenario prints
 // `scenario NAME: N iterations` and exits 0, except the three *mismatch
-// ones, which end with a new[] block freed by free() (check_unwind.py
+// ones (and pac-mismatch), which end with a new[] block freed by free() (check_unwind.py
 // --compare). The dlopen scenarios take the two plugins' paths as argv[3]
 // and argv[4]. The scenarios meson.build lists as known bugs show where
 // the fast unwinder and libunwind part today.
@@ -80,6 +84,9 @@ static unsigned long via_vla(size_t n) { return opt_vla(cb_len, n, opt_leaf); }
 static unsigned long via_opt_alloca(size_t n) { return opt_alloca(cb_len, 2, n, leaf_malloc); }
 static unsigned long via_aligned(size_t n) { return opt_aligned(n, opt_leaf); }
 static unsigned long via_opt_recurse(size_t n) { return opt_recurse(12, n, opt_leaf); }
+#if defined(__aarch64__)
+static unsigned long via_cfa_expr(size_t n) { return opt_cfa_expr(n, via_aligned); }
+#endif
 
 // --- recursion: ~40 frames, some walks cut at malloc_context_size ----------------
 
@@ -134,6 +141,9 @@ static unsigned long scenario_alloca(int, char **) {
 }
 
 // --- stack realignment: rbp-based (plain) and DRAP (a CFA expression) ------------
+// On aarch64 GCC does not realign sp: opt_aligned rounds a pointer up (CFA
+// from sp) and opt_aligned_vla has x29 as its CFA base; the CFA expression
+// comes from opt_cfa_expr (assembly) instead of DRAP.
 
 static unsigned long scenario_realign(int, char **) {
     for (unsigned long i = 0; i < iters; i++) {
@@ -141,6 +151,10 @@ static unsigned long scenario_realign(int, char **) {
         opt_aligned_vla(1 + i % 200, 24, leaf_malloc);
         opt_aligned_vla(1 + i % 50, 24, via_aligned);
         recurse(3, 24, via_aligned);
+#if defined(__aarch64__)
+        opt_cfa_expr(24, leaf_malloc);
+        recurse(2, 24, via_cfa_expr);
+#endif
     }
     return iters;
 }
@@ -365,6 +379,22 @@ static unsigned long scenario_threads(int, char **) {
 typedef void *(*alloc_fn)(size_t);
 typedef void *(*jit_fn)(alloc_fn fn, size_t n);
 
+#if defined(__aarch64__)
+// Instruction words, stored little-endian as aarch64 Linux runs them.
+// stp x29,x30,[sp,-16]!; mov x29,sp; mov x2,x0; mov x0,x1; blr x2;
+// ldp x29,x30,[sp],16; ret
+static const uint32_t jit_fp_code[] = {0xa9bf7bfd, 0x910003fd, 0xaa0003e2, 0xaa0103e0,
+                                       0xd63f0040, 0xa8c17bfd, 0xd65f03c0};
+enum { JIT_FP_RET = 20 }; // offset of the return address of its call
+// sub sp,sp,16; str x30,[sp,8]; mov x2,x0; mov x0,x1; blr x2; ldr x30,[sp,8];
+// add sp,sp,16; ret (no frame record: x29 is the caller's)
+static const uint32_t jit_nofp_code[] = {0xd10043ff, 0xf90007fe, 0xaa0003e2, 0xaa0103e0,
+                                         0xd63f0040, 0xf94007fe, 0x910043ff, 0xd65f03c0};
+// stp x29,x30,[sp,-16]!; mov x29,sp; sub sp,sp,0x8000; mov x2,x0; mov x0,x1;
+// blr x2; mov sp,x29; ldp x29,x30,[sp],16; ret
+static const uint32_t jit_big_code[] = {0xa9bf7bfd, 0x910003fd, 0xd14023ff, 0xaa0003e2, 0xaa0103e0,
+                                        0xd63f0040, 0x910003bf, 0xa8c17bfd, 0xd65f03c0};
+#else
 // push rbp; mov rbp,rsp; mov rax,rdi; mov rdi,rsi; call rax; pop rbp; ret
 static const unsigned char jit_fp_code[] = {0x55, 0x48, 0x89, 0xe5, 0x48, 0x89, 0xf8,
                                             0x48, 0x89, 0xf7, 0xff, 0xd0, 0x5d, 0xc3};
@@ -377,6 +407,15 @@ static const unsigned char jit_nofp_code[] = {0x48, 0x83, 0xec, 0x08, 0x48, 0x89
 static const unsigned char jit_big_code[] = {0x55, 0x48, 0x89, 0xe5, 0x48, 0x81, 0xec,
                                              0x00, 0x80, 0x00, 0x00, 0x48, 0x89, 0xf8,
                                              0x48, 0x89, 0xf7, 0xff, 0xd0, 0xc9, 0xc3};
+#endif
+
+// Copies machine code to `to` and makes it visible to instruction fetch
+// (aarch64's instruction cache is not coherent with data writes; on x86_64
+// this is a no-op).
+static void put_code(void *to, const void *code, size_t len) {
+    memcpy(to, code, len);
+    __builtin___clear_cache(static_cast<char *>(to), static_cast<char *>(to) + len);
+}
 
 [[gnu::noinline]] static void *c_alloc(size_t n) {
     void *p = malloc(n);
@@ -394,8 +433,8 @@ static unsigned long scenario_jit(int, char **) {
         nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     if (m == MAP_FAILED)
         die("mmap of the code page failed");
-    memcpy(m, jit_fp_code, sizeof jit_fp_code);
-    memcpy(m + 64, jit_nofp_code, sizeof jit_nofp_code);
+    put_code(m, jit_fp_code, sizeof jit_fp_code);
+    put_code(m + 64, jit_nofp_code, sizeof jit_nofp_code);
     jit_fn fp = reinterpret_cast<jit_fn>(m), nofp = reinterpret_cast<jit_fn>(m + 64);
     // One loop per shape, as in omit-fp: the first and the last reach
     // c_alloc at the same depth.
@@ -404,20 +443,21 @@ static unsigned long scenario_jit(int, char **) {
     for (unsigned long i = 0; i < iters; i++)
         free(call_jit(fp, malloc, 24)); // the walk starts in code without FDE
     for (unsigned long i = 0; i < iters; i++)
-        free(call_jit(nofp, c_alloc, 24)); // no frame record: rbp is the caller's
+        free(call_jit(nofp, c_alloc, 24)); // no frame record: rbp/x29 is the caller's
     munmap(m, 4096);
     return iters;
 }
 
 // A frame without FDE whose frame record lies 32 KiB above its return
-// address: libunwind's frame-pointer guess only accepts a record at most
-// 16 KiB above the CFA, so it ends the stack there.
+// address: libunwind's frame-pointer guess on x86_64 only accepts a record
+// at most 16 KiB above the CFA, so it ends the stack there. (On aarch64 its
+// guess for code without FDE is the link register, not the frame record.)
 static unsigned long scenario_jit_big_frame(int, char **) {
     unsigned char *m = static_cast<unsigned char *>(mmap(
         nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     if (m == MAP_FAILED)
         die("mmap of the code page failed");
-    memcpy(m, jit_big_code, sizeof jit_big_code);
+    put_code(m, jit_big_code, sizeof jit_big_code);
     for (unsigned long i = 0; i < iters; i++) {
         free(call_jit(reinterpret_cast<jit_fn>(m), malloc, 24));
         free(call_jit(reinterpret_cast<jit_fn>(m), c_alloc, 24));
@@ -539,8 +579,13 @@ static void *load(const char *path, const char *fn, const char *ret, lib_fn *f, 
 // get no such help. Done only when libunwind is loaded (by crossfree).
 static void flush_libunwind() {
     using flush_fn = void (*)(void *, uintptr_t, uintptr_t);
+#if defined(__aarch64__)
+    void *flush = dlsym(RTLD_DEFAULT, "_Uaarch64_flush_cache");
+    void **space = static_cast<void **>(dlsym(RTLD_DEFAULT, "_ULaarch64_local_addr_space"));
+#else
     void *flush = dlsym(RTLD_DEFAULT, "_Ux86_64_flush_cache");
     void **space = static_cast<void **>(dlsym(RTLD_DEFAULT, "_ULx86_64_local_addr_space"));
+#endif
     if (flush != nullptr && space != nullptr)
         reinterpret_cast<flush_fn>(flush)(*space, 0, 0);
 }
@@ -593,7 +638,7 @@ static unsigned long scenario_jit_then_dlopen(int argc, char **argv) {
         printf("jit-then-dlopen: the plugin's pages could not be mapped again\n");
         exit(77);
     }
-    memcpy(reinterpret_cast<void *>(start), jit_fp_code, sizeof jit_fp_code);
+    put_code(reinterpret_cast<void *>(start), jit_fp_code, sizeof jit_fp_code);
     for (unsigned long i = 0; i < iters; i++)
         free(call_jit(reinterpret_cast<jit_fn>(start), malloc, 24));
     munmap(m, 8192);
@@ -641,6 +686,61 @@ static unsigned long scenario_mismatch(int, char **) {
     return iters;
 }
 
+// --- return addresses signed with pointer authentication (aarch64) --------------
+
+#if defined(__aarch64__)
+static unsigned long via_pac(size_t n) { return pac_recurse(2, n, pac_leaf); }
+static unsigned long via_pac_omit(size_t n) { return pac_omit_recurse(2, n, opt_leaf); }
+static unsigned long pac_throw_cb(size_t n) { return pac_recurse(2, n, throw_cb); }
+
+// One loop per shape, as in omit-fp.
+static unsigned long scenario_pac(int, char **) {
+    for (unsigned long i = 0; i < iters; i++)
+        pac_recurse((int)(i % 6), 24, pac_leaf); // signed x30 in every frame record
+    for (unsigned long i = 0; i < iters; i++)
+        pac_omit_recurse((int)(i % 4), 24, leaf_malloc); // signed x30 beside x19
+    for (unsigned long i = 0; i < iters; i++)
+        pac_alloca(40, (int)(i % 3), 24, opt_leaf); // CFA from x29
+    for (unsigned long i = 0; i < iters; i++)
+        recurse((int)(i % 5), 24, via_pac); // -O0 frames below signed ones
+    for (unsigned long i = 0; i < iters; i++)
+        opt_recurse((int)(i % 3), 24, via_pac_omit); // -O2 frames without records, too
+    return iters;
+}
+
+// C++ exceptions thrown through signed frames (libgcc strips the codes),
+// allocating on the way: as in `exceptions`, one call site is reached by
+// different stacks in turn, so the chain cache is refilled by design.
+static unsigned long scenario_pac_exceptions(int, char **) {
+    for (unsigned long i = 0; i < iters; i++) {
+        try {
+            pac_recurse((int)(i % 3), i, pac_throw_cb);
+        } catch (const std::exception &e) {
+            std::string s = std::string(e.what()) + " past signed frames";
+            side_effect.fetch_add(s.size(), std::memory_order_relaxed);
+        }
+        try {
+            pac_omit_recurse((int)(i % 2), i, throw_cb);
+        } catch (const std::exception &e) {
+            side_effect.fetch_add(strlen(e.what()), std::memory_order_relaxed);
+        }
+    }
+    return iters;
+}
+
+// The same path many times, then a new[] block freed by free(): every
+// frame of its allocation stack below operator new[] is a signed one.
+static unsigned long scenario_pac_mismatch(int, char **) {
+    for (unsigned long i = 0; i < iters; i++)
+        operator delete[](pac_alloc_through(3, 48, &::operator new[]));
+    void *p = pac_alloc_through(3, 48, &::operator new[]);
+    printf("freeing a new[] block with free()\n");
+    fflush(stdout);
+    free(p);
+    return iters;
+}
+#endif
+
 // ---------------------------------------------------------------------------------
 
 struct scenario {
@@ -667,6 +767,11 @@ static const scenario scenarios[] = {
     {"dlreuse-mismatch", scenario_dlreuse_mismatch},
     {"jit-then-dlopen", scenario_jit_then_dlopen},
     {"mismatch", scenario_mismatch},
+#if defined(__aarch64__)
+    {"pac", scenario_pac},
+    {"pac-exceptions", scenario_pac_exceptions},
+    {"pac-mismatch", scenario_pac_mismatch},
+#endif
 };
 
 int main(int argc, char **argv) {

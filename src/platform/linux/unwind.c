@@ -603,6 +603,21 @@ unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs
     return n > 0 ? (unsigned)n : 0;
 }
 
+unsigned cf_fast_unwind_from_record(uintptr_t pc, uintptr_t fp, uintptr_t *pcs, unsigned max,
+                                    uint32_t *id) {
+    rule r = lookup_rule(pc, atomic_load_explicit(&generation, memory_order_relaxed));
+    unsigned kind = rule_kind(r);
+    if ((kind != K_CFA_SP && kind != K_CFA_BP) || (r.f.bp_off & BP_NOT_SAVED) != 0) {
+        atomic_fetch_add_explicit(&n_fallbacks, 1, memory_order_relaxed);
+        return 0;
+    }
+    // fp points at the slot where the frame saved its caller's frame
+    // pointer: CFA + bp_off.
+    uintptr_t cfa = fp - (uintptr_t)(intptr_t)rule_bp_off(r);
+    uintptr_t sp = kind == K_CFA_SP ? cfa - (uintptr_t)(intptr_t)r.f.cfa_off : fp;
+    return cf_fast_unwind(pc, sp, fp, pcs, max, id);
+}
+
 void cf_fast_unwind_forget(void) { atomic_fetch_add(&generation, 1); }
 
 void cf_fast_unwind_get_stats(cf_fast_unwind_stats *st) {
