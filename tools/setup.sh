@@ -97,11 +97,14 @@ cf_setup_aarch64() {
 # `apt-get download` and unpacked with `dpkg-deb -x` into a directory of
 # their own, with the arm64 libraries they load that multiarch does not
 # already give. python3.11 with its stdlib (ctypes: libffi8; sqlite3 module:
-# libsqlite3-0), the sqlite3 shell, and two C++ programs built on libstdc++:
-# protoc (libprotobuf) and ninja.
+# libsqlite3-0), the sqlite3 shell, perl and bash, and three C++ programs
+# built on libstdc++: protoc (libprotobuf), ninja and source-highlight
+# (iostreams, Boost.Regex, ICU; its language files are architecture-free).
 CF_ARM64_PROGRAM_PACKAGES=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libffi8
     libexpat1 libuuid1 libsqlite3-0 sqlite3 libreadline8 libtinfo6 protobuf-compiler libprotoc32
-    libprotobuf32 ninja-build)
+    libprotobuf32 ninja-build perl-base bash source-highlight libsource-highlight4v5
+    libboost-regex1.74.0 libicu72)
+CF_ARM64_PROGRAM_PACKAGES_ALL=(libsource-highlight-common)
 
 # Where they go: CF_ARM64_PROGRAMS, else ~/.cache/crossfree/arm64-programs
 # (shared by every clone on the machine). real_programs.py reads the same.
@@ -121,7 +124,7 @@ cf_fetch_arm64_programs() {
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     dir=$(cf_arm64_programs_dir)
     mkdir -p "$dir"
-    local pkgs=("${CF_ARM64_PROGRAM_PACKAGES[@]/%/:arm64}")
+    local pkgs=("${CF_ARM64_PROGRAM_PACKAGES[@]/%/:arm64}" "${CF_ARM64_PROGRAM_PACKAGES_ALL[@]}")
     if ! out=$(apt-get download --print-uris "${pkgs[@]}" 2>&1); then
         echo "apt-get download --print-uris ${pkgs[*]}: $(echo "$out" | tail -n 1)" \
             >"$dir/UNAVAILABLE"
@@ -133,7 +136,7 @@ cf_fetch_arm64_programs() {
         rm -f "$dir/UNAVAILABLE"
         return 0
     fi
-    echo "crossfree setup: unpacking arm64 ${CF_ARM64_PROGRAM_PACKAGES[*]} into $dir/root"
+    echo "crossfree setup: unpacking arm64 ${pkgs[*]} into $dir/root"
     tmp=$(mktemp -d "$dir/tmp.XXXXXX")
     chmod 755 "$tmp" # apt's download user must be able to write there
     # Lists older than the mirror name .debs it no longer has: update once.

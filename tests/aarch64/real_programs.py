@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Real arm64 programs from Debian under crossfree on qemu-user (suite aarch64,
 # case aarch64-real): python3.11 with its stdlib and ctypes, the sqlite3
-# shell, protoc (libprotobuf) and ninja, as tools/setup.sh's
+# shell, perl, bash, and the C++ programs protoc (libprotobuf),
+# source-highlight (Boost.Regex, ICU) and ninja, as tools/setup.sh's
 # cf_fetch_arm64_programs unpacks them (never installed: the amd64 python3
 # and sqlite3 stay). Each command runs under qemu-aarch64 natively, then
 # with the cross build's libcrossfree.so preloaded and
@@ -158,9 +159,63 @@ def ninja_file(sources):
     return files
 
 
+PERL_WORK = r"""
+use strict;
+use warnings;
+use List::Util qw(sum max first shuffle);
+srand(18);
+my (%h, @all);
+for my $i (1 .. 30000) {
+    my $k = join("", map { chr(97 + ($i * $_) % 26) } 1 .. 8);
+    $h{$k} .= "x$i";
+    push @all, { id => $i, key => $k, len => length($h{$k}) };
+}
+my @s = sort { length($h{$a}) <=> length($h{$b}) || $a cmp $b } keys %h;
+my $t = join(",", @s);
+my @m = ($t =~ /(a\w+?e)/g);
+(my $u = $t) =~ s/([aeiou])/uc($1) x 2/ge;
+my %by = ();
+push @{ $by{ substr($_->{key}, 0, 1) } }, $_ for @all;
+my @parts = map { scalar(@{ $by{$_} }) } sort keys %by;
+my $text = sprintf("%s|%d|%d|%d|%s", scalar(@s), scalar(@m), length($u), sum(@parts),
+                   join(":", @parts[0 .. 4]));
+print "$text\n";
+print join(" ", map { sprintf("%08x", unpack("%32C*", $_)) } @s[0 .. 7]), "\n";
+print max(map { $_->{len} } @all), " ", (first { $_->{len} > 40 } @all)->{key}, "\n";
+"""
+
+BASH_WORK = r"""
+declare -A a
+s=
+for ((i = 0; i < 4000; i++)); do
+    a[k$i]="v$((i * 7))"
+    s+="${a[k$i]:0:2}"
+done
+keys=("${!a[@]}")
+printf '%d %d\n' "${#keys[@]}" "${#s}"
+f() { local x=$1 acc=$2; if ((x > 0)); then f $((x - 1)) "$acc$x"; else echo "${#acc}"; fi; }
+f 300 ""
+words=()
+for ((i = 0; i < 2000; i++)); do words+=("w$((i * 37 % 1009))"); done
+declare -A seen
+for w in "${words[@]}"; do seen[$w]=$((${seen[$w]:-0} + 1)); done
+echo "${#seen[@]} ${seen[w0]} ${seen[w1008]}"
+str="${words[*]}"
+sub=$(printf '%s' "${str//w1/W}")
+echo "${#str} ${sub:0:60}"
+printf '%s\n' "${words[@]}" | { n=0; while read -r w; do ((n += ${#w})); done; echo "$n"; }
+"""
+
+
 def commands(workload_py):
     with open(workload_py) as f:
         workload = f.read()
+    sources = {}
+    for rel in ("src/platform/linux/unwind.c", "src/stack/cfi.c", "src/runtime/hooks.c"):
+        with open(os.path.join(HERE, "..", "..", rel)) as f:
+            sources[os.path.basename(rel)] = f.read()
+    highlight = ["source-highlight", "--data-dir=@ROOT@/usr/share/source-highlight",
+                 "--src-lang=cpp", "--line-number", "--output-dir=out"]
     return {
         "python3.11": [
             ("python3.11 real_workload.py", ["python3.11", "-s", "-B", "real_workload.py", "4000"],
@@ -176,6 +231,25 @@ def commands(workload_py):
               "--include_imports", "real.proto"],
              {"real.proto": proto_file(100), "out/.keep": ""},
              ["out/real.pb.h", "out/real.pb.cc", "out/real_pb2.py", "out/real.pb"], None),
+        ],
+        "perl": [
+            ("perl work.pl", ["perl", "-I@ROOT@/usr/lib/aarch64-linux-gnu/perl-base", "work.pl"],
+             {"work.pl": PERL_WORK}, [], None),
+        ],
+        # Builtins only, in the shell and its forked subshells (a command
+        # substitution, a pipeline): a program it ran would be the host's
+        # amd64 one, since qemu-user leaves execve to the host kernel.
+        "bash": [
+            ("bash work.sh", ["bin/bash", "--norc", "--noprofile", "work.sh"],
+             {"work.sh": BASH_WORK}, [], None),
+        ],
+        "source-highlight": [
+            ("source-highlight -f html", highlight + ["-f", "html"] + sorted(sources),
+             dict(sources, **{"out/.keep": ""}), [f"out/{n}.html" for n in sorted(sources)],
+             None),
+            ("source-highlight -f esc", highlight + ["-f", "esc"] + sorted(sources),
+             dict(sources, **{"out/.keep": ""}), [f"out/{n}.txt" for n in sorted(sources)],
+             None),
         ],
         "ninja": [
             # Each edge's depfile is opened by a function with a 64 KiB
@@ -222,7 +296,8 @@ def run_one(root, cwd, name, argv, inputs, outputs, lib):
     if lib:
         cmd += ["-E", f"LD_PRELOAD={lib}"]
         env["CROSSFREE_OPTIONS"] = OPTIONS
-    cmd += [os.path.join(root, "usr", "bin", argv[0])] + argv[1:]
+    exe = os.path.join(root, argv[0]) if "/" in argv[0] else os.path.join(root, "usr/bin", argv[0])
+    cmd += [exe] + [a.replace("@ROOT@", root) for a in argv[1:]]
     stdin = subprocess.DEVNULL
     if name in STDIN:
         stdin = open(os.path.join(cwd, STDIN[name]))
