@@ -97,13 +97,14 @@ cf_setup_aarch64() {
 # `apt-get download` and unpacked with `dpkg-deb -x` into a directory of
 # their own, with the arm64 libraries they load that multiarch does not
 # already give. python3.11 with its stdlib (ctypes: libffi8; sqlite3 module:
-# libsqlite3-0), the sqlite3 shell, perl and bash, and three C++ programs
+# libsqlite3-0), the sqlite3 shell, perl and bash, three C++ programs
 # built on libstdc++: protoc (libprotobuf), ninja and source-highlight
-# (iostreams, Boost.Regex, ICU; its language files are architecture-free).
+# (iostreams, Boost.Regex, ICU; its language files are architecture-free),
+# and two that run threads: ripgrep (Rust) and zstd.
 CF_ARM64_PROGRAM_PACKAGES=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libffi8
     libexpat1 libuuid1 libsqlite3-0 sqlite3 libreadline8 libtinfo6 protobuf-compiler libprotoc32
     libprotobuf32 ninja-build perl-base bash source-highlight libsource-highlight4v5
-    libboost-regex1.74.0 libicu72)
+    libboost-regex1.74.0 libicu72 ripgrep libpcre2-8-0 zstd libzstd1 liblz4-1)
 CF_ARM64_PROGRAM_PACKAGES_ALL=(libsource-highlight-common)
 
 # Where they go: CF_ARM64_PROGRAMS, else ~/.cache/crossfree/arm64-programs

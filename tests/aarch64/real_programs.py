@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Real arm64 programs from Debian under crossfree on qemu-user (suite aarch64,
 # case aarch64-real): python3.11 with its stdlib and ctypes, the sqlite3
-# shell, perl, bash, and the C++ programs protoc (libprotobuf),
-# source-highlight (Boost.Regex, ICU) and ninja, as tools/setup.sh's
+# shell, perl, bash, the C++ programs protoc (libprotobuf),
+# source-highlight (Boost.Regex, ICU) and ninja, and ripgrep (Rust) and
+# zstd with four threads each, as tools/setup.sh's
 # cf_fetch_arm64_programs unpacks them (never installed: the amd64 python3
 # and sqlite3 stay). Each command runs under qemu-aarch64 natively, then
 # with the cross build's libcrossfree.so preloaded and
@@ -19,6 +20,7 @@
 # packages could not be had).
 """Usage: real_programs.py --source-root DIR --work DIR --meson MESON
                          [--programs DIR] [--only NAME]... [--keep]
+  NAME: python3.11 sqlite3 protoc perl bash source-highlight rg zstd ninja
        real_programs.py --self-test   (the checks, on made-up runs; every
                                        real run does this first too)"""
 
@@ -251,6 +253,18 @@ def commands(workload_py):
              dict(sources, **{"out/.keep": ""}), [f"out/{n}.txt" for n in sorted(sources)],
              None),
         ],
+        # Rust, four threads walking crossfree's own tree: lines in any order.
+        "rg": [
+            ("rg -j4 --count-matches", ["rg", "-j4", "--count-matches", r"cf_[a-z_]+\(",
+                                        "@SRC@/src", "@SRC@/tests", "@SRC@/docs"], {}, [], None),
+        ],
+        # Four compression threads on 512 KiB jobs; the frame is the same
+        # whatever the threads.
+        "zstd": [
+            ("zstd -T4 -12 -B512KiB", ["zstd", "-q", "-T4", "-12", "-B524288", "-f", "in.txt", "-o",
+                                        "in.txt.zst"],
+             {"in.txt": "".join(sources.values()) * 40}, ["in.txt.zst"], None),
+        ],
         "ninja": [
             # Each edge's depfile is opened by a function with a 64 KiB
             # buffer on its stack (frame 65,744 bytes): its saved x29/x30 lie
@@ -267,6 +281,7 @@ def commands(workload_py):
 
 
 STDIN = {"sqlite3": "books.sql"}
+UNORDERED_STDOUT = {"rg"}  # compared as sorted lines
 
 
 # ---------------------------------------------------------------------------
@@ -281,6 +296,7 @@ def run_one(root, cwd, name, argv, inputs, outputs, lib):
     """Runs argv (under root/usr/bin) in a fresh cwd holding inputs; the
     same path every time, so the two runs print the same paths."""
     shutil.rmtree(cwd, ignore_errors=True)
+    os.makedirs(cwd)
     for rel, text in inputs.items():
         path = os.path.join(cwd, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -297,7 +313,8 @@ def run_one(root, cwd, name, argv, inputs, outputs, lib):
         cmd += ["-E", f"LD_PRELOAD={lib}"]
         env["CROSSFREE_OPTIONS"] = OPTIONS
     exe = os.path.join(root, argv[0]) if "/" in argv[0] else os.path.join(root, "usr/bin", argv[0])
-    cmd += [exe] + [a.replace("@ROOT@", root) for a in argv[1:]]
+    src = os.path.abspath(os.path.join(HERE, "..", ".."))
+    cmd += [exe] + [a.replace("@ROOT@", root).replace("@SRC@", src) for a in argv[1:]]
     stdin = subprocess.DEVNULL
     if name in STDIN:
         stdin = open(os.path.join(cwd, STDIN[name]))
@@ -500,6 +517,9 @@ def main(argv):
             cmd, env, cf = run_one(root, cwd, name, argv_, inputs, outputs, lib)
             shown = (f"cd {cwd} && CROSSFREE_OPTIONS={OPTIONS} PYTHONHASHSEED=0 LC_ALL=C "
                      f"{shlex.join(cmd)}" + (f" < {STDIN[name]}" if name in STDIN else ""))
+            if name in UNORDERED_STDOUT:
+                native.out, cf.out = (b"".join(sorted(r.out.splitlines(True)))
+                                      for r in (native, cf))
             if native.status != 0:
                 bad = [f"the native run under qemu exited {native.status}: "
                        f"{native.err.strip()[-1500:]}"]
