@@ -255,8 +255,10 @@ def commands(workload_py):
         ],
         # Rust, four threads walking crossfree's own tree: lines in any order.
         "rg": [
-            ("rg -j4 --count-matches", ["rg", "-j4", "--count-matches", r"cf_[a-z_]+\(",
-                                        "@SRC@/src", "@SRC@/tests", "@SRC@/docs"], {}, [], None),
+            # Sources only (-t): never a file another test writes meanwhile.
+            ("rg -j4 --count-matches", ["rg", "-j4", "-tc", "-tcpp", "-tpy", "-tmd",
+                                        "--count-matches", r"cf_[a-z_]+\(", "@SRC@/src",
+                                        "@SRC@/tests", "@SRC@/docs"], {}, [], None),
         ],
         # Four compression threads on 512 KiB jobs; the frame is the same
         # whatever the threads.
