@@ -124,6 +124,32 @@ static unsigned long scenario_omit_fp(int, char **) {
     return iters;
 }
 
+// --- large frames: save slots far below the CFA ---------------------------------
+
+// A frame with 40 KiB or 100 KiB of locals, optimized and not: an aarch64
+// frame record at the bottom of such a frame is that far below the CFA,
+// beyond what a 16-bit byte offset reaches (ninja's ReadFile and one
+// python3.11 frame are real ones, found by aarch64-real).
+[[gnu::noinline]] static unsigned long big_frame(unsigned kib, size_t n, shapes_fn fn) {
+    char big[100 * 1024];
+    size_t len = (size_t)kib * 1024;
+    memset(big, (int)n, len);
+    unsigned long r = fn(n);
+    return r + (unsigned char)big[len - 1] + (unsigned char)big[n];
+}
+
+static unsigned long via_big_frame(size_t n) { return opt_big_frame(100, n, opt_leaf); }
+
+static unsigned long scenario_big_frame(int, char **) {
+    for (unsigned long i = 0; i < iters; i++)
+        big_frame(100, 24, opt_leaf);
+    for (unsigned long i = 0; i < iters; i++)
+        big_frame(40, 24, via_big_frame);
+    for (unsigned long i = 0; i < iters; i++)
+        opt_big_frame(200, 24, via_big_frame);
+    return iters;
+}
+
 // --- alloca and VLAs: one return address, many stack offsets ---------------------
 
 static unsigned long scenario_alloca(int, char **) {
@@ -752,6 +778,7 @@ static const scenario scenarios[] = {
     {"recursion", scenario_recursion},
     {"omit-fp", scenario_omit_fp},
     {"alloca", scenario_alloca},
+    {"big-frame", scenario_big_frame},
     {"realign", scenario_realign},
     {"signal", scenario_signal},
     {"threads", scenario_threads},

@@ -43,6 +43,11 @@ unsigned long opt_aligned(size_t n, shapes_fn fn);
 // expression; on aarch64 the VLA makes x29 the CFA base.
 unsigned long opt_aligned_vla(size_t len, size_t n, shapes_fn fn);
 
+// `kib` KiB of locals (up to 200) around a call of fn(n): a frame whose
+// save slots may lie far from its CFA (GCC puts an aarch64 frame record at
+// the bottom of the frame).
+unsigned long opt_big_frame(unsigned kib, size_t n, shapes_fn fn);
+
 #if defined(__aarch64__)
 // Assembly in unwind_shapes_opt.c: fn(n) called with the CFA given by a
 // DWARF expression and sp rounded down to 64 bytes (in place of x86_64's

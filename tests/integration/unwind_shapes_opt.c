@@ -27,6 +27,16 @@ __attribute__((noinline)) unsigned long opt_leaf(size_t n) {
     return r + 1;
 }
 
+__attribute__((noinline)) unsigned long opt_big_frame(unsigned kib, size_t n, shapes_fn fn) {
+    char big[200 * 1024];
+    size_t len = (size_t)kib * 1024;
+    memset(big, (int)n, len);
+    USE(big);
+    unsigned long r = fn(n);
+    KEEP(r);
+    return r + (unsigned char)big[len - 1];
+}
+
 __attribute__((noinline)) unsigned long opt_recurse(int depth, size_t n, shapes_fn fn) {
     unsigned long r = depth > 0 ? opt_recurse(depth - 1, n + 1, fn) : fn(n);
     KEEP(r);

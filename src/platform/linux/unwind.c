@@ -93,30 +93,42 @@ enum {
     K_BAD = 5,    // not expressible here: the caller falls back to libunwind
 };
 
-// One word, so that a cache entry stays small. A return address and a saved
-// frame pointer always sit at 8-aligned offsets from the CFA, which leaves
-// the low three bits of ra_off for the kind and of bp_off for two flags.
+// One word, so that a cache entry stays small. The kind and two flags sit
+// in the low bits of the CFA's offset. A return address and a saved frame
+// pointer always sit at 8-aligned offsets from the CFA, kept in units of 8
+// bytes: AArch64 code built by GCC saves its frame record at the bottom of
+// the frame, so the offsets reach as far as the frame is large (256 KiB
+// here; beyond, the rule is K_BAD and libunwind takes the stack).
 typedef union rule {
     struct {
-        int32_t cfa_off;
-        int16_t ra_off; // return address saved at CFA + ra_off, | kind
-        int16_t bp_off; // frame pointer saved at CFA + bp_off, | BP_NOT_SAVED | RA_SIGNED
+        int32_t cfa;    // CFA offset * CFA_SCALE | RA_SIGNED | BP_NOT_SAVED | kind
+        int16_t ra_off; // return address saved at CFA + 8 * ra_off
+        int16_t bp_off; // frame pointer saved at CFA + 8 * bp_off, unless BP_NOT_SAVED
     } f;
     uint64_t word;
 } rule;
 _Static_assert(sizeof(rule) == 8, "a rule is one word");
 
-#define BP_NOT_SAVED 1 // the frame pointer is the caller's: unchanged
-#define RA_SIGNED 2    // the saved return address carries a pointer authentication code
-static inline unsigned rule_kind(rule r) { return (unsigned)(r.f.ra_off & 7); }
-static inline int rule_ra_off(rule r) { return r.f.ra_off & ~7; }
-static inline int rule_bp_off(rule r) { return r.f.bp_off & ~7; }
+#define KIND_MASK 7
+#define BP_NOT_SAVED 8 // the frame pointer is the caller's: unchanged
+#define RA_SIGNED 16   // the saved return address carries a pointer authentication code
+#define CFA_SHIFT 5
+#define CFA_SCALE (1 << CFA_SHIFT)
+#define CFA_OFF_MAX (INT32_MAX / CFA_SCALE) // 64 MiB
+static inline unsigned rule_kind(rule r) { return (unsigned)r.f.cfa & KIND_MASK; }
+static inline bool rule_has(rule r, unsigned flag) { return ((unsigned)r.f.cfa & flag) != 0; }
+// (GCC and Clang shift a negative number arithmetically.)
+static inline intptr_t rule_cfa_off(rule r) { return (intptr_t)(r.f.cfa >> CFA_SHIFT); }
+static inline intptr_t rule_ra_off(rule r) { return (intptr_t)r.f.ra_off * 8; }
+static inline intptr_t rule_bp_off(rule r) { return (intptr_t)r.f.bp_off * 8; }
+// The offsets are range-checked by the caller (rule_of_row).
 static inline rule rule_make(unsigned kind, int64_t cfa_off, int64_t ra_off, bool bp_saved,
                              int64_t bp_off, bool ra_signed) {
     rule r;
-    r.f.cfa_off = (int32_t)cfa_off;
-    r.f.ra_off = (int16_t)(ra_off | (int64_t)kind);
-    r.f.bp_off = (int16_t)((bp_saved ? bp_off : BP_NOT_SAVED) | (ra_signed ? RA_SIGNED : 0));
+    r.f.cfa = (int32_t)(cfa_off * CFA_SCALE) | (int32_t)kind | (bp_saved ? 0 : BP_NOT_SAVED) |
+              (ra_signed ? RA_SIGNED : 0);
+    r.f.ra_off = (int16_t)(ra_off / 8);
+    r.f.bp_off = bp_saved ? (int16_t)(bp_off / 8) : 0;
     return r;
 }
 static inline rule rule_of_kind(unsigned kind) { return rule_make(kind, 0, 0, false, 0, false); }
@@ -219,7 +231,10 @@ static bool find_lock_free(find_ctx *ctx) {
 #endif
 }
 
-static bool fits_i16_slot(int64_t off) { return off >= -32768 && off <= 32760 && (off & 7) == 0; }
+// A save slot's offset from the CFA, as the rule keeps it.
+static bool fits_slot(int64_t off) {
+    return off >= INT16_MIN * 8 && off <= INT16_MAX * 8 && (off & 7) == 0;
+}
 
 // The rule of a row, if the rule format can express it.
 // A return address left in a register (AArch64's x30 at a function's first
@@ -232,8 +247,8 @@ static rule rule_of_row(const cf_cfi_row *row) {
         row->ra.how != CF_CFI_OFFSET || row->fp.how == CF_CFI_UNDEFINED ||
         row->fp.how == CF_CFI_OTHER)
         return rule_of_kind(K_BAD);
-    if (row->cfa_off < INT32_MIN || row->cfa_off > INT32_MAX || !fits_i16_slot(row->ra.off) ||
-        (row->fp.how == CF_CFI_OFFSET && !fits_i16_slot(row->fp.off)))
+    if (row->cfa_off < -CFA_OFF_MAX || row->cfa_off > CFA_OFF_MAX || !fits_slot(row->ra.off) ||
+        (row->fp.how == CF_CFI_OFFSET && !fits_slot(row->fp.off)))
         return rule_of_kind(K_BAD);
     return rule_make(row->cfa_reg == REG_SP ? K_CFA_SP : K_CFA_BP, row->cfa_off, row->ra.off,
                      row->fp.how == CF_CFI_OFFSET, row->fp.off, row->ra_signed);
@@ -434,12 +449,12 @@ __attribute__((no_sanitize("address"))) static inline int step(rule r, uintptr_t
     uintptr_t cfa, ra_at, bp_at = 0;
     switch (rule_kind(r)) {
     case K_CFA_SP:
-        cfa = *sp + (uintptr_t)(intptr_t)r.f.cfa_off;
-        ra_at = cfa + (uintptr_t)(intptr_t)rule_ra_off(r);
+        cfa = *sp + (uintptr_t)rule_cfa_off(r);
+        ra_at = cfa + (uintptr_t)rule_ra_off(r);
         break;
     case K_CFA_BP:
-        cfa = *bp + (uintptr_t)(intptr_t)r.f.cfa_off;
-        ra_at = cfa + (uintptr_t)(intptr_t)rule_ra_off(r);
+        cfa = *bp + (uintptr_t)rule_cfa_off(r);
+        ra_at = cfa + (uintptr_t)rule_ra_off(r);
         break;
     case K_GUESS:
         // libunwind's guess: rbp must point into the frames just above
@@ -455,15 +470,15 @@ __attribute__((no_sanitize("address"))) static inline int step(rule r, uintptr_t
     default:
         return STEP_BAD;
     }
-    if (rule_kind(r) != K_GUESS && (r.f.bp_off & BP_NOT_SAVED) == 0)
-        bp_at = cfa + (uintptr_t)(intptr_t)rule_bp_off(r);
+    if (rule_kind(r) != K_GUESS && !rule_has(r, BP_NOT_SAVED))
+        bp_at = cfa + (uintptr_t)rule_bp_off(r);
     // Callers' frames lie above ours: the walk only moves up the stack and
     // never reads above its top, so a wrong rule cannot fault.
     if (cfa <= *sp || cfa > top || ra_at < *sp || ra_at > top - 8 || (ra_at & 7) != 0 ||
         (bp_at != 0 && (bp_at < *sp || bp_at > top - 8 || (bp_at & 7) != 0)))
         return rule_kind(r) == K_GUESS ? STEP_END : STEP_BAD;
     *pc = stack_word(ra_at);
-    if ((r.f.bp_off & RA_SIGNED) != 0)
+    if (rule_has(r, RA_SIGNED))
         *pc = strip_ra(*pc);
     if (bp_at != 0)
         *bp = stack_word(bp_at);
@@ -607,14 +622,14 @@ unsigned cf_fast_unwind_from_record(uintptr_t pc, uintptr_t fp, uintptr_t *pcs, 
                                     uint32_t *id) {
     rule r = lookup_rule(pc, atomic_load_explicit(&generation, memory_order_relaxed));
     unsigned kind = rule_kind(r);
-    if ((kind != K_CFA_SP && kind != K_CFA_BP) || (r.f.bp_off & BP_NOT_SAVED) != 0) {
+    if ((kind != K_CFA_SP && kind != K_CFA_BP) || rule_has(r, BP_NOT_SAVED)) {
         atomic_fetch_add_explicit(&n_fallbacks, 1, memory_order_relaxed);
         return 0;
     }
     // fp points at the slot where the frame saved its caller's frame
     // pointer: CFA + bp_off.
-    uintptr_t cfa = fp - (uintptr_t)(intptr_t)rule_bp_off(r);
-    uintptr_t sp = kind == K_CFA_SP ? cfa - (uintptr_t)(intptr_t)r.f.cfa_off : fp;
+    uintptr_t cfa = fp - (uintptr_t)rule_bp_off(r);
+    uintptr_t sp = kind == K_CFA_SP ? cfa - (uintptr_t)rule_cfa_off(r) : fp;
     return cf_fast_unwind(pc, sp, fp, pcs, max, id);
 }
 
