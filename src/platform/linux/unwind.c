@@ -14,8 +14,7 @@
 #include "stack/fast_unwind.h"
 
 #if !CF_FAST_UNWIND
-#error                                                                                             \
-    "built only for x86_64 and AArch64 Linux: platform/linux/meson.build and CF_FAST_UNWIND must agree"
+#error "x86_64 and AArch64 Linux only: platform/linux/meson.build and CF_FAST_UNWIND disagree"
 #endif
 
 #include <dlfcn.h>
@@ -86,8 +85,8 @@ static inline uintptr_t strip_ra(uintptr_t ra) {
 
 enum {
     K_EMPTY = 0,  // never a stored rule
-    K_CFA_SP = 1, // CFA = rsp + cfa_off
-    K_CFA_BP = 2, // CFA = rbp + cfa_off
+    K_CFA_SP = 1, // CFA = sp + cfa_off
+    K_CFA_BP = 2, // CFA = the frame pointer + cfa_off
     K_END = 3,    // the return address is undefined: outermost frame
     K_GUESS = 4,  // no FDE: follow the frame-pointer chain, as libunwind does
     K_BAD = 5,    // not expressible here: the caller falls back to libunwind
@@ -505,8 +504,9 @@ void cf_fast_unwind_set_self(uintptr_t lo, uintptr_t hi) {
 }
 
 // Steps from the frame at *pc through crossfree's own frames to the first
-// frame outside them. They are few (a wrapper, the runtime's entry, the
-// capture) and their rules stay cached. False if that cannot be done.
+// frame outside them: one, crossfree's outermost, when the walk starts
+// from its record (cf_fast_unwind_from_record), none on x86_64; their
+// rules stay cached. False if that cannot be done.
 __attribute__((no_sanitize("address"))) static bool skip_self(uintptr_t top, uintptr_t *pc,
                                                               uintptr_t *sp, uintptr_t *bp) {
     enum { SELF_MAX = 16 };
