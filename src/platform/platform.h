@@ -76,6 +76,14 @@ int cf_os_write_all(int fd, const char *s, size_t n);
 bool cf_os_file_unlinked(int fd);
 #define CF_FD_STDERR 2
 
+// Keeps a copy of stderr as the process starts (close-on-exec, numbered 100
+// or above): when a write to CF_FD_STDERR finds it closed (gnulib's
+// close_stdout closes it at exit, before later exit-time frees are judged),
+// cf_os_write_all writes to the copy instead, if it is still the same open
+// file (a copy the program closed, its number reused, is left alone).
+// Called once, at start-up; a no-op where stderr is not a descriptor.
+void cf_os_keep_stderr(void);
+
 // Opens `path` for appending a log: created exclusively (O_EXCL), never
 // through a symlink (O_NOFOLLOW), mode 0666 under the umask, close-on-exec.
 // Returns a file descriptor, or -errno.

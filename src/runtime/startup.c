@@ -57,6 +57,7 @@ size_t cf_rt_bootstrap_size(const void *p) {
 // Options and settings
 
 static void init_options(void) {
+    cf_os_keep_stderr(); // before anything is written
     char storage[2048];
     cf_buf w;
     cf_buf_init(&w, storage, sizeof storage);

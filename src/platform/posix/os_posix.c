@@ -31,20 +31,44 @@ void cf_os_unmap(void *p, size_t bytes) { munmap(p, bytes); }
 
 size_t cf_os_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
-int cf_os_write_all(int fd, const char *s, size_t n) {
-    int saved = errno; // reports happen inside free(): the caller's errno survives
-    int err = 0;
+static int stderr_copy = -1; // cf_os_keep_stderr
+static dev_t stderr_dev;
+static ino_t stderr_ino;
+
+void cf_os_keep_stderr(void) {
+    int saved = errno;
+    struct stat sb;
+    int fd = fcntl(CF_FD_STDERR, F_DUPFD_CLOEXEC, 100);
+    if (fd >= 0 && fstat(fd, &sb) == 0) {
+        stderr_dev = sb.st_dev;
+        stderr_ino = sb.st_ino;
+        stderr_copy = fd;
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    errno = saved;
+}
+
+static int write_fd(int fd, const char *s, size_t n) {
     while (n > 0) {
         ssize_t w = write(fd, s, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0) {
-            err = w < 0 ? errno : EIO;
-            break;
-        }
+        if (w <= 0)
+            return w < 0 ? errno : EIO;
         s += w;
         n -= (size_t)w;
     }
+    return 0;
+}
+
+int cf_os_write_all(int fd, const char *s, size_t n) {
+    int saved = errno; // reports happen inside free(): the caller's errno survives
+    int err = write_fd(fd, s, n);
+    struct stat sb;
+    if (err == EBADF && fd == CF_FD_STDERR && stderr_copy >= 0 && fstat(stderr_copy, &sb) == 0 &&
+        sb.st_dev == stderr_dev && sb.st_ino == stderr_ino)
+        err = write_fd(stderr_copy, s, n);
     errno = saved;
     return err;
 }

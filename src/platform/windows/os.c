@@ -354,3 +354,5 @@ unsigned cf_os_backtrace(void **raw, unsigned max) {
 }
 
 void cf_os_backtrace_forget(void) {}
+
+void cf_os_keep_stderr(void) {} // stderr is a HANDLE there (GetStdHandle at each write)
