@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include "core/hosts.h"
+#include "report/report.h"
 #include "support/demangle_rust.h"
 #include "support/fmt.h"
 
@@ -484,9 +485,6 @@ static void push_frame(cli_arena *a, cli_stack *s, const cli_text_frame *t) {
     f->inlined = t->inlined;
 }
 
-// Most threads a text report can name (the library's CF_REPORT_THREADS_MAX).
-#define TEXT_THREADS_MAX 8
-
 // The thread `id` of r's list, added (unknown but for its number) if it is
 // not there; NULL when the list is full.
 static cli_thread *text_thread(cli_arena *a, cli_record *r, long long id) {
@@ -494,8 +492,8 @@ static cli_thread *text_thread(cli_arena *a, cli_record *r, long long id) {
         if (r->threads[i].id == id)
             return &r->threads[i];
     if (r->threads == NULL)
-        r->threads = cli_arena_alloc(a, TEXT_THREADS_MAX * sizeof *r->threads);
-    if (r->n_threads == TEXT_THREADS_MAX)
+        r->threads = cli_arena_alloc(a, CF_REPORT_THREADS_MAX * sizeof *r->threads);
+    if (r->n_threads == CF_REPORT_THREADS_MAX)
         return NULL;
     cli_thread *t = &r->threads[r->n_threads++];
     t->id = id;

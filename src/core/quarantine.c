@@ -12,6 +12,12 @@
 #define QSHARDS 8u
 #define RING 1024u // entries per shard
 #define EVICT_BATCH 32u
+// Per shard, how many of its entries have an address of each hash: a
+// lookup skips, without its lock, every shard whose count for the address
+// is 0, which is all of them for a block the quarantine never saw (on
+// Windows that is every HeapFree of a block another DLL allocated).
+#define FILTER 2048u
+#define FILTER_SHIFT 53 // 64 - log2(FILTER)
 
 typedef struct qshard {
     cf_lock lock;
@@ -19,7 +25,25 @@ typedef struct qshard {
     uint32_t count;
     size_t bytes;
     cf_qentry *ring;
+    uint16_t *filter; // FILTER counts, changed under the lock (at most RING each)
 } __attribute__((aligned(64))) qshard;
+
+static inline uint16_t *filter_of(qshard *q, uintptr_t addr) {
+    return &q->filter[((uint64_t)addr * UINT64_C(0x9e3779b97f4a7c15)) >> FILTER_SHIFT];
+}
+
+// Under the lock; read without it by may_hold.
+static inline void filter_add(qshard *q, uintptr_t addr, int d) {
+    uint16_t *c = filter_of(q, addr);
+    __atomic_store_n(c, (uint16_t)(*c + d), __ATOMIC_RELAXED);
+}
+
+// False when the shard holds no entry for addr. Without the lock: an entry
+// being pushed or evicted at this moment may be missed, which only a free
+// racing with another free of the same block could see.
+static inline bool may_hold(qshard *q, uintptr_t addr) {
+    return q->filter != NULL && __atomic_load_n(filter_of(q, addr), __ATOMIC_RELAXED) != 0;
+}
 
 static qshard qshards[QSHARDS];
 
@@ -58,12 +82,17 @@ bool cf_quarantine_init(size_t total_bytes) {
     if (total_bytes == 0)
         return true;
     if (qshards[0].ring == NULL) {
-        // One lazily committed mapping holds every shard's ring.
-        cf_qentry *rings = cf_os_map((size_t)QSHARDS * RING * sizeof(cf_qentry), true);
+        // One lazily committed mapping holds every shard's ring and filter.
+        size_t ring_bytes = (size_t)QSHARDS * RING * sizeof(cf_qentry);
+        cf_qentry *rings =
+            cf_os_map(ring_bytes + (size_t)QSHARDS * FILTER * sizeof(uint16_t), true);
         if (rings == NULL)
             return false;
-        for (unsigned i = 0; i < QSHARDS; i++)
+        uint16_t *filters = (uint16_t *)(void *)((char *)rings + ring_bytes);
+        for (unsigned i = 0; i < QSHARDS; i++) {
+            qshards[i].filter = filters + (size_t)i * FILTER;
             qshards[i].ring = rings + (size_t)i * RING;
+        }
     }
     budget_per_shard = total_bytes / QSHARDS;
     enabled = true;
@@ -86,11 +115,13 @@ bool cf_quarantine_push(uint32_t tid, const cf_qentry *e, cf_release_fn release)
                (q->count == RING || q->bytes + held(e) > budget_per_shard)) {
             out[n_out++] = q->ring[q->head];
             q->bytes -= held(&q->ring[q->head]);
+            filter_add(q, q->ring[q->head].rec.addr, -1);
             q->head = (q->head + 1) % RING;
             q->count--;
         }
         if (q->count < RING && q->bytes + held(e) <= budget_per_shard) {
             q->ring[(q->head + q->count) % RING] = *e;
+            filter_add(q, e->rec.addr, +1);
             q->count++;
             q->bytes += held(e);
             pushed = true;
@@ -110,6 +141,8 @@ bool cf_quarantine_find(uintptr_t addr, cf_qentry *out) {
     bool found = false;
     for (unsigned s = 0; s < QSHARDS && !(found && !out->ghost); s++) {
         qshard *q = &qshards[s];
+        if (!may_hold(q, addr))
+            continue;
         cf_lock_acquire(&q->lock);
         CF_CHECK(q->count <= RING && q->head < RING);
         for (uint32_t i = 0; q->ring != NULL && i < q->count; i++) {

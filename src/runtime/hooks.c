@@ -28,6 +28,38 @@ static inline __attribute__((always_inline)) uint32_t current_stack_id(void) {
 }
 
 // ---------------------------------------------------------------------------
+// Code ranges: the modules cf_os_module_ranges lists for a predicate, read
+// by any thread while another refreshes them (a reader may see a mix for a
+// moment: the callers below tolerate that).
+
+#define CF_RANGES_MAX 16
+typedef struct code_ranges {
+    _Atomic unsigned n;
+    _Atomic uintptr_t lo[CF_RANGES_MAX], hi[CF_RANGES_MAX];
+} code_ranges;
+
+static unsigned ranges_refresh(code_ranges *r, bool (*want)(const char *path)) {
+    uintptr_t lo[CF_RANGES_MAX], hi[CF_RANGES_MAX];
+    unsigned n = cf_os_module_ranges(want, lo, hi, CF_RANGES_MAX);
+    atomic_store_explicit(&r->n, 0, memory_order_relaxed);
+    for (unsigned i = 0; i < n; i++) {
+        atomic_store_explicit(&r->lo[i], lo[i], memory_order_relaxed);
+        atomic_store_explicit(&r->hi[i], hi[i], memory_order_relaxed);
+    }
+    atomic_store_explicit(&r->n, n, memory_order_release);
+    return n;
+}
+
+static bool ranges_hold(code_ranges *r, uintptr_t pc) {
+    unsigned n = atomic_load_explicit(&r->n, memory_order_acquire);
+    for (unsigned i = 0; i < n && i < CF_RANGES_MAX; i++)
+        if (pc >= atomic_load_explicit(&r->lo[i], memory_order_relaxed) &&
+            pc < atomic_load_explicit(&r->hi[i], memory_order_relaxed))
+            return true;
+    return false;
+}
+
+// ---------------------------------------------------------------------------
 // crossfree's private code: itself and the libraries it links for its own
 // use (libdw, libelf, libunwind and their decompressors), loaded with it and
 // never unloaded. A block such code allocates under the recursion guard is
@@ -35,9 +67,7 @@ static inline __attribute__((always_inline)) uint32_t current_stack_id(void) {
 // that list no modules have none: their guarded blocks stay
 // CF_ALLOC_INTERNAL.
 
-#define CF_PRIVATE_MAX 16
-static unsigned private_count;
-static uintptr_t private_lo[CF_PRIVATE_MAX], private_hi[CF_PRIVATE_MAX];
+static code_ranges private_code;
 
 static bool is_private(const char *path) {
     static const char *const prefixes[] = {"libcrossfree", "libdw.so",  "libdw-",  "libelf.so",
@@ -50,18 +80,11 @@ static bool is_private(const char *path) {
     return false;
 }
 
-void cf_rt_private_code_note(void) {
-    private_count = cf_os_module_ranges(is_private, private_lo, private_hi, CF_PRIVATE_MAX);
-}
+void cf_rt_private_code_note(void) { (void)ranges_refresh(&private_code, is_private); }
 
 // Off the hot path: only blocks allocated or released under the guard, or
 // crossfree's own, ask.
-static bool in_private_code(uintptr_t pc) {
-    for (unsigned i = 0; i < private_count; i++)
-        if (pc >= private_lo[i] && pc < private_hi[i])
-            return true;
-    return false;
-}
+static bool in_private_code(uintptr_t pc) { return ranges_hold(&private_code, pc); }
 
 // Set once the table could not take a record (no memory to grow it): from
 // then on a release of a block crossfree has no record of may be one of
@@ -232,14 +255,12 @@ static inline void release_own(uintptr_t p) {
 // free_context_size; with one loaded it reads DEPTH_BRIDGED, and only then
 // compares its calling pc with the ranges.
 
-#define CF_BRIDGES_MAX 4
 #define CF_BRIDGE_FREE_FRAMES 16u
 // free_context_size=1 while a bridge is loaded. Its sign bit keeps it below
 // every context size in the signed comparison that tells whether a capture
 // is a whole stack.
 #define DEPTH_BRIDGED 0x80000001u
-static _Atomic unsigned bridge_count;
-static _Atomic uintptr_t bridge_lo[CF_BRIDGES_MAX], bridge_hi[CF_BRIDGES_MAX];
+static code_ranges bridges;
 // The depth a release keeps: free_context_size, or DEPTH_BRIDGED.
 static _Atomic unsigned free_depth;
 
@@ -249,29 +270,15 @@ static bool is_bridge(const char *path) {
 }
 
 void cf_rt_bridges_refresh(void) {
-    uintptr_t lo[CF_BRIDGES_MAX], hi[CF_BRIDGES_MAX];
-    unsigned n = cf_os_module_ranges(is_bridge, lo, hi, CF_BRIDGES_MAX);
-    // Readers may see a mix for a moment: a release then keeps one frame
-    // or a few more, never anything wrong.
-    atomic_store_explicit(&bridge_count, 0, memory_order_relaxed);
-    for (unsigned i = 0; i < n; i++) {
-        atomic_store_explicit(&bridge_lo[i], lo[i], memory_order_relaxed);
-        atomic_store_explicit(&bridge_hi[i], hi[i], memory_order_relaxed);
-    }
-    atomic_store_explicit(&bridge_count, n, memory_order_release);
+    // A release that reads a mix keeps one frame or a few more, never
+    // anything wrong.
+    unsigned n = ranges_refresh(&bridges, is_bridge);
     unsigned depth = cf_rt_set.free_context;
     atomic_store_explicit(&free_depth, depth == 1 && n > 0 ? DEPTH_BRIDGED : depth,
                           memory_order_relaxed);
 }
 
-static bool in_bridge(uintptr_t pc) {
-    unsigned n = atomic_load_explicit(&bridge_count, memory_order_acquire);
-    for (unsigned i = 0; i < n && i < CF_BRIDGES_MAX; i++)
-        if (pc >= atomic_load_explicit(&bridge_lo[i], memory_order_relaxed) &&
-            pc < atomic_load_explicit(&bridge_hi[i], memory_order_relaxed))
-            return true;
-    return false;
-}
+static bool in_bridge(uintptr_t pc) { return ranges_hold(&bridges, pc); }
 
 // The stack of this release that the quarantine keeps: `depth` frames (by
 // default just the calling pc, found without unwinding; with a bridge

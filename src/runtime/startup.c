@@ -57,7 +57,6 @@ size_t cf_rt_bootstrap_size(const void *p) {
 // Options and settings
 
 static void init_options(void) {
-    cf_os_keep_stderr(); // before anything is written
     char storage[2048];
     cf_buf w;
     cf_buf_init(&w, storage, sizeof storage);
@@ -143,7 +142,8 @@ static void load_suppressions(void) {
 static bool no_memory;
 
 static bool init_everything(void) {
-    CF_RT_GUARDED; // finding the real allocator may allocate
+    CF_RT_GUARDED;       // finding the real allocator may allocate
+    cf_os_keep_stderr(); // before anything is written
     init_options();
     if (cf_flags.only[0] != '\0')
         cf_rt_set.checking = selected_by_only(cf_flags.only);

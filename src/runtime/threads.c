@@ -12,18 +12,16 @@
 #include "stack/capture.h"
 #include "support/fmt.h"
 
-enum { SLOT_FREE = 0, SLOT_CREATING, SLOT_RUNNING, SLOT_EXITED };
-
+// The slot of thread number N is slots[N].
 typedef struct thread_slot {
-    _Atomic int os_tid;          // 0 until the thread has run crossfree code
-    _Atomic unsigned char state; // SLOT_*
-    bool created;                // created through the wrapped creation call
-    uint32_t number;
+    _Atomic int os_tid;  // 0 until the thread has run crossfree code
+    _Atomic bool exited; // its name is in `name`
+    bool created;        // created through the wrapped creation call
     uint32_t created_by;
     uint32_t create_stack;
     void *(*start)(void *); // the program's start routine, until the thread runs
     void *arg;
-    char name[16]; // the name when the thread ended (SLOT_EXITED)
+    char name[16]; // the name when the thread ended
 } thread_slot;
 
 static atomic_uint next_tid;
@@ -39,10 +37,8 @@ bool cf_rt_threads_init(void) {
     // crossfree up) is still the one running this.
     uint32_t tid1 = cf_tls_data.tid1;
     thread_slot *s = tid1 != 0 ? slot_of(tid1 - 1) : NULL;
-    if (s != NULL) {
-        s->number = tid1 - 1;
+    if (s != NULL)
         atomic_store(&s->os_tid, cf_os_gettid());
-    }
     return slots != NULL;
 }
 
@@ -54,10 +50,8 @@ uint32_t cf_rt_tid_assign(void) {
     t->tid1 = n + 1;
     // Once per thread: the system call is no cost to the hot path.
     thread_slot *s = slot_of(n);
-    if (s != NULL) {
-        s->number = n;
+    if (s != NULL)
         atomic_store_explicit(&s->os_tid, cf_os_gettid(), memory_order_release);
-    }
     return n;
 }
 
@@ -72,7 +66,6 @@ void *cf_rt_thread_creating(void *(*start)(void *), void *arg) {
     thread_slot *s = slot_of(n);
     if (s == NULL)
         return NULL; // numbered on its first allocation instead
-    s->number = n;
     s->created = true;
     s->created_by = creator;
     s->start = start;
@@ -81,14 +74,12 @@ void *cf_rt_thread_creating(void *(*start)(void *), void *arg) {
         CF_RT_GUARDED; // the unwinder may allocate on a cold path
         s->create_stack = cf_capture_id(cf_rt_set.context_size);
     }
-    atomic_store_explicit(&s->state, SLOT_CREATING, memory_order_release);
     return s;
 }
 
 void cf_rt_thread_create_failed(void *slot) {
     thread_slot *s = slot;
     s->created = false;
-    atomic_store(&s->state, SLOT_FREE);
 }
 
 // Runs when the thread's start routine returns or the thread is unwound
@@ -97,7 +88,7 @@ void cf_rt_thread_create_failed(void *slot) {
 static void thread_ended(thread_slot *const *sp) {
     thread_slot *s = *sp;
     cf_os_thread_name(atomic_load(&s->os_tid), s->name, sizeof s->name);
-    atomic_store_explicit(&s->state, SLOT_EXITED, memory_order_release);
+    atomic_store_explicit(&s->exited, true, memory_order_release);
 }
 
 // On Linux the start routine has a section of its own, whose bounds the
@@ -112,9 +103,8 @@ CF_THREAD_START_SECTION void *cf_rt_thread_start(void *slot) {
     thread_slot *s = slot;
     void *(*start)(void *) = s->start;
     void *arg = s->arg;
-    cf_tls_data.tid1 = s->number + 1;
+    cf_tls_data.tid1 = (uint32_t)(s - slots) + 1;
     atomic_store_explicit(&s->os_tid, cf_os_gettid(), memory_order_release);
-    atomic_store_explicit(&s->state, SLOT_RUNNING, memory_order_release);
     __attribute__((cleanup(thread_ended))) thread_slot *const ending = s;
     (void)ending;
     return start(arg);
@@ -145,7 +135,7 @@ bool cf_rt_thread_describe(uint32_t tid, cf_thread_desc *out) {
         return false;
     out->os_tid = os_tid;
     out->main = os_tid == cf_os_getpid();
-    if (atomic_load_explicit(&s->state, memory_order_acquire) == SLOT_EXITED)
+    if (atomic_load_explicit(&s->exited, memory_order_acquire))
         cf_strlcpy(out->name, s->name, sizeof out->name);
     else
         cf_os_thread_name(os_tid, out->name, sizeof out->name);

@@ -36,9 +36,6 @@ void cf_capture_set_base(uintptr_t lo, uintptr_t hi) {
 void cf_capture_set_self(uintptr_t lo, uintptr_t hi) {
     self_lo = lo;
     self_hi = hi;
-#if CF_FAST_UNWIND
-    cf_fast_unwind_set_self(lo, hi);
-#endif
     cf_os_backtrace_init();
 }
 

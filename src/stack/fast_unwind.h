@@ -43,29 +43,25 @@ bool cf_fast_unwind_init(unsigned max_frames);
 
 // Walks the stack starting at a return address `pc`, with `sp` the stack
 // pointer just after that return and `bp` the value the frame pointer (rbp,
-// x29) has there. Frames in the range given to cf_fast_unwind_set_self are
-// walked through and left out: the walk may start inside crossfree. Fills
-// `pcs` with up to `max` return addresses, the first outside that range
-// first. With `id` not NULL,
-// also stores the stack in the depot and sets *id. Returns the number of
-// frames, or 0 when it cannot unwind this stack (the caller falls back).
+// x29) has there. Fills `pcs` with up to `max` return addresses, pc
+// first. With `id` not NULL, also stores the stack in the depot and sets
+// *id. Returns the number of frames, or 0 when it cannot unwind this stack
+// (the caller falls back).
 unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs, unsigned max,
                         uint32_t *id);
 
-// The same from a pc in a frame of crossfree's own (which the walk steps
-// through and leaves out) whose frame pointer `fp` points at the frame's
-// record, where it saved its caller's frame pointer: that frame's rule
-// says where its CFA lies from there, and so where its stack pointer was.
-// For AArch64, whose frame records need not sit at the top of the frame.
+// The same from the frame of crossfree's own that called the program's
+// code last, left out of the stack: `pc` lies in it and its frame pointer
+// `fp` points at its record, where it saved its caller's frame pointer;
+// its rule says where its CFA lies from there, and so where its stack
+// pointer was. For AArch64, whose frame records need not sit at the top of
+// the frame.
 unsigned cf_fast_unwind_from_record(uintptr_t pc, uintptr_t fp, uintptr_t *pcs, unsigned max,
                                     uint32_t *id);
 
 // Sets the code range [lo, hi) that ends every stack: a frame whose return
 // address lies there is not walked, nor anything below it.
 void cf_fast_unwind_set_base(uintptr_t lo, uintptr_t hi);
-// Sets crossfree's own code range [lo, hi), whose frames at the top of a
-// walk are stepped through and not returned.
-void cf_fast_unwind_set_self(uintptr_t lo, uintptr_t hi);
 // Modules were loaded or unloaded: forget every cached rule and chain.
 void cf_fast_unwind_forget(void);
 

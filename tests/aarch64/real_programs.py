@@ -38,11 +38,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import run_aarch64  # noqa: E402  (the cross build and its prerequisites)
-from check_unwind import DIFFER_RE, ERROR_RE, exit_lines  # noqa: E402
+from check_unwind import (CHECKING_RE, ERROR_RE, differ_lines, exit_lines,  # noqa: E402
+                          unwinder_failures)
 
 EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
 OPTIONS = "fast_unwind=2:verbosity=1"
-CHECKING_RE = re.compile(r"^==(\d+)==crossfree: checking this process")
 DEPOT_RE = re.compile(r"^==(\d+)==crossfree: at exit: (\d+) records in .*depot: (\d+) stacks")
 TIMEOUT = 300
 
@@ -373,9 +373,6 @@ def judge(native, cf, fast, max_share):
     errors = [l for l in lines if ERROR_RE.match(l)]
     if errors:
         bad.append(f"crossfree reported {len(errors)} error(s); the first: {errors[0]}")
-    differ = [l for l in lines if DIFFER_RE.search(l)]
-    if differ:
-        bad.append(f"{len(differ)} `stacks differ` line(s); the first: {differ[0][:1500]}")
     depots = {int(m.group(1)): (int(m.group(2)), int(m.group(3)))
               for m in map(DEPOT_RE.match, lines) if m}
     unw = exit_lines(cf.err)
@@ -384,15 +381,8 @@ def judge(native, cf, fast, max_share):
     if fast is None:
         fast = bool(unw)
     if fast:
-        have = {l.pid for l in unw}
-        for pid in depots:
-            if pid not in have:
-                bad.append(f"pid {pid} has no `at exit: unwinder:` line")
+        bad += unwinder_failures(cf.err, need_pids=list(depots), label="preloaded")
         for l in unw:
-            if l.differences is None:
-                bad.append(f"pid {l.pid}'s exit line has no differences count")
-            elif l.differences:
-                bad.append(f"pid {l.pid} counted {l.differences} differences from libunwind")
             # The exit line does not count the stacks taken, but each is in
             # the depot, and walks that missed the chain cache (chains) and
             # walks that gave up (left to libunwind) are counted apart: the
@@ -402,8 +392,12 @@ def judge(native, cf, fast, max_share):
                 bad.append(f"pid {l.pid} left {l.fallbacks} stacks to libunwind, "
                            f"{l.fallbacks / taken:.1%} of at least {taken} taken "
                            f"(allowed: {max_share:.0%})")
-    elif unw:
-        bad.append("an `at exit: unwinder:` line from a build without the cached unwinder")
+    else:
+        differ = differ_lines(cf.err)
+        if differ:
+            bad.append(f"{len(differ)} `stacks differ` line(s); the first: {differ[0][:600]}")
+        if unw:
+            bad.append("an `at exit: unwinder:` line from a build without the cached unwinder")
     counters = []
     for pid, (records, stacks) in depots.items():
         c = f"pid {pid}: {records} records, {stacks} distinct stacks"

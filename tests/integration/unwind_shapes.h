@@ -13,6 +13,11 @@
 extern "C" {
 #endif
 
+// For the optimized frames: KEEP(x) makes x opaque to the optimizer after a
+// call (so the call is no tail call), USE(p) makes the memory at p read.
+#define KEEP(x) __asm__ volatile("" : "+r"(x))
+#define USE(p) __asm__ volatile("" : : "r"(p) : "memory")
+
 // Defined in unwind_shapes.cc: takes a block that was just allocated, mixes
 // its address into a number and frees it. Opaque to the optimizer, so the
 // allocation cannot be dropped.

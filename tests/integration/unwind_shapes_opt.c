@@ -18,9 +18,6 @@
 #define FRAME_POINTER "rbp"
 #endif
 
-#define KEEP(x) __asm__ volatile("" : "+r"(x))
-#define USE(p) __asm__ volatile("" : : "r"(p) : "memory")
-
 __attribute__((noinline)) unsigned long opt_leaf(size_t n) {
     unsigned long r = shapes_sink(malloc(n));
     KEEP(r);

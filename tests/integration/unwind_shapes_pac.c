@@ -19,9 +19,6 @@
 #error "unwind_shapes_pac.c is built for aarch64 only"
 #endif
 
-#define KEEP(x) __asm__ volatile("" : "+r"(x))
-#define USE(p) __asm__ volatile("" : : "r"(p) : "memory")
-
 __attribute__((noinline)) unsigned long pac_leaf(size_t n) {
     unsigned long r = shapes_sink(malloc(n));
     KEEP(r);

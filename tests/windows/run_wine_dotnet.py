@@ -10,7 +10,6 @@
 # 1 fail, 77 skip (no mcs, no Wine or MinGW, or PyPI unreachable).
 """Usage: run_wine_dotnet.py --source-root DIR --work DIR --case NAME -- MODE"""
 
-import argparse
 import glob
 import json
 import os
@@ -51,29 +50,15 @@ def runtime(work):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--source-root", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--case", required=True)
-    ap.add_argument("rest", nargs=argparse.REMAINDER)
-    a = ap.parse_args()
-    rest = a.rest[1:] if a.rest and a.rest[0] == "--" else a.rest
+    a, rest = w.parse_args()
     mode = rest[0]
-    missing = [t for t in w.TOOLS + ("mcs",) if shutil.which(t) is None]
-    if missing:
-        w.log("skip: missing " + ", ".join(missing) +
-              " (apt-get install mingw-w64 wine wine64 mono-mcs)")
+    skip = w.missing_tools(("mcs",), "mingw-w64 wine wine64 mono-mcs")
+    if skip:
+        w.log(skip)
         return w.EXIT_SKIP
     source = os.path.join(a.source_root, "tests", "dotnet", "Host.cs")
     dirs = w.directives(source, mode)
-    w.enter_run(a.work, +1)
-    try:
-        return run_case(a, mode, source, dirs)
-    finally:
-        if w.enter_run(a.work, -1) == 0:
-            env = w.wine_env(os.path.join(a.work, "wineprefix"))
-            subprocess.run(["wineserver", "-k"], env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    return w.counted_run(a.work, lambda: run_case(a, mode, source, dirs))
 
 
 def run_case(a, mode, source, dirs):
@@ -90,10 +75,6 @@ def run_case(a, mode, source, dirs):
                                       "Microsoft.NETCore.App"))[0]
     lib = os.path.join(build, "tests", "windows", "mono_strings.dll")
     launcher = os.path.join(build, "src", "crossfree.exe")
-    runtime_dir = os.path.dirname(subprocess.run(
-        ["x86_64-w64-mingw32-g++", "-print-file-name=libstdc++-6.dll"], stdout=subprocess.PIPE,
-        text=True).stdout.strip())
-    env = w.wine_env(prefix, [w.win_path(runtime_dir)])
     with tempfile.TemporaryDirectory(dir=a.work) as app:
         # The app directory: Host.exe, its runtimeconfig and the native library.
         host = os.path.join(app, "Host.exe")
@@ -104,32 +85,11 @@ def run_case(a, mode, source, dirs):
         with open(os.path.join(app, "Host.runtimeconfig.json"), "w") as f:
             json.dump({"runtimeOptions": {"tfm": "netcoreapp3.1", "framework": {
                 "name": "Microsoft.NETCore.App", "version": version}}}, f)
-        cmd = ["wine", launcher, "run"]
-        for k, v in dirs:
-            if k == "OPTIONS":
-                for opt in v.split(":"):
-                    cmd += ["-o", opt]
-        cmd += ["--", w.win_path(dotnet), w.win_path(host), mode]
-        with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
-            try:
-                code = subprocess.run(cmd, env=env, cwd=app, stdout=fo, stderr=fe,
-                                      timeout=240).returncode
-            except subprocess.TimeoutExpired:
-                code = "timeout"
-            fo.seek(0)
-            fe.seek(0)
-            out, err = fo.read(), fe.read()
-    w.log(f"case {a.case}: wine crossfree.exe run -- dotnet.exe Host.exe {mode}")
-    w.log("--- stdout ---\n" + out + "--- stderr ---\n" + err + "---")
-    if code == "timeout":
-        w.log("FAIL: timed out")
-        return w.EXIT_FAIL
-    errs = w.check(a.case, dirs, code, out, err, set())
-    for e in errs:
-        w.log("FAIL: " + e)
-    if not errs:
-        w.log(f"PASS: {a.case}")
-    return w.EXIT_FAIL if errs else w.EXIT_PASS
+        code, out, err = w.run_launched(launcher, dirs,
+                                        [w.win_path(dotnet), w.win_path(host), mode],
+                                        w.mingw_env(prefix), app)
+    title = f"wine crossfree.exe run -- dotnet.exe Host.exe {mode}"
+    return w.verdict(a.case, title, dirs, code, out, err, set())
 
 
 if __name__ == "__main__":

@@ -249,23 +249,98 @@ def imports_of(exe):
 
 
 # ---------------------------------------------------------------------------
+# One case's run, shared with run_wine_dotnet.py
 
 
-def main():
+def parse_args():
+    """--source-root, --work, --case and the words after `--`."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--source-root", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--case", required=True)
     ap.add_argument("rest", nargs=argparse.REMAINDER)
     a = ap.parse_args()
-    rest = a.rest[1:] if a.rest and a.rest[0] == "--" else a.rest
-    mode, program, args = rest[0], rest[1], rest[2:]
+    return a, a.rest[1:] if a.rest and a.rest[0] == "--" else a.rest
 
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        log("skip: missing " + ", ".join(missing) + " (apt-get install mingw-w64 wine wine64)")
+
+def missing_tools(extra=(), packages="mingw-w64 wine wine64"):
+    """A skip message when a tool is missing, else None."""
+    missing = [t for t in TOOLS + tuple(extra) if shutil.which(t) is None]
+    if not missing:
+        return None
+    return "skip: missing " + ", ".join(missing) + f" (apt-get install {packages})"
+
+
+def counted_run(work, body):
+    """body(), counted as a run from before the set-up, so that no other
+    case stops the wineserver while this one creates the prefix; the last
+    run to end stops it."""
+    enter_run(work, +1)
+    try:
+        return body()
+    finally:
+        if enter_run(work, -1) == 0:
+            env = wine_env(os.path.join(work, "wineprefix"))
+            subprocess.run(["wineserver", "-k"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+
+
+def mingw_env(prefix):
+    """Wine's environment with the MinGW toolchain's libstdc++-6.dll and
+    libgcc_s_seh-1.dll on its PATH."""
+    runtime_dir = os.path.dirname(subprocess.run(
+        ["x86_64-w64-mingw32-g++", "-print-file-name=libstdc++-6.dll"], stdout=subprocess.PIPE,
+        text=True).stdout.strip())
+    return wine_env(prefix, [win_path(runtime_dir)])
+
+
+def run_launched(launcher, dirs, argv, env, cwd):
+    """`wine crossfree.exe run [-o OPTION]... -- argv`: (exit code or
+    "timeout", stdout, stderr)."""
+    cmd = ["wine", launcher, "run"]
+    for k, v in dirs:
+        if k == "OPTIONS":
+            for opt in v.split(":"):
+                cmd += ["-o", opt]
+    cmd += ["--"] + argv
+    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
+        # Files, not pipes: a wineserver started by this run would hold a
+        # pipe open long after the program ended.
+        try:
+            code = subprocess.run(cmd, env=env, cwd=cwd, stdout=fo, stderr=fe,
+                                  timeout=240).returncode
+        except subprocess.TimeoutExpired:
+            code = "timeout"
+        fo.seek(0)
+        fe.seek(0)
+        return code, fo.read(), fe.read()
+
+
+def verdict(case, title, dirs, code, out, err, imports):
+    """Logs the run and checks it against the directives: an exit status."""
+    log(f"case {case}: {title}")
+    log("--- stdout ---\n" + out + "--- stderr ---\n" + err + "---")
+    if code == "timeout":
+        log("FAIL: timed out")
+        return EXIT_FAIL
+    if code == 77:
+        log("skip: the program says this Wine lacks what it tests")
         return EXIT_SKIP
+    errs = check(case, dirs, code, out, err, imports)
+    for e in errs:
+        log("FAIL: " + e)
+    if not errs:
+        log(f"PASS: {case}")
+    return EXIT_FAIL if errs else EXIT_PASS
 
+
+def main():
+    a, rest = parse_args()
+    mode, program, args = rest[0], rest[1], rest[2:]
+    skip = missing_tools()
+    if skip:
+        log(skip)
+        return EXIT_SKIP
     here = os.path.join(a.source_root, "tests", "windows")
     source = next((os.path.join(here, program + ext) for ext in (".c", ".cc")
                    if os.path.exists(os.path.join(here, program + ext))), None)
@@ -273,17 +348,7 @@ def main():
         log("no source for " + program)
         return EXIT_FAIL
     dirs = directives(source, mode)
-
-    # Counted from before the set-up, so that no other case stops the
-    # wineserver while this one creates the prefix.
-    enter_run(a.work, +1)
-    try:
-        return run_case(a, mode, program, args, dirs)
-    finally:
-        if enter_run(a.work, -1) == 0:
-            env = wine_env(os.path.join(a.work, "wineprefix"))
-            subprocess.run(["wineserver", "-k"], env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    return counted_run(a.work, lambda: run_case(a, mode, program, args, dirs))
 
 
 def run_case(a, mode, program, args, dirs):
@@ -295,46 +360,10 @@ def run_case(a, mode, program, args, dirs):
     tests_dir = os.path.join(build, "tests", "windows")
     exe = os.path.join(tests_dir, program + ".exe")
     launcher = os.path.join(build, "src", "crossfree.exe")
-    # libstdc++-6.dll and libgcc_s_seh-1.dll of the MinGW toolchain.
-    runtime_dir = os.path.dirname(subprocess.run(
-        ["x86_64-w64-mingw32-g++", "-print-file-name=libstdc++-6.dll"], stdout=subprocess.PIPE,
-        text=True).stdout.strip())
-    env = wine_env(prefix, [win_path(runtime_dir)])
-
-    cmd = ["wine", launcher, "run"]
-    for k, v in dirs:
-        if k == "OPTIONS":
-            for opt in v.split(":"):
-                cmd += ["-o", opt]
-    cmd += ["--", win_path(exe)] + args
-
-    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
-        # Files, not pipes: a wineserver started by this run would hold a
-        # pipe open long after the program ended.
-        try:
-            r = subprocess.run(cmd, env=env, cwd=tests_dir, stdout=fo, stderr=fe, timeout=240)
-            code = r.returncode
-        except subprocess.TimeoutExpired:
-            code = "timeout"
-        fo.seek(0)
-        fe.seek(0)
-        out, err = fo.read(), fe.read()
-
-    log(f"case {a.case}: wine crossfree.exe run -- {program}.exe {' '.join(args)} "
-        f"(mode {mode or '-'})")
-    log("--- stdout ---\n" + out + "--- stderr ---\n" + err + "---")
-    if code == "timeout":
-        log("FAIL: timed out")
-        return EXIT_FAIL
-    if code == 77:
-        log("skip: the program says this Wine lacks what it tests")
-        return EXIT_SKIP
-    errs = check(a.case, dirs, code, out, err, imports_of(exe))
-    for e in errs:
-        log("FAIL: " + e)
-    if not errs:
-        log(f"PASS: {a.case}")
-    return EXIT_FAIL if errs else EXIT_PASS
+    code, out, err = run_launched(launcher, dirs, [win_path(exe)] + args, mingw_env(prefix),
+                                  tests_dir)
+    title = f"wine crossfree.exe run -- {program}.exe {' '.join(args)} (mode {mode or '-'})"
+    return verdict(a.case, title, dirs, code, out, err, imports_of(exe))
 
 
 if __name__ == "__main__":

@@ -188,29 +188,28 @@ typedef struct range_query {
     bool found;
 } range_query;
 
-static int range_of(struct dl_phdr_info *info, size_t size, void *data) {
-    (void)size;
-    range_query *q = data;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    bool contains = false;
+// The span [*lo, *hi) of an object's loaded segments; false if it has none.
+static bool load_span(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi) {
+    *lo = UINTPTR_MAX;
+    *hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
             continue;
         uintptr_t s = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
         uintptr_t e = s + ph->p_memsz;
-        if (s < lo)
-            lo = s;
-        if (e > hi)
-            hi = e;
-        if (q->addr >= s && q->addr < e)
-            contains = true;
+        *lo = s < *lo ? s : *lo;
+        *hi = e > *hi ? e : *hi;
     }
-    if (!contains)
+    return *lo < *hi;
+}
+
+static int range_of(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    range_query *q = data;
+    if (!object_contains(info, q->addr))
         return 0;
-    q->lo = lo;
-    q->hi = hi;
-    q->found = true;
+    q->found = load_span(info, &q->lo, &q->hi);
     return 1;
 }
 
@@ -226,17 +225,8 @@ static int wanted_range(struct dl_phdr_info *info, size_t size, void *data) {
     if (q->n == q->max || info->dlpi_name == NULL || info->dlpi_name[0] == '\0' ||
         !q->want(info->dlpi_name))
         return 0;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t s = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
-        uintptr_t e = s + ph->p_memsz;
-        lo = s < lo ? s : lo;
-        hi = e > hi ? e : hi;
-    }
-    if (lo < hi) {
+    uintptr_t lo, hi;
+    if (load_span(info, &lo, &hi)) {
         q->lo[q->n] = lo;
         q->hi[q->n] = hi;
         q->n++;

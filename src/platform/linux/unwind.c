@@ -495,28 +495,6 @@ void cf_fast_unwind_set_base(uintptr_t lo, uintptr_t hi) {
     base_span = hi > lo ? hi - lo : 0;
 }
 
-// crossfree's own code (cf_fast_unwind_set_self); self_span 0: none.
-static uintptr_t self_lo, self_span;
-
-void cf_fast_unwind_set_self(uintptr_t lo, uintptr_t hi) {
-    self_lo = lo;
-    self_span = hi > lo ? hi - lo : 0;
-}
-
-// Steps from the frame at *pc through crossfree's own frames to the first
-// frame outside them: one, crossfree's outermost, when the walk starts
-// from its record (cf_fast_unwind_from_record), none on x86_64; their
-// rules stay cached. False if that cannot be done.
-__attribute__((no_sanitize("address"))) static bool skip_self(uintptr_t top, uintptr_t *pc,
-                                                              uintptr_t *sp, uintptr_t *bp) {
-    enum { SELF_MAX = 16 };
-    unsigned gen = atomic_load_explicit(&generation, memory_order_relaxed);
-    for (unsigned k = 0; *pc - self_lo < self_span; k++)
-        if (k == SELF_MAX || step(lookup_rule(*pc, gen), top, pc, sp, bp) != STEP_OK)
-            return false;
-    return true;
-}
-
 // Returns the frame count, 0 to make the caller fall back, or -1 when the
 // cached chain changed under the walk (walk again without it).
 //
@@ -603,12 +581,10 @@ __attribute__((no_sanitize("address"))) static int walk(uintptr_t pc, uintptr_t 
     return (int)n;
 }
 
-unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs, unsigned max,
-                        uint32_t *id) {
-    if (max == 0)
-        return 0;
-    uintptr_t top = stack_top(sp);
-    int n = top == 0 || chain_mem == NULL || (sp & 7) != 0 || !skip_self(top, &pc, &sp, &bp)
+// The walk from (pc, sp, bp), with `top` from stack_top(sp).
+static unsigned unwind_from(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t top, uintptr_t *pcs,
+                            unsigned max, uint32_t *id) {
+    int n = top == 0 || chain_mem == NULL || (sp & 7) != 0
                 ? 0
                 : walk(pc, sp, bp, top, pcs, max, id, true);
     if (n < 0)
@@ -618,19 +594,28 @@ unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs
     return n > 0 ? (unsigned)n : 0;
 }
 
-unsigned cf_fast_unwind_from_record(uintptr_t pc, uintptr_t fp, uintptr_t *pcs, unsigned max,
-                                    uint32_t *id) {
+unsigned cf_fast_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *pcs, unsigned max,
+                        uint32_t *id) {
+    return max == 0 ? 0 : unwind_from(pc, sp, bp, stack_top(sp), pcs, max, id);
+}
+
+__attribute__((no_sanitize("address"))) unsigned
+cf_fast_unwind_from_record(uintptr_t pc, uintptr_t fp, uintptr_t *pcs, unsigned max, uint32_t *id) {
+    if (max == 0)
+        return 0;
     rule r = lookup_rule(pc, atomic_load_explicit(&generation, memory_order_relaxed));
     unsigned kind = rule_kind(r);
-    if ((kind != K_CFA_SP && kind != K_CFA_BP) || rule_has(r, BP_NOT_SAVED)) {
+    // fp points at the slot where the frame saved its caller's frame
+    // pointer: CFA + bp_off, and so the frame's sp; one step leads out.
+    uintptr_t cfa = fp - (uintptr_t)rule_bp_off(r);
+    uintptr_t sp = kind == K_CFA_SP ? cfa - (uintptr_t)rule_cfa_off(r) : fp, bp = fp;
+    uintptr_t top = stack_top(sp);
+    if ((kind != K_CFA_SP && kind != K_CFA_BP) || rule_has(r, BP_NOT_SAVED) || top == 0 ||
+        step(r, top, &pc, &sp, &bp) != STEP_OK) {
         atomic_fetch_add_explicit(&n_fallbacks, 1, memory_order_relaxed);
         return 0;
     }
-    // fp points at the slot where the frame saved its caller's frame
-    // pointer: CFA + bp_off.
-    uintptr_t cfa = fp - (uintptr_t)rule_bp_off(r);
-    uintptr_t sp = kind == K_CFA_SP ? cfa - (uintptr_t)rule_cfa_off(r) : fp;
-    return cf_fast_unwind(pc, sp, fp, pcs, max, id);
+    return unwind_from(pc, sp, bp, top, pcs, max, id);
 }
 
 void cf_fast_unwind_forget(void) { atomic_fetch_add(&generation, 1); }

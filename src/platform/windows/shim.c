@@ -78,8 +78,8 @@ static bool lookup_live(void *p, cf_record *r) {
 // A freed block the quarantine still holds, unless its heap is gone.
 static bool held(void *p) {
     cf_qentry q;
-    return cf_quarantine_holds((uintptr_t)p) &&
-           !(cf_quarantine_find((uintptr_t)p, &q) && family_is_dead_heap(cf_record_family(&q.rec)));
+    return cf_quarantine_find((uintptr_t)p, &q) && !q.ghost &&
+           !family_is_dead_heap(cf_record_family(&q.rec));
 }
 
 static bool tracked(void *p) {
@@ -424,8 +424,7 @@ static unsigned char heap_of_family[CF_FAM_MAX]; // slot + 1; 0 for other famili
 static SRWLOCK heaps_lock = SRWLOCK_INIT;
 
 static heap_slot *live_heap(HANDLE h) {
-    LONG n = heap_count;
-    MemoryBarrier();
+    LONG n = __atomic_load_n(&heap_count, __ATOMIC_ACQUIRE); // slots are published before it
     for (LONG i = n; i-- > 0;)
         if (heaps[i].heap == h && !heaps[i].dead)
             return &heaps[i];
@@ -521,12 +520,16 @@ typedef void(WINAPI *sys_free_fn)(BSTR);
 // A release of p by `family`'s deallocator: true when crossfree took the
 // call (a tracked block, or one its quarantine holds: a double free), false
 // when the real function should have it.
-static bool take_release(unsigned family, void *p) {
-    if (!checking_call() || !tracked(p))
-        return false;
+static void release_tracked(unsigned family, void *p) {
     saved_errors s = save_errors();
     cf_rt_on_free(CF_DEALLOC_CUSTOM, family, p);
     restore_errors(s);
+}
+
+static bool take_release(unsigned family, void *p) {
+    if (!checking_call() || !tracked(p))
+        return false;
+    release_tracked(family, p);
     return true;
 }
 
@@ -541,9 +544,10 @@ static int resize_begin(unsigned family, void *p, cf_record *saved, bool *found)
     cf_record rec;
     saved_errors s = save_errors();
     int go = 1;
-    if (lookup_live(p, &rec) && cf_record_family(&rec) == family) {
+    bool live = lookup_live(p, &rec);
+    if (live && cf_record_family(&rec) == family) {
         *found = cf_table_remove((uintptr_t)p, saved);
-    } else if (lookup_live(p, &rec)) {
+    } else if (live) {
         if (cf_rt_resize_begin(CF_DEALLOC_CUSTOM, family, p, saved))
             cf_table_insert(saved); // reported, halt_on_error=0
         go = 0;
@@ -593,17 +597,15 @@ static LPVOID WINAPI wrap_HeapReAlloc(HANDLE h, DWORD flags, LPVOID p, SIZE_T n)
 
 static BOOL WINAPI wrap_HeapFree(HANDLE h, DWORD flags, LPVOID p) {
     if (p != NULL && checking_call() && tracked(p)) {
-        unsigned family = heap_family(h);
-        if (take_release(family, p))
-            return TRUE;
+        release_tracked(heap_family(h), p);
+        return TRUE;
     }
     return MEM_REAL(heap_free_fn, HEAPFREE)(h, flags, p);
 }
 
 static BOOL WINAPI wrap_HeapDestroy(HANDLE h) {
     // Its blocks are gone with it: their records become stale (dead_record).
-    LONG n = heap_count;
-    MemoryBarrier();
+    LONG n = __atomic_load_n(&heap_count, __ATOMIC_ACQUIRE);
     for (LONG i = 0; i < n; i++)
         if (heaps[i].heap == h)
             InterlockedExchange(&heaps[i].dead, 1);
